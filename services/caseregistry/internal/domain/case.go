@@ -1,0 +1,70 @@
+// Package domain holds the case registry's rules: what a valid registration is, what the
+// registry derives from it, and the record it stores. It knows nothing of storage or transport.
+package domain
+
+import (
+	"time"
+)
+
+// AdultAge is the age from which a person is an adult (under 18: a child).
+const AdultAge = 18
+
+// Case is a case as the registry stores it: one document per case. Enumerations are stored by
+// their proto names, which are stable, rather than by number.
+type Case struct {
+	ID               string         `bson:"_id"`
+	Version          int64          `bson:"version"`
+	Profile          Profile        `bson:"profile"`
+	Trafficking      Trafficking    `bson:"trafficking"`
+	Identification   Identification `bson:"identification"`
+	State            string         `bson:"state"`
+	OwnerInstitution string         `bson:"owner_institution"`
+	RegisteredAt     time.Time      `bson:"registered_at"`
+	UpdatedAt        time.Time      `bson:"updated_at"`
+	// Idempotency is set when the case was registered with an idempotency key.
+	Idempotency *Idempotency `bson:"idempotency,omitempty"`
+}
+
+// Profile is the pseudonymous profile.
+type Profile struct {
+	Sex                 string   `bson:"sex"`
+	AgeAtIdentification *int32   `bson:"age_at_identification,omitempty"`
+	Citizenships        []string `bson:"citizenships"`
+}
+
+// Trafficking is the trafficking heading.
+type Trafficking struct {
+	Status            string   `bson:"status"`
+	ExploitationTypes []string `bson:"exploitation_types"`
+}
+
+// Identification says who identified the person and when.
+type Identification struct {
+	IdentifyingInstitution string `bson:"identifying_institution"`
+	// Date is an ISO 8601 calendar date, YYYY-MM-DD.
+	Date string `bson:"date"`
+}
+
+// Idempotency records the key a registration was made with and a fingerprint of the request, so
+// that a retry is recognised and a reused key with another request is refused.
+type Idempotency struct {
+	Key         string `bson:"key"`
+	RequestHash []byte `bson:"request_hash"`
+}
+
+// AgeBand is "AGE_BAND_CHILD", "AGE_BAND_ADULT" or "AGE_BAND_UNKNOWN" for the profile.
+func (p Profile) AgeBand() string {
+	switch {
+	case p.AgeAtIdentification == nil:
+		return "AGE_BAND_UNKNOWN"
+	case *p.AgeAtIdentification < AdultAge:
+		return "AGE_BAND_CHILD"
+	default:
+		return "AGE_BAND_ADULT"
+	}
+}
+
+// Minor reports whether the person was a child when identified.
+func (p Profile) Minor() bool {
+	return p.AgeAtIdentification != nil && *p.AgeAtIdentification < AdultAge
+}

@@ -1,0 +1,133 @@
+// Package server implements nrm.caseregistry.v1.CaseRegistryService.
+package server
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
+)
+
+// IdempotencyKeyHeader is the gRPC metadata key (REST: Idempotency-Key) that makes a
+// registration safe to retry.
+const IdempotencyKeyHeader = "idempotency-key"
+
+// EventRegistered is the type of the event a registration publishes.
+const EventRegistered = "case.registered"
+
+// Server serves the case registry.
+type Server struct {
+	caseregistryv1.UnimplementedCaseRegistryServiceServer
+	store   *store.Store
+	relay   interface{ Notify() }
+	log     *slog.Logger
+	now     func() time.Time
+}
+
+// New returns the service over st; relay is woken after every commit.
+func New(st *store.Store, relay interface{ Notify() }, log *slog.Logger) *Server {
+	return &Server{store: st, relay: relay, log: log, now: time.Now}
+}
+
+// idempotencyNamespace scopes case ids derived from idempotency keys.
+var idempotencyNamespace = uuid.MustParse("0b6f6c52-2b8e-4a3e-8f0e-5b3c9a1d7e21")
+
+// RegisterCase validates and stores a new case and its case.registered event in one write.
+func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterCaseRequest) (*caseregistryv1.RegisterCaseResponse, error) {
+	key, err := idempotencyKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond) // the store keeps milliseconds
+	c, err := domain.NewRegistration(req, domain.Today(now))
+	if err != nil {
+		return nil, err
+	}
+	c.Version = 1
+	c.RegisteredAt, c.UpdatedAt = now, now
+	if key == "" {
+		c.ID = uuid.Must(uuid.NewV7()).String()
+	} else {
+		// The id is derived from the key, so a retry collides with the first attempt's insert and
+		// can never create a second case, whatever happened to the first response.
+		c.ID = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
+		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: fingerprint(req)}
+	}
+	ev, err := outbox.NewEvent(ctx, EventRegistered, c.ID, c.Version, 0, registeredEvent(c), now)
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.store.Create(ctx, c, []outbox.Pending{ev})
+	switch {
+	case errors.Is(err, store.ErrExists):
+		if stored.Idempotency == nil || !bytes.Equal(stored.Idempotency.RequestHash, c.Idempotency.RequestHash) {
+			return nil, apierr.FailedPrecondition("IDEMPOTENCY_KEY_REUSED",
+				"the idempotency key was already used for a different registration; use a new key",
+				map[string]string{"case_id": stored.ID})
+		}
+		s.log.InfoContext(ctx, "registration retried; returning the existing case", "case_id", stored.ID)
+		return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+	case err != nil:
+		return nil, err
+	}
+	s.relay.Notify()
+	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "version", c.Version,
+		"identifying_institution", c.Identification.IdentifyingInstitution)
+	return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+}
+
+// GetCase returns one case.
+func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest) (*caseregistryv1.GetCaseResponse, error) {
+	if _, err := uuid.Parse(req.GetId()); err != nil || len(req.GetId()) != 36 {
+		return nil, apierr.InvalidField("id", "must be a case id as returned by RegisterCase (a UUID)")
+	}
+	c, err := s.store.Get(ctx, req.GetId())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apierr.NotFound("case", req.GetId())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &caseregistryv1.GetCaseResponse{Case: toProto(c)}, nil
+}
+
+// idempotencyKey reads the caller's idempotency key; "" when none was sent.
+func idempotencyKey(ctx context.Context) (string, error) {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get(IdempotencyKeyHeader)
+	switch {
+	case len(vals) == 0:
+		return "", nil
+	case len(vals) > 1:
+		return "", apierr.InvalidField(IdempotencyKeyHeader, "must be sent once")
+	}
+	k := vals[0]
+	if len(k) == 0 || len(k) > 128 {
+		return "", apierr.InvalidField(IdempotencyKeyHeader, "must be 1 to 128 characters")
+	}
+	for _, r := range k {
+		if r < 0x21 || r > 0x7e {
+			return "", apierr.InvalidField(IdempotencyKeyHeader, "must be printable ASCII without spaces")
+		}
+	}
+	return k, nil
+}
+
+// fingerprint identifies a request's content, to tell a retry from a reused key.
+func fingerprint(req *caseregistryv1.RegisterCaseRequest) []byte {
+	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
+	sum := sha256.Sum256(b)
+	return sum[:]
+}

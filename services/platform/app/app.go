@@ -1,0 +1,212 @@
+// Package app runs a service: it connects the dependencies, serves gRPC and the admin port,
+// runs the service's background workers, and shuts everything down in order within a deadline
+// (health NOT_SERVING, drain the gRPC server, stop workers, drain NATS, close the database).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.opentelemetry.io/otel/trace"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/nrm-albania/nrm/services/platform/admin"
+	"github.com/nrm-albania/nrm/services/platform/grpcserver"
+	"github.com/nrm-albania/nrm/services/platform/logging"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/telemetry"
+)
+
+// Runtime is what a service is given to wire itself onto.
+type Runtime struct {
+	Config   Config
+	Logger   *slog.Logger
+	DB       *mongo.Database
+	NATS     *nats.Conn
+	JS       jetstream.JetStream
+	GRPC     *grpcserver.Server
+	Registry *prometheus.Registry
+	Tracer   trace.TracerProvider
+}
+
+// Worker is a background task that runs until its context ends.
+type Worker func(ctx context.Context) error
+
+// Setup registers a service's gRPC handlers on rt.GRPC and returns its background workers.
+type Setup func(ctx context.Context, rt *Runtime) ([]Worker, error)
+
+// Options adjusts Run for embedding (the dev launcher, tests).
+type Options struct {
+	// LogOutput receives the JSON log; nil means standard output.
+	LogOutput io.Writer
+	// Listening, when set, is told the bound addresses once the service serves.
+	Listening func(grpcAddr, adminAddr net.Addr)
+	// Authenticator is plugged into the gRPC server; nil admits every call.
+	Authenticator grpcserver.Authenticator
+}
+
+// Run runs the service described by cfg and setup until ctx ends, then shuts it down.
+func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
+	if o.LogOutput == nil {
+		o.LogOutput = os.Stdout
+	}
+	log := logging.New(o.LogOutput, cfg.Service, cfg.LogLevel)
+
+	tp, err := telemetry.NewTracerProvider(ctx, cfg.Service, cfg.OTLPEndpoint)
+	if err != nil {
+		return err
+	}
+	defer shutdownWithin(5*time.Second, tp.Shutdown)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	mc, err := mongodb.Connect(cfg.MongoURI, "nrm-"+cfg.Service)
+	if err != nil {
+		return err
+	}
+	defer shutdownWithin(5*time.Second, mc.Disconnect)
+
+	nc, err := natsbus.Connect(cfg.NATSURL, "nrm-"+cfg.Service, log)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return fmt.Errorf("jetstream: %w", err)
+	}
+
+	gs := grpcserver.New(grpcserver.Options{
+		Logger: log, Registerer: reg, TracerProvider: tp, Authenticator: o.Authenticator,
+		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
+	})
+	rt := &Runtime{Config: cfg, Logger: log, DB: mc.Database(cfg.MongoDatabase), NATS: nc, JS: js, GRPC: gs, Registry: reg, Tracer: tp}
+
+	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWorkers()
+	workers, err := setup(workerCtx, rt)
+	if err != nil {
+		return fmt.Errorf("set up %s: %w", cfg.Service, err)
+	}
+	workers = append(workers, func(ctx context.Context) error {
+		err := natsbus.Provision(ctx, js, log)
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return err
+	})
+
+	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("NRM_GRPC_ADDR %s: %w", cfg.GRPCAddr, err)
+	}
+	adminLis, err := net.Listen("tcp", cfg.AdminAddr)
+	if err != nil {
+		grpcLis.Close()
+		return fmt.Errorf("NRM_ADMIN_ADDR %s: %w", cfg.AdminAddr, err)
+	}
+	var draining atomic.Bool
+	adminSrv := &http.Server{
+		Handler: admin.Handler(reg, map[string]admin.Check{
+			"mongodb": mongodb.Check(mc),
+			"nats":    natsbus.Check(nc, js),
+		}, draining.Load),
+		ReadHeaderTimeout: 5 * time.Second,
+	}
+
+	var wg sync.WaitGroup
+	errc := make(chan error, len(workers)+2)
+	for _, w := range workers {
+		wg.Go(func() {
+			if err := w(workerCtx); err != nil {
+				errc <- err
+			}
+		})
+	}
+	go func() {
+		if err := gs.Serve(grpcLis); err != nil {
+			errc <- fmt.Errorf("grpc server: %w", err)
+		}
+	}()
+	go func() {
+		if err := adminSrv.Serve(adminLis); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("admin server: %w", err)
+		}
+	}()
+	gs.Health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	log.Info("serving", "grpc_addr", grpcLis.Addr().String(), "admin_addr", adminLis.Addr().String(),
+		"mongo_database", cfg.MongoDatabase)
+	if o.Listening != nil {
+		o.Listening(grpcLis.Addr(), adminLis.Addr())
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		log.Error("stopping after a failure", "error", runErr)
+	}
+
+	// Shutdown, in order, within one deadline.
+	deadline := time.Now().Add(cfg.ShutdownTimeout)
+	log.Info("shutting down", "deadline", cfg.ShutdownTimeout.String())
+	draining.Store(true)
+	gs.Health.Shutdown()
+	stopGRPC(gs, time.Until(deadline))
+	stopWorkers()
+	waitUntil(&wg, deadline)
+	if err := nc.Drain(); err != nil {
+		log.Warn("nats drain", "error", err)
+	}
+	shutdownWithin(time.Until(deadline), adminSrv.Shutdown)
+	log.Info("stopped")
+	return runErr
+}
+
+// stopGRPC lets in-flight calls finish, then cuts what remains at the deadline.
+func stopGRPC(gs *grpcserver.Server, within time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		gs.GracefulStop()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(within):
+		gs.Stop()
+	}
+}
+
+func waitUntil(wg *sync.WaitGroup, deadline time.Time) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+	}
+}
+
+func shutdownWithin(d time.Duration, f func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.Background(), max(d, 100*time.Millisecond))
+	defer cancel()
+	_ = f(ctx)
+}

@@ -1,0 +1,101 @@
+package grpcserver
+
+import (
+	"context"
+	"log/slog"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/nrm-albania/nrm/services/platform/requestid"
+)
+
+// withRequestID takes the caller's request id (or makes one), puts it in the context and
+// echoes it in the response header so that callers can quote it.
+func withRequestID(ctx context.Context) context.Context {
+	var id string
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(requestid.MetadataKey); len(v) > 0 {
+			id = v[0]
+		}
+	}
+	id = requestid.Sanitize(id)
+	_ = grpc.SetHeader(ctx, metadata.Pairs(requestid.MetadataKey, id))
+	return requestid.With(ctx, id)
+}
+
+func unaryRequestID(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	return h(withRequestID(ctx), req)
+}
+
+func streamRequestID(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return h(srv, &wrappedStream{ServerStream: ss, ctx: withRequestID(ss.Context())})
+}
+
+type wrappedStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (w *wrappedStream) Context() context.Context { return w.ctx }
+
+type authInterceptors struct{ a Authenticator }
+
+func (a authInterceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if a.a == nil || isHealth(info.FullMethod) {
+		return h(ctx, req)
+	}
+	ctx, err := a.a.Authenticate(ctx, info.FullMethod)
+	if err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (a authInterceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if a.a == nil || isHealth(info.FullMethod) {
+		return h(srv, ss)
+	}
+	ctx, err := a.a.Authenticate(ss.Context(), info.FullMethod)
+	if err != nil {
+		return err
+	}
+	return h(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
+}
+
+func isHealth(method string) bool {
+	return method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/Watch" ||
+		method == "/grpc.health.v1.Health/List"
+}
+
+// errorHygiene makes sure no internal error text reaches a caller: an error that is not a gRPC
+// status (a driver error, say) is logged with the request id and replaced by a bare Internal.
+type errorHygiene struct{ log *slog.Logger }
+
+func (e errorHygiene) clean(ctx context.Context, method string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch {
+	case ctx.Err() == context.Canceled:
+		return status.Error(codes.Canceled, "request canceled by the caller")
+	case ctx.Err() == context.DeadlineExceeded:
+		return status.Error(codes.DeadlineExceeded, "deadline exceeded")
+	}
+	e.log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err)
+	return status.Errorf(codes.Internal, "internal error; quote request id %s", requestid.From(ctx))
+}
+
+func (e errorHygiene) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	return resp, e.clean(ctx, info.FullMethod, err)
+}
+
+func (e errorHygiene) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	return e.clean(ss.Context(), info.FullMethod, h(srv, ss))
+}

@@ -1,0 +1,57 @@
+// Package mongodb connects a service to its own database through the official driver. The same
+// code runs against MongoDB and against FerretDB (embedded or on PostgreSQL); see
+// docs/decisions.md for the subset of MongoDB it relies on.
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// Connect returns a client for uri. It does not wait for the server: a service starts even while
+// its database is down, and readiness (Check) says so.
+func Connect(uri, appName string) (*mongo.Client, error) {
+	opts := options.Client().ApplyURI(uri).
+		SetAppName(appName).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetRetryWrites(true)
+	c, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongodb client for %s: %w", redact(uri), err)
+	}
+	return c, nil
+}
+
+// Check pings the primary; it is the readiness check for the database.
+func Check(c *mongo.Client) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return c.Ping(ctx, readpref.Primary())
+	}
+}
+
+// IsDuplicateKey reports whether err is a unique-index violation. On FerretDB this is reliable
+// for inserts only (ARCHITECTURE.md), which is why the services detect conflicts by inserting.
+func IsDuplicateKey(err error) bool {
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// IsNotFound reports whether err means that no document matched.
+func IsNotFound(err error) bool {
+	return errors.Is(err, mongo.ErrNoDocuments)
+}
+
+// redact hides credentials in a connection string before it reaches a log or an error.
+func redact(uri string) string {
+	opts := options.Client().ApplyURI(uri)
+	if opts.Auth != nil && opts.Auth.Password != "" {
+		return "mongodb://<redacted>@" + fmt.Sprint(opts.Hosts)
+	}
+	return uri
+}

@@ -1,0 +1,78 @@
+// Package natsbus connects a service to NATS JetStream and provisions the streams that every
+// service expects. Connections retry for ever, so a service starts and serves while NATS is
+// down; what needs the bus (the outbox relay, consumers) waits for it.
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Connect returns a connection to url that reconnects for ever and logs its state changes.
+func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			log.Warn("nats disconnected", "error", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			log.Info("nats reconnected", "url", c.ConnectedUrlRedacted())
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("nats connection to %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// Check reports whether the connection is up and JetStream answers; it is the readiness check
+// for the bus.
+func Check(nc *nats.Conn, js jetstream.JetStream) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if !nc.IsConnected() {
+			return fmt.Errorf("nats is %s", nc.Status())
+		}
+		if _, err := js.AccountInfo(ctx); err != nil {
+			return fmt.Errorf("jetstream: %w", err)
+		}
+		return nil
+	}
+}
+
+// Provision creates or updates every stream in Streams. It is idempotent, and retries until ctx
+// ends when NATS is unreachable, so a service can start before the bus.
+func Provision(ctx context.Context, js jetstream.JetStream, log *slog.Logger) error {
+	wait := 250 * time.Millisecond
+	for {
+		err := provisionOnce(ctx, js)
+		if err == nil {
+			return nil
+		}
+		log.Warn("provisioning jetstream streams failed; retrying", "error", err, "retry_in", wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func provisionOnce(ctx context.Context, js jetstream.JetStream) error {
+	var errs []error
+	for _, cfg := range Streams() {
+		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: %w", cfg.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,54 @@
+package natsbus
+
+import (
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Subject prefixes and stream names. Each area publishes under its own prefix into its own
+// stream; deploy/nats/streams.json describes the same streams for operators.
+const (
+	StreamCase     = "NRM_CASE"
+	StreamReferral = "NRM_REFERRAL"
+	StreamMeeting  = "NRM_MEETING"
+	StreamReport   = "NRM_REPORT"
+	StreamAudit    = "NRM_AUDIT"
+	StreamDLQ      = "NRM_DLQ"
+
+	// SubjectDLQPrefix starts the subject of every dead-lettered message:
+	// nrm.dlq.<consumer>.<original subject>.
+	SubjectDLQPrefix = "nrm.dlq."
+)
+
+// DuplicateWindow is how long JetStream remembers a Nats-Msg-Id. A relay that crashed after a
+// publish and before recording it re-publishes within this window and the stream drops the copy;
+// after it, consumers' idempotency still applies each event once.
+const DuplicateWindow = 10 * time.Minute
+
+// Streams returns the configuration of every stream. Events carry no personal data and are the
+// source projections are rebuilt from, so they are kept (limits retention, no age limit) except
+// the dead letters, kept 30 days for an operator to inspect.
+func Streams() []jetstream.StreamConfig {
+	event := func(name, subject, desc string) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name:        name,
+			Description: desc,
+			Subjects:    []string{subject},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Duplicates:  DuplicateWindow,
+			Replicas:    1,
+		}
+	}
+	dlq := event(StreamDLQ, SubjectDLQPrefix+">", "messages no consumer could process")
+	dlq.MaxAge = 30 * 24 * time.Hour
+	return []jetstream.StreamConfig{
+		event(StreamCase, "nrm.case.>", "case registry events (pseudonymous)"),
+		event(StreamReferral, "nrm.referral.>", "referral events (pseudonymous)"),
+		event(StreamMeeting, "nrm.meeting.>", "secretariat meeting events"),
+		event(StreamReport, "nrm.report.>", "reporting events"),
+		event(StreamAudit, "nrm.audit.>", "audit records (no personal data)"),
+		dlq,
+	}
+}

@@ -1,0 +1,56 @@
+// Package pagination implements the page size rules and opaque cursor tokens every list API
+// shares. A token carries the sort key of the last item returned; it is opaque to callers and
+// validated when it comes back.
+package pagination
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+)
+
+// Page size bounds shared by every list API.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 100
+)
+
+// Size returns the page size to use for a request's page_size.
+func Size(requested int32) (int, error) {
+	switch {
+	case requested < 0:
+		return 0, apierr.InvalidField("page_size", "must not be negative, got %d", requested)
+	case requested == 0:
+		return DefaultPageSize, nil
+	case requested > MaxPageSize:
+		return 0, apierr.InvalidField("page_size", "must be at most %d, got %d", MaxPageSize, requested)
+	}
+	return int(requested), nil
+}
+
+type cursor struct {
+	After string `json:"a"`
+}
+
+// Token returns the page token that resumes after the item whose sort key is after.
+func Token(after string) string {
+	b, _ := json.Marshal(cursor{After: after})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// After decodes a page token into the sort key to resume after; "" for the first page.
+func After(token string) (string, error) {
+	if token == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	var c cursor
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.After == "" {
+		return "", apierr.InvalidField("page_token", "is not a token returned by this API")
+	}
+	return c.After, nil
+}
