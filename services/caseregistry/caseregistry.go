@@ -17,7 +17,7 @@ func Defaults() app.Config { return app.Defaults("caseregistry", "127.0.0.1:9101
 
 // Setup registers the service and returns its outbox relay as a background worker.
 func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
-	relay := outbox.NewRelay(rt.DB, rt.JS, rt.Logger, rt.Registry, outbox.RelayOptions{})
+	relay := outbox.NewRelay(rt.DB, rt.JS, rt.NS, rt.Logger, rt.Registry, outbox.RelayOptions{})
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, server.New(store.New(rt.DB), relay, rt.Logger))
 	return []app.Worker{relay.Run}, nil
 }

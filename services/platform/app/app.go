@@ -40,6 +40,7 @@ type Runtime struct {
 	NATS     *nats.Conn
 	JS       jetstream.JetStream
 	GRPC     *grpcserver.Server
+	NS       natsbus.Namespace
 	Registry *prometheus.Registry
 	Tracer   trace.TracerProvider
 }
@@ -96,7 +97,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Logger: log, Registerer: reg, TracerProvider: tp, Authenticator: o.Authenticator,
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
-	rt := &Runtime{Config: cfg, Logger: log, DB: mc.Database(cfg.MongoDatabase), NATS: nc, JS: js, GRPC: gs, Registry: reg, Tracer: tp}
+	rt := &Runtime{Config: cfg, Logger: log, DB: mc.Database(cfg.MongoDatabase), NATS: nc, JS: js, NS: natsbus.Namespace(cfg.NATSNamespace), GRPC: gs, Registry: reg, Tracer: tp}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -105,7 +106,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		return fmt.Errorf("set up %s: %w", cfg.Service, err)
 	}
 	workers = append(workers, func(ctx context.Context) error {
-		err := natsbus.Provision(ctx, js, log)
+		err := natsbus.Provision(ctx, js, rt.NS, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}

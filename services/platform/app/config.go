@@ -19,6 +19,8 @@ type Config struct {
 	MongoDatabase string
 	// NATSURL locates the NATS server with JetStream.
 	NATSURL string
+	// NATSNamespace prefixes streams and subjects when several systems share one NATS.
+	NATSNamespace string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// OTLPEndpoint, when set, receives traces over OTLP/gRPC (host:port).
@@ -55,6 +57,7 @@ func (c *Config) Bind(s *config.Set) {
 	s.String(&c.MongoURI, "mongo-uri", c.MongoURI, "MongoDB connection string")
 	s.String(&c.MongoDatabase, "mongo-database", c.MongoDatabase, "MongoDB database owned by this service")
 	s.String(&c.NATSURL, "nats-url", c.NATSURL, "NATS server URL (JetStream enabled)")
+	s.String(&c.NATSNamespace, "nats-namespace", c.NATSNamespace, "prefix of streams and subjects, for several systems on one NATS; empty in a dedicated deployment")
 	s.String(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	s.String(&c.OTLPEndpoint, "otlp-endpoint", c.OTLPEndpoint, "OTLP/gRPC trace collector host:port; empty disables export")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
@@ -66,6 +69,7 @@ func (c *Config) Bind(s *config.Set) {
 	s.RequireURL("mongo-uri", &c.MongoURI, "mongodb", "mongodb+srv")
 	s.RequireNonEmpty("mongo-database", &c.MongoDatabase)
 	s.RequireURL("nats-url", &c.NATSURL, "nats", "tls", "ws", "wss")
+	s.Check(func() error { return config.CheckPattern("nats-namespace", c.NATSNamespace, `^[a-z0-9]{0,16}$`) })
 	s.RequireOneOf("log-level", &c.LogLevel, "debug", "info", "warn", "error")
 	s.RequirePositive("shutdown-timeout", &c.ShutdownTimeout)
 	s.Check(func() error {

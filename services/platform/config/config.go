@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -180,6 +181,14 @@ func CheckAddr(name, value string) error {
 func CheckRange(name string, value, lo, hi int) error {
 	if value < lo || value > hi {
 		return fmt.Errorf("%s (--%s): %d is outside %d..%d", EnvName(name), name, value, lo, hi)
+	}
+	return nil
+}
+
+// CheckPattern reports whether value matches the regular expression, naming the setting if not.
+func CheckPattern(name, value, pattern string) error {
+	if !regexp.MustCompile(pattern).MatchString(value) {
+		return fmt.Errorf("%s (--%s): %q does not match %s", EnvName(name), name, value, pattern)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ type Config struct {
 	Stream string
 	// Durable is the consumer's name; it is also its identity in metrics and dead letters.
 	Durable string
-	// Subjects filters the stream; empty means all.
+	// Subjects filters the stream, without namespace; empty means all.
 	Subjects []string
 	// MaxDeliver bounds deliveries before dead-lettering [5].
 	MaxDeliver int
@@ -56,6 +56,7 @@ type Config struct {
 // Consumer runs one durable consumer.
 type Consumer struct {
 	js      jetstream.JetStream
+	ns      natsbus.Namespace
 	cfg     Config
 	handle  Handler
 	log     *slog.Logger
@@ -67,7 +68,7 @@ type Consumer struct {
 }
 
 // New returns a consumer, registering its metrics on reg.
-func New(js jetstream.JetStream, cfg Config, h Handler, log *slog.Logger, reg prometheus.Registerer, tp trace.TracerProvider) *Consumer {
+func New(js jetstream.JetStream, ns natsbus.Namespace, cfg Config, h Handler, log *slog.Logger, reg prometheus.Registerer, tp trace.TracerProvider) *Consumer {
 	if cfg.MaxDeliver <= 0 {
 		cfg.MaxDeliver = 5
 	}
@@ -76,7 +77,7 @@ func New(js jetstream.JetStream, cfg Config, h Handler, log *slog.Logger, reg pr
 	}
 	labels := prometheus.Labels{"consumer": cfg.Durable}
 	c := &Consumer{
-		js: js, cfg: cfg, handle: h, log: log.With("consumer", cfg.Durable), tracer: tp.Tracer("nrm/consumer"),
+		js: js, ns: ns, cfg: cfg, handle: h, log: log.With("consumer", cfg.Durable), tracer: tp.Tracer("nrm/consumer"),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "nrm_consumer_pending_messages", Help: "Messages not yet delivered or acknowledged (consumer lag).", ConstLabels: labels,
 		}),
@@ -113,9 +114,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 }
 
 func (c *Consumer) consume(ctx context.Context) error {
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.cfg.Stream, jetstream.ConsumerConfig{
+	subjects := make([]string, len(c.cfg.Subjects))
+	for i, s := range c.cfg.Subjects {
+		subjects[i] = c.ns.Subject(s)
+	}
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.ns.Stream(c.cfg.Stream), jetstream.ConsumerConfig{
 		Durable:        c.cfg.Durable,
-		FilterSubjects: c.cfg.Subjects,
+		FilterSubjects: subjects,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.cfg.AckWait,
 		MaxDeliver:     c.cfg.MaxDeliver,
@@ -201,7 +206,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 // deadLetter copies msg to the dead-letter subject with the reason, then terminates it. If the
 // copy cannot be stored the message is left for redelivery rather than lost.
 func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered uint64, cause error) {
-	dl := nats.NewMsg(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + msg.Subject())
+	dl := nats.NewMsg(c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + msg.Subject()))
 	dl.Data = msg.Data()
 	for k, v := range msg.Headers() {
 		if k == jetstream.MsgIDHeader {

@@ -1,6 +1,7 @@
 package natsbus
 
 import (
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,12 +30,12 @@ const DuplicateWindow = 10 * time.Minute
 // Streams returns the configuration of every stream. Events carry no personal data and are the
 // source projections are rebuilt from, so they are kept (limits retention, no age limit) except
 // the dead letters, kept 30 days for an operator to inspect.
-func Streams() []jetstream.StreamConfig {
+func Streams(ns Namespace) []jetstream.StreamConfig {
 	event := func(name, subject, desc string) jetstream.StreamConfig {
 		return jetstream.StreamConfig{
-			Name:        name,
+			Name:        ns.Stream(name),
 			Description: desc,
-			Subjects:    []string{subject},
+			Subjects:    []string{ns.Subject(subject)},
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			Duplicates:  DuplicateWindow,
@@ -51,4 +52,25 @@ func Streams() []jetstream.StreamConfig {
 		event(StreamAudit, "nrm.audit.>", "audit records (no personal data)"),
 		dlq,
 	}
+}
+
+// Namespace separates systems that share one NATS deployment (several NRMs of a region, staging
+// beside production, concurrent test runs): streams are named "<NS>_NRM_CASE" and subjects
+// "<ns>.nrm.case.registered". The empty namespace is the plain names.
+type Namespace string
+
+// Stream returns the namespaced stream name.
+func (n Namespace) Stream(name string) string {
+	if n == "" {
+		return name
+	}
+	return strings.ToUpper(string(n)) + "_" + name
+}
+
+// Subject returns the namespaced subject.
+func (n Namespace) Subject(s string) string {
+	if n == "" {
+		return s
+	}
+	return string(n) + "." + s
 }

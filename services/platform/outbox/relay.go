@@ -17,6 +17,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
 )
 
 // RelayOptions tunes a Relay. Zero values take the defaults in brackets.
@@ -36,6 +37,7 @@ type RelayOptions struct {
 type Relay struct {
 	db   *mongo.Database
 	js   jetstream.JetStream
+	ns   natsbus.Namespace
 	log  *slog.Logger
 	opts RelayOptions
 	poke chan struct{}
@@ -49,7 +51,7 @@ type Relay struct {
 }
 
 // NewRelay returns a relay for db, registering its metrics on reg.
-func NewRelay(db *mongo.Database, js jetstream.JetStream, log *slog.Logger, reg prometheus.Registerer, o RelayOptions) *Relay {
+func NewRelay(db *mongo.Database, js jetstream.JetStream, ns natsbus.Namespace, log *slog.Logger, reg prometheus.Registerer, o RelayOptions) *Relay {
 	if o.Interval <= 0 {
 		o.Interval = time.Second
 	}
@@ -63,7 +65,7 @@ func NewRelay(db *mongo.Database, js jetstream.JetStream, log *slog.Logger, reg 
 		o.MaxBackoff = 5 * time.Second
 	}
 	r := &Relay{
-		db: db, js: js, log: log, opts: o, poke: make(chan struct{}, 1), now: time.Now,
+		db: db, js: js, ns: ns, log: log, opts: o, poke: make(chan struct{}, 1), now: time.Now,
 		backlog: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "nrm_outbox_backlog", Help: "Events announced and not yet published to JetStream.",
 		}),
@@ -241,7 +243,7 @@ func (r *Relay) dropPointer(ctx context.Context, id string) error {
 }
 
 func (r *Relay) publish(ctx context.Context, id string, e Event) error {
-	msg := nats.NewMsg(e.Subject)
+	msg := nats.NewMsg(r.ns.Subject(e.Subject))
 	msg.Data = e.Data
 	for k, v := range e.Headers {
 		msg.Header.Set(k, v)

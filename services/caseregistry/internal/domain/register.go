@@ -13,11 +13,11 @@ import (
 
 // Limits of a registration.
 const (
-	MaxAge              = 120
-	MaxCitizenships     = 5
-	MaxInstitutionCode  = 32
-	EarliestDate        = "1990-01-01"
-	dateLayout          = "2006-01-02"
+	MaxAge             = 120
+	MaxCitizenships    = 5
+	MaxInstitutionCode = 32
+	EarliestDate       = "1990-01-01"
+	dateLayout         = "2006-01-02"
 )
 
 var institutionCode = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$`)

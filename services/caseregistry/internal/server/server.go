@@ -30,10 +30,10 @@ const EventRegistered = "case.registered"
 // Server serves the case registry.
 type Server struct {
 	caseregistryv1.UnimplementedCaseRegistryServiceServer
-	store   *store.Store
-	relay   interface{ Notify() }
-	log     *slog.Logger
-	now     func() time.Time
+	store *store.Store
+	relay interface{ Notify() }
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 // New returns the service over st; relay is woken after every commit.

@@ -1,0 +1,162 @@
+// Package testenv gives integration tests the real dependencies: an embedded FerretDB (SQLite)
+// and an embedded NATS with JetStream, started once per test binary, or external servers when
+// NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL are set. Each test gets its own database and NATS
+// namespace, so tests never see each other's data, even on shared external servers.
+package testenv
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"github.com/nrm-albania/nrm/services/platform/embedded"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+)
+
+var (
+	mongoOnce sync.Once
+	mongoURI  string
+	mongoErr  error
+
+	natsOnce sync.Once
+	natsURL  string
+	natsErr  error
+)
+
+// MongoURI returns the URI of the store tests run against.
+func MongoURI(t testing.TB) string {
+	t.Helper()
+	mongoOnce.Do(func() {
+		if u := os.Getenv("NRM_TEST_MONGO_URI"); u != "" {
+			mongoURI = u
+			return
+		}
+		dir, err := os.MkdirTemp("", "nrm-ferretdb-")
+		if err != nil {
+			mongoErr = err
+			return
+		}
+		f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir})
+		if err != nil {
+			mongoErr = err
+			return
+		}
+		mongoURI = f.URI()
+	})
+	if mongoErr != nil {
+		t.Fatalf("embedded FerretDB: %v", mongoErr)
+	}
+	return mongoURI
+}
+
+// NATSURL returns the URL of the NATS server tests run against.
+func NATSURL(t testing.TB) string {
+	t.Helper()
+	natsOnce.Do(func() {
+		if u := os.Getenv("NRM_TEST_NATS_URL"); u != "" {
+			natsURL = u
+			return
+		}
+		dir, err := os.MkdirTemp("", "nrm-nats-")
+		if err != nil {
+			natsErr = err
+			return
+		}
+		n, err := embedded.StartNATS("127.0.0.1:0", dir)
+		if err != nil {
+			natsErr = err
+			return
+		}
+		natsURL = n.URL()
+	})
+	if natsErr != nil {
+		t.Fatalf("embedded NATS: %v", natsErr)
+	}
+	return natsURL
+}
+
+// Name returns a name unique to this test run, usable as a database name or NATS namespace.
+func Name(prefix string) string {
+	return prefix + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+}
+
+// Database returns a fresh database for the test, dropped when it ends.
+func Database(t testing.TB) *mongo.Database {
+	t.Helper()
+	c, err := mongodb.Connect(MongoURI(t), "nrm-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := c.Database(Name("t_"))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = db.Drop(ctx)
+		_ = c.Disconnect(ctx)
+	})
+	return db
+}
+
+// Bus is a NATS connection with a namespace of the test's own, its streams provisioned.
+type Bus struct {
+	URL string
+	NC  *nats.Conn
+	JS  jetstream.JetStream
+	NS  natsbus.Namespace
+}
+
+// NewBus connects to the test NATS in a fresh namespace and provisions its streams; they are
+// deleted when the test ends.
+func NewBus(t testing.TB) *Bus {
+	t.Helper()
+	url := NATSURL(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := natsbus.Namespace(Name("t"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := natsbus.Provision(ctx, js, ns, discardLogger()); err != nil {
+		t.Fatalf("provision streams: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, s := range natsbus.Streams(ns) {
+			_ = js.DeleteStream(ctx, s.Name)
+		}
+		nc.Close()
+	})
+	return &Bus{URL: url, NC: nc, JS: js, NS: ns}
+}
+
+// Eventually polls cond until it holds or the wait runs out, then fails the test with what.
+// It waits on a condition, never on a duration: a slow machine only makes it take longer.
+func Eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not true after %s", what, within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
