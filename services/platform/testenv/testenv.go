@@ -158,5 +158,4 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 	}
 }
 
-
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }

@@ -1,0 +1,287 @@
+package outbox_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	"github.com/nrm-albania/nrm/services/platform/embedded"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
+)
+
+const things = "things"
+
+// commit writes an aggregate with its events the way a service does: announce, then one insert.
+func commit(t *testing.T, db *mongo.Database, id string, n int) []outbox.Pending {
+	t.Helper()
+	ctx := context.Background()
+	var evs []outbox.Pending
+	for i := range n {
+		ev, err := outbox.NewEvent(ctx, "case.registered", id, 1, i, wrapperspb.String(fmt.Sprint(i)), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if err := outbox.Announce(ctx, db, things, id, evs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: outbox.Field, Value: outbox.Map(evs)}}); err != nil {
+		t.Fatal(err)
+	}
+	return evs
+}
+
+func newRelay(db *mongo.Database, bus *testenv.Bus, o outbox.RelayOptions) *outbox.Relay {
+	return outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), o)
+}
+
+// published returns the ids of the events in the test's case stream, in stream order.
+func published(t *testing.T, bus *testenv.Bus) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamCase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env eventsv1.Envelope
+		if err := proto.Unmarshal(m.Data, &env); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, env.GetId())
+	}
+	return ids
+}
+
+func backlog(t *testing.T, db *mongo.Database) int64 {
+	t.Helper()
+	n, err := outbox.Backlog(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func pendingInAggregate(t *testing.T, db *mongo.Database, id string) int {
+	t.Helper()
+	var doc struct {
+		Outbox map[string]outbox.Event `bson:"outbox"`
+	}
+	if err := db.Collection(things).FindOne(context.Background(), bson.D{{Key: "_id", Value: id}}).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	return len(doc.Outbox)
+}
+
+func TestDrainPublishesInOrderOnceAndEmptiesTheOutbox(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	evs := commit(t, db, "a", 3)
+	r := newRelay(db, bus, outbox.RelayOptions{})
+	if err := r.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Drain(context.Background()); err != nil { // a second pass finds nothing to do
+		t.Fatal(err)
+	}
+	got := published(t, bus)
+	if len(got) != 3 || got[0] != evs[0].ID || got[1] != evs[1].ID || got[2] != evs[2].ID {
+		t.Fatalf("published %v, want the 3 events in order", got)
+	}
+	if n := backlog(t, db); n != 0 {
+		t.Errorf("backlog %d after drain", n)
+	}
+	if n := pendingInAggregate(t, db, "a"); n != 0 {
+		t.Errorf("%d events left in the aggregate", n)
+	}
+}
+
+// The relay died after the write and before the publish: a new relay publishes the event once.
+func TestEventsCommittedWhileNoRelayRanArePublishedOnceByTheNextRelay(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	evs := commit(t, db, "b", 1)
+	if got := published(t, bus); len(got) != 0 {
+		t.Fatalf("published before any relay ran: %v", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go newRelay(db, bus, outbox.RelayOptions{Interval: 20 * time.Millisecond}).Run(ctx)
+	testenv.Eventually(t, 10*time.Second, "event published", func() bool { return backlog(t, db) == 0 })
+	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
+		t.Fatalf("published %v, want exactly %s", got, evs[0].ID)
+	}
+}
+
+// The relay died after the publish and before it recorded it: the event goes out again and
+// JetStream drops the copy by its Nats-Msg-Id.
+func TestRepublishAfterCrashIsDroppedByTheStream(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	evs := commit(t, db, "c", 1)
+	// Publish as the crashed relay did, leaving the outbox untouched.
+	subject := bus.NS.Subject(evs[0].Event.Subject)
+	if _, err := bus.JS.Publish(context.Background(), subject, evs[0].Event.Data, jetstream.WithMsgID(evs[0].ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := newRelay(db, bus, outbox.RelayOptions{}).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, bus); len(got) != 1 {
+		t.Fatalf("stream holds %d copies, want 1", len(got))
+	}
+	if n := backlog(t, db); n != 0 {
+		t.Errorf("backlog %d", n)
+	}
+}
+
+// A pointer whose aggregate write never happened is dropped after the grace period, and nothing
+// is published for it.
+func TestOrphanPointersAreDroppedAfterGrace(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	ev, err := outbox.NewEvent(context.Background(), "case.registered", "ghost", 1, 0, wrapperspb.String("x"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.Announce(context.Background(), db, things, "ghost", []outbox.Pending{ev}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	young := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour})
+	if err := young.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := backlog(t, db); n != 1 {
+		t.Fatalf("a pointer inside its grace period was dropped (backlog %d): the write may still be in flight", n)
+	}
+	old := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond})
+	if err := old.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := backlog(t, db); n != 0 {
+		t.Errorf("orphan pointer kept (backlog %d)", n)
+	}
+	if got := published(t, bus); len(got) != 0 {
+		t.Errorf("published %v for a write that never happened", got)
+	}
+}
+
+func TestAnnounceTwiceIsHarmless(t *testing.T) {
+	db := testenv.Database(t)
+	ev, err := outbox.NewEvent(context.Background(), "case.registered", "d", 1, 0, wrapperspb.String("x"), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := outbox.Announce(context.Background(), db, things, "d", []outbox.Pending{ev}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := backlog(t, db); n != 1 {
+		t.Errorf("backlog %d, want 1", n)
+	}
+}
+
+func TestEventIDsAreDerivedFromTheChange(t *testing.T) {
+	a, b := outbox.EventID("x", 1, 0), outbox.EventID("x", 1, 0)
+	if a != b {
+		t.Fatal("same change, different ids")
+	}
+	for _, other := range []string{outbox.EventID("x", 2, 0), outbox.EventID("x", 1, 1), outbox.EventID("y", 1, 0)} {
+		if other == a {
+			t.Errorf("different changes share id %s", a)
+		}
+	}
+	if _, err := outbox.NewEvent(context.Background(), "t", "x", 1, 16, wrapperspb.String(""), time.Now()); err == nil {
+		t.Error("index 16 accepted; sequence numbers of successive versions would overlap")
+	}
+}
+
+// NATS is down while changes are committed: they commit, wait in the outbox, and reach the
+// stream once NATS is back.
+func TestEventsWaitForNATSAndArriveWhenItReturns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("restarts a NATS server")
+	}
+	db := testenv.Database(t)
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	srv, err := embedded.StartNATS(addr, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	nc, err := natsbus.Connect("nats://"+addr, "relay-test", log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := natsbus.Namespace("")
+	if err := natsbus.Provision(context.Background(), js, ns, log); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	relay := outbox.NewRelay(db, js, ns, log, prometheus.NewRegistry(), outbox.RelayOptions{Interval: 20 * time.Millisecond, MaxBackoff: 100 * time.Millisecond})
+	go relay.Run(ctx)
+	for i := range 5 {
+		commit(t, db, fmt.Sprintf("down-%d", i), 1)
+		relay.Notify()
+	}
+	if n := backlog(t, db); n != 5 {
+		t.Fatalf("backlog %d while NATS is down, want 5", n)
+	}
+
+	srv, err = embedded.StartNATS(addr, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	testenv.Eventually(t, 30*time.Second, "backlog drained after NATS returned", func() bool { return backlog(t, db) == 0 })
+	s, err := js.Stream(context.Background(), natsbus.StreamCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 5 {
+		t.Errorf("stream holds %d events, want 5", info.State.Msgs)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
