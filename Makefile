@@ -1,0 +1,55 @@
+# The Responsible Authority's system. `make run` starts it; `make test` tests it.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+
+# Every module of the workspace (go.work), as package patterns.
+PKGS = $(shell go list -m -f '{{.Dir}}/...')
+
+.PHONY: run test test-integration check generate lint breaking vet fmt build bench clean
+
+run: ## start the whole system on embedded defaults (Ctrl-C stops it)
+	go run ./tools/cmd/nrm run
+
+test: ## unit, integration and end-to-end tests, race detector on
+	go test -race -count=1 -timeout 20m $(PKGS)
+
+# Integration suite against external servers: set NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL.
+test-integration:
+	@test -n "$${NRM_TEST_MONGO_URI:-}" -a -n "$${NRM_TEST_NATS_URL:-}" || \
+		{ echo "set NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL"; exit 2; }
+	go test -race -count=1 -timeout 20m $(filter %/services/% %/tools/...,$(PKGS))
+
+check: generate lint breaking vet fmt ## everything CI checks besides tests
+	@git diff --exit-code -- proto gateway/openapi || \
+		{ echo "generated code is out of date: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto gateway/openapi)" || \
+		{ echo "untracked generated files:"; git status --porcelain -- proto gateway/openapi; exit 1; }
+
+generate: ## regenerate Go and OpenAPI from proto/
+	scripts/generate.sh
+
+lint:
+	scripts/buf.sh lint
+
+# Compare the API with the previous commit, when there is one.
+breaking:
+	@if git rev-parse --verify -q HEAD~1 >/dev/null; then \
+		scripts/buf.sh breaking --against '.git#ref=HEAD~1'; \
+	else echo "no previous commit: skipping buf breaking"; fi
+
+vet:
+	go vet $(PKGS)
+
+fmt:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+build: ## static binaries of every service, the gateway and the launcher into bin/
+	CGO_ENABLED=0 go build -trimpath -o bin/ ./services/caseregistry/cmd/... ./services/referral/cmd/... \
+		./services/secretariat/cmd/... ./services/reporting/cmd/... ./gateway/cmd/... ./tools/cmd/...
+
+bench: ## benchmarks against the embedded stack; figures go in docs/benchmarks.md
+	go test -run '^$$' -bench . -benchtime 2000x -timeout 30m ./tools/bench/
+
+clean:
+	rm -rf bin .cache

@@ -1,0 +1,171 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
+)
+
+type pokes int
+
+func (p *pokes) Notify() { *p++ }
+
+func newServer(t *testing.T) (*Server, *mongo.Database, *pokes) {
+	t.Helper()
+	db := testenv.Database(t)
+	p := new(pokes)
+	return New(store.New(db), p, slog.New(slog.DiscardHandler)), db, p
+}
+
+func request() *caseregistryv1.RegisterCaseRequest {
+	return &caseregistryv1.RegisterCaseRequest{
+		Profile: &caseregistryv1.Profile{Sex: caseregistryv1.Sex_SEX_MALE, AgeAtIdentification: proto.Int32(24), Citizenships: []string{"AL", "GR"}},
+		Trafficking: &caseregistryv1.Trafficking{ExploitationTypes: []caseregistryv1.ExploitationType{
+			caseregistryv1.ExploitationType_EXPLOITATION_TYPE_FORCED_LABOUR}},
+		Identification: &caseregistryv1.Identification{IdentifyingInstitution: "ISHPSHSH", IdentificationDate: "2026-09-14"},
+	}
+}
+
+func withKey(key string) context.Context {
+	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(IdempotencyKeyHeader, key))
+}
+
+func count(t *testing.T, db *mongo.Database, coll string) int64 {
+	t.Helper()
+	n, err := db.Collection(coll).CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestRegisterThenGet(t *testing.T) {
+	s, db, pokes := newServer(t)
+	resp, err := s.RegisterCase(context.Background(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := resp.GetCase()
+	if c.GetId() == "" || c.GetVersion() != 1 || c.GetState() != caseregistryv1.CaseState_CASE_STATE_OPEN {
+		t.Fatalf("registered case %v", c)
+	}
+	if c.GetProfile().GetAgeBand() != caseregistryv1.AgeBand_AGE_BAND_ADULT || c.GetProfile().GetMinorAtIdentification() {
+		t.Errorf("derived profile %v", c.GetProfile())
+	}
+	got, err := s.GetCase(context.Background(), &caseregistryv1.GetCaseRequest{Id: c.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got.GetCase(), c) {
+		t.Errorf("GetCase returned\n%v\nwant\n%v", got.GetCase(), c)
+	}
+	if *pokes != 1 {
+		t.Errorf("relay woken %d times, want 1", *pokes)
+	}
+	// The event waits in the case document and is announced for the relay.
+	if n := count(t, db, outbox.PointerCollection); n != 1 {
+		t.Errorf("%d pointers, want 1", n)
+	}
+}
+
+func TestRetryWithTheSameKeyReturnsTheSameCase(t *testing.T) {
+	s, db, _ := newServer(t)
+	first, err := s.RegisterCase(withKey("req-1"), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.RegisterCase(withKey("req-1"), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(first.GetCase(), second.GetCase()) {
+		t.Errorf("retry returned\n%v\nwant\n%v", second.GetCase(), first.GetCase())
+	}
+	if n := count(t, db, store.Collection); n != 1 {
+		t.Errorf("%d cases after a retry, want 1", n)
+	}
+	if n := count(t, db, outbox.PointerCollection); n != 1 {
+		t.Errorf("%d events announced after a retry, want 1", n)
+	}
+	other, err := s.RegisterCase(withKey("req-2"), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.GetCase().GetId() == first.GetCase().GetId() {
+		t.Error("a different key produced the same case")
+	}
+}
+
+func TestReusedKeyWithAnotherRequestIsRefused(t *testing.T) {
+	s, db, _ := newServer(t)
+	if _, err := s.RegisterCase(withKey("k"), request()); err != nil {
+		t.Fatal(err)
+	}
+	changed := request()
+	changed.Profile.Sex = caseregistryv1.Sex_SEX_FEMALE
+	_, err := s.RegisterCase(withKey("k"), changed)
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("got %v, want FailedPrecondition", err)
+	}
+	if n := count(t, db, store.Collection); n != 1 {
+		t.Errorf("%d cases, want 1", n)
+	}
+}
+
+func TestBadRequestsWriteNothing(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  context.Context
+		req  *caseregistryv1.RegisterCaseRequest
+	}{
+		{"empty request", context.Background(), &caseregistryv1.RegisterCaseRequest{}},
+		{"invalid profile", context.Background(), func() *caseregistryv1.RegisterCaseRequest {
+			r := request()
+			r.Profile.Citizenships = []string{"ZZ"}
+			return r
+		}()},
+		{"key with spaces", withKey("a key"), request()},
+		{"key too long", withKey(string(make([]byte, 129))), request()},
+		{"key sent twice", metadata.NewIncomingContext(context.Background(),
+			metadata.Pairs(IdempotencyKeyHeader, "a", IdempotencyKeyHeader, "b")), request()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, db, _ := newServer(t)
+			_, err := s.RegisterCase(tt.ctx, tt.req)
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("got %v, want InvalidArgument", err)
+			}
+			if n := count(t, db, store.Collection) + count(t, db, outbox.PointerCollection); n != 0 {
+				t.Errorf("%d documents written by a rejected request", n)
+			}
+		})
+	}
+}
+
+func TestGetCaseErrors(t *testing.T) {
+	s, _, _ := newServer(t)
+	for id, want := range map[string]codes.Code{
+		"":                                     codes.InvalidArgument,
+		"not-a-uuid":                           codes.InvalidArgument,
+		"{\"$ne\": null}":                      codes.InvalidArgument,
+		"0190a3c4-0000-7000-8000-000000000000": codes.NotFound,
+	} {
+		_, err := s.GetCase(context.Background(), &caseregistryv1.GetCaseRequest{Id: id})
+		if status.Code(err) != want {
+			t.Errorf("GetCase(%q): %v, want %s", id, err, want)
+		}
+	}
+}

@@ -1,0 +1,119 @@
+// Command nrm is the developer's launcher.
+//
+//	nrm run     the whole system on embedded defaults (what `make run` calls)
+//	nrm store   FerretDB alone, e.g. on PostgreSQL for the external integration run in CI
+//
+// Settings come from flags or NRM_* variables; `nrm run --help` lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/embedded"
+	"github.com/nrm-albania/nrm/tools/stack"
+)
+
+func main() {
+	cmd := "run"
+	args := os.Args[1:]
+	if len(args) > 0 && (args[0] == "run" || args[0] == "store") {
+		cmd, args = args[0], args[1:]
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch cmd {
+	case "run":
+		err = run(ctx, args)
+	case "store":
+		err = store(ctx, args)
+	}
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "nrm %s: %v\n", cmd, err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	o := stack.Options{DataDir: ".nrm", EmbeddedMongoAddr: "127.0.0.1:27117", EmbeddedNATSAddr: "127.0.0.1:14222"}
+	var logFile string
+	set := config.NewSet("nrm run", nil)
+	set.String(&o.DataDir, "data-dir", o.DataDir, "where the embedded FerretDB and NATS keep their data")
+	set.String(&o.MongoURI, "mongo-uri", "", "external MongoDB or FerretDB instead of the embedded one")
+	set.String(&o.FerretDBPostgreSQLURL, "ferretdb-postgres-url", "", "run the embedded FerretDB on this PostgreSQL instead of SQLite")
+	set.String(&o.NATSURL, "nats-url", "", "external NATS (JetStream) instead of the embedded one")
+	set.String(&o.EmbeddedMongoAddr, "embedded-mongo-addr", o.EmbeddedMongoAddr, "listen address of the embedded FerretDB")
+	set.String(&o.EmbeddedNATSAddr, "embedded-nats-addr", o.EmbeddedNATSAddr, "listen address of the embedded NATS")
+	set.String(&o.LogLevel, "log-level", "info", "log level of every component")
+	set.String(&logFile, "log-file", "", "write the components' JSON logs here instead of standard output")
+	set.RequireNonEmpty("data-dir", &o.DataDir)
+	set.RequireAddr("embedded-mongo-addr", &o.EmbeddedMongoAddr)
+	set.RequireAddr("embedded-nats-addr", &o.EmbeddedNATSAddr)
+	if err := set.Parse(args); err != nil {
+		return err
+	}
+	o.LogOutput = os.Stdout
+	if logFile != "" {
+		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		o.LogOutput = f
+	}
+	s, err := stack.Start(o)
+	if err != nil {
+		return err
+	}
+	banner(os.Stderr, s, o.DataDir)
+	select {
+	case <-ctx.Done():
+		fmt.Fprintln(os.Stderr, "stopping…")
+	case err = <-s.Err():
+	}
+	s.Stop()
+	return err
+}
+
+func banner(w io.Writer, s *stack.Stack, dataDir string) {
+	fmt.Fprintln(w, "\nThe Responsible Authority's system is running. Ctrl-C stops it.")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "component\tgRPC / HTTP\tadmin (healthz, readyz, metrics, pprof)")
+	for _, svc := range s.Services {
+		fmt.Fprintf(tw, "%s\t%s\thttp://%s\n", svc.Name, svc.GRPCAddr, svc.AdminAddr)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "REST API:  %s/v1/...   OpenAPI: %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
+	fmt.Fprintf(w, "MongoDB:   %s\nNATS:      %s\nData:      %s\n\n", s.MongoURI, s.NATSURL, dataDir)
+}
+
+func store(ctx context.Context, args []string) error {
+	o := embedded.FerretDBOptions{Addr: "127.0.0.1:27018"}
+	set := config.NewSet("nrm store", nil)
+	set.String(&o.Addr, "embedded-mongo-addr", o.Addr, "listen address")
+	set.String(&o.PostgreSQLURL, "ferretdb-postgres-url", "", "PostgreSQL backend (else SQLite under --data-dir)")
+	set.String(&o.SQLiteDir, "data-dir", "", "SQLite backend directory")
+	set.RequireAddr("embedded-mongo-addr", &o.Addr)
+	if err := set.Parse(args); err != nil {
+		return err
+	}
+	f, err := embedded.StartFerretDB(o)
+	if err != nil {
+		return err
+	}
+	defer f.Stop()
+	fmt.Println(f.URI())
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,194 @@
+// Package stack starts the whole system in one process: NATS with JetStream and FerretDB
+// (embedded unless external ones are given), the four services and the REST gateway, each on its
+// own port and talking over real sockets as in production. `make run` and the end-to-end tests
+// and benchmarks use it.
+package stack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nrm-albania/nrm/gateway"
+	"github.com/nrm-albania/nrm/services/caseregistry"
+	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/embedded"
+	"github.com/nrm-albania/nrm/services/referral"
+	"github.com/nrm-albania/nrm/services/reporting"
+	"github.com/nrm-albania/nrm/services/secretariat"
+)
+
+// Options configures a stack. The zero value is not useful; see the fields.
+type Options struct {
+	// DataDir holds the embedded stores' data (ferretdb/, nats/); it survives restarts.
+	DataDir string
+	// MongoURI, when set, is used instead of starting FerretDB.
+	MongoURI string
+	// FerretDBPostgreSQLURL, when set (and MongoURI is not), runs the embedded FerretDB on
+	// PostgreSQL instead of SQLite.
+	FerretDBPostgreSQLURL string
+	// NATSURL, when set, is used instead of starting NATS.
+	NATSURL string
+	// EmbeddedMongoAddr and EmbeddedNATSAddr are where the embedded servers listen.
+	EmbeddedMongoAddr, EmbeddedNATSAddr string
+	// Ephemeral binds every service and the gateway to free ports instead of the fixed ones.
+	Ephemeral bool
+	// DatabasePrefix prefixes each service's database name ("" gives nrm_caseregistry, ...).
+	DatabasePrefix string
+	// NATSNamespace separates this system's streams on a shared NATS.
+	NATSNamespace string
+	// LogOutput receives every component's JSON log; nil discards it.
+	LogOutput io.Writer
+	// LogLevel for the services and the gateway.
+	LogLevel string
+}
+
+// Service is the addresses of one running component.
+type Service struct {
+	Name      string
+	GRPCAddr  string // the gateway's HTTP address for the gateway
+	AdminAddr string
+	Database  string // the service's own database; "" for the gateway
+}
+
+// Stack is a running system.
+type Stack struct {
+	MongoURI string
+	NATSURL  string
+	Services []Service // caseregistry, referral, secretariat, reporting, gateway
+	// GatewayURL is the REST base URL, e.g. http://127.0.0.1:8080.
+	GatewayURL string
+
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	errs     chan error
+	ferretdb *embedded.FerretDB
+	nats     *embedded.NATS
+}
+
+type component struct {
+	defaults app.Config
+	setup    app.Setup
+}
+
+func components() []component {
+	return []component{
+		{caseregistry.Defaults(), caseregistry.Setup},
+		{referral.Defaults(), referral.Setup},
+		{secretariat.Defaults(), secretariat.Setup},
+		{reporting.Defaults(), reporting.Setup},
+	}
+}
+
+// Start starts the system and returns once every component serves. Stop it with Stop.
+func Start(o Options) (_ *Stack, err error) {
+	if o.LogOutput == nil {
+		o.LogOutput = io.Discard
+	}
+	if o.LogLevel == "" {
+		o.LogLevel = "info"
+	}
+	s := &Stack{MongoURI: o.MongoURI, NATSURL: o.NATSURL, errs: make(chan error, 8)}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	if s.NATSURL == "" {
+		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
+			return nil, err
+		}
+		s.NATSURL = s.nats.URL()
+	}
+	if s.MongoURI == "" {
+		fo := embedded.FerretDBOptions{Addr: o.EmbeddedMongoAddr, PostgreSQLURL: o.FerretDBPostgreSQLURL}
+		if fo.PostgreSQLURL == "" {
+			fo.SQLiteDir = filepath.Join(o.DataDir, "ferretdb")
+		}
+		if s.ferretdb, err = embedded.StartFerretDB(fo); err != nil {
+			return nil, err
+		}
+		s.MongoURI = s.ferretdb.URI()
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	for _, c := range components() {
+		cfg := c.defaults
+		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
+		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase
+		if o.Ephemeral {
+			cfg.GRPCAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+		}
+		svc, err := s.launch(cfg.Service, func(listening func(a, b net.Addr)) error {
+			return app.Run(ctx, cfg, c.setup, app.Options{LogOutput: o.LogOutput, Listening: listening})
+		})
+		if err != nil {
+			return nil, err
+		}
+		svc.Database = cfg.MongoDatabase
+		s.Services = append(s.Services, svc)
+	}
+
+	gw := gateway.Defaults()
+	gw.LogLevel = o.LogLevel
+	gw.CaseRegistryAddr, gw.ReferralAddr = s.Services[0].GRPCAddr, s.Services[1].GRPCAddr
+	gw.SecretariatAddr, gw.ReportingAddr = s.Services[2].GRPCAddr, s.Services[3].GRPCAddr
+	if o.Ephemeral {
+		gw.Addr, gw.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+	}
+	svc, err := s.launch("gateway", func(listening func(a, b net.Addr)) error {
+		return gateway.Run(ctx, gw, gateway.Options{LogOutput: o.LogOutput, Listening: listening})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Services = append(s.Services, svc)
+	s.GatewayURL = "http://" + svc.GRPCAddr
+	return s, nil
+}
+
+// launch runs one component in the background and waits until it listens or fails.
+func (s *Stack) launch(name string, run func(listening func(a, b net.Addr)) error) (Service, error) {
+	ready := make(chan Service, 1)
+	failed := make(chan error, 1)
+	s.wg.Go(func() {
+		err := run(func(a, b net.Addr) { ready <- Service{Name: name, GRPCAddr: a.String(), AdminAddr: b.String()} })
+		if err != nil {
+			failed <- fmt.Errorf("%s: %w", name, err)
+			select {
+			case s.errs <- fmt.Errorf("%s: %w", name, err):
+			default:
+			}
+		}
+	})
+	select {
+	case svc := <-ready:
+		return svc, nil
+	case err := <-failed:
+		return Service{}, err
+	case <-time.After(30 * time.Second):
+		return Service{}, fmt.Errorf("%s did not start within 30s", name)
+	}
+}
+
+// Err delivers the first failure of a running component.
+func (s *Stack) Err() <-chan error { return s.errs }
+
+// Stop shuts the components down gracefully, then the embedded servers.
+func (s *Stack) Stop() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	s.wg.Wait()
+	if s.ferretdb != nil {
+		s.ferretdb.Stop()
+	}
+	if s.nats != nil {
+		s.nats.Stop()
+	}
+}

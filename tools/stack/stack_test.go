@@ -1,0 +1,227 @@
+package stack_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/proto"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/tools/stack"
+)
+
+// start runs the whole system on free ports against the test store and bus (embedded, or the
+// external ones named by NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL).
+func start(t *testing.T) *stack.Stack {
+	t.Helper()
+	s, err := stack.Start(stack.Options{
+		MongoURI:       testenv.MongoURI(t),
+		NATSURL:        testenv.NATSURL(t),
+		Ephemeral:      true,
+		DatabasePrefix: testenv.Name("e2e") + "_",
+		NATSNamespace:  testenv.Name("e"),
+		LogLevel:       "warn",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func call(t *testing.T, method, url string, body io.Reader, header map[string]string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	b, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("%s %s: %d with a body that is not JSON: %q", method, url, resp.StatusCode, b)
+	}
+	return resp.StatusCode, out
+}
+
+func total(t *testing.T, s *stack.Stack) float64 {
+	t.Helper()
+	code, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil, nil)
+	if code != http.StatusOK {
+		t.Fatalf("statistics: %d %v", code, stats)
+	}
+	// int64 is a string in proto JSON; absent when zero.
+	v, _ := stats["total"].(string)
+	var n float64
+	if v != "" {
+		if err := json.Unmarshal([]byte(v), &n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return n
+}
+
+// The flow of the foundation: REST POST /v1/cases → GET → statistics show it.
+func TestRegisterGetAndCountThroughREST(t *testing.T) {
+	s := start(t)
+	body, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Idempotency-Key": "e2e-1"})
+	if code != http.StatusOK {
+		t.Fatalf("POST /v1/cases: %d %v", code, created)
+	}
+	c := created["case"].(map[string]any)
+	id := c["id"].(string)
+
+	code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, nil)
+	if code != http.StatusOK || got["case"].(map[string]any)["id"] != id {
+		t.Fatalf("GET /v1/cases/%s: %d %v", id, code, got)
+	}
+	profile := got["case"].(map[string]any)["profile"].(map[string]any)
+	if profile["ageBand"] != "AGE_BAND_CHILD" || profile["minorAtIdentification"] != true {
+		t.Errorf("derived profile %v", profile)
+	}
+
+	// A retry with the same key is the same case, counted once.
+	code, again := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Idempotency-Key": "e2e-1"})
+	if code != http.StatusOK || again["case"].(map[string]any)["id"] != id {
+		t.Fatalf("retry: %d %v", code, again)
+	}
+	testenv.Eventually(t, 30*time.Second, "statistics show the case", func() bool { return total(t, s) == 1 })
+	_, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2026-10-01&to=2026-10-31", nil, nil)
+	if !strings.Contains(mustJSON(t, stats["byExploitationType"]), "EXPLOITATION_TYPE_FORCED_BEGGING") {
+		t.Errorf("breakdown by exploitation type: %v", stats["byExploitationType"])
+	}
+	_, outside := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2025-01-01&to=2025-12-31", nil, nil)
+	if outside["total"] != nil {
+		t.Errorf("a case identified in 2026 counted in 2025: %v", outside)
+	}
+
+	code, members := call(t, "GET", s.GatewayURL+"/v1/members", nil, nil)
+	if code != http.StatusOK || len(members["members"].([]any)) != 13 {
+		t.Errorf("GET /v1/members: %d, %d members", code, len(members["members"].([]any)))
+	}
+	code, types := call(t, "GET", s.GatewayURL+"/v1/service-types", nil, nil)
+	if code != http.StatusOK || len(types["serviceTypes"].([]any)) != 12 {
+		t.Errorf("GET /v1/service-types: %d %v", code, types)
+	}
+}
+
+// Bad input through the whole stack: a clear 4xx JSON error each time, nothing written, and the
+// system still serving.
+func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
+	s := start(t)
+	valid, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	huge := bytes.Repeat([]byte("x"), 20<<20)
+	tests := []struct {
+		name string
+		body []byte
+		url  string
+		want int
+	}{
+		{"truncated JSON", valid[:len(valid)/2], "/v1/cases", 400},
+		{"empty body", nil, "/v1/cases", 400},
+		{"unknown enum value", bytes.Replace(valid, []byte("SEX_FEMALE"), []byte("SEX_BANANA"), 1), "/v1/cases", 400},
+		{"wrong type", bytes.Replace(valid, []byte(`"ageAtIdentification": 17`), []byte(`"ageAtIdentification": "seventeen"`), 1), "/v1/cases", 400},
+		{"invalid country", bytes.Replace(valid, []byte(`"AL"`), []byte(`"ZZ"`), 1), "/v1/cases", 400},
+		{"future date", bytes.Replace(valid, []byte("2026-10-02"), []byte("2099-10-02"), 1), "/v1/cases", 400},
+		{"20 MB body", huge, "/v1/cases", 413},
+		{"unknown route", valid, "/v1/victims", 404},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, e := call(t, "POST", s.GatewayURL+tt.url, bytes.NewReader(tt.body), nil)
+			if code != tt.want {
+				t.Fatalf("status %d, want %d (%v)", code, tt.want, e)
+			}
+			if msg, _ := e["message"].(string); msg == "" {
+				t.Errorf("error without a message: %v", e)
+			}
+		})
+	}
+	code, e := call(t, "GET", s.GatewayURL+"/v1/cases/0190a3c4-0000-7000-8000-000000000000", nil, nil)
+	if code != http.StatusNotFound {
+		t.Errorf("unknown case id: %d %v", code, e)
+	}
+
+	c, err := mongodb.Connect(s.MongoURI, "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(context.Background())
+	n, err := c.Database(s.Services[0].Database).Collection("cases").CountDocuments(context.Background(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d cases written by rejected requests", n)
+	}
+	if code, got := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(valid), nil); code != http.StatusOK {
+		t.Errorf("a valid registration after the bad ones: %d %v", code, got)
+	}
+}
+
+// Member institutions' software calls gRPC directly; a retry with the same idempotency key in
+// the metadata returns the same case.
+func TestRegisterThroughGRPCIsIdempotent(t *testing.T) {
+	s := start(t)
+	conn, err := grpc.NewClient(s.Services[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	client := caseregistryv1.NewCaseRegistryServiceClient(conn)
+	req := &caseregistryv1.RegisterCaseRequest{
+		Profile: &caseregistryv1.Profile{Sex: caseregistryv1.Sex_SEX_MALE, AgeAtIdentification: proto.Int32(31), Citizenships: []string{"XK"}},
+		Trafficking: &caseregistryv1.Trafficking{ExploitationTypes: []caseregistryv1.ExploitationType{
+			caseregistryv1.ExploitationType_EXPLOITATION_TYPE_FORCED_LABOUR}},
+		Identification: &caseregistryv1.Identification{IdentifyingInstitution: "ASP-KUFIRI", IdentificationDate: "2026-11-01"},
+	}
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "idempotency-key", "grpc-1")
+	first, err := client.RegisterCase(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := client.RegisterCase(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.GetCase().GetId() != second.GetCase().GetId() {
+		t.Errorf("retry created a second case: %s and %s", first.GetCase().GetId(), second.GetCase().GetId())
+	}
+	testenv.Eventually(t, 30*time.Second, "statistics count the case once", func() bool { return total(t, s) == 1 })
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
