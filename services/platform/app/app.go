@@ -106,7 +106,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		return fmt.Errorf("set up %s: %w", cfg.Service, err)
 	}
 	workers = append(workers, func(ctx context.Context) error {
-		err := natsbus.Provision(ctx, js, rt.NS, log)
+		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
 		}

@@ -21,6 +21,8 @@ type Config struct {
 	NATSURL string
 	// NATSNamespace prefixes streams and subjects when several systems share one NATS.
 	NATSNamespace string
+	// NATSReplicas is the replica count of every stream (3 on a production cluster).
+	NATSReplicas int
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// OTLPEndpoint, when set, receives traces over OTLP/gRPC (host:port).
@@ -43,6 +45,7 @@ func Defaults(service, grpcAddr, adminAddr string) Config {
 		MongoURI:        "mongodb://127.0.0.1:27017/",
 		MongoDatabase:   "nrm_" + service,
 		NATSURL:         "nats://127.0.0.1:4222",
+		NATSReplicas:    1,
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
 		Reflection:      true,
@@ -58,6 +61,7 @@ func (c *Config) Bind(s *config.Set) {
 	s.String(&c.MongoDatabase, "mongo-database", c.MongoDatabase, "MongoDB database owned by this service")
 	s.String(&c.NATSURL, "nats-url", c.NATSURL, "NATS server URL (JetStream enabled)")
 	s.String(&c.NATSNamespace, "nats-namespace", c.NATSNamespace, "prefix of streams and subjects, for several systems on one NATS; empty in a dedicated deployment")
+	s.Int(&c.NATSReplicas, "nats-replicas", c.NATSReplicas, "replicas of every JetStream stream: 1 on one server, 3 on a cluster")
 	s.String(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	s.String(&c.OTLPEndpoint, "otlp-endpoint", c.OTLPEndpoint, "OTLP/gRPC trace collector host:port; empty disables export")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
@@ -78,6 +82,7 @@ func (c *Config) Bind(s *config.Set) {
 		}
 		return config.CheckAddr("otlp-endpoint", c.OTLPEndpoint)
 	})
+	s.Check(func() error { return config.CheckRange("nats-replicas", c.NATSReplicas, 1, 5) })
 	s.Check(func() error {
 		return config.CheckRange("grpc-max-recv-bytes", c.MaxRecvBytes, 1<<10, 64<<20)
 	})

@@ -50,10 +50,10 @@ func Check(nc *nats.Conn, js jetstream.JetStream) func(context.Context) error {
 
 // Provision creates or updates every stream in Streams. It is idempotent, and retries until ctx
 // ends when NATS is unreachable, so a service can start before the bus.
-func Provision(ctx context.Context, js jetstream.JetStream, ns Namespace, log *slog.Logger) error {
+func Provision(ctx context.Context, js jetstream.JetStream, ns Namespace, replicas int, log *slog.Logger) error {
 	wait := 250 * time.Millisecond
 	for {
-		err := provisionOnce(ctx, js, ns)
+		err := provisionOnce(ctx, js, ns, replicas)
 		if err == nil {
 			return nil
 		}
@@ -67,9 +67,9 @@ func Provision(ctx context.Context, js jetstream.JetStream, ns Namespace, log *s
 	}
 }
 
-func provisionOnce(ctx context.Context, js jetstream.JetStream, ns Namespace) error {
+func provisionOnce(ctx context.Context, js jetstream.JetStream, ns Namespace, replicas int) error {
 	var errs []error
-	for _, cfg := range Streams(ns) {
+	for _, cfg := range Streams(ns, replicas) {
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			errs = append(errs, fmt.Errorf("stream %s: %w", cfg.Name, err))
 		}

@@ -27,10 +27,11 @@ const (
 // after it, consumers' idempotency still applies each event once.
 const DuplicateWindow = 10 * time.Minute
 
-// Streams returns the configuration of every stream. Events carry no personal data and are the
+// Streams returns the configuration of every stream, each with the given number of replicas
+// (1 on a single server, 3 on a production cluster). Events carry no personal data and are the
 // source projections are rebuilt from, so they are kept (limits retention, no age limit) except
 // the dead letters, kept 30 days for an operator to inspect.
-func Streams(ns Namespace) []jetstream.StreamConfig {
+func Streams(ns Namespace, replicas int) []jetstream.StreamConfig {
 	event := func(name, subject, desc string) jetstream.StreamConfig {
 		return jetstream.StreamConfig{
 			Name:        ns.Stream(name),
@@ -39,7 +40,7 @@ func Streams(ns Namespace) []jetstream.StreamConfig {
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			Duplicates:  DuplicateWindow,
-			Replicas:    1,
+			Replicas:    max(replicas, 1),
 		}
 	}
 	dlq := event(StreamDLQ, SubjectDLQPrefix+">", "messages no consumer could process")

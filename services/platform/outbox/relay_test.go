@@ -240,7 +240,7 @@ func TestEventsWaitForNATSAndArriveWhenItReturns(t *testing.T) {
 		t.Fatal(err)
 	}
 	ns := natsbus.Namespace("")
-	if err := natsbus.Provision(context.Background(), js, ns, log); err != nil {
+	if err := natsbus.Provision(context.Background(), js, ns, 1, log); err != nil {
 		t.Fatal(err)
 	}
 	srv.Stop()

@@ -131,13 +131,13 @@ func NewBus(t testing.TB) *Bus {
 	ns := natsbus.Namespace(Name("t"))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := natsbus.Provision(ctx, js, ns, discardLogger()); err != nil {
+	if err := natsbus.Provision(ctx, js, ns, 1, discardLogger()); err != nil {
 		t.Fatalf("provision streams: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		for _, s := range natsbus.Streams(ns) {
+		for _, s := range natsbus.Streams(ns, 1) {
 			_ = js.DeleteStream(ctx, s.Name)
 		}
 		nc.Close()
