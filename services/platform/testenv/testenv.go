@@ -46,7 +46,7 @@ func MongoURI(t testing.TB) string {
 			mongoErr = err
 			return
 		}
-		f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir})
+		f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir, Logger: discardLogger()})
 		if err != nil {
 			mongoErr = err
 			return

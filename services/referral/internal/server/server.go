@@ -1,0 +1,60 @@
+// Package server implements nrm.referral.v1.ReferralService.
+package server
+
+import (
+	"context"
+	"slices"
+
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/pagination"
+	"github.com/nrm-albania/nrm/services/referral/internal/catalogue"
+)
+
+// Server serves referrals.
+type Server struct {
+	referralv1.UnimplementedReferralServiceServer
+}
+
+// New returns the service.
+func New() *Server { return &Server{} }
+
+// ListServiceTypes returns a page of the service catalogue in enum order; the page token carries
+// the code of the last entry returned.
+func (s *Server) ListServiceTypes(_ context.Context, req *referralv1.ListServiceTypesRequest) (*referralv1.ListServiceTypesResponse, error) {
+	size, err := pagination.Size(req.GetPageSize())
+	if err != nil {
+		return nil, err
+	}
+	after, err := pagination.After(req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	all := catalogue.All()
+	start := 0
+	if after != "" {
+		// Codes are as permanent as the enum, so a well-formed token with an unknown code was
+		// never issued by this API.
+		i := slices.IndexFunc(all, func(e catalogue.Entry) bool { return e.Code == after })
+		if i < 0 {
+			return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
+		}
+		start = i + 1
+	}
+	end := min(start+size, len(all))
+	resp := &referralv1.ListServiceTypesResponse{ServiceTypes: toProto(all[start:end])}
+	if end < len(all) {
+		resp.NextPageToken = pagination.Token(all[end-1].Code)
+	}
+	return resp, nil
+}
+
+func toProto(es []catalogue.Entry) []*referralv1.ServiceTypeInfo {
+	out := make([]*referralv1.ServiceTypeInfo, len(es))
+	for i, e := range es {
+		out[i] = &referralv1.ServiceTypeInfo{
+			Type: e.Type, Code: e.Code, Name: e.Name, Description: e.Description, ChildrenOnly: e.ChildrenOnly,
+		}
+	}
+	return out
+}

@@ -1,0 +1,10 @@
+// Command secretariat runs the secretariat service. Configure it with flags or NRM_* variables;
+// --help lists them.
+package main
+
+import (
+	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/secretariat"
+)
+
+func main() { app.Main(secretariat.Defaults(), secretariat.Setup) }
