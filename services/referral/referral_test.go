@@ -13,7 +13,7 @@ import (
 )
 
 func serve(t *testing.T) referralv1.ReferralServiceClient {
-	return referralv1.NewReferralServiceClient(testenv.Serve(t, referral.Defaults(), referral.Setup))
+	return referralv1.NewReferralServiceClient(testenv.Serve(t, referral.Defaults(), referral.Setup).Conn)
 }
 
 func TestListServiceTypesOverGRPC(t *testing.T) {

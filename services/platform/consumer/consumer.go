@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +35,12 @@ type permanent struct{ err error }
 
 func (p permanent) Error() string { return p.err.Error() }
 func (p permanent) Unwrap() error { return p.err }
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanent
+	return errors.As(err, &p)
+}
 
 // Permanent marks an error that no redelivery can fix (a malformed event, say): the message goes
 // to the dead-letter subject at once.
@@ -184,7 +191,6 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	err = c.handle(ctx, &env)
-	var perm permanent
 	switch {
 	case err == nil:
 		if err := msg.DoubleAck(ctx); err != nil {
@@ -192,7 +198,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 			c.log.WarnContext(ctx, "ack failed", "event_id", env.GetId(), "error", err)
 		}
 		c.applied.Inc()
-	case errors.As(err, &perm) || meta.NumDelivered >= uint64(c.cfg.MaxDeliver):
+	case IsPermanent(err) || meta.NumDelivered >= uint64(c.cfg.MaxDeliver):
 		c.deadLetter(ctx, msg, meta.NumDelivered, err)
 	default:
 		c.retried.Inc()
@@ -206,7 +212,8 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 // deadLetter copies msg to the dead-letter subject with the reason, then terminates it. If the
 // copy cannot be stored the message is left for redelivery rather than lost.
 func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered uint64, cause error) {
-	dl := nats.NewMsg(c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + msg.Subject()))
+	original := strings.TrimPrefix(msg.Subject(), c.ns.Subject(""))
+	dl := nats.NewMsg(c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + original))
 	dl.Data = msg.Data()
 	for k, v := range msg.Headers() {
 		if k == jetstream.MsgIDHeader {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -69,12 +70,32 @@ func Provision(ctx context.Context, js jetstream.JetStream, ns Namespace, replic
 	}
 }
 
+// provisionOnce creates missing streams and updates only those whose managed settings differ.
+// Every service provisions at start; updating an unchanged stream would be pointless work on the
+// server and races with consumers being created on it.
 func provisionOnce(ctx context.Context, js jetstream.JetStream, ns Namespace, replicas int) error {
 	var errs []error
-	for _, cfg := range Streams(ns, replicas) {
-		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
-			errs = append(errs, fmt.Errorf("stream %s: %w", cfg.Name, err))
+	for _, want := range Streams(ns, replicas) {
+		s, err := js.Stream(ctx, want.Name)
+		switch {
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			_, err = js.CreateStream(ctx, want)
+			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				err = nil // another service created it meanwhile
+			}
+		case err == nil && !same(s.CachedInfo().Config, want):
+			_, err = js.UpdateStream(ctx, want)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: %w", want.Name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// same compares the settings Streams manages.
+func same(have, want jetstream.StreamConfig) bool {
+	return slices.Equal(have.Subjects, want.Subjects) && have.Replicas == want.Replicas &&
+		have.Duplicates == want.Duplicates && have.MaxAge == want.MaxAge &&
+		have.Storage == want.Storage && have.Retention == want.Retention && have.Description == want.Description
 }

@@ -1,0 +1,36 @@
+// Package reporting is the Authority's statistics and reports service (points 5, 10 and 11 of
+// the Joint Instruction). Its statistics are projections built only from the events of the
+// other services.
+package reporting
+
+import (
+	"context"
+
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/reporting/internal/events"
+	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
+	"github.com/nrm-albania/nrm/services/reporting/internal/server"
+)
+
+// CaseStatisticsConsumer is the durable consumer that feeds the case statistics; it also names
+// their dead letters, nrm.dlq.reporting-case-statistics.<subject>.
+const CaseStatisticsConsumer = "reporting-case-statistics"
+
+// Defaults are the service's settings when nothing is configured.
+func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }
+
+// Setup registers the service and returns, as its background worker, the consumer that keeps
+// the case statistics up to date.
+func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+	stats := projection.New(rt.DB)
+	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
+	c := consumer.New(rt.JS, rt.NS, consumer.Config{
+		Stream:   natsbus.StreamCase,
+		Durable:  CaseStatisticsConsumer,
+		Subjects: []string{"nrm.case.>"},
+	}, events.CaseStatistics(stats, rt.Logger), rt.Logger, rt.Registry, rt.Tracer)
+	return []app.Worker{c.Run}, nil
+}
