@@ -1,0 +1,112 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/admin"
+	"github.com/nrm-albania/nrm/services/platform/telemetry"
+)
+
+// roundRobin spreads calls over every address the name resolves to, so that a backend scaled
+// out behind a headless Kubernetes service gets load on all its pods, not on the first one.
+const roundRobin = `{"loadBalancingConfig": [{"round_robin": {}}]}`
+
+// backend is one service the gateway forwards to, over one connection shared by all requests.
+type backend struct {
+	name     string
+	conn     *grpc.ClientConn
+	register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+}
+
+type backends []backend
+
+// dialBackends creates a client per backend. No connection is made yet: grpc.NewClient connects
+// on first use, so the gateway starts while a backend is still down and /readyz tells.
+func dialBackends(cfg Config, tp trace.TracerProvider) (backends, error) {
+	specs := []struct {
+		name, addr string
+		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	}{
+		{"caseregistry", cfg.CaseRegistryAddr, caseregistryv1.RegisterCaseRegistryServiceHandler},
+		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler},
+		{"secretariat", cfg.SecretariatAddr, secretariatv1.RegisterSecretariatServiceHandler},
+		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler},
+	}
+	opts := []grpc.DialOption{
+		// Plain text until authentication lands; the services will verify the forwarded
+		// bearer token themselves.
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+			otelgrpc.WithTracerProvider(tp),
+			otelgrpc.WithPropagators(telemetry.Propagator),
+			// Readiness probes would otherwise add a trace every few seconds per backend.
+			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
+		)),
+		grpc.WithDefaultServiceConfig(roundRobin),
+	}
+	var bs backends
+	for _, s := range specs {
+		conn, err := grpc.NewClient(s.addr, opts...)
+		if err != nil {
+			bs.close()
+			return nil, fmt.Errorf("%s backend at %s: %w", s.name, s.addr, err)
+		}
+		bs = append(bs, backend{name: s.name, conn: conn, register: s.register})
+	}
+	return bs, nil
+}
+
+// registerOn adds every backend's REST routes to mux.
+func (bs backends) registerOn(ctx context.Context, mux *runtime.ServeMux) error {
+	for _, b := range bs {
+		if err := b.register(ctx, mux, b.conn); err != nil {
+			return fmt.Errorf("register %s routes: %w", b.name, err)
+		}
+	}
+	return nil
+}
+
+// checks are the readiness checks: each backend must answer grpc.health.v1 Check with SERVING
+// for the whole server (service "").
+func (bs backends) checks() map[string]admin.Check {
+	checks := make(map[string]admin.Check, len(bs))
+	for _, b := range bs {
+		client := healthpb.NewHealthClient(b.conn)
+		checks[b.name] = func(ctx context.Context) error {
+			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
+			if err != nil {
+				return err
+			}
+			if st := resp.GetStatus(); st != healthpb.HealthCheckResponse_SERVING {
+				return fmt.Errorf("health status %s", st)
+			}
+			return nil
+		}
+	}
+	return checks
+}
+
+// close closes every connection; calls still in flight on them fail with Canceled.
+func (bs backends) close() error {
+	var errs []error
+	for _, b := range bs {
+		if err := b.conn.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s connection: %w", b.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}

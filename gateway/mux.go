@@ -1,0 +1,87 @@
+package gateway
+
+import (
+	"context"
+	"net/http"
+	"net/textproto"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/nrm-albania/nrm/services/platform/requestid"
+)
+
+// idempotencyKey is the metadata key under which RegisterCase and later mutations find the
+// caller's Idempotency-Key header.
+const idempotencyKey = "idempotency-key"
+
+// newMux returns the REST mux over the backends, plus GET /openapi.json.
+func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
+	mux := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONCodec()),
+		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		runtime.WithMetadata(requestIDMetadata),
+		runtime.WithErrorHandler(writeError),
+		runtime.WithRoutingErrorHandler(routingError),
+		runtime.WithMiddlewares(recordRoute),
+		// A form-encoded POST would otherwise be served by the GET route of the same path, and a
+		// header could turn a POST into any other method: the API has exactly the routes the
+		// OpenAPI document lists.
+		runtime.WithDisablePathLengthFallback(),
+		runtime.WithDisableHTTPMethodOverride(),
+	)
+	if err := mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI); err != nil {
+		return nil, err
+	}
+	if err := bs.registerOn(ctx, mux); err != nil {
+		return nil, err
+	}
+	return mux, nil
+}
+
+// incomingHeader chooses the request headers forwarded as gRPC metadata: grpc-gateway's default
+// (permanent HTTP headers as grpcgateway-*) plus Idempotency-Key. X-Request-Id is not forwarded
+// as sent: requestIDMetadata forwards the id the edge checked or made.
+func incomingHeader(key string) (string, bool) {
+	switch textproto.CanonicalMIMEHeaderKey(key) {
+	case "Idempotency-Key":
+		return idempotencyKey, true
+	case "Authorization":
+		// grpc-gateway always forwards it as "authorization" already; the default matcher
+		// would send the credential a second time as grpcgateway-authorization.
+		return "", false
+	}
+	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader forwards the backend's response headers as grpc-gateway does by default
+// (Grpc-Metadata-*), except the request id, which the edge already returns as X-Request-Id.
+func outgoingHeader(key string) (string, bool) {
+	if strings.EqualFold(key, requestid.MetadataKey) {
+		return "", false
+	}
+	return runtime.MetadataHeaderPrefix + key, true
+}
+
+// requestIDMetadata sends the request id to the backend, which logs it and quotes it in errors.
+func requestIDMetadata(ctx context.Context, _ *http.Request) metadata.MD {
+	return metadata.Pairs(requestid.MetadataKey, requestid.From(ctx))
+}
+
+// recordRoute tells the edge which route pattern matched, for the log line and the metrics.
+func recordRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		if p, ok := runtime.HTTPPattern(r.Context()); ok {
+			exchangeFrom(r.Context()).route = routeName(p)
+		}
+		next(w, r, params)
+	}
+}
+
+// routeName writes a pattern as the OpenAPI document does: grpc-gateway prints "{id}" in its
+// long form "{id=*}".
+func routeName(p runtime.Pattern) string {
+	return strings.ReplaceAll(p.String(), "=*}", "}")
+}
