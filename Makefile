@@ -8,7 +8,8 @@ PKGS = $(shell go list -m -f '{{.Dir}}/...')
 .PHONY: run test test-integration check generate lint breaking vet fmt build bench clean
 
 run: ## start the whole system on embedded defaults (Ctrl-C stops it)
-	go run ./tools/cmd/nrm run
+	go build -o bin/nrm ./tools/cmd/nrm
+	bin/nrm run
 
 test: ## unit, integration and end-to-end tests, race detector on
 	go test -race -count=1 -timeout 20m $(PKGS)

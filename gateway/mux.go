@@ -59,7 +59,9 @@ func incomingHeader(key string) (string, bool) {
 // outgoingHeader forwards the backend's response headers as grpc-gateway does by default
 // (Grpc-Metadata-*), except the request id, which the edge already returns as X-Request-Id.
 func outgoingHeader(key string) (string, bool) {
-	if strings.EqualFold(key, requestid.MetadataKey) {
+	// The request id is already the X-Request-Id header; content-type describes the gRPC hop,
+	// not this response.
+	if strings.EqualFold(key, requestid.MetadataKey) || strings.EqualFold(key, "content-type") {
 		return "", false
 	}
 	return runtime.MetadataHeaderPrefix + key, true

@@ -81,14 +81,16 @@ type FerretDBOptions struct {
 	Addr          string // "127.0.0.1:27017"; port 0 picks a free one
 	SQLiteDir     string
 	PostgreSQLURL string
-	Logger        *slog.Logger // nil: warnings and errors to standard error
+	Logger        *slog.Logger // nil: errors to standard error
 }
 
 // StartFerretDB starts FerretDB.
 func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: o.Addr}, Logger: o.Logger}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})).With("component", "ferretdb")
+		// FerretDB warns about every MongoDB command it lacks (endSessions at each client's
+		// disconnect, say); only its errors concern an operator.
+		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
 	}
 	switch {
 	case o.PostgreSQLURL != "" && o.SQLiteDir != "":
