@@ -1,8 +1,8 @@
 package testenv
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"net"
 	"sync"
 	"testing"
