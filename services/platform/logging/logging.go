@@ -7,6 +7,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 
 	"go.opentelemetry.io/otel/trace"
 
@@ -20,26 +21,50 @@ func New(w io.Writer, service, level string) *slog.Logger {
 		lv = slog.LevelInfo
 	}
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv})
-	return slog.New(contextHandler{h}).With("service", service)
+	return slog.New(newContextHandler(h)).With("service", service)
 }
 
-// contextHandler adds the request and trace ids found in the record's context.
-type contextHandler struct{ slog.Handler }
+// contextHandler adds the request and trace ids found in the record's context, at the top level
+// of the record even when the logger has groups: it keeps the handler it was built from (base)
+// and the With/WithGroup steps taken since, and replays those steps over base plus the ids.
+type contextHandler struct {
+	base  slog.Handler
+	steps []func(slog.Handler) slog.Handler
+	h     slog.Handler // base with the steps applied, for records without ids
+}
 
-func (h contextHandler) Handle(ctx context.Context, r slog.Record) error {
+func newContextHandler(base slog.Handler) contextHandler {
+	return contextHandler{base: base, h: base}
+}
+
+func (c contextHandler) Enabled(ctx context.Context, l slog.Level) bool { return c.h.Enabled(ctx, l) }
+
+func (c contextHandler) Handle(ctx context.Context, r slog.Record) error {
+	var ids []slog.Attr
 	if id := requestid.From(ctx); id != "" {
-		r.AddAttrs(slog.String("request_id", id))
+		ids = append(ids, slog.String("request_id", id))
 	}
 	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
-		r.AddAttrs(slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
+		ids = append(ids, slog.String("trace_id", sc.TraceID().String()), slog.String("span_id", sc.SpanID().String()))
 	}
-	return h.Handler.Handle(ctx, r)
+	if len(ids) == 0 {
+		return c.h.Handle(ctx, r)
+	}
+	h := c.base.WithAttrs(ids)
+	for _, step := range c.steps {
+		h = step(h)
+	}
+	return h.Handle(ctx, r)
 }
 
-func (h contextHandler) WithAttrs(as []slog.Attr) slog.Handler {
-	return contextHandler{h.Handler.WithAttrs(as)}
+func (c contextHandler) with(step func(slog.Handler) slog.Handler) contextHandler {
+	return contextHandler{base: c.base, steps: append(slices.Clip(c.steps), step), h: step(c.h)}
 }
 
-func (h contextHandler) WithGroup(name string) slog.Handler {
-	return contextHandler{h.Handler.WithGroup(name)}
+func (c contextHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return c.with(func(h slog.Handler) slog.Handler { return h.WithAttrs(as) })
+}
+
+func (c contextHandler) WithGroup(name string) slog.Handler {
+	return c.with(func(h slog.Handler) slog.Handler { return h.WithGroup(name) })
 }
