@@ -1,6 +1,12 @@
 package gateway
 
 import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/config"
@@ -29,6 +35,20 @@ type Config struct {
 	OTLPEndpoint string
 	// ShutdownTimeout bounds the graceful shutdown.
 	ShutdownTimeout time.Duration
+	// CORSAllowedOrigins lists, comma-separated, the exact origins (scheme://host[:port]) whose
+	// web pages may call the API from a browser. Empty sends no CORS headers at all, so browsers
+	// refuse every page served from another origin. Kept as the raw setting, not a slice, so
+	// that Config stays comparable and reads as it is configured.
+	CORSAllowedOrigins string
+	// RateLimit is the sustained number of requests per second allowed to one principal (one
+	// bearer token, or one client address for requests without one); 0 disables the limit.
+	RateLimit int
+	// RateBurst is how many requests a principal may make at once above RateLimit.
+	RateBurst int
+	// TrustedProxies lists, comma-separated, the addresses or CIDRs of the reverse proxies in
+	// front of the gateway whose X-Forwarded-For is believed when keying the rate limit by
+	// client address. Empty ignores X-Forwarded-For: any client could write it.
+	TrustedProxies string
 }
 
 // Defaults returns the settings when nothing is configured: local addresses for development,
@@ -45,6 +65,8 @@ func Defaults() Config {
 		RequestTimeout:   30 * time.Second,
 		LogLevel:         "info",
 		ShutdownTimeout:  15 * time.Second,
+		RateLimit:        20,
+		RateBurst:        40,
 	}
 }
 
@@ -61,6 +83,12 @@ func (c *Config) Bind(s *config.Set) {
 	s.String(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn, error")
 	s.String(&c.OTLPEndpoint, "otlp-endpoint", c.OTLPEndpoint, "OTLP/gRPC trace collector host:port; empty disables export")
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
+	s.String(&c.CORSAllowedOrigins, settingCORSOrigins, c.CORSAllowedOrigins,
+		"comma-separated origins (scheme://host[:port]) allowed to call the API from a browser; empty allows none")
+	s.Int(&c.RateLimit, settingRateLimit, c.RateLimit, "requests per second per principal (bearer token or client address); 0 disables")
+	s.Int(&c.RateBurst, settingRateBurst, c.RateBurst, "requests a principal may make at once above the rate limit")
+	s.String(&c.TrustedProxies, settingTrustedProxies, c.TrustedProxies,
+		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; empty ignores the header")
 
 	s.RequireAddr("http-addr", &c.Addr)
 	s.RequireAddr("admin-addr", &c.AdminAddr)
@@ -80,4 +108,146 @@ func (c *Config) Bind(s *config.Set) {
 		}
 		return config.CheckAddr("otlp-endpoint", c.OTLPEndpoint)
 	})
+	s.Check(func() error { _, err := parseOrigins(c.CORSAllowedOrigins); return err })
+	s.Check(func() error { return checkRate(c.RateLimit, c.RateBurst) })
+	s.Check(func() error { _, err := parseTrustedProxies(c.TrustedProxies); return err })
+}
+
+// The edge's settings, by flag name; the environment variables are NRM_ and the name in capitals.
+const (
+	settingCORSOrigins    = "cors-allowed-origins"
+	settingRateLimit      = "rate-limit"
+	settingRateBurst      = "rate-burst"
+	settingTrustedProxies = "trusted-proxies"
+)
+
+// maxRate bounds both rate settings: far above what one caller can legitimately need, and low
+// enough that a typo (an extra few zeros) is caught at start rather than silently disabling the
+// limit.
+const maxRate = 100_000
+
+// settingError names a setting the way the config package does, for the checks that Run repeats
+// when the gateway is embedded without going through Bind.
+func settingError(name, format string, args ...any) error {
+	return fmt.Errorf("%s (--%s): %s", config.EnvName(name), name, fmt.Sprintf(format, args...))
+}
+
+// edgeSettings is the parsed form of the edge's settings.
+type edgeSettings struct {
+	origins []string
+	proxies []netip.Prefix
+}
+
+// parseEdgeSettings checks the edge's settings, all problems at once. Run calls it too, because
+// an embedder (the dev launcher, tests) fills Config without Bind's checks.
+func (c *Config) parseEdgeSettings() (edgeSettings, error) {
+	origins, oErr := parseOrigins(c.CORSAllowedOrigins)
+	proxies, pErr := parseTrustedProxies(c.TrustedProxies)
+	err := errors.Join(oErr, checkRate(c.RateLimit, c.RateBurst), pErr)
+	return edgeSettings{origins: origins, proxies: proxies}, err
+}
+
+// parseOrigins splits the CORS allow-list and checks that every entry is an origin exactly as a
+// browser sends it in the Origin header. An entry that could never match (a path, a default
+// port) is an error rather than a silent refusal, and wildcards are refused outright: every page
+// allowed to call the API with a user's token must be named.
+func parseOrigins(list string) ([]string, error) {
+	var origins []string
+	var errs []error
+	for entry := range strings.SplitSeq(list, ",") {
+		o := strings.TrimSpace(entry)
+		if o == "" {
+			continue
+		}
+		if err := checkOrigin(o); err != nil {
+			errs = append(errs, settingError(settingCORSOrigins, "%q %s", o, err))
+			continue
+		}
+		origins = append(origins, o)
+	}
+	return origins, errors.Join(errs...)
+}
+
+func checkOrigin(o string) error {
+	if strings.Contains(o, "*") {
+		return errors.New("has a wildcard; list every allowed origin in full")
+	}
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return errors.New("is not an origin scheme://host[:port]")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("is not an origin scheme://host[:port] with scheme http or https")
+	case u.Opaque != "" || u.Hostname() == "":
+		return errors.New("has no host; want scheme://host[:port]")
+	case u.User != nil:
+		return errors.New("has user information; want scheme://host[:port]")
+	case u.Path != "" || u.RawPath != "":
+		return errors.New("has a path; an origin is scheme://host[:port] only, without even a trailing slash")
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return errors.New("has a query or fragment; want scheme://host[:port]")
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		switch {
+		case err != nil || n < 1 || n > 65535:
+			return errors.New("has an invalid port")
+		case u.Scheme == "https" && n == 443, u.Scheme == "http" && n == 80:
+			// Browsers leave the default port out of the Origin header, so this entry would
+			// never match.
+			return errors.New("names the scheme's default port; leave it out as browsers do")
+		}
+	}
+	return nil
+}
+
+// checkRate validates the rate limit pair: a positive rate with no burst would refuse every
+// request, which is surely not what an operator meant.
+func checkRate(limit, burst int) error {
+	var errs []error
+	if limit < 0 || limit > maxRate {
+		errs = append(errs, settingError(settingRateLimit, "%d is outside 0..%d (0 disables the limit)", limit, maxRate))
+	}
+	switch {
+	case burst < 0 || burst > maxRate:
+		errs = append(errs, settingError(settingRateBurst, "%d is outside 0..%d", burst, maxRate))
+	case limit > 0 && burst < 1:
+		errs = append(errs, settingError(settingRateBurst,
+			"must be at least 1 while %s is set, or every request is refused; set %s=0 to disable the limit",
+			config.EnvName(settingRateLimit), config.EnvName(settingRateLimit)))
+	}
+	return errors.Join(errs...)
+}
+
+// parseTrustedProxies reads the proxy list: CIDRs, or single addresses standing for themselves.
+func parseTrustedProxies(list string) ([]netip.Prefix, error) {
+	var prefixes []netip.Prefix
+	var errs []error
+	for entry := range strings.SplitSeq(list, ",") {
+		e := strings.TrimSpace(entry)
+		if e == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(e); err == nil {
+			// 10.1.2.3/8 is read as the network it lies in, as the operator surely meant.
+			prefixes = append(prefixes, netip.PrefixFrom(p.Addr().Unmap(), unmappedBits(p)).Masked())
+			continue
+		}
+		if a, err := netip.ParseAddr(e); err == nil && a.Zone() == "" {
+			a = a.Unmap()
+			prefixes = append(prefixes, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		errs = append(errs, settingError(settingTrustedProxies, "%q is not an IP address or CIDR", e))
+	}
+	return prefixes, errors.Join(errs...)
+}
+
+// unmappedBits is p's length once an IPv4-mapped IPv6 prefix (::ffff:10.0.0.0/104) is written
+// as the IPv4 prefix it stands for, so that it matches the unmapped client addresses.
+func unmappedBits(p netip.Prefix) int {
+	if p.Addr().Is4In6() {
+		return max(p.Bits()-96, 0)
+	}
+	return p.Bits()
 }

@@ -1,6 +1,9 @@
 package gateway_test
 
 import (
+	"context"
+	"io"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +29,9 @@ func TestConfig(t *testing.T) {
 				"NRM_SECRETARIAT_ADDR": "secretariat:9103", "NRM_REPORTING_ADDR": "reporting:9104",
 				"NRM_MAX_BODY_BYTES": "2097152", "NRM_REQUEST_TIMEOUT": "10s", "NRM_LOG_LEVEL": "debug",
 				"NRM_OTLP_ENDPOINT": "otel-collector:4317", "NRM_SHUTDOWN_TIMEOUT": "20s",
+				"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al, http://localhost:5173",
+				"NRM_RATE_LIMIT":           "5", "NRM_RATE_BURST": "10",
+				"NRM_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, 2001:db8::/32",
 			},
 			want: func(c *gateway.Config) {
 				c.Addr, c.AdminAddr = ":80", ":9000"
@@ -33,7 +39,20 @@ func TestConfig(t *testing.T) {
 				c.SecretariatAddr, c.ReportingAddr = "secretariat:9103", "reporting:9104"
 				c.MaxBodyBytes, c.RequestTimeout, c.LogLevel = 2<<20, 10*time.Second, "debug"
 				c.OTLPEndpoint, c.ShutdownTimeout = "otel-collector:4317", 20*time.Second
+				c.CORSAllowedOrigins = "https://portal.nrm.gov.al, http://localhost:5173"
+				c.RateLimit, c.RateBurst = 5, 10
+				c.TrustedProxies = "10.0.0.0/8, 192.0.2.7, 2001:db8::/32"
 			},
+		},
+		{
+			name: "rate limit disabled",
+			env:  map[string]string{"NRM_RATE_LIMIT": "0", "NRM_RATE_BURST": "0"},
+			want: func(c *gateway.Config) { c.RateLimit, c.RateBurst = 0, 0 },
+		},
+		{
+			name: "origins with an IPv6 host and a port, trailing comma",
+			env:  map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://[2001:db8::1]:8443,"},
+			want: func(c *gateway.Config) { c.CORSAllowedOrigins = "https://[2001:db8::1]:8443," },
 		},
 		{
 			name: "flags win over the environment",
@@ -48,10 +67,31 @@ func TestConfig(t *testing.T) {
 		{name: "zero request timeout", env: map[string]string{"NRM_REQUEST_TIMEOUT": "0s"}, wantErr: []string{"NRM_REQUEST_TIMEOUT"}},
 		{name: "bad log level", env: map[string]string{"NRM_LOG_LEVEL": "loud"}, wantErr: []string{"NRM_LOG_LEVEL"}},
 		{name: "bad OTLP endpoint", env: map[string]string{"NRM_OTLP_ENDPOINT": "otel-collector"}, wantErr: []string{"NRM_OTLP_ENDPOINT"}},
+		{name: "origin wildcard", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "*"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "wildcard"}},
+		{name: "origin subdomain wildcard", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://*.nrm.gov.al"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "wildcard"}},
+		{name: "origin with a path", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al/app"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "path"}},
+		{name: "origin with a trailing slash", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al/"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "path"}},
+		{name: "origin without a scheme", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "portal.nrm.gov.al"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS"}},
+		{name: "origin host:port without a scheme", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "localhost:5173"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "scheme"}},
+		{name: "origin with another scheme", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "ftp://portal.nrm.gov.al"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "scheme"}},
+		{name: "origin with a query", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al?x=1"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "query"}},
+		{name: "origin with user information", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://admin@portal.nrm.gov.al"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "user"}},
+		{name: "origin with the default port", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al:443"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "default port"}},
+		{name: "origin with a bad port", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al:99999"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "port"}},
+		{name: "origin without a host", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://:8443"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "host"}},
+		{name: "one bad origin among good ones", env: map[string]string{"NRM_CORS_ALLOWED_ORIGINS": "https://a.example, https://b.example/x"}, wantErr: []string{"NRM_CORS_ALLOWED_ORIGINS", "https://b.example/x"}},
+		{name: "negative rate limit", env: map[string]string{"NRM_RATE_LIMIT": "-1"}, wantErr: []string{"NRM_RATE_LIMIT"}},
+		{name: "rate limit not a number", env: map[string]string{"NRM_RATE_LIMIT": "fast"}, wantErr: []string{"NRM_RATE_LIMIT"}},
+		{name: "rate limit too large", args: []string{"--rate-limit", "1000000"}, wantErr: []string{"NRM_RATE_LIMIT"}},
+		{name: "burst of zero with a limit", env: map[string]string{"NRM_RATE_BURST": "0"}, wantErr: []string{"NRM_RATE_BURST", "NRM_RATE_LIMIT=0"}},
+		{name: "negative burst", env: map[string]string{"NRM_RATE_BURST": "-5"}, wantErr: []string{"NRM_RATE_BURST"}},
+		{name: "trusted proxy not an address", env: map[string]string{"NRM_TRUSTED_PROXIES": "10.0.0.0/8, ingress"}, wantErr: []string{"NRM_TRUSTED_PROXIES", "ingress"}},
+		{name: "trusted proxy bad prefix length", env: map[string]string{"NRM_TRUSTED_PROXIES": "10.0.0.0/33"}, wantErr: []string{"NRM_TRUSTED_PROXIES"}},
 		{
-			name:    "every problem at once",
-			env:     map[string]string{"NRM_HTTP_ADDR": "nope", "NRM_SHUTDOWN_TIMEOUT": "-1s"},
-			wantErr: []string{"NRM_HTTP_ADDR", "NRM_SHUTDOWN_TIMEOUT"},
+			name: "every problem at once",
+			env: map[string]string{"NRM_HTTP_ADDR": "nope", "NRM_SHUTDOWN_TIMEOUT": "-1s",
+				"NRM_CORS_ALLOWED_ORIGINS": "*", "NRM_RATE_BURST": "0", "NRM_TRUSTED_PROXIES": "x"},
+			wantErr: []string{"NRM_HTTP_ADDR", "NRM_SHUTDOWN_TIMEOUT", "NRM_CORS_ALLOWED_ORIGINS", "NRM_RATE_BURST", "NRM_TRUSTED_PROXIES"},
 		},
 	}
 	for _, tt := range tests {
@@ -95,8 +135,46 @@ func TestDefaults(t *testing.T) {
 		SecretariatAddr: "127.0.0.1:9103", ReportingAddr: "127.0.0.1:9104",
 		MaxBodyBytes: 1 << 20, RequestTimeout: 30 * time.Second, LogLevel: "info",
 		ShutdownTimeout: 15 * time.Second,
+		// No browser origin is allowed until one is configured; the limit is on by default.
+		CORSAllowedOrigins: "", RateLimit: 20, RateBurst: 40, TrustedProxies: "",
 	}
 	if got != want {
 		t.Errorf("Defaults()\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// An embedder fills Config without Bind's checks; Run must refuse the same bad settings, naming
+// them, before it listens.
+func TestRunRefusesBadEdgeSettings(t *testing.T) {
+	tests := []struct {
+		name    string
+		adjust  func(*gateway.Config)
+		wantErr []string
+	}{
+		{"wildcard origin", func(c *gateway.Config) { c.CORSAllowedOrigins = "*" }, []string{"NRM_CORS_ALLOWED_ORIGINS"}},
+		{"origin with a path", func(c *gateway.Config) { c.CORSAllowedOrigins = "https://portal.example/app" }, []string{"NRM_CORS_ALLOWED_ORIGINS"}},
+		{"burst of zero", func(c *gateway.Config) { c.RateLimit, c.RateBurst = 5, 0 }, []string{"NRM_RATE_BURST"}},
+		{"bad proxy", func(c *gateway.Config) { c.TrustedProxies = "proxy.internal" }, []string{"NRM_TRUSTED_PROXIES"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := gateway.Defaults()
+			cfg.Addr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+			tt.adjust(&cfg)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			err := gateway.Run(ctx, cfg, gateway.Options{
+				LogOutput: io.Discard,
+				Listening: func(net.Addr, net.Addr) { t.Error("the gateway started with a bad setting") },
+			})
+			if err == nil {
+				t.Fatal("Run returned no error")
+			}
+			for _, name := range tt.wantErr {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("error %q does not name %s", err, name)
+				}
+			}
+		})
 	}
 }

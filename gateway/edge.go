@@ -4,9 +4,13 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/cors"
 
 	"github.com/nrm-albania/nrm/services/platform/requestid"
 )
@@ -36,13 +40,47 @@ func exchangeFrom(ctx context.Context) *exchange {
 }
 
 // edge wraps the mux with what every request gets before routing: a request id, security
-// headers, a deadline, a bounded body, and a log line and metrics afterwards.
+// headers, CORS, a deadline, a per-principal rate limit, checked headers and a bounded body, and
+// a log line and metrics afterwards. Every check answers the request itself when it fails, so
+// that only a request that passed them all reaches the mux, and through it a backend.
 type edge struct {
 	next    http.Handler
 	mux     *runtime.ServeMux
 	obs     *observer
 	maxBody int64
 	timeout time.Duration
+	// cors is nil when no origin is allowed: then no CORS header is ever sent.
+	cors *cors.Cors
+	// limiter is nil when the rate limit is disabled.
+	limiter *rateLimiter
+	proxies []netip.Prefix
+	limited *prometheus.CounterVec
+}
+
+// newEdge builds the edge from the parsed settings and registers its metrics on reg.
+func newEdge(cfg Config, es edgeSettings, mux *runtime.ServeMux, obs *observer, reg prometheus.Registerer) *edge {
+	e := &edge{
+		next:    mux,
+		mux:     mux,
+		obs:     obs,
+		maxBody: int64(cfg.MaxBodyBytes),
+		timeout: cfg.RequestTimeout,
+		cors:    newCORS(es.origins),
+		proxies: es.proxies,
+		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gateway_rate_limited_requests_total",
+			Help: "Requests refused with 429 by the per-principal rate limit, by kind of principal (token or address).",
+		}, []string{"principal"}),
+	}
+	reg.MustRegister(e.limited)
+	if cfg.RateLimit > 0 {
+		e.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, maxPrincipals)
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "gateway_rate_limit_principals",
+			Help: "Principals (tokens or client addresses) the rate limiter currently tracks.",
+		}, func() float64 { return float64(e.limiter.size()) }))
+	}
+	return e
 }
 
 func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -55,28 +93,70 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	h := w.Header()
 	h.Set(requestIDHeader, id)
-	setSecurityHeaders(h)
+	setSecurityHeaders(h, r.TLS != nil)
 	rec := &recorder{ResponseWriter: w, status: http.StatusOK}
 
-	// A declared length over the limit is refused before a byte of the body is read; a chunked
-	// body is cut off by MaxBytesReader when it gets there.
-	if r.ContentLength > e.maxBody {
-		runtime.HTTPError(ctx, e.mux, errorCodec, rec, r, errBodyTooLarge(e.maxBody))
+	if e.cors != nil {
+		// Before anything can refuse the request, so that the portal can read its errors too
+		// (a 401 or 429 without CORS headers looks to the page like a network failure).
+		e.cors.HandlerFunc(rec, r)
+		if isPreflight(r) {
+			// Answered (204, with CORS headers only for an allowed origin). A preflight carries
+			// no credentials and reaches no backend, so it costs no principal its budget.
+			e.obs.observe(ctx, r, x, rec, time.Since(start))
+			return
+		}
+	}
+	if err := e.admit(h, r, x); err != nil {
+		runtime.HTTPError(ctx, e.mux, errorCodec, rec, r, err)
 	} else {
+		// A chunked body is cut off by MaxBytesReader when it gets over the limit.
 		r.Body = &limitedBody{ReadCloser: http.MaxBytesReader(w, r.Body, e.maxBody), x: x}
 		e.next.ServeHTTP(rec, r)
 	}
 	e.obs.observe(ctx, r, x, rec, time.Since(start))
 }
 
+// admit runs the checks that need neither the route nor the body, cheapest first, and returns
+// the error to answer with when one fails.
+func (e *edge) admit(h http.Header, r *http.Request, x *exchange) error {
+	if e.limiter != nil && !exemptFromRateLimit(r.URL.Path) {
+		key, kind := principalOf(r, e.proxies)
+		if ok, wait := e.limiter.allow(key); !ok {
+			e.limited.WithLabelValues(kind).Inc()
+			x.cause = "rate limit exceeded by a " + kind + " principal"
+			secs := retryAfter(wait)
+			h.Set("Retry-After", strconv.Itoa(secs))
+			return errRateLimited(secs)
+		}
+	}
+	if err := checkForwardedHeaders(r.Header); err != nil {
+		return err
+	}
+	// A declared length over the limit is refused before a byte of the body is read.
+	if r.ContentLength > e.maxBody {
+		return errBodyTooLarge(e.maxBody)
+	}
+	return nil
+}
+
+// hstsMaxAge is two years, the value the HSTS preload list asks for.
+const hstsMaxAge = "max-age=63072000"
+
 // setSecurityHeaders sets the headers every response carries. The API only ever returns JSON,
 // so a browser must neither sniff it into something executable, nor frame it, nor cache it
-// (responses hold personal data), nor leak the URL to another site.
-func setSecurityHeaders(h http.Header) {
+// (responses hold personal data), nor leak the URL to another site. HSTS only means something
+// on a response that came over TLS (browsers ignore it otherwise, and promising HTTPS from a
+// plain-text listener could lock clients out), so it is sent only then; where TLS ends at a
+// proxy in front, that proxy sends it.
+func setSecurityHeaders(h http.Header, overTLS bool) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	if overTLS {
+		h.Set("Strict-Transport-Security", hstsMaxAge)
+	}
 }
 
 // limitedBody is the request body behind http.MaxBytesReader. It records a failed read in the

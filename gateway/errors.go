@@ -7,9 +7,9 @@ import (
 	"net/http"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	// Registers google.rpc.BadRequest and the other standard details, so that the details a
-	// backend sends can be written as JSON.
-	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	// Also registers google.rpc.BadRequest and the other standard details, so that the details
+	// a backend sends can be written as JSON.
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -36,7 +36,91 @@ func writeError(ctx context.Context, mux *runtime.ServeMux, _ runtime.Marshaler,
 	case isStatus:
 		err = keepResolvableDetails(st).Err()
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, errorCodec, w, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, errorCodec, &challengeWriter{ResponseWriter: w, r: r}, r, err)
+}
+
+// realm names the protection space in the Bearer challenge.
+const realm = "nrm"
+
+// challengeWriter corrects WWW-Authenticate as the status is written. grpc-gateway sets it to the
+// status message on every Unauthenticated, which is not a challenge a client can parse; RFC 6750
+// wants the Bearer scheme, with error="invalid_token" when a token was sent and refused, and no
+// error code when none was sent. No other status carries a challenge (a 403 means the caller is
+// known and may not, so authenticating again would not help).
+type challengeWriter struct {
+	http.ResponseWriter
+	r *http.Request
+}
+
+func (c *challengeWriter) WriteHeader(code int) {
+	h := c.Header()
+	if code == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", bearerChallenge(c.r))
+	} else {
+		h.Del("WWW-Authenticate")
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (c *challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
+
+func bearerChallenge(r *http.Request) string {
+	if _, sent := r.Header["Authorization"]; sent {
+		return `Bearer realm="` + realm + `", error="invalid_token"`
+	}
+	return `Bearer realm="` + realm + `"`
+}
+
+// errRateLimited is 429 with ResourceExhausted, the code gRPC gives a quota exceeded.
+func errRateLimited(retryAfterSecs int) error {
+	return &runtime.HTTPStatusError{
+		HTTPStatus: http.StatusTooManyRequests,
+		Err: status.Errorf(codes.ResourceExhausted,
+			"too many requests from this caller; retry after %d s (see the Retry-After header)", retryAfterSecs),
+	}
+}
+
+// checkForwardedHeaders refuses a header the gateway would forward as gRPC metadata when its
+// value is not printable ASCII. HTTP allows such bytes (an X-NRM-Purpose typed in Albanian,
+// "për", is one), gRPC metadata does not, and grpc-gateway silently leaves such a value out: the
+// service would then answer "state a purpose" to a caller who did, or write an audit record
+// without the purpose given, or see no token where one was sent. A 400 naming the header tells
+// the caller what to change, before any backend is called.
+func checkForwardedHeaders(h http.Header) error {
+	for name, values := range h {
+		if _, forwarded := incomingHeader(name); !forwarded && name != "Authorization" {
+			continue // Authorization is forwarded by grpc-gateway itself, not by the matcher
+		}
+		for _, v := range values {
+			if !printableASCII(v) {
+				return invalidHeader(name, "must contain printable ASCII characters only (gRPC metadata cannot carry others)")
+			}
+		}
+	}
+	return nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// invalidHeader is InvalidArgument with a field violation naming the header, the shape the
+// services give an invalid field.
+func invalidHeader(name, description string) error {
+	msg := "invalid header " + name + ": " + description
+	st, err := status.New(codes.InvalidArgument, msg).WithDetails(&errdetails.BadRequest{
+		FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: name, Description: description}},
+	})
+	if err != nil {
+		return status.Error(codes.InvalidArgument, msg)
+	}
+	return st.Err()
 }
 
 // errUnavailable replaces every Unavailable the caller would see.

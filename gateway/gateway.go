@@ -1,7 +1,9 @@
 // Package gateway is the REST/JSON edge of the system: it maps the HTTP routes declared in the
 // protos (google.api.http) onto the four services' gRPC APIs with grpc-gateway, serves the
-// generated OpenAPI document, and owns the edge concerns: request ids, size limits, deadlines,
-// security headers, JSON errors, access logs, metrics and traces. It keeps no state of its own.
+// generated OpenAPI document, and owns the edge concerns: request ids, CORS, a per-principal
+// rate limit, size limits, deadlines, security headers, JSON errors, access logs, metrics and
+// traces. It forwards the caller's credentials and authenticates nobody: the services do. Its
+// only state is the rate limiter's table, which a restart may lose.
 package gateway
 
 import (
@@ -57,6 +59,10 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		o.LogOutput = os.Stdout
 	}
 	log := logging.New(o.LogOutput, serviceName, cfg.LogLevel)
+	es, err := cfg.parseEdgeSettings()
+	if err != nil {
+		return err
+	}
 
 	tp, err := telemetry.NewTracerProvider(ctx, serviceName, cfg.OTLPEndpoint)
 	if err != nil {
@@ -81,13 +87,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := &edge{
-		next:    mux,
-		mux:     mux,
-		obs:     newObserver(log, reg),
-		maxBody: int64(cfg.MaxBodyBytes),
-		timeout: cfg.RequestTimeout,
-	}
+	api := newEdge(cfg, es, mux, newObserver(log, reg), reg)
 
 	httpLis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -127,7 +127,9 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	go serve("admin", adminSrv, adminLis)
 	log.Info("serving", "http_addr", httpLis.Addr().String(), "admin_addr", adminLis.Addr().String(),
 		"caseregistry", cfg.CaseRegistryAddr, "referral", cfg.ReferralAddr,
-		"secretariat", cfg.SecretariatAddr, "reporting", cfg.ReportingAddr)
+		"secretariat", cfg.SecretariatAddr, "reporting", cfg.ReportingAddr,
+		"cors_allowed_origins", es.origins, "rate_limit", cfg.RateLimit, "rate_burst", cfg.RateBurst,
+		"trusted_proxies", len(es.proxies))
 	if o.Listening != nil {
 		o.Listening(httpLis.Addr(), adminLis.Addr())
 	}

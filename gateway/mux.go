@@ -16,6 +16,11 @@ import (
 // caller's Idempotency-Key header.
 const idempotencyKey = "idempotency-key"
 
+// purposeKey is the metadata key under which the services find the purpose a caller states for
+// reading personal data (REST header X-NRM-Purpose) and write it into the audit trail. It must
+// equal authz.PurposeKey in the platform.
+const purposeKey = "x-nrm-purpose"
+
 // newMux returns the REST mux over the backends, plus GET /openapi.json.
 func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
 	mux := runtime.NewServeMux(
@@ -42,12 +47,17 @@ func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
 }
 
 // incomingHeader chooses the request headers forwarded as gRPC metadata: grpc-gateway's default
-// (permanent HTTP headers as grpcgateway-*) plus Idempotency-Key. X-Request-Id is not forwarded
-// as sent: requestIDMetadata forwards the id the edge checked or made.
+// (permanent HTTP headers as grpcgateway-*) plus Idempotency-Key and X-NRM-Purpose. X-Request-Id
+// is not forwarded as sent: requestIDMetadata forwards the id the edge checked or made.
+//
+// The caller's credentials are forwarded as they came and the gateway adds none of its own: the
+// services authenticate and authorize the caller themselves and trust nothing about the gateway.
 func incomingHeader(key string) (string, bool) {
 	switch textproto.CanonicalMIMEHeaderKey(key) {
 	case "Idempotency-Key":
 		return idempotencyKey, true
+	case "X-Nrm-Purpose": // X-NRM-Purpose, canonicalized
+		return purposeKey, true
 	case "Authorization":
 		// grpc-gateway always forwards it as "authorization" already; the default matcher
 		// would send the credential a second time as grpcgateway-authorization.

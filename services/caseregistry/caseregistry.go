@@ -9,15 +9,13 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/server"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/app"
-	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
 
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("caseregistry", "127.0.0.1:9101", "127.0.0.1:9201") }
 
-// Setup registers the service and returns its outbox relay as a background worker.
+// Setup registers the service. Its events leave through the runtime's outbox relay.
 func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
-	relay := outbox.NewRelay(rt.DB, rt.JS, rt.NS, rt.Logger, rt.Registry, outbox.RelayOptions{})
-	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, server.New(store.New(rt.DB), relay, rt.Logger))
-	return []app.Worker{relay.Run}, nil
+	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, server.New(store.New(rt.DB), rt.Outbox, rt.Logger))
+	return nil, nil
 }

@@ -25,6 +25,7 @@ import (
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/tools/stack"
 )
 
@@ -121,7 +122,7 @@ func BenchmarkRegisterCase(b *testing.B) {
 	s := system(b)
 
 	b.Run("via=grpc", func(b *testing.B) {
-		conn, err := grpc.NewClient(s.Services[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := dial(s, 0, "NRM_TOKEN_CASEWORKER_POLICE")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -140,8 +141,15 @@ func BenchmarkRegisterCase(b *testing.B) {
 			b.Fatal(err)
 		}
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+		bearer := "Bearer " + devToken(s, "NRM_TOKEN_CASEWORKER_POLICE")
 		run(b, func() error {
-			resp, err := client.Post(s.GatewayURL+"/v1/cases", "application/json", bytes.NewReader(body))
+			req, err := http.NewRequest("POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", bearer)
+			resp, err := client.Do(req)
 			if err != nil {
 				return err
 			}
@@ -185,13 +193,13 @@ func BenchmarkRegisterCase(b *testing.B) {
 // count the case: outbox relay, JetStream, the reporting consumer and its projection.
 func BenchmarkRegisterToStatistics(b *testing.B) {
 	s := system(b)
-	conn, err := grpc.NewClient(s.Services[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := dial(s, 0, "NRM_TOKEN_CASEWORKER_POLICE")
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer conn.Close()
 	registry := caseregistryv1.NewCaseRegistryServiceClient(conn)
-	rconn, err := grpc.NewClient(s.Services[3].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	rconn, err := dial(s, 3, "NRM_TOKEN_ANALYST")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -228,4 +236,19 @@ func BenchmarkRegisterToStatistics(b *testing.B) {
 	elapsed := time.Since(start)
 	b.StopTimer()
 	lat.report(b, elapsed)
+}
+
+// dial connects to the i-th service with the development token of that name.
+func dial(s *stack.Stack, i int, token string) (*grpc.ClientConn, error) {
+	return grpc.NewClient(s.Services[i].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(testenv.Bearer(devToken(s, token))))
+}
+
+func devToken(s *stack.Stack, name string) string {
+	for _, t := range s.Tokens {
+		if t.Name == name {
+			return t.Token
+		}
+	}
+	panic("no development token " + name)
 }

@@ -10,12 +10,14 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nrm-albania/nrm/gateway"
 	"github.com/nrm-albania/nrm/services/caseregistry"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
 	"github.com/nrm-albania/nrm/services/referral"
 	"github.com/nrm-albania/nrm/services/reporting"
@@ -24,7 +26,8 @@ import (
 
 // Options configures a stack. The zero value is not useful; see the fields.
 type Options struct {
-	// DataDir holds the embedded stores' data (ferretdb/, nats/); it survives restarts.
+	// DataDir holds the embedded stores' data (ferretdb/, nats/) and the development signing
+	// key and tokens; it survives restarts.
 	DataDir string
 	// MongoURI, when set, is used instead of starting FerretDB.
 	MongoURI string
@@ -62,6 +65,10 @@ type Stack struct {
 	Services []Service // caseregistry, referral, secretariat, reporting, gateway
 	// GatewayURL is the REST base URL, e.g. http://127.0.0.1:8080.
 	GatewayURL string
+	// Tokens are the development tokens, also written to DataDir/dev-tokens.env.
+	Tokens []auth.DevToken
+	// Issuer mints further development tokens.
+	Issuer *auth.DevIssuer
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -98,6 +105,16 @@ func Start(o Options) (_ *Stack, err error) {
 			s.Stop()
 		}
 	}()
+	// Development mode: a local signing key that every service trusts, and tokens to call with.
+	if s.Issuer, err = auth.LoadOrCreateDevIssuer(o.DataDir); err != nil {
+		return nil, err
+	}
+	if s.Tokens, err = s.Issuer.DevTokens(o.DataDir); err != nil {
+		return nil, err
+	}
+	jc := s.Issuer.JWTConfig()
+	devAuth := app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience, Algorithms: strings.Join(jc.Algorithms, ",")}
+
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
 			return nil, err
@@ -121,6 +138,7 @@ func Start(o Options) (_ *Stack, err error) {
 		cfg := c.defaults
 		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
 		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase
+		cfg.Auth, cfg.Reflection = devAuth, true
 		if o.Ephemeral {
 			cfg.GRPCAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
 		}
@@ -139,7 +157,8 @@ func Start(o Options) (_ *Stack, err error) {
 	gw.CaseRegistryAddr, gw.ReferralAddr = s.Services[0].GRPCAddr, s.Services[1].GRPCAddr
 	gw.SecretariatAddr, gw.ReportingAddr = s.Services[2].GRPCAddr, s.Services[3].GRPCAddr
 	if o.Ephemeral {
-		gw.Addr, gw.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+		// Tests and benchmarks drive many requests as one principal; the limit has tests of its own.
+		gw.Addr, gw.AdminAddr, gw.RateLimit = "127.0.0.1:0", "127.0.0.1:0", 0
 	}
 	svc, err := s.launch("gateway", func(listening func(a, b net.Addr)) error {
 		return gateway.Run(ctx, gw, gateway.Options{LogOutput: o.LogOutput, Listening: listening})

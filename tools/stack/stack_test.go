@@ -30,6 +30,7 @@ func start(t *testing.T) *stack.Stack {
 	s, err := stack.Start(stack.Options{
 		MongoURI:       testenv.MongoURI(t),
 		NATSURL:        testenv.NATSURL(t),
+		DataDir:        t.TempDir(),
 		Ephemeral:      true,
 		DatabasePrefix: testenv.Name("e2e") + "_",
 		NATSNamespace:  testenv.Name("e"),
@@ -42,6 +43,24 @@ func start(t *testing.T) *stack.Stack {
 	return s
 }
 
+// token returns the development token of that name, e.g. "NRM_TOKEN_SECRETARIAT".
+func token(t *testing.T, s *stack.Stack, name string) string {
+	t.Helper()
+	for _, tok := range s.Tokens {
+		if tok.Name == name {
+			return tok.Token
+		}
+	}
+	t.Fatalf("no development token %s", name)
+	return ""
+}
+
+// secretariat is the header of a call made with the secretariat's token.
+func secretariat(t *testing.T, s *stack.Stack) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token(t, s, "NRM_TOKEN_SECRETARIAT")}
+}
+
+// call makes a REST call; header values that are empty are not sent.
 func call(t *testing.T, method, url string, body io.Reader, header map[string]string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
@@ -49,7 +68,9 @@ func call(t *testing.T, method, url string, body io.Reader, header map[string]st
 		t.Fatal(err)
 	}
 	for k, v := range header {
-		req.Header.Set(k, v)
+		if v != "" {
+			req.Header.Set(k, v)
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -66,7 +87,7 @@ func call(t *testing.T, method, url string, body io.Reader, header map[string]st
 
 func total(t *testing.T, s *stack.Stack) float64 {
 	t.Helper()
-	code, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil, nil)
+	code, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil, secretariat(t, s))
 	if code != http.StatusOK {
 		t.Fatalf("statistics: %d %v", code, stats)
 	}
@@ -88,14 +109,14 @@ func TestRegisterGetAndCountThroughREST(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Idempotency-Key": "e2e-1"})
+	code, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), withKey(secretariat(t, s), "e2e-1"))
 	if code != http.StatusOK {
 		t.Fatalf("POST /v1/cases: %d %v", code, created)
 	}
 	c := created["case"].(map[string]any)
 	id := c["id"].(string)
 
-	code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, nil)
+	code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, secretariat(t, s))
 	if code != http.StatusOK || got["case"].(map[string]any)["id"] != id {
 		t.Fatalf("GET /v1/cases/%s: %d %v", id, code, got)
 	}
@@ -105,25 +126,25 @@ func TestRegisterGetAndCountThroughREST(t *testing.T) {
 	}
 
 	// A retry with the same key is the same case, counted once.
-	code, again := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Idempotency-Key": "e2e-1"})
+	code, again := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), withKey(secretariat(t, s), "e2e-1"))
 	if code != http.StatusOK || again["case"].(map[string]any)["id"] != id {
 		t.Fatalf("retry: %d %v", code, again)
 	}
 	testenv.Eventually(t, 30*time.Second, "statistics show the case", func() bool { return total(t, s) == 1 })
-	_, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2026-10-01&to=2026-10-31", nil, nil)
+	_, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2026-10-01&to=2026-10-31", nil, secretariat(t, s))
 	if !strings.Contains(mustJSON(t, stats["byExploitationType"]), "EXPLOITATION_TYPE_FORCED_BEGGING") {
 		t.Errorf("breakdown by exploitation type: %v", stats["byExploitationType"])
 	}
-	_, outside := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2025-01-01&to=2025-12-31", nil, nil)
+	_, outside := call(t, "GET", s.GatewayURL+"/v1/statistics/cases?from=2025-01-01&to=2025-12-31", nil, secretariat(t, s))
 	if outside["total"] != nil {
 		t.Errorf("a case identified in 2026 counted in 2025: %v", outside)
 	}
 
-	code, members := call(t, "GET", s.GatewayURL+"/v1/members", nil, nil)
+	code, members := call(t, "GET", s.GatewayURL+"/v1/members", nil, secretariat(t, s))
 	if code != http.StatusOK || len(members["members"].([]any)) != 13 {
 		t.Errorf("GET /v1/members: %d, %d members", code, len(members["members"].([]any)))
 	}
-	code, types := call(t, "GET", s.GatewayURL+"/v1/service-types", nil, nil)
+	code, types := call(t, "GET", s.GatewayURL+"/v1/service-types", nil, secretariat(t, s))
 	if code != http.StatusOK || len(types["serviceTypes"].([]any)) != 12 {
 		t.Errorf("GET /v1/service-types: %d %v", code, types)
 	}
@@ -155,7 +176,7 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, e := call(t, "POST", s.GatewayURL+tt.url, bytes.NewReader(tt.body), nil)
+			code, e := call(t, "POST", s.GatewayURL+tt.url, bytes.NewReader(tt.body), secretariat(t, s))
 			if code != tt.want {
 				t.Fatalf("status %d, want %d (%v)", code, tt.want, e)
 			}
@@ -164,7 +185,7 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 			}
 		})
 	}
-	code, e := call(t, "GET", s.GatewayURL+"/v1/cases/0190a3c4-0000-7000-8000-000000000000", nil, nil)
+	code, e := call(t, "GET", s.GatewayURL+"/v1/cases/0190a3c4-0000-7000-8000-000000000000", nil, secretariat(t, s))
 	if code != http.StatusNotFound {
 		t.Errorf("unknown case id: %d %v", code, e)
 	}
@@ -181,7 +202,7 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d cases written by rejected requests", n)
 	}
-	if code, got := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(valid), nil); code != http.StatusOK {
+	if code, got := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(valid), secretariat(t, s)); code != http.StatusOK {
 		t.Errorf("a valid registration after the bad ones: %d %v", code, got)
 	}
 }
@@ -190,7 +211,8 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 // the metadata returns the same case.
 func TestRegisterThroughGRPCIsIdempotent(t *testing.T) {
 	s := start(t)
-	conn, err := grpc.NewClient(s.Services[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(s.Services[0].GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(testenv.Bearer(token(t, s, "NRM_TOKEN_CASEWORKER_POLICE"))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,4 +246,61 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func withKey(h map[string]string, key string) map[string]string {
+	h["Idempotency-Key"] = key
+	return h
+}
+
+// What "done" means for security, through the whole stack: no token 401, a tampered token
+// 401, the analyst may not register a case (403), the secretariat may.
+func TestCallersAreAuthenticatedAndAuthorizedThroughREST(t *testing.T) {
+	s := start(t)
+	body, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := token(t, s, "NRM_TOKEN_SECRETARIAT")
+	tampered := good[:len(good)-4] + strings.Map(func(r rune) rune {
+		if r == 'A' {
+			return 'B'
+		}
+		return 'A'
+	}, good[len(good)-4:])
+	for _, tt := range []struct {
+		name, auth string
+		want       int
+	}{
+		{"no token", "", http.StatusUnauthorized},
+		{"tampered token", "Bearer " + tampered, http.StatusUnauthorized},
+		{"not a bearer token", "Basic dXNlcjpwYXNz", http.StatusUnauthorized},
+		{"analyst", "Bearer " + token(t, s, "NRM_TOKEN_ANALYST"), http.StatusForbidden},
+		{"auditor", "Bearer " + token(t, s, "NRM_TOKEN_AUDITOR"), http.StatusForbidden},
+		{"secretariat", "Bearer " + good, http.StatusOK},
+		{"police caseworker", "Bearer " + token(t, s, "NRM_TOKEN_CASEWORKER_POLICE"), http.StatusOK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, e := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Authorization": tt.auth})
+			if code != tt.want {
+				t.Fatalf("status %d, want %d: %v", code, tt.want, e)
+			}
+			if code >= 400 {
+				if msg, _ := e["message"].(string); msg == "" || strings.Contains(msg, good[:20]) {
+					t.Errorf("error message %q: empty or echoing the token", msg)
+				}
+			}
+		})
+	}
+	// The case belongs to the registering institution, as its token says.
+	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body),
+		map[string]string{"Authorization": "Bearer " + token(t, s, "NRM_TOKEN_CASEWORKER_SHELTER")})
+	if owner := created["case"].(map[string]any)["ownerInstitution"]; owner != "KKSAT" {
+		t.Errorf("owner %v, want KKSAT", owner)
+	}
+	// The analyst reads aggregates.
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil,
+		map[string]string{"Authorization": "Bearer " + token(t, s, "NRM_TOKEN_ANALYST")}); code != http.StatusOK {
+		t.Errorf("analyst statistics: %d %v", code, e)
+	}
 }

@@ -29,18 +29,22 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/logging"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/telemetry"
 )
 
 // Runtime is what a service is given to wire itself onto.
 type Runtime struct {
-	Config   Config
-	Logger   *slog.Logger
-	DB       *mongo.Database
-	NATS     *nats.Conn
-	JS       jetstream.JetStream
-	GRPC     *grpcserver.Server
-	NS       natsbus.Namespace
+	Config Config
+	Logger *slog.Logger
+	DB     *mongo.Database
+	NATS   *nats.Conn
+	JS     jetstream.JetStream
+	GRPC   *grpcserver.Server
+	NS     natsbus.Namespace
+	// Outbox publishes the events the service writes (and its audit records); wake it after a
+	// commit with Outbox.Notify.
+	Outbox   *outbox.Relay
 	Registry *prometheus.Registry
 	Tracer   trace.TracerProvider
 }
@@ -57,8 +61,6 @@ type Options struct {
 	LogOutput io.Writer
 	// Listening, when set, is told the bound addresses once the service serves.
 	Listening func(grpcAddr, adminAddr net.Addr)
-	// Authenticator is plugged into the gRPC server; nil admits every call.
-	Authenticator grpcserver.Authenticator
 }
 
 // Run runs the service described by cfg and setup until ctx ends, then shuts it down.
@@ -93,11 +95,18 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 
+	guard, tlsConfig, err := security(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	db := mc.Database(cfg.MongoDatabase)
+	ns := natsbus.Namespace(cfg.NATSNamespace)
+	relay := outbox.NewRelay(db, js, ns, log, reg, outbox.RelayOptions{})
 	gs := grpcserver.New(grpcserver.Options{
-		Logger: log, Registerer: reg, TracerProvider: tp, Authenticator: o.Authenticator,
+		Logger: log, Registerer: reg, TracerProvider: tp, Guard: guard, TLS: tlsConfig,
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
-	rt := &Runtime{Config: cfg, Logger: log, DB: mc.Database(cfg.MongoDatabase), NATS: nc, JS: js, NS: natsbus.Namespace(cfg.NATSNamespace), GRPC: gs, Registry: reg, Tracer: tp}
+	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Registry: reg, Tracer: tp}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -105,7 +114,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	if err != nil {
 		return fmt.Errorf("set up %s: %w", cfg.Service, err)
 	}
-	workers = append(workers, func(ctx context.Context) error {
+	workers = append(workers, relay.Run, func(ctx context.Context) error {
 		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
@@ -169,7 +178,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	log.Info("shutting down", "deadline", cfg.ShutdownTimeout.String())
 	draining.Store(true)
 	gs.Health.Shutdown()
-	stopGRPC(gs, time.Until(deadline))
+	// In-flight calls get half the budget: open streams (a health Watch, say) never finish on
+	// their own, and the workers and the NATS drain need the rest.
+	stopGRPC(gs, time.Until(deadline)/2)
 	stopWorkers()
 	waitUntil(&wg, deadline)
 	if err := nc.Drain(); err != nil {

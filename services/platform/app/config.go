@@ -1,7 +1,13 @@
 package app
 
 import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/nrm-albania/nrm/services/platform/config"
 )
@@ -33,6 +39,20 @@ type Config struct {
 	Reflection bool
 	// MaxRecvBytes bounds the size of one incoming gRPC message.
 	MaxRecvBytes int
+	// Auth configures how callers are authenticated. At least one of bearer tokens (JWKS) and
+	// client certificates (ClientCAFile) must be set.
+	Auth AuthConfig
+}
+
+// AuthConfig says how a service authenticates its callers.
+type AuthConfig struct {
+	// JWKS is the key set bearer tokens are verified against: a file path or an https URL.
+	JWKS       string
+	Issuer     string
+	Audience   string
+	Algorithms string // comma-separated; empty means RS256, ES256, EdDSA
+	// TLS: the server's certificate, and the CA and identity mapping of client certificates.
+	CertFile, KeyFile, ClientCAFile, IdentitiesFile string
 }
 
 // Defaults returns the settings of a service when nothing is configured: local addresses for
@@ -48,7 +68,7 @@ func Defaults(service, grpcAddr, adminAddr string) Config {
 		NATSReplicas:    1,
 		LogLevel:        "info",
 		ShutdownTimeout: 15 * time.Second,
-		Reflection:      true,
+		Reflection:      false,
 		MaxRecvBytes:    4 << 20,
 	}
 }
@@ -67,10 +87,11 @@ func (c *Config) Bind(s *config.Set) {
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
 	s.Bool(&c.Reflection, "grpc-reflection", c.Reflection, "serve gRPC reflection")
 	s.Int(&c.MaxRecvBytes, "grpc-max-recv-bytes", c.MaxRecvBytes, "largest gRPC request message accepted, in bytes")
+	c.Auth.bind(s)
 
 	s.RequireAddr("grpc-addr", &c.GRPCAddr)
 	s.RequireAddr("admin-addr", &c.AdminAddr)
-	s.RequireURL("mongo-uri", &c.MongoURI, "mongodb", "mongodb+srv")
+	s.Check(func() error { return checkMongoURI(c.MongoURI) })
 	s.RequireNonEmpty("mongo-database", &c.MongoDatabase)
 	s.RequireURL("nats-url", &c.NATSURL, "nats", "tls", "ws", "wss")
 	s.Check(func() error { return config.CheckPattern("nats-namespace", c.NATSNamespace, `^[a-z0-9]{0,16}$`) })
@@ -86,4 +107,53 @@ func (c *Config) Bind(s *config.Set) {
 	s.Check(func() error {
 		return config.CheckRange("grpc-max-recv-bytes", c.MaxRecvBytes, 1<<10, 64<<20)
 	})
+}
+
+func (a *AuthConfig) bind(s *config.Set) {
+	s.String(&a.JWKS, "auth-jwks", a.JWKS, "key set for bearer tokens: a file path or an https URL")
+	s.String(&a.Issuer, "auth-issuer", a.Issuer, "required issuer (iss) of bearer tokens")
+	s.String(&a.Audience, "auth-audience", a.Audience, "required audience (aud) of bearer tokens")
+	s.String(&a.Algorithms, "auth-algorithms", a.Algorithms, "accepted signature algorithms, comma-separated (default RS256,ES256,EdDSA)")
+	s.String(&a.CertFile, "tls-cert-file", a.CertFile, "server certificate (PEM); serves TLS when set")
+	s.String(&a.KeyFile, "tls-key-file", a.KeyFile, "server private key (PEM)")
+	s.String(&a.ClientCAFile, "tls-client-ca-file", a.ClientCAFile, "CA of member institutions' client certificates (mutual TLS)")
+	s.String(&a.IdentitiesFile, "tls-identities-file", a.IdentitiesFile, "JSON mapping of client certificates to institutions and roles")
+	s.Check(func() error {
+		var errs []error
+		if a.JWKS == "" && a.ClientCAFile == "" {
+			errs = append(errs, fmt.Errorf("%s or %s: authentication is not configured; set a JWKS for bearer tokens or a client CA for mutual TLS",
+				config.EnvName("auth-jwks"), config.EnvName("tls-client-ca-file")))
+		}
+		if a.JWKS != "" && (a.Issuer == "" || a.Audience == "") {
+			errs = append(errs, fmt.Errorf("%s and %s: required with %s", config.EnvName("auth-issuer"), config.EnvName("auth-audience"), config.EnvName("auth-jwks")))
+		}
+		if (a.CertFile == "") != (a.KeyFile == "") {
+			errs = append(errs, fmt.Errorf("%s and %s: set both or neither", config.EnvName("tls-cert-file"), config.EnvName("tls-key-file")))
+		}
+		if a.ClientCAFile != "" && (a.CertFile == "" || a.IdentitiesFile == "") {
+			errs = append(errs, fmt.Errorf("%s: needs %s, %s and %s", config.EnvName("tls-client-ca-file"),
+				config.EnvName("tls-cert-file"), config.EnvName("tls-key-file"), config.EnvName("tls-identities-file")))
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// checkMongoURI validates a connection string with the driver's own parser, since a seed list
+// (mongodb://db1:27017,db2/?replicaSet=rs0) is no URL that net/url accepts. A mongodb+srv URI
+// names one host, whose records would be looked up over DNS: its syntax is checked without that.
+func checkMongoURI(uri string) error {
+	name := config.EnvName("mongo-uri") + " (--mongo-uri)"
+	if rest, ok := strings.CutPrefix(uri, "mongodb+srv://"); ok {
+		if u, err := url.Parse("mongodb://" + rest); err != nil || u.Hostname() == "" || u.Port() != "" {
+			return fmt.Errorf("%s: a mongodb+srv URI names one host without a port", name)
+		}
+		return nil
+	}
+	if !strings.HasPrefix(uri, "mongodb://") {
+		return fmt.Errorf("%s: must start with mongodb:// or mongodb+srv://", name)
+	}
+	if _, err := connstring.Parse(uri); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"io"
+	"maps"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +11,70 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/config"
 )
 
-func TestDefaultsValidate(t *testing.T) {
+func TestDefaultsWithAuthenticationValidate(t *testing.T) {
 	cfg, err := bind(nil)
 	if err != nil {
 		t.Fatalf("defaults rejected: %v", err)
 	}
-	if cfg != defaults() {
-		t.Errorf("Bind changed the defaults:\n got %+v\nwant %+v", cfg, defaults())
+	want := defaults()
+	want.Auth = baseAuth
+	if cfg != want {
+		t.Errorf("Bind changed the defaults:\n got %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestDefaultsWithoutAuthenticationAreRejected(t *testing.T) {
+	_, err := bindRaw(nil)
+	if n := countErrors(err); n != 1 {
+		t.Fatalf("%d errors, want 1: %v", n, err)
+	}
+	for _, env := range []string{"NRM_AUTH_JWKS", "NRM_TLS_CLIENT_CA_FILE"} {
+		if !strings.Contains(err.Error(), env) {
+			t.Errorf("error does not name %s: %v", env, err)
+		}
+	}
+}
+
+func TestBindAuthentication(t *testing.T) {
+	jwks := map[string]string{"NRM_AUTH_JWKS": "https://id.example/jwks", "NRM_AUTH_ISSUER": "https://id.example", "NRM_AUTH_AUDIENCE": "nrm"}
+	mtls := map[string]string{
+		"NRM_TLS_CERT_FILE": "server.pem", "NRM_TLS_KEY_FILE": "server.key",
+		"NRM_TLS_CLIENT_CA_FILE": "members-ca.pem", "NRM_TLS_IDENTITIES_FILE": "identities.json",
+	}
+	tests := []struct {
+		name     string
+		env      map[string]string
+		wantName []string // settings the error names; none: accepted
+	}{
+		{"bearer tokens", jwks, nil},
+		{"mutual TLS", mtls, nil},
+		{"both", merge(jwks, mtls), nil},
+		{"bearer tokens over TLS", merge(jwks, map[string]string{"NRM_TLS_CERT_FILE": "s.pem", "NRM_TLS_KEY_FILE": "s.key"}), nil},
+		{"JWKS without issuer", merge(jwks, map[string]string{"NRM_AUTH_ISSUER": ""}), []string{"NRM_AUTH_ISSUER", "NRM_AUTH_AUDIENCE"}},
+		{"JWKS without audience", merge(jwks, map[string]string{"NRM_AUTH_AUDIENCE": ""}), []string{"NRM_AUTH_ISSUER", "NRM_AUTH_AUDIENCE"}},
+		{"certificate without key", merge(jwks, map[string]string{"NRM_TLS_CERT_FILE": "s.pem"}), []string{"NRM_TLS_CERT_FILE", "NRM_TLS_KEY_FILE"}},
+		{"key without certificate", merge(jwks, map[string]string{"NRM_TLS_KEY_FILE": "s.key"}), []string{"NRM_TLS_CERT_FILE", "NRM_TLS_KEY_FILE"}},
+		{"client CA without identities", merge(mtls, map[string]string{"NRM_TLS_IDENTITIES_FILE": ""}), []string{"NRM_TLS_CLIENT_CA_FILE", "NRM_TLS_IDENTITIES_FILE"}},
+		{"client CA without a server certificate", map[string]string{"NRM_TLS_CLIENT_CA_FILE": "ca.pem", "NRM_TLS_IDENTITIES_FILE": "i.json"}, []string{"NRM_TLS_CLIENT_CA_FILE", "NRM_TLS_CERT_FILE"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := bindRaw(tt.env)
+			if tt.wantName == nil {
+				if err != nil {
+					t.Fatalf("rejected: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, name := range tt.wantName {
+				if !strings.Contains(err.Error(), name) {
+					t.Errorf("error does not name %s: %v", name, err)
+				}
+			}
+		})
 	}
 }
 
@@ -28,7 +86,7 @@ func TestBindReadsTheEnvironment(t *testing.T) {
 		"NRM_NATS_REPLICAS":       "3",
 		"NRM_LOG_LEVEL":           "debug",
 		"NRM_SHUTDOWN_TIMEOUT":    "30s",
-		"NRM_GRPC_REFLECTION":     "false",
+		"NRM_GRPC_REFLECTION":     "true",
 		"NRM_GRPC_MAX_RECV_BYTES": "1048576",
 		"NRM_OTLP_ENDPOINT":       "collector:4317",
 	})
@@ -42,7 +100,8 @@ func TestBindReadsTheEnvironment(t *testing.T) {
 	want.NATSReplicas = 3
 	want.LogLevel = "debug"
 	want.ShutdownTimeout = 30 * time.Second
-	want.Reflection = false
+	want.Reflection = true
+	want.Auth = baseAuth
 	want.MaxRecvBytes = 1 << 20
 	want.OTLPEndpoint = "collector:4317"
 	if cfg != want {
@@ -119,10 +178,6 @@ func TestBindAcceptsAReplicaSetSeedList(t *testing.T) {
 }
 
 func TestBindAcceptsASeedListWithADefaultPort(t *testing.T) {
-	t.Skip("BUG: config.RequireURL validates NRM_MONGO_URI with net/url.Parse, which reads the " +
-		"comma-separated seed list as one host whose port is everything after the last colon; " +
-		"\"mongodb://db1:27017,db2/?replicaSet=rs0\" (valid: the driver parses it as hosts db1:27017 " +
-		"and db2) is rejected with `invalid port \":27017,db2\"` and reported as \"is not a URL with a host\"")
 	_, err := bind(map[string]string{"NRM_MONGO_URI": "mongodb://db1:27017,db2/?replicaSet=rs0"})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +189,7 @@ func TestFlagsOverrideTheEnvironmentInBind(t *testing.T) {
 	set := config.NewSet(cfg.Service, lookup(map[string]string{"NRM_LOG_LEVEL": "trace"}))
 	set.FlagSet().SetOutput(io.Discard)
 	cfg.Bind(set)
-	if err := set.Parse([]string{"--log-level=warn"}); err != nil {
+	if err := set.Parse([]string{"--log-level=warn", "--auth-jwks=/etc/nrm/jwks.json", "--auth-issuer=i", "--auth-audience=a"}); err != nil {
 		t.Fatal(err)
 	}
 	if cfg.LogLevel != "warn" {
@@ -144,13 +199,33 @@ func TestFlagsOverrideTheEnvironmentInBind(t *testing.T) {
 
 func defaults() app.Config { return app.Defaults("case", "127.0.0.1:7001", "127.0.0.1:9001") }
 
-// bind binds the defaults to a Set reading env and parses no arguments.
+// bind binds the defaults to a Set reading env, over a valid bearer token configuration, and
+// parses no arguments.
 func bind(env map[string]string) (app.Config, error) {
+	return bindRaw(merge(map[string]string{
+		"NRM_AUTH_JWKS": baseAuth.JWKS, "NRM_AUTH_ISSUER": baseAuth.Issuer, "NRM_AUTH_AUDIENCE": baseAuth.Audience,
+	}, env))
+}
+
+// baseAuth is the authentication every test configuration has unless it says otherwise.
+var baseAuth = app.AuthConfig{JWKS: "/etc/nrm/jwks.json", Issuer: "https://id.example", Audience: "nrm"}
+
+// bindRaw binds the defaults to a Set reading only env.
+func bindRaw(env map[string]string) (app.Config, error) {
 	cfg := defaults()
 	set := config.NewSet(cfg.Service, lookup(env))
 	set.FlagSet().SetOutput(io.Discard)
 	cfg.Bind(set)
 	return cfg, set.Parse(nil)
+}
+
+// merge returns the union of ms, later ones winning.
+func merge(ms ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range ms {
+		maps.Copy(out, m)
+	}
+	return out
 }
 
 func lookup(env map[string]string) func(string) (string, bool) {

@@ -142,7 +142,10 @@ func (c *Consumer) consume(ctx context.Context) error {
 		return fmt.Errorf("pull from %s: %w", c.cfg.Durable, err)
 	}
 	defer it.Stop()
-	go c.watchLag(ctx, cons, it)
+	// The watcher lives as long as this attempt: a restart after an error starts a new one.
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go c.watchLag(watchCtx, cons, it)
 	for {
 		msg, err := it.Next()
 		if err != nil {

@@ -109,6 +109,13 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	default:
 		return nil, fmt.Errorf("ferretdb: a SQLite directory or a PostgreSQL URL is required")
 	}
+	// FerretDB leaves its backend open when it cannot bind, and its leak checker then panics at
+	// the next garbage collection; so find out first whether the address is free.
+	if probe, err := net.Listen("tcp", o.Addr); err != nil {
+		return nil, fmt.Errorf("ferretdb cannot listen on %s: %w", o.Addr, err)
+	} else if err := probe.Close(); err != nil {
+		return nil, err
+	}
 	f, err := ferretdb.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("ferretdb: %w", err)
@@ -127,8 +134,9 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	return fd, nil
 }
 
-// waitListening waits until FerretDB's listener is bound. FerretDB's own accessor blocks for
-// ever when binding fails (the port is taken, say), hence the deadline.
+// waitListening waits until FerretDB's listener is bound; its own accessor would block for ever
+// if binding failed after all (the port taken between the probe and FerretDB's bind), hence the
+// deadline.
 func (f *FerretDB) waitListening(within time.Duration) error {
 	bound := make(chan string, 1)
 	go func() { bound <- f.f.MongoDBURI() }()

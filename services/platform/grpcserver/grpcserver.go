@@ -4,6 +4,7 @@ package grpcserver
 
 import (
 	"context"
+	"crypto/tls"
 	"log/slog"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -14,17 +15,25 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 )
 
-// Authenticator establishes who is calling. It returns a context carrying the principal, or an
-// error with code Unauthenticated. A nil Authenticator admits every call (development only,
-// until authentication lands).
-type Authenticator interface {
-	Authenticate(ctx context.Context, fullMethod string) (context.Context, error)
+// Guard admits or refuses a call: it establishes who is calling and whether they may call the
+// method. It returns the context carrying the principal, or a status error (Unauthenticated,
+// PermissionDenied). A nil Guard admits every call; only tests of this package do that.
+type Guard interface {
+	Admit(ctx context.Context, fullMethod string) (context.Context, error)
+}
+
+// Auditor records an admitted call after its handler ran, with the outcome. An error it
+// returns replaces the handler's response: the data of a read that could not be recorded must
+// not leave the service.
+type Auditor interface {
+	Audit(ctx context.Context, fullMethod string, req, resp any, err error) error
 }
 
 // Options configures New.
@@ -32,9 +41,12 @@ type Options struct {
 	Logger         *slog.Logger
 	Registerer     prometheus.Registerer
 	TracerProvider trace.TracerProvider
-	Authenticator  Authenticator
+	Guard          Guard
+	Auditor        Auditor
 	Reflection     bool
 	MaxRecvBytes   int
+	// TLS, when set, makes the server speak TLS (and verify client certificates if it says so).
+	TLS *tls.Config
 }
 
 // Server is a gRPC server with its health service.
@@ -56,29 +68,39 @@ func New(o Options) *Server {
 		o.Logger.ErrorContext(ctx, "panic while serving a call", "panic", p)
 		return status.Error(codes.Internal, "internal error")
 	})}
-	auth := authInterceptors{o.Authenticator}
+	guard := guardInterceptors{o.Guard}
+	audit := auditInterceptor{o.Auditor}
 	hygiene := errorHygiene{o.Logger}
 
-	s := grpc.NewServer(
+	opts := []grpc.ServerOption{
 		grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(o.TracerProvider))),
 		grpc.MaxRecvMsgSize(o.MaxRecvBytes),
 		grpc.ChainUnaryInterceptor(
 			unaryRequestID,
 			metrics.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(logger, logOpts...),
+			// Twice: outside, so that a panic in the guard or the auditor is caught too; inside,
+			// so that the auditor records a panicking handler's outcome.
+			recovery.UnaryServerInterceptor(recoverOpts...),
 			hygiene.unary,
-			auth.unary,
+			guard.unary,
+			audit.unary,
 			recovery.UnaryServerInterceptor(recoverOpts...),
 		),
 		grpc.ChainStreamInterceptor(
 			streamRequestID,
 			metrics.StreamServerInterceptor(),
 			logging.StreamServerInterceptor(logger, logOpts...),
+			recovery.StreamServerInterceptor(recoverOpts...),
 			hygiene.stream,
-			auth.stream,
+			guard.stream,
 			recovery.StreamServerInterceptor(recoverOpts...),
 		),
-	)
+	}
+	if o.TLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(o.TLS)))
+	}
+	s := grpc.NewServer(opts...)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	if o.Reflection {

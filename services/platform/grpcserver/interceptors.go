@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 
 	"google.golang.org/grpc"
@@ -41,33 +42,41 @@ type wrappedStream struct {
 
 func (w *wrappedStream) Context() context.Context { return w.ctx }
 
-type authInterceptors struct{ a Authenticator }
+type guardInterceptors struct{ g Guard }
 
-func (a authInterceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if a.a == nil || isHealth(info.FullMethod) {
+func (g guardInterceptors) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if g.g == nil {
 		return h(ctx, req)
 	}
-	ctx, err := a.a.Authenticate(ctx, info.FullMethod)
+	ctx, err := g.g.Admit(ctx, info.FullMethod)
 	if err != nil {
 		return nil, err
 	}
 	return h(ctx, req)
 }
 
-func (a authInterceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	if a.a == nil || isHealth(info.FullMethod) {
+func (g guardInterceptors) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if g.g == nil {
 		return h(srv, ss)
 	}
-	ctx, err := a.a.Authenticate(ss.Context(), info.FullMethod)
+	ctx, err := g.g.Admit(ss.Context(), info.FullMethod)
 	if err != nil {
 		return err
 	}
 	return h(srv, &wrappedStream{ServerStream: ss, ctx: ctx})
 }
 
-func isHealth(method string) bool {
-	return method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/Watch" ||
-		method == "/grpc.health.v1.Health/List"
+type auditInterceptor struct{ a Auditor }
+
+func (a auditInterceptor) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	if a.a == nil {
+		return resp, err
+	}
+	if aerr := a.a.Audit(ctx, info.FullMethod, req, resp, err); aerr != nil {
+		return nil, aerr
+	}
+	return resp, err
 }
 
 // errorHygiene makes sure no internal error text reaches a caller: an error that is not a gRPC
@@ -78,8 +87,11 @@ func (e errorHygiene) clean(ctx context.Context, method string, err error) error
 	if err == nil {
 		return nil
 	}
-	if _, ok := status.FromError(err); ok {
-		return err
+	// A status error, possibly wrapped: pass on the status alone, without the wrappers' text,
+	// which is internal detail.
+	var se interface{ GRPCStatus() *status.Status }
+	if errors.As(err, &se) {
+		return se.GRPCStatus().Err()
 	}
 	switch {
 	case ctx.Err() == context.Canceled:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -78,13 +79,65 @@ func TestWithAttrsKeepsTheContextIDs(t *testing.T) {
 	}
 }
 
-func TestWithGroupKeepsTheContextIDsAtTheTop(t *testing.T) {
+func TestContextIDsStayAtTheTopUnderGroups(t *testing.T) {
+	tests := []struct {
+		name   string
+		derive func(*slog.Logger) *slog.Logger
+		want   string // the record without time, as JSON
+	}{
+		{
+			name:   "group",
+			derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g") },
+			want:   `{"level":"INFO","msg":"m","service":"s","request_id":"req-3","g":{"k":"v"}}`,
+		},
+		{
+			name:   "attrs then group then attrs",
+			derive: func(l *slog.Logger) *slog.Logger { return l.With("a", 1).WithGroup("g").With("b", 2) },
+			want:   `{"level":"INFO","msg":"m","service":"s","request_id":"req-3","a":1,"g":{"b":2,"k":"v"}}`,
+		},
+		{
+			name:   "nested groups",
+			derive: func(l *slog.Logger) *slog.Logger { return l.WithGroup("g").WithGroup("h") },
+			want:   `{"level":"INFO","msg":"m","service":"s","request_id":"req-3","g":{"h":{"k":"v"}}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			log := tt.derive(logging.New(&buf, "s", "info"))
+			log.InfoContext(requestid.With(context.Background(), "req-3"), "m", "k", "v")
+			rec := onlyRecord(t, &buf)
+			delete(rec, "time")
+			assertJSON(t, rec, tt.want)
+		})
+	}
+}
+
+func TestGroupedRecordWithoutContextIDs(t *testing.T) {
 	var buf bytes.Buffer
-	log := logging.New(&buf, "referral", "info").WithGroup("g")
-	log.InfoContext(requestid.With(context.Background(), "req-3"), "applied", "k", "v")
+	logging.New(&buf, "s", "info").With("a", 1).WithGroup("g").Info("m", "k", "v")
 	rec := onlyRecord(t, &buf)
-	if rec["request_id"] != "req-3" {
-		t.Errorf("request_id not at the top of %v", rec)
+	delete(rec, "time")
+	assertJSON(t, rec, `{"level":"INFO","msg":"m","service":"s","a":1,"g":{"k":"v"}}`)
+}
+
+func TestSiblingLoggersDoNotShareAttributes(t *testing.T) {
+	var buf bytes.Buffer
+	parent := logging.New(&buf, "s", "info").With("p", 0).WithGroup("g")
+	one, two := parent.With("one", 1), parent.With("two", 2)
+	ctx := requestid.With(context.Background(), "req-4")
+	one.InfoContext(ctx, "m")
+	two.InfoContext(ctx, "m")
+	recs := records(t, &buf)
+	if len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i, want := range []string{
+		`{"level":"INFO","msg":"m","service":"s","request_id":"req-4","p":0,"g":{"one":1}}`,
+		`{"level":"INFO","msg":"m","service":"s","request_id":"req-4","p":0,"g":{"two":2}}`,
+	} {
+		delete(recs[i], "time")
+		assertJSON(t, recs[i], want)
 	}
 }
 
@@ -152,4 +205,17 @@ func onlyRecord(t *testing.T, buf *bytes.Buffer) map[string]any {
 		t.Fatalf("%d records, want 1:\n%s", len(recs), buf)
 	}
 	return recs[0]
+}
+
+// assertJSON compares a parsed record with the JSON object want, ignoring key order.
+func assertJSON(t *testing.T, rec map[string]any, want string) {
+	t.Helper()
+	var w map[string]any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rec, w) {
+		got, _ := json.Marshal(rec)
+		t.Errorf("record\n got %s\nwant %s", got, want)
+	}
 }

@@ -33,6 +33,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/requestid"
 	"github.com/nrm-albania/nrm/services/platform/telemetry"
@@ -97,6 +98,11 @@ func NewEvent(ctx context.Context, typ, aggregateID string, version int64, index
 		OccurredAt:       timestamppb.New(at),
 		CorrelationId:    requestid.From(ctx),
 		Payload:          wrapped,
+	}
+	if p, ok := auth.FromContext(ctx); ok {
+		// Institution and subject only: an id, never a name.
+		who := p.Effective()
+		env.Actor = &eventsv1.Actor{Institution: who.Institution, Subject: who.Subject}
 	}
 	data, err := proto.Marshal(env)
 	if err != nil {

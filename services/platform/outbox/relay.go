@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
@@ -245,8 +246,11 @@ func (r *Relay) dropPointer(ctx context.Context, id string) error {
 func (r *Relay) publish(ctx context.Context, id string, e Event) error {
 	msg := nats.NewMsg(r.ns.Subject(e.Subject))
 	msg.Data = e.Data
+	// The consumer extracts the trace context with an HTTP-style carrier, whose keys are
+	// canonical ("Traceparent"); NATS headers are case-sensitive, so write them the same way.
+	carrier := propagation.HeaderCarrier(msg.Header)
 	for k, v := range e.Headers {
-		msg.Header.Set(k, v)
+		carrier.Set(k, v)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

@@ -12,17 +12,28 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 )
 
 // Served is a service running for a test.
 type Served struct {
-	// Conn is a client connection to the service's gRPC port.
+	// Conn is a client connection to the service's gRPC port, authenticated as Admin.
 	Conn *grpc.ClientConn
+	// Issuer signs the tokens the service accepts; mint other principals' tokens with it.
+	Issuer *authtest.Issuer
+	// Addr is the service's gRPC address, for Dial.
+	Addr string
 	// Bus is the service's NATS namespace, for publishing to it or reading what it published.
 	Bus *Bus
 	// DB is the name of the service's database.
 	DB string
 }
+
+// Admin is the principal of Served.Conn: every human role, at the chair's institution.
+var Admin = auth.Principal{Institution: "MB-DPAM", Subject: "test-admin", Roles: []auth.Role{
+	auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker, auth.RoleAnalyst, auth.RoleAuditor, auth.RoleOperator,
+}}
 
 // Serve runs a whole service as its binary does (app.Run, every interceptor, health and the
 // admin port) on free local ports, connected to a fresh bus namespace, and returns a client
@@ -38,6 +49,9 @@ func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 	}
 	cfg.NATSURL, cfg.NATSNamespace = bus.URL, string(bus.NS)
 	cfg.ShutdownTimeout = 5 * time.Second
+	issuer := authtest.NewIssuer(t)
+	jc := issuer.JWTConfig()
+	cfg.Auth = app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience}
 
 	logs := &syncBuffer{}
 	t.Cleanup(func() {
@@ -68,13 +82,36 @@ func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 			t.Errorf("%s stopped with %v", cfg.Service, err)
 		}
 	})
-	conn, err := grpc.NewClient(addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	s := &Served{Issuer: issuer, Addr: addr.String(), Bus: bus, DB: cfg.MongoDatabase}
+	s.Conn = s.Dial(t, issuer.TokenFor(t, Admin, time.Hour))
+	return s
+}
+
+// Dial returns a connection to the service that sends token as its bearer token; "" sends none.
+func (s *Served) Dial(t testing.TB, token string) *grpc.ClientConn {
+	t.Helper()
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if token != "" {
+		opts = append(opts, grpc.WithPerRPCCredentials(Bearer(token)))
+	}
+	conn, err := grpc.NewClient(s.Addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &Served{Conn: conn, Bus: bus, DB: cfg.MongoDatabase}
+	return conn
 }
+
+// Bearer is per-RPC credentials sending a bearer token over a plain test connection.
+type Bearer string
+
+// GetRequestMetadata implements credentials.PerRPCCredentials.
+func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity implements credentials.PerRPCCredentials; tests run without TLS.
+func (Bearer) RequireTransportSecurity() bool { return false }
 
 // syncBuffer is a bytes.Buffer safe for the service's concurrent log writes.
 type syncBuffer struct {

@@ -14,9 +14,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
 	"github.com/nrm-albania/nrm/tools/stack"
@@ -95,7 +97,12 @@ func banner(w io.Writer, s *stack.Stack, dataDir string) {
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "REST API:  %s/v1/...   OpenAPI: %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
-	fmt.Fprintf(w, "MongoDB:   %s\nNATS:      %s\nData:      %s\n\n", s.MongoURI, s.NATSURL, dataDir)
+	fmt.Fprintf(w, "MongoDB:   %s\nNATS:      %s\nData:      %s\n", s.MongoURI, s.NATSURL, dataDir)
+	fmt.Fprintf(w, "\nDevelopment tokens (also in %s; `source` it):\n", filepath.Join(dataDir, auth.DevTokensFile))
+	for _, t := range s.Tokens {
+		fmt.Fprintf(w, "  %s=%s\n", t.Name, t.Token)
+	}
+	fmt.Fprintf(w, "\ncurl -H \"Authorization: Bearer $NRM_TOKEN_SECRETARIAT\" %s/v1/members\n\n", s.GatewayURL)
 }
 
 func store(ctx context.Context, args []string) error {

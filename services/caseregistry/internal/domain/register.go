@@ -46,7 +46,6 @@ func NewRegistration(req *caseregistryv1.RegisterCaseRequest, today string) (Cas
 	c.Profile = profile(&v, req.GetProfile())
 	c.Trafficking.ExploitationTypes = exploitationTypes(&v, req.GetTrafficking())
 	c.Identification = identification(&v, req.GetIdentification(), today)
-	c.OwnerInstitution = c.Identification.IdentifyingInstitution
 	if err := v.Err(); err != nil {
 		return Case{}, err
 	}

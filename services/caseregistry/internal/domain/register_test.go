@@ -58,9 +58,6 @@ func TestNewRegistrationAcceptsAValidRequest(t *testing.T) {
 	if c.State != "CASE_STATE_OPEN" || c.Trafficking.Status != "TRAFFICKING_STATUS_POTENTIAL_VICTIM" {
 		t.Errorf("new case: state %s, status %s", c.State, c.Trafficking.Status)
 	}
-	if c.OwnerInstitution != "ASP-ANTITRAF" {
-		t.Errorf("owner %q, want the identifying institution", c.OwnerInstitution)
-	}
 	if !c.Profile.Minor() || c.Profile.AgeBand() != "AGE_BAND_CHILD" {
 		t.Errorf("17-year-old: minor %v, band %s", c.Profile.Minor(), c.Profile.AgeBand())
 	}

@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
 
@@ -55,6 +58,13 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	if err != nil {
 		return nil, err
 	}
+	// The case belongs to the institution that registers it, as its credentials say: a caller
+	// acts for its own institution only. The guard has established who calls.
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "no principal")
+	}
+	c.OwnerInstitution = p.Effective().Institution
 	c.Version = 1
 	c.RegisteredAt, c.UpdatedAt = now, now
 	if key == "" {

@@ -14,6 +14,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
@@ -38,8 +39,13 @@ func request() *caseregistryv1.RegisterCaseRequest {
 	}
 }
 
+// caller is the principal the guard would have established: a police caseworker.
+var caller = &auth.Principal{Institution: "ASP-ANTITRAF", Subject: "officer-7", Roles: []auth.Role{auth.RoleCaseworker}}
+
+func asCaller() context.Context { return auth.NewContext(context.Background(), caller) }
+
 func withKey(key string) context.Context {
-	return metadata.NewIncomingContext(context.Background(), metadata.Pairs(IdempotencyKeyHeader, key))
+	return metadata.NewIncomingContext(asCaller(), metadata.Pairs(IdempotencyKeyHeader, key))
 }
 
 func count(t *testing.T, db *mongo.Database, coll string) int64 {
@@ -53,13 +59,16 @@ func count(t *testing.T, db *mongo.Database, coll string) int64 {
 
 func TestRegisterThenGet(t *testing.T) {
 	s, db, pokes := newServer(t)
-	resp, err := s.RegisterCase(context.Background(), request())
+	resp, err := s.RegisterCase(asCaller(), request())
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := resp.GetCase()
 	if c.GetId() == "" || c.GetVersion() != 1 || c.GetState() != caseregistryv1.CaseState_CASE_STATE_OPEN {
 		t.Fatalf("registered case %v", c)
+	}
+	if c.GetOwnerInstitution() != "ASP-ANTITRAF" {
+		t.Errorf("owner %q, want the caller's institution, not the identifying one", c.GetOwnerInstitution())
 	}
 	if c.GetProfile().GetAgeBand() != caseregistryv1.AgeBand_AGE_BAND_ADULT || c.GetProfile().GetMinorAtIdentification() {
 		t.Errorf("derived profile %v", c.GetProfile())
@@ -130,15 +139,15 @@ func TestBadRequestsWriteNothing(t *testing.T) {
 		ctx  context.Context
 		req  *caseregistryv1.RegisterCaseRequest
 	}{
-		{"empty request", context.Background(), &caseregistryv1.RegisterCaseRequest{}},
-		{"invalid profile", context.Background(), func() *caseregistryv1.RegisterCaseRequest {
+		{"empty request", asCaller(), &caseregistryv1.RegisterCaseRequest{}},
+		{"invalid profile", asCaller(), func() *caseregistryv1.RegisterCaseRequest {
 			r := request()
 			r.Profile.Citizenships = []string{"ZZ"}
 			return r
 		}()},
 		{"key with spaces", withKey("a key"), request()},
 		{"key too long", withKey(string(make([]byte, 129))), request()},
-		{"key sent twice", metadata.NewIncomingContext(context.Background(),
+		{"key sent twice", metadata.NewIncomingContext(asCaller(),
 			metadata.Pairs(IdempotencyKeyHeader, "a", IdempotencyKeyHeader, "b")), request()},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,183 @@
+package gateway_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+func TestAuthenticationAndPermissionErrors(t *testing.T) {
+	e := start(t, nil)
+	denied, err := status.New(codes.PermissionDenied, "the analyst role may not register cases").WithDetails(&errdetails.ErrorInfo{
+		Reason: "ROLE_NOT_ALLOWED", Domain: "nrm.gov.al", Metadata: map[string]string{"method": "RegisterCase"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		method    string
+		path      string
+		body      string
+		rpc       string
+		err       error
+		headers   []string
+		status    int
+		challenge string // the exact WWW-Authenticate; empty when there must be none
+		details   int
+	}{
+		{
+			name: "no token", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
+			err:    status.Error(codes.Unauthenticated, "a bearer token or a client certificate is required"),
+			status: http.StatusUnauthorized, challenge: `Bearer realm="nrm"`,
+		},
+		{
+			name: "refused token", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
+			err:     status.Error(codes.Unauthenticated, "token expired"),
+			headers: []string{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.expired.sig"},
+			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
+		},
+		{
+			name: "empty Authorization header", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
+			err:     status.Error(codes.Unauthenticated, "malformed authorization header"),
+			headers: []string{"Authorization: "},
+			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
+		},
+		{
+			name: "refused token on a write", method: http.MethodPost, path: "/v1/cases", body: registerBody, rpc: "RegisterCase",
+			err:     status.Error(codes.Unauthenticated, "token signature invalid"),
+			headers: []string{"Authorization: Bearer tampered"},
+			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
+		},
+		{
+			name: "forbidden", method: http.MethodPost, path: "/v1/cases", body: registerBody, rpc: "RegisterCase",
+			err:     denied.Err(),
+			headers: []string{"Authorization: Bearer analyst"},
+			status:  http.StatusForbidden, details: 1,
+		},
+		{
+			name: "forbidden without a token", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
+			err:    status.Error(codes.PermissionDenied, "institution KKSAT may not act for ASP-ANTITRAF"),
+			status: http.StatusForbidden,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e.cases.set(tt.rpc, fail(tt.err))
+			r := e.do(t, tt.method, e.api+tt.path, tt.body, tt.headers...)
+			st := status.Convert(tt.err)
+			got := wantError(t, r, tt.status, int(st.Code()))
+			if got.Message != st.Message() {
+				t.Errorf("message %q, want the service's %q", got.Message, st.Message())
+			}
+			if len(got.Details) != tt.details {
+				t.Errorf("%d details, want %d; body %s", len(got.Details), tt.details, r.body)
+			}
+			challenges := r.header.Values("WWW-Authenticate")
+			switch {
+			case tt.challenge == "" && len(challenges) != 0:
+				t.Errorf("WWW-Authenticate %q on a %d", challenges, r.status)
+			case tt.challenge != "" && !slices.Equal(challenges, []string{tt.challenge}):
+				t.Errorf("WWW-Authenticate %q, want exactly %q", challenges, tt.challenge)
+			}
+		})
+	}
+}
+
+func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
+	e := start(t, nil)
+	const purpose = `Referral check #42: "shelter" placement (case review; 2026-10-02)`
+	tests := []struct {
+		name    string
+		headers []string
+		want    map[string][]string // metadata keys and their exact values; nil value = absent
+	}{
+		{
+			name:    "token and purpose",
+			headers: []string{"Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln", "X-NRM-Purpose: " + purpose},
+			want: map[string][]string{
+				"authorization": {"Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln"},
+				"x-nrm-purpose": {purpose},
+			},
+		},
+		{
+			name:    "header names in any case",
+			headers: []string{"authorization: Bearer lower", "x-nrm-purpose: audit sample"},
+			want:    map[string][]string{"authorization": {"Bearer lower"}, "x-nrm-purpose": {"audit sample"}},
+		},
+		{
+			// grpc-gateway's legacy matcher turned Grpc-Metadata-<key> into metadata <key>,
+			// which would let a client slip a second credential or purpose past the gateway.
+			name: "metadata smuggled in Grpc-Metadata- headers",
+			headers: []string{
+				"Authorization: Bearer real", "Grpc-Metadata-Authorization: Bearer forged",
+				"Grpc-Metadata-X-Nrm-Purpose: forged purpose",
+			},
+			want: map[string][]string{"authorization": {"Bearer real"}, "x-nrm-purpose": nil},
+		},
+		{
+			// The gateway adds no credential of its own: a request without one reaches the
+			// service without one, and the service refuses it.
+			name: "neither",
+			want: map[string][]string{"authorization": nil, "x-nrm-purpose": nil},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, http.MethodGet, e.api+"/v1/cases/c-0001", "", tt.headers...)
+			if r.status != http.StatusOK {
+				t.Fatalf("status %d; body %s", r.status, r.body)
+			}
+			md := e.cases.last(t).md
+			for key, want := range tt.want {
+				if got := md.Get(key); !slices.Equal(got, want) {
+					t.Errorf("metadata %s = %q, want %q", key, got, want)
+				}
+			}
+			for key := range md {
+				if strings.HasPrefix(key, "grpcgateway-") && (strings.Contains(key, "authorization") || strings.Contains(key, "purpose")) {
+					t.Errorf("forwarded a second time as %s: %q", key, md[key])
+				}
+			}
+		})
+	}
+}
+
+func TestHeadersGRPCCannotCarryAreRefused(t *testing.T) {
+	e := start(t, nil)
+	tests := []struct {
+		name, header string
+	}{
+		// Albanian in the purpose: valid HTTP, but not valid gRPC metadata.
+		{"X-Nrm-Purpose", "X-NRM-Purpose: kontroll për strehimin"},
+		{"Authorization", "Authorization: Bearer tökén"},
+		{"Idempotency-Key", "Idempotency-Key: key\twith a tab"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, http.MethodGet, e.api+"/v1/cases/c-0001", "", tt.header)
+			got := wantError(t, r, http.StatusBadRequest, int(codes.InvalidArgument))
+			if !strings.Contains(got.Message, tt.name) {
+				t.Errorf("message %q does not name the header %s", got.Message, tt.name)
+			}
+			if len(got.Details) != 1 {
+				t.Fatalf("details %s, want one BadRequest", r.body)
+			}
+			var br struct {
+				FieldViolations []struct{ Field string } `json:"fieldViolations"`
+			}
+			if err := json.Unmarshal(got.Details[0], &br); err != nil || len(br.FieldViolations) != 1 || br.FieldViolations[0].Field != tt.name {
+				t.Errorf("detail %s, want a field violation on %s", got.Details[0], tt.name)
+			}
+		})
+	}
+	if calls := e.cases.recorded(); len(calls) != 0 {
+		t.Errorf("the backend was called %d times", len(calls))
+	}
+}

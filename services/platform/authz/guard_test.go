@@ -1,0 +1,162 @@
+package authz
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/nrm-albania/nrm/services/platform/auth"
+)
+
+// fixed authenticates every call as one principal, or refuses all when p is nil.
+type fixed struct{ p *auth.Principal }
+
+func (f fixed) Authenticate(ctx context.Context, _ string) (context.Context, error) {
+	if f.p == nil {
+		return nil, status.Error(codes.Unauthenticated, "missing credentials")
+	}
+	return auth.NewContext(ctx, f.p), nil
+}
+
+func guardFor(p *auth.Principal) Guard {
+	return Guard{Authn: fixed{p}, Table: Table}
+}
+
+func principal(institution string, roles ...auth.Role) *auth.Principal {
+	return &auth.Principal{Institution: institution, Subject: "someone", Roles: roles, Method: "jwt"}
+}
+
+const (
+	register   = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
+	getCase    = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
+	members    = "/nrm.secretariat.v1.SecretariatService/ListMembers"
+	services   = "/nrm.referral.v1.ReferralService/ListServiceTypes"
+	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
+	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
+	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
+)
+
+// The decision for every (role, institution, method): the table as the Authority's members
+// would read it.
+func TestWhoMayCallWhat(t *testing.T) {
+	type who struct {
+		name string
+		p    *auth.Principal
+	}
+	var (
+		chair       = who{"chair", principal("MB-DPAM", auth.RoleChair, auth.RoleMember)}
+		secretariat = who{"secretariat", principal("MB-SEKRETARIATI", auth.RoleSecretariat)}
+		police      = who{"police caseworker", principal("ASP-ANTITRAF", auth.RoleCaseworker, auth.RoleMember)}
+		shelter     = who{"shelter caseworker", principal("KKSAT", auth.RoleCaseworker, auth.RoleMember)}
+		member      = who{"member", principal("MAS", auth.RoleMember)}
+		analyst     = who{"analyst", principal("MB-DPAM", auth.RoleAnalyst)}
+		auditor     = who{"auditor", principal("MB-DPAM", auth.RoleAuditor)}
+		operator    = who{"operator", principal("MB-DPAM", auth.RoleOperator)}
+		service     = who{"service alone", principal("NRM", auth.RoleService)}
+	)
+	everyone := []who{chair, secretariat, police, shelter, member, analyst, auditor, operator, service}
+	allowed := map[string][]who{
+		register:   {chair, secretariat, police, shelter},
+		getCase:    {chair, secretariat, police, shelter, member},
+		members:    {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		services:   {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		statistics: {chair, secretariat, police, shelter, member, analyst},
+		auditList:  {auditor},
+		auditCheck: {auditor, operator},
+	}
+	if len(allowed) != len(Table) {
+		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))
+	}
+	for method, yes := range allowed {
+		for _, w := range everyone {
+			want := slices.ContainsFunc(yes, func(y who) bool { return y.name == w.name })
+			t.Run(w.name+" "+method, func(t *testing.T) {
+				_, err := guardFor(w.p).Admit(context.Background(), method)
+				switch {
+				case want && err != nil:
+					t.Errorf("refused: %v", err)
+				case !want && status.Code(err) != codes.PermissionDenied:
+					t.Errorf("got %v, want PermissionDenied", err)
+				}
+			})
+		}
+	}
+}
+
+func TestUnauthenticatedCallersAreRefusedEverywhereButHealth(t *testing.T) {
+	g := guardFor(nil)
+	for m := range Table {
+		if _, err := g.Admit(context.Background(), m); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("%s without credentials: %v, want Unauthenticated", m, err)
+		}
+	}
+	if _, err := g.Admit(context.Background(), "/grpc.health.v1.Health/Check"); err != nil {
+		t.Errorf("health check refused: %v", err)
+	}
+	reflection := "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+	if _, err := g.Admit(context.Background(), reflection); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("reflection open while disabled: %v", err)
+	}
+	g.Reflection = true
+	if _, err := g.Admit(context.Background(), reflection); err != nil {
+		t.Errorf("reflection refused while enabled: %v", err)
+	}
+}
+
+func TestMethodsOutsideTheTableAreRefused(t *testing.T) {
+	_, err := guardFor(principal("MB-DPAM", DocRoles...)).Admit(context.Background(), "/nrm.caseregistry.v1.CaseRegistryService/DropEverything")
+	if status.Code(err) != codes.PermissionDenied {
+		t.Errorf("got %v, want PermissionDenied", err)
+	}
+}
+
+// A service calling on someone's behalf gets that caller's rights, not its own.
+func TestOnBehalfOfUsesTheOriginalCallersRoles(t *testing.T) {
+	svc := principal("NRM", auth.RoleService)
+	svc.OnBehalfOf = principal("MB-DPAM", auth.RoleAnalyst)
+	g := guardFor(svc)
+	if _, err := g.Admit(context.Background(), statistics); err != nil {
+		t.Errorf("analyst via a service refused statistics: %v", err)
+	}
+	if _, err := g.Admit(context.Background(), register); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("analyst via a service may register cases: %v", err)
+	}
+}
+
+func TestPurpose(t *testing.T) {
+	with := func(vals ...string) context.Context {
+		md := metadata.MD{}
+		for _, v := range vals {
+			md.Append(PurposeKey, v)
+		}
+		return metadata.NewIncomingContext(context.Background(), md)
+	}
+	long := string(make([]byte, MaxPurpose+1))
+	for _, tt := range []struct {
+		name     string
+		ctx      context.Context
+		required bool
+		want     string
+		code     codes.Code
+	}{
+		{"absent, optional", context.Background(), false, "", codes.OK},
+		{"absent, required", context.Background(), true, "", codes.InvalidArgument},
+		{"stated", with("referral to shelter"), true, "referral to shelter", codes.OK},
+		{"trimmed", with("  review  "), true, "review", codes.OK},
+		{"blank, required", with("   "), true, "", codes.InvalidArgument},
+		{"twice", with("a", "b"), false, "", codes.InvalidArgument},
+		{"too long", with(long), false, "", codes.InvalidArgument},
+		{"control characters", with("a\nb"), false, "", codes.InvalidArgument},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Purpose(tt.ctx, tt.required)
+			if status.Code(err) != tt.code || got != tt.want {
+				t.Errorf("Purpose = %q, %v; want %q, %s", got, err, tt.want, tt.code)
+			}
+		})
+	}
+}

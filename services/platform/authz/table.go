@@ -1,0 +1,77 @@
+// Package authz decides whether an authenticated caller may call a method. One table holds a
+// rule for every RPC of every service; a method without a rule is refused (deny by default), and
+// a test walks every method of the API so that a new RPC cannot ship without one.
+package authz
+
+import (
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+)
+
+// Audit says what trail a call leaves.
+type Audit int
+
+const (
+	// NoAudit: the call neither changes anything nor reads personal data.
+	NoAudit Audit = iota
+	// AuditChange: the call changes state; recorded with its outcome.
+	AuditChange
+	// AuditRead: the call reads data about a person; recorded before the data leaves the
+	// service, and the call fails if the record cannot be written.
+	AuditRead
+)
+
+// Rule says who may call one method and what trail the call leaves.
+type Rule struct {
+	// Roles that may call the method; the effective principal (the original caller when a
+	// service calls on someone's behalf) needs one of them.
+	Roles []auth.Role
+	Audit Audit
+	// PurposeRequired refuses the call unless it states why (x-nrm-purpose).
+	PurposeRequired bool
+}
+
+var (
+	staff       = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker}
+	everyone    = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker, auth.RoleAnalyst, auth.RoleAuditor, auth.RoleOperator}
+	registrars  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleCaseworker}
+	aggregates  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
+	auditors    = []auth.Role{auth.RoleAuditor}
+	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
+)
+
+// Table is the permission table of the whole system, keyed by full gRPC method name.
+// docs/security.md shows it as a role × method table; a test keeps the two equal.
+var Table = map[string]Rule{
+	caseregistryv1.CaseRegistryService_RegisterCase_FullMethodName: {Roles: registrars, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_GetCase_FullMethodName:      {Roles: staff, Audit: AuditRead},
+
+	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
+
+	secretariatv1.SecretariatService_ListMembers_FullMethodName: {Roles: everyone},
+
+	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
+
+	// Reading the trail says who looked at whose case: it is itself recorded.
+	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},
+	auditv1.AuditService_VerifyAuditChain_FullMethodName: {Roles: chainChecks, Audit: AuditRead},
+}
+
+// Open lists the methods any caller may use without credentials: health checks, which
+// orchestrators and load balancers call.
+var Open = map[string]bool{
+	"/grpc.health.v1.Health/Check": true,
+	"/grpc.health.v1.Health/Watch": true,
+	"/grpc.health.v1.Health/List":  true,
+}
+
+// Reflection lists the reflection methods, open when a service enables reflection: they reveal
+// the API's shape, which the OpenAPI document publishes anyway, and nothing of the data.
+var Reflection = map[string]bool{
+	"/grpc.reflection.v1.ServerReflection/ServerReflectionInfo":      true,
+	"/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo": true,
+}
