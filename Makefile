@@ -20,7 +20,7 @@ test: ## unit, integration and end-to-end tests, race detector on
 test-integration:
 	@test -n "$${NRM_TEST_MONGO_URI:-}" -a -n "$${NRM_TEST_NATS_URL:-}" || \
 		{ echo "set NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL"; exit 2; }
-	go test -race -count=1 -timeout 20m $(filter %/services/% %/tools/...,$(PKGS))
+	go test -race -count=1 -timeout 20m $$(go list -m -f '{{.Dir}}/...' | grep -E '/(services|tools)/')
 
 check: generate lint breaking vet fmt ## everything CI checks besides tests
 	@git diff --exit-code -- proto gateway/openapi || \

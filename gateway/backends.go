@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
@@ -41,7 +42,7 @@ func dialBackends(cfg Config, tp trace.TracerProvider) (backends, error) {
 		name, addr string
 		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
 	}{
-		{"caseregistry", cfg.CaseRegistryAddr, caseregistryv1.RegisterCaseRegistryServiceHandler},
+		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry},
 		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler},
 		{"secretariat", cfg.SecretariatAddr, secretariatv1.RegisterSecretariatServiceHandler},
 		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler},
@@ -111,4 +112,15 @@ func (bs backends) close() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// registerCaseRegistry adds the case registry's routes and those of its audit trail
+// (/v1/audit/records, /v1/cases/{id}/audit, /v1/audit:verify). Every service keeps a trail;
+// REST reaches the registry's, which records access to the cases, and the others' are reached
+// over gRPC.
+func registerCaseRegistry(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	if err := caseregistryv1.RegisterCaseRegistryServiceHandler(ctx, mux, conn); err != nil {
+		return err
+	}
+	return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
 }

@@ -304,3 +304,47 @@ func TestCallersAreAuthenticatedAndAuthorizedThroughREST(t *testing.T) {
 		t.Errorf("analyst statistics: %d %v", code, e)
 	}
 }
+
+// The audit trail through REST: every registration and every read of a case is recorded with who,
+// why and the outcome; only auditors read the trail; the chain verifies.
+func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
+	s := start(t)
+	body, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	police := "Bearer " + token(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
+	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Authorization": police})
+	id := created["case"].(map[string]any)["id"].(string)
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, map[string]string{
+		"Authorization": police, "X-NRM-Purpose": "referral to a shelter",
+	}); code != http.StatusOK {
+		t.Fatalf("GET case: %d %v", code, e)
+	}
+
+	auditor := map[string]string{"Authorization": "Bearer " + token(t, s, "NRM_TOKEN_AUDITOR")}
+	code, trail := call(t, "GET", s.GatewayURL+"/v1/cases/"+id+"/audit", nil, auditor)
+	if code != http.StatusOK {
+		t.Fatalf("GET /v1/cases/{id}/audit: %d %v", code, trail)
+	}
+	records, _ := trail["records"].([]any)
+	if len(records) != 2 {
+		t.Fatalf("%d records for the case, want the registration and the read: %v", len(records), trail)
+	}
+	read := records[0].(map[string]any) // newest first
+	if read["method"] != "/nrm.caseregistry.v1.CaseRegistryService/GetCase" || read["institution"] != "ASP-ANTITRAF" ||
+		read["purpose"] != "referral to a shelter" || read["outcome"] != "OK" || read["requestId"] == nil {
+		t.Errorf("record of the read: %v", read)
+	}
+	if reg := records[1].(map[string]any); reg["method"] != "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase" {
+		t.Errorf("record of the registration: %v", reg)
+	}
+
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/cases/"+id+"/audit", nil, map[string]string{"Authorization": police}); code != http.StatusForbidden {
+		t.Errorf("a caseworker read the audit trail: %d %v", code, e)
+	}
+	code, verdict := call(t, "POST", s.GatewayURL+"/v1/audit:verify", strings.NewReader("{}"), auditor)
+	if code != http.StatusOK || verdict["intact"] != true {
+		t.Errorf("POST /v1/audit:verify: %d %v", code, verdict)
+	}
+}

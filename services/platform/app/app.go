@@ -24,7 +24,10 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	"github.com/nrm-albania/nrm/services/platform/admin"
+	"github.com/nrm-albania/nrm/services/platform/audit"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/grpcserver"
 	"github.com/nrm-albania/nrm/services/platform/logging"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
@@ -102,10 +105,14 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	db := mc.Database(cfg.MongoDatabase)
 	ns := natsbus.Namespace(cfg.NATSNamespace)
 	relay := outbox.NewRelay(db, js, ns, log, reg, outbox.RelayOptions{})
+	// Every service keeps the audit trail of the calls it serves, and answers auditors about it.
+	trail := audit.NewTrail(db, cfg.Service, relay)
 	gs := grpcserver.New(grpcserver.Options{
 		Logger: log, Registerer: reg, TracerProvider: tp, Guard: guard, TLS: tlsConfig,
+		Auditor:    authz.NewRecorder(trail, authz.Table, log, reg),
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
+	auditv1.RegisterAuditServiceServer(gs, audit.NewServer(db))
 	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Registry: reg, Tracer: tp}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
@@ -114,7 +121,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	if err != nil {
 		return fmt.Errorf("set up %s: %w", cfg.Service, err)
 	}
-	workers = append(workers, relay.Run, func(ctx context.Context) error {
+	workers = append(workers, relay.Run, retrying("audit indexes", log, func(ctx context.Context) error {
+		return audit.EnsureIndexes(ctx, db)
+	}), func(ctx context.Context) error {
 		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
@@ -221,4 +230,25 @@ func shutdownWithin(d time.Duration, f func(context.Context) error) {
 	ctx, cancel := context.WithTimeout(context.Background(), max(d, 100*time.Millisecond))
 	defer cancel()
 	_ = f(ctx)
+}
+
+// retrying is a worker that runs a start-up task until it succeeds, so that a dependency that is
+// down at start delays the task instead of failing the service.
+func retrying(what string, log *slog.Logger, task func(context.Context) error) Worker {
+	return func(ctx context.Context) error {
+		wait := 250 * time.Millisecond
+		for {
+			err := task(ctx)
+			if err == nil || ctx.Err() != nil {
+				return nil
+			}
+			log.Warn(what+" failed; retrying", "error", err, "retry_in", wait)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			wait = min(wait*2, 30*time.Second)
+		}
+	}
 }

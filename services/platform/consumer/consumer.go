@@ -125,15 +125,21 @@ func (c *Consumer) consume(ctx context.Context) error {
 	for i, s := range c.cfg.Subjects {
 		subjects[i] = c.ns.Subject(s)
 	}
-	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.ns.Stream(c.cfg.Stream), jetstream.ConsumerConfig{
-		Durable:        c.cfg.Durable,
-		FilterSubjects: subjects,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        c.cfg.AckWait,
-		MaxDeliver:     c.cfg.MaxDeliver,
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		MaxAckPending:  256,
-	})
+	cc := jetstream.ConsumerConfig{
+		Durable:       c.cfg.Durable,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.cfg.AckWait,
+		MaxDeliver:    c.cfg.MaxDeliver,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 256,
+	}
+	// One subject goes in FilterSubject: servers before 2.10 (Debian's, say) know no other.
+	if len(subjects) == 1 {
+		cc.FilterSubject = subjects[0]
+	} else {
+		cc.FilterSubjects = subjects
+	}
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, c.ns.Stream(c.cfg.Stream), cc)
 	if err != nil {
 		return fmt.Errorf("create consumer %s on %s: %w", c.cfg.Durable, c.cfg.Stream, err)
 	}

@@ -2,6 +2,7 @@
 //
 //	nrm run     the whole system on embedded defaults (what `make run` calls)
 //	nrm store   FerretDB alone, e.g. on PostgreSQL for the external integration run in CI
+//	nrm audit verify   prove a service's audit chain intact, or name the first bad record
 //
 // Settings come from flags or NRM_* variables; `nrm run --help` lists them.
 package main
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
@@ -30,6 +32,9 @@ func main() {
 	if len(args) > 0 && (args[0] == "run" || args[0] == "store") {
 		cmd, args = args[0], args[1:]
 	}
+	if len(args) > 1 && args[0] == "audit" && args[1] == "verify" {
+		cmd, args = "audit verify", args[2:]
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var err error
@@ -38,6 +43,8 @@ func main() {
 		err = run(ctx, args)
 	case "store":
 		err = store(ctx, args)
+	case "audit verify":
+		err = verifyAudit(ctx, args)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -122,5 +129,36 @@ func store(ctx context.Context, args []string) error {
 	defer f.Stop()
 	fmt.Println(f.URI())
 	<-ctx.Done()
+	return nil
+}
+
+// errBroken is the exit of a verification that found the chain broken: the report says where.
+var errBroken = errors.New("the audit chain is broken")
+
+func verifyAudit(ctx context.Context, args []string) error {
+	var uri, database, anchor string
+	set := config.NewSet("nrm audit verify", nil)
+	set.String(&uri, "mongo-uri", "mongodb://127.0.0.1:27117/", "the service's MongoDB")
+	set.String(&database, "mongo-database", "nrm_caseregistry", "the service's database")
+	set.String(&anchor, "anchor", "", "a head seen outside the database (seq:hash), to detect truncation")
+	set.RequireNonEmpty("mongo-database", &database)
+	if err := set.Parse(args); err != nil {
+		return err
+	}
+	var anchors []audit.Anchor
+	if anchor != "" {
+		a, err := audit.ParseAnchor(anchor)
+		if err != nil {
+			return fmt.Errorf("--anchor: %w", err)
+		}
+		anchors = append(anchors, a)
+	}
+	intact, err := audit.VerifyCommand(ctx, uri, database, os.Stdout, anchors...)
+	if err != nil {
+		return err
+	}
+	if !intact {
+		return errBroken
+	}
 	return nil
 }
