@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -346,5 +347,63 @@ func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
 	code, verdict := call(t, "POST", s.GatewayURL+"/v1/audit:verify", strings.NewReader("{}"), auditor)
 	if code != http.StatusOK || verdict["intact"] != true {
 		t.Errorf("POST /v1/audit:verify: %d %v", code, verdict)
+	}
+}
+
+// syncBuffer collects the components' logs, written from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// Nothing a caller sends that could identify someone or grant access reaches a log line: not the
+// bearer token, not the stated purpose (free text, so it may name a person), not the idempotency
+// key. The identity headings (names, birth dates) join the markers when the registry stores them.
+func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
+	logs := &syncBuffer{}
+	s, err := stack.Start(stack.Options{
+		MongoURI: testenv.MongoURI(t), NATSURL: testenv.NATSURL(t), DataDir: t.TempDir(), Ephemeral: true,
+		DatabasePrefix: testenv.Name("e2e") + "_", NATSNamespace: testenv.Name("e"),
+		LogLevel: "debug", LogOutput: logs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := token(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
+	const purpose, key = "MARKER-PURPOSE Arta Hoxha", "MARKER-IDEMPOTENCY-7f3a"
+	h := map[string]string{"Authorization": "Bearer " + tok, "X-NRM-Purpose": purpose, "Idempotency-Key": key}
+	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), h)
+	id := created["case"].(map[string]any)["id"].(string)
+	call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, h)
+	call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body[:10]), h) // a failure is logged too
+	s.Stop()
+
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"case registered"`) {
+		t.Fatalf("the run logged nothing useful; the scan proves nothing:\n%s", out)
+	}
+	for name, secret := range map[string]string{
+		"bearer token": tok, "token signature": tok[strings.LastIndex(tok, ".")+1:],
+		"purpose": "Arta Hoxha", "idempotency key": key,
+	} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the %s appears in the logs", name)
+		}
 	}
 }

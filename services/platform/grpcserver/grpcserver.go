@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"log/slog"
+	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
@@ -47,6 +48,9 @@ type Options struct {
 	MaxRecvBytes   int
 	// TLS, when set, makes the server speak TLS (and verify client certificates if it says so).
 	TLS *tls.Config
+	// MaxCallDuration caps every call's deadline, whatever the caller asked for or if it asked
+	// for none, so that no call holds resources for ever [30s].
+	MaxCallDuration time.Duration
 }
 
 // Server is a gRPC server with its health service.
@@ -57,6 +61,9 @@ type Server struct {
 
 // New builds a server. Register services on it, then Serve.
 func New(o Options) *Server {
+	if o.MaxCallDuration <= 0 {
+		o.MaxCallDuration = 30 * time.Second
+	}
 	metrics := grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram())
 	o.Registerer.MustRegister(metrics)
 
@@ -77,6 +84,7 @@ func New(o Options) *Server {
 		grpc.MaxRecvMsgSize(o.MaxRecvBytes),
 		grpc.ChainUnaryInterceptor(
 			unaryRequestID,
+			capDeadline(o.MaxCallDuration),
 			metrics.UnaryServerInterceptor(),
 			logging.UnaryServerInterceptor(logger, logOpts...),
 			// Twice: outside, so that a panic in the guard or the auditor is caught too; inside,

@@ -513,6 +513,12 @@ func (p *probe) behave(ctx context.Context, mode string) (string, error) {
 	case "wait":
 		<-ctx.Done()
 		return "", ctx.Err()
+	case "deadline":
+		dl, ok := ctx.Deadline()
+		if !ok {
+			return "none", nil
+		}
+		return time.Until(dl).String(), nil
 	}
 	principal, _ := ctx.Value(principalKey{}).(string)
 	return requestid.From(ctx) + "|" + principal, nil
@@ -869,4 +875,25 @@ func (l *logBuffer) find(match func(logRecord) bool) logRecord {
 		}
 	}
 	return nil
+}
+
+// A call gets at most MaxCallDuration, however long the caller is prepared to wait.
+func TestCallDeadlineIsCapped(t *testing.T) {
+	e := start(t, grpcserver.Options{MaxCallDuration: 2 * time.Second})
+	got, _, err := e.call(t, "unary", "deadline", nil) // the client allows 30s
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := time.ParseDuration(got); err != nil || d > 2*time.Second {
+		t.Errorf("handler deadline %s away, want at most the 2s cap", got)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1*time.Second)
+	defer cancel()
+	out := &wrapperspb.StringValue{}
+	if err := e.conn.Invoke(ctx, unaryMethod, wrapperspb.String("deadline"), out); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := time.ParseDuration(out.GetValue()); err != nil || d > time.Second {
+		t.Errorf("a shorter deadline of the caller became %s away, want it kept (at most 1s)", out.GetValue())
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -110,4 +111,16 @@ func (e errorHygiene) unary(ctx context.Context, req any, info *grpc.UnaryServer
 
 func (e errorHygiene) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 	return e.clean(ss.Context(), info.FullMethod, h(srv, ss))
+}
+
+// capDeadline bounds a unary call's deadline to max.
+func capDeadline(max time.Duration) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > max {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, max)
+			defer cancel()
+		}
+		return h(ctx, req)
+	}
 }
