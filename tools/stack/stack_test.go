@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -350,29 +349,11 @@ func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
 	}
 }
 
-// syncBuffer collects the components' logs, written from many goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Nothing a caller sends that could identify someone or grant access reaches a log line: not the
 // bearer token, not the stated purpose (free text, so it may name a person), not the idempotency
 // key. The identity headings (names, birth dates) join the markers when the registry stores them.
 func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testenv.LogBuffer{}
 	s, err := stack.Start(stack.Options{
 		MongoURI: testenv.MongoURI(t), NATSURL: testenv.NATSURL(t), DataDir: t.TempDir(), Ephemeral: true,
 		DatabasePrefix: testenv.Name("e2e") + "_", NATSNamespace: testenv.Name("e"),

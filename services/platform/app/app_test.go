@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -252,14 +250,14 @@ type served struct {
 	cancel              context.CancelFunc
 	done                chan error
 	stopped             bool
-	logs                *syncBuffer
+	logs                *testenv.LogBuffer
 }
 
 // start runs the service until the test ends and returns once it listens.
 func start(t *testing.T, cfg app.Config, setup app.Setup) *served {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	s := &served{cfg: cfg, cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
+	s := &served{cfg: cfg, cancel: cancel, done: make(chan error, 1), logs: &testenv.LogBuffer{}}
 	listening := make(chan [2]string, 1)
 	go func() {
 		s.done <- app.Run(ctx, cfg, setup, app.Options{
@@ -364,22 +362,4 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
-}
-
-// syncBuffer collects the service's log, safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -53,7 +53,7 @@ func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 	jc := issuer.JWTConfig()
 	cfg.Auth = app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience}
 
-	logs := &syncBuffer{}
+	logs := &LogBuffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("%s log:\n%s", cfg.Service, logs.String())
@@ -113,19 +113,19 @@ func (b Bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 // RequireTransportSecurity implements credentials.PerRPCCredentials; tests run without TLS.
 func (Bearer) RequireTransportSecurity() bool { return false }
 
-// syncBuffer is a bytes.Buffer safe for the service's concurrent log writes.
-type syncBuffer struct {
+// LogBuffer collects a log written from many goroutines.
+type LogBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *LogBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *LogBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
