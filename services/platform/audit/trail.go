@@ -148,8 +148,12 @@ func (t *Trail) insert(ctx context.Context, rec Record) (bool, error) {
 	_, err = t.db.Collection(Collection).InsertOne(ctx, toDocument(rec, outbox.Map(events)))
 	switch {
 	case err == nil:
+		// Should the confirmation fail, the relay finds the event in the record after its grace
+		// period: published late, never lost.
+		_ = outbox.Confirm(ctx, t.db, events)
 		return true, nil
 	case mongodb.IsDuplicateKey(err):
+		outbox.Withdraw(ctx, t.db, events) // the seq is another writer's; this event never was
 		return false, nil
 	default:
 		return false, fmt.Errorf("insert audit record %d: %w", rec.Seq, classify(err))

@@ -457,6 +457,9 @@ func commitAndRelay(t *testing.T, db *mongo.Database, bus *testenv.Bus, ev outbo
 	if _, err := db.Collection(things).InsertOne(ctx, doc); err != nil {
 		t.Fatal(err)
 	}
+	if err := outbox.Confirm(ctx, db, []outbox.Pending{ev}); err != nil {
+		t.Fatal(err)
+	}
 	relay := outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), outbox.RelayOptions{})
 	if err := relay.Drain(ctx); err != nil {
 		t.Fatal(err)

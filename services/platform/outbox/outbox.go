@@ -3,20 +3,23 @@
 //
 // The protocol, for one aggregate document:
 //
-//  1. Announce inserts one small pointer document per event into the "outbox" collection. It
-//     says "this aggregate may hold this unpublished event".
+//  1. Announce inserts one pointer document per event into the small "outbox" collection: the
+//     event itself (subject, payload, trace headers), not yet confirmed.
 //  2. The service writes the aggregate with the events inside it, under the field "outbox"
 //     (a map from event id to Event). This single-document write is the commit: the state and
-//     its events exist together or not at all.
-//  3. The Relay reads pointers (a collection it keeps nearly empty, so scanning it is cheap),
-//     loads each aggregate by _id, publishes its pending events in order with the event id as
-//     Nats-Msg-Id, waits for JetStream's ack, then removes the event from the aggregate and
-//     deletes the pointer.
+//     its events exist together or not at all. The events stay there, as the record of what the
+//     write committed.
+//  3. Confirm marks the pointers: the commit happened.
+//  4. The Relay reads pointers (a collection it keeps nearly empty, so reading it is cheap),
+//     publishes confirmed ones in order with the event id as Nats-Msg-Id, waits for JetStream's
+//     ack, and deletes the pointer. It never has to read the aggregate collection, which may be
+//     large (and on FerretDB/SQLite any lookup there scans it).
 //
-// A crash after (2) delays an event; it is published when the relay next runs. A pointer whose
-// event never reached its aggregate (the write failed) is dropped once older than the grace
-// period. A crash between publish and removal publishes the event again; JetStream drops it by
-// its Nats-Msg-Id inside the duplicate window, and consumers apply each event once anyway.
+// A crash between (2) and (3) leaves an unconfirmed pointer; once older than the grace period
+// the relay loads the aggregate by _id: if the event is in it, the write committed and the event
+// is published, otherwise the write failed and the pointer is dropped. A crash between publish
+// and delete publishes the event again; JetStream drops it by its Nats-Msg-Id inside the
+// duplicate window, and consumers apply each event once anyway.
 package outbox
 
 import (
@@ -63,11 +66,15 @@ type Pending struct {
 	Event Event
 }
 
+// pointer is an announced event, waiting in PointerCollection to be published.
 type pointer struct {
 	ID          string    `bson:"_id"`
 	Collection  string    `bson:"collection"`
 	AggregateID string    `bson:"aggregate_id"`
 	CreatedAt   time.Time `bson:"created_at"`
+	Event       Event     `bson:"event"`
+	// Confirmed is set once the aggregate write that holds the event has committed.
+	Confirmed bool `bson:"confirmed"`
 }
 
 // EventID is the id of the index-th event of the change that brought aggregateID to version. It
@@ -127,19 +134,41 @@ func Map(events []Pending) map[string]Event {
 	return m
 }
 
-// Announce records, before the aggregate write, that the aggregate collection/aggregateID will
-// hold events. Announcing the same event twice (a retried request) is harmless. A change
-// produces one or two events, so pointers are inserted one by one: a duplicate then means
-// exactly "already announced".
+// Announce records, before the aggregate write, the events the aggregate collection/aggregateID
+// will hold. Announcing the same event twice (a retried request) is harmless. A change produces
+// one or two events, so pointers are inserted one by one: a duplicate then means exactly
+// "already announced".
 func Announce(ctx context.Context, db *mongo.Database, collection, aggregateID string, events []Pending, now time.Time) error {
 	pointers := db.Collection(PointerCollection)
 	for _, e := range events {
-		p := pointer{ID: e.ID, Collection: collection, AggregateID: aggregateID, CreatedAt: now.UTC()}
+		p := pointer{ID: e.ID, Collection: collection, AggregateID: aggregateID, CreatedAt: now.UTC(), Event: e.Event}
 		if _, err := pointers.InsertOne(ctx, p); err != nil && !mongodb.IsDuplicateKey(err) {
 			return fmt.Errorf("announce event %s of %s/%s: %w", e.ID, collection, aggregateID, err)
 		}
 	}
 	return nil
+}
+
+// Confirm tells the relay that the write holding events has committed, so it publishes them
+// without reading the aggregate. If Confirm fails the events are still published, after the
+// grace period, once the relay has found them in the aggregate.
+func Confirm(ctx context.Context, db *mongo.Database, events []Pending) error {
+	pointers := db.Collection(PointerCollection)
+	for _, e := range events {
+		if _, err := pointers.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed", Value: true}}}}); err != nil {
+			return fmt.Errorf("confirm event %s: %w", e.ID, err)
+		}
+	}
+	return nil
+}
+
+// Withdraw removes the pointers of events whose write did not happen (it lost a race, say), so
+// that they do not wait out the grace period. Failing to withdraw is harmless.
+func Withdraw(ctx context.Context, db *mongo.Database, events []Pending) {
+	for _, e := range events {
+		_, _ = db.Collection(PointerCollection).DeleteOne(ctx, bson.D{{Key: "_id", Value: e.ID}})
+	}
 }
 
 // Backlog counts the pointers: events announced and not yet published (or orphans not yet

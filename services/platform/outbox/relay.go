@@ -187,53 +187,55 @@ func (r *Relay) drainBatch(ctx context.Context) (int, error) {
 	return len(ptrs), errors.Join(errs...)
 }
 
-// relayAggregate publishes the pending events of one aggregate in Seq order, stopping at the
-// first failure so that a later event never overtakes an earlier one.
+// relayAggregate publishes one aggregate's announced events in Seq order, stopping at the first
+// event it cannot publish yet, so that a later event never overtakes an earlier one.
 func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []pointer) error {
-	coll := r.db.Collection(k.collection)
-	var doc struct {
-		Outbox map[string]Event `bson:"outbox"`
-	}
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: k.id}},
-		options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
-	if err != nil && !mongodb.IsNotFound(err) {
-		return fmt.Errorf("load %s/%s: %w", k.collection, k.id, err)
-	}
-	ids := make([]string, 0, len(doc.Outbox))
-	for id := range doc.Outbox {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, func(a, b string) int { return cmp.Compare(doc.Outbox[a].Seq, doc.Outbox[b].Seq) })
-
-	for _, id := range ids {
-		if err := r.publish(ctx, id, doc.Outbox[id]); err != nil {
-			return fmt.Errorf("publish event %s of %s/%s: %w", id, k.collection, k.id, err)
-		}
-		if _, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: k.id}},
-			bson.D{{Key: "$unset", Value: bson.D{{Key: Field + "." + id, Value: ""}}}}); err != nil {
-			return fmt.Errorf("mark event %s of %s/%s published: %w", id, k.collection, k.id, err)
-		}
-		if err := r.dropPointer(ctx, id); err != nil {
-			return err
-		}
-	}
-	// Pointers whose event is not in the aggregate: either just published above, or announced
-	// by a write that never committed (or has not committed yet: hence the grace period).
+	slices.SortFunc(ptrs, func(a, b pointer) int { return cmp.Compare(a.Event.Seq, b.Event.Seq) })
 	for _, p := range ptrs {
-		if _, pending := doc.Outbox[p.ID]; pending {
-			continue
+		if !p.Confirmed {
+			if r.now().Sub(p.CreatedAt) < r.opts.Grace {
+				return nil // its write may still be in flight
+			}
+			committed, err := r.committed(ctx, k, p.ID)
+			if err != nil {
+				return err
+			}
+			if !committed {
+				if err := r.dropPointer(ctx, p.ID); err != nil {
+					return err
+				}
+				r.orphans.Inc()
+				r.log.Info("dropped outbox pointer whose write never committed", "event_id", p.ID,
+					"collection", p.Collection, "aggregate_id", p.AggregateID)
+				continue
+			}
 		}
-		if r.now().Sub(p.CreatedAt) < r.opts.Grace {
-			continue
+		if err := r.publish(ctx, p.ID, p.Event); err != nil {
+			return fmt.Errorf("publish event %s of %s/%s: %w", p.ID, k.collection, k.id, err)
 		}
 		if err := r.dropPointer(ctx, p.ID); err != nil {
 			return err
 		}
-		r.orphans.Inc()
-		r.log.Info("dropped outbox pointer whose write never committed", "event_id", p.ID,
-			"collection", p.Collection, "aggregate_id", p.AggregateID)
 	}
 	return nil
+}
+
+// committed reports whether the aggregate holds the event: whether the write that announced it
+// committed. Only unconfirmed pointers past their grace period need this lookup.
+func (r *Relay) committed(ctx context.Context, k aggregateKey, eventID string) (bool, error) {
+	var doc struct {
+		Outbox map[string]Event `bson:"outbox"`
+	}
+	err := r.db.Collection(k.collection).FindOne(ctx, bson.D{{Key: "_id", Value: k.id}},
+		options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
+	switch {
+	case mongodb.IsNotFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("load %s/%s: %w", k.collection, k.id, err)
+	}
+	_, ok := doc.Outbox[eventID]
+	return ok, nil
 }
 
 func (r *Relay) dropPointer(ctx context.Context, id string) error {

@@ -42,7 +42,27 @@ func commit(t *testing.T, db *mongo.Database, id string, n int) []outbox.Pending
 	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: outbox.Field, Value: outbox.Map(evs)}}); err != nil {
 		t.Fatal(err)
 	}
+	if err := outbox.Confirm(ctx, db, evs); err != nil {
+		t.Fatal(err)
+	}
 	return evs
+}
+
+// commitUnconfirmed writes like commit but crashes before the confirmation.
+func commitUnconfirmed(t *testing.T, db *mongo.Database, id string) outbox.Pending {
+	t.Helper()
+	ctx := context.Background()
+	ev, err := outbox.NewEvent(ctx, "case.registered", id, 1, 0, wrapperspb.String(id), time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := outbox.Announce(ctx, db, things, id, []outbox.Pending{ev}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: outbox.Field, Value: outbox.Map([]outbox.Pending{ev})}}); err != nil {
+		t.Fatal(err)
+	}
+	return ev
 }
 
 func newRelay(db *mongo.Database, bus *testenv.Bus, o outbox.RelayOptions) *outbox.Relay {
@@ -85,7 +105,7 @@ func backlog(t *testing.T, db *mongo.Database) int64 {
 	return n
 }
 
-func pendingInAggregate(t *testing.T, db *mongo.Database, id string) int {
+func eventsInAggregate(t *testing.T, db *mongo.Database, id string) int {
 	t.Helper()
 	var doc struct {
 		Outbox map[string]outbox.Event `bson:"outbox"`
@@ -113,8 +133,8 @@ func TestDrainPublishesInOrderOnceAndEmptiesTheOutbox(t *testing.T) {
 	if n := backlog(t, db); n != 0 {
 		t.Errorf("backlog %d after drain", n)
 	}
-	if n := pendingInAggregate(t, db, "a"); n != 0 {
-		t.Errorf("%d events left in the aggregate", n)
+	if n := eventsInAggregate(t, db, "a"); n != 3 {
+		t.Errorf("the aggregate holds %d events, want its 3 kept as the record of its commit", n)
 	}
 }
 
@@ -284,4 +304,53 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// The service crashed after its write and before confirming it: the relay finds the event in the
+// aggregate once the grace period is over and publishes it; not before, since the write might
+// have been in flight.
+func TestCommittedButUnconfirmedEventsArePublishedAfterGrace(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	ev := commitUnconfirmed(t, db, "u")
+	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour}).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, bus); len(got) != 0 {
+		t.Fatalf("published %v inside the grace period", got)
+	}
+	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, bus); len(got) != 1 || got[0] != ev.ID {
+		t.Fatalf("published %v, want %s once", got, ev.ID)
+	}
+	if n := backlog(t, db); n != 0 {
+		t.Errorf("backlog %d", n)
+	}
+}
+
+// An unconfirmed event holds back the aggregate's later events: they never overtake it.
+func TestAnUnconfirmedEventHoldsBackLaterOnes(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	ctx := context.Background()
+	var evs []outbox.Pending
+	for v := int64(1); v <= 2; v++ {
+		ev, err := outbox.NewEvent(ctx, "case.registered", "o", v, 0, wrapperspb.String("x"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := outbox.Announce(ctx, db, things, "o", []outbox.Pending{ev}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if err := outbox.Confirm(ctx, db, evs[1:]); err != nil { // version 2 confirmed, version 1 not
+		t.Fatal(err)
+	}
+	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, bus); len(got) != 0 {
+		t.Errorf("version 2 published ahead of the unresolved version 1: %v", got)
+	}
 }

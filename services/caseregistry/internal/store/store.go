@@ -63,6 +63,9 @@ func (s *Store) Create(ctx context.Context, c domain.Case, events []outbox.Pendi
 	if err != nil {
 		return domain.Case{}, fmt.Errorf("insert case %s: %w", c.ID, err)
 	}
+	// Committed. Should the confirmation fail, the relay finds the events in the case after the
+	// grace period: they are published late, never lost.
+	_ = outbox.Confirm(ctx, s.db, events)
 	return c, nil
 }
 
