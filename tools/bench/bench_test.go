@@ -41,7 +41,8 @@ var (
 	err    error
 )
 
-// system starts one embedded stack for the whole benchmark run.
+// system starts one stack for the whole benchmark run: FerretDB on SQLite, or on the PostgreSQL
+// named by NRM_BENCH_POSTGRES_URL (each run in databases of its own, named nrm_bench<random>_*).
 func system(b *testing.B) *stack.Stack {
 	b.Helper()
 	once.Do(func() {
@@ -52,7 +53,9 @@ func system(b *testing.B) *stack.Stack {
 		}
 		shared, err = stack.Start(stack.Options{
 			DataDir: dir, EmbeddedMongoAddr: "127.0.0.1:0", EmbeddedNATSAddr: "127.0.0.1:0",
-			Ephemeral: true, LogLevel: "error",
+			FerretDBPostgreSQLURL: os.Getenv("NRM_BENCH_POSTGRES_URL"),
+			DatabasePrefix:        "nrm_bench" + uuid.NewString()[:8] + "_",
+			Ephemeral:             true, LogLevel: "error",
 		})
 	})
 	if err != nil {
