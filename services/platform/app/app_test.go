@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,11 +15,15 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
@@ -362,4 +367,42 @@ func closedAddr(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
+}
+
+// The settings NRM_TLS_* make a service speak TLS and know member institutions by their client
+// certificates: a mapped certificate is its institution with its roles, a connection without a
+// certificate has no principal, and a certificate from another CA never gets through the handshake.
+func TestMutualTLSFromTheSettings(t *testing.T) {
+	ca := authtest.NewCA(t)
+	ids := authtest.WriteIdentities(t, auth.Identity{Match: "asp-auditor", Institution: "ASP-ANTITRAF", Subject: "asp-audit-system", Roles: []string{"auditor"}})
+	tc := ca.ServerTLSConfig(ids)
+	cfg := testConfig(t)
+	cfg.Auth = app.AuthConfig{CertFile: tc.CertFile, KeyFile: tc.KeyFile, ClientCAFile: tc.ClientCAFile, IdentitiesFile: tc.IdentitiesFile}
+	s := start(t, cfg, func(context.Context, *app.Runtime) ([]app.Worker, error) { return nil, nil })
+
+	verify := func(tlsConfig *tls.Config) error {
+		conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err = auditv1.NewAuditServiceClient(conn).VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{})
+		return err
+	}
+	if err := verify(ca.ClientTLS(ca.ClientCert(t, "asp-auditor"))); err != nil {
+		t.Errorf("the mapped auditor certificate was refused: %v", err)
+	}
+	if err := verify(ca.ClientTLS(nil)); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("no client certificate: %v, want Unauthenticated", err)
+	}
+	if err := verify(ca.ClientTLS(ca.ClientCert(t, "someone-unmapped"))); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("an unmapped certificate: %v, want Unauthenticated", err)
+	}
+	other := authtest.NewCA(t)
+	stranger := ca.ClientTLS(other.ClientCert(t, "asp-auditor")) // trusts the server, signed by another CA
+	if err := verify(stranger); err == nil || status.Code(err) == codes.OK {
+		t.Errorf("a certificate from an unknown CA got through: %v", err)
+	}
 }
