@@ -66,10 +66,14 @@ func run(ctx context.Context, args []string) error {
 	set.String(&o.EmbeddedNATSAddr, "embedded-nats-addr", o.EmbeddedNATSAddr, "listen address of the embedded NATS")
 	set.String(&o.LogLevel, "log-level", "info", "log level of every component")
 	set.String(&logFile, "log-file", "", "write the components' JSON logs here instead of standard output")
+	set.Bool(&o.Ephemeral, "ephemeral-ports", false, "bind every service and the gateway to free ports (printed) instead of the fixed ones")
 	set.RequireNonEmpty("data-dir", &o.DataDir)
 	set.RequireAddr("embedded-mongo-addr", &o.EmbeddedMongoAddr)
 	set.RequireAddr("embedded-nats-addr", &o.EmbeddedNATSAddr)
 	if err := set.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.DataDir, 0o700); err != nil {
 		return err
 	}
 	o.LogOutput = os.Stdout
