@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,9 @@ func TestRegisterGetAndCountThroughREST(t *testing.T) {
 	}
 	c := created["case"].(map[string]any)
 	id := c["id"].(string)
+	if code, _ := c["code"].(string); !regexp.MustCompile(`^VT-\d{4}-\d{5}$`).MatchString(code) {
+		t.Errorf("case code %q, want VT-YYYY-NNNNN", code)
+	}
 
 	code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, secretariat(t, s))
 	if code != http.StatusOK || got["case"].(map[string]any)["id"] != id {

@@ -520,8 +520,12 @@ type Case struct {
 	OwnerInstitution string                 `protobuf:"bytes,7,opt,name=owner_institution,json=ownerInstitution,proto3" json:"owner_institution,omitempty"`
 	RegisteredAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
 	UpdatedAt        *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Output only: the human-readable case code "VT-YYYY-NNNNN" (year of registration, sequence
+	// within that year), unique and never reused. Codes of failed registrations are skipped, so
+	// the sequence can have gaps.
+	Code          string `protobuf:"bytes,10,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
@@ -617,6 +621,13 @@ func (x *Case) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Case) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_case_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
@@ -634,7 +645,7 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x12exploitation_types\x18\x02 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\"z\n" +
 	"\x0eIdentification\x127\n" +
 	"\x17identifying_institution\x18\x01 \x01(\tR\x16identifyingInstitution\x12/\n" +
-	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\"\xd8\x03\n" +
+	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\"\xec\x03\n" +
 	"\x04Case\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x126\n" +
@@ -645,7 +656,9 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x11owner_institution\x18\a \x01(\tR\x10ownerInstitution\x12?\n" +
 	"\rregistered_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fregisteredAt\x129\n" +
 	"\n" +
-	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt*V\n" +
+	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x12\n" +
+	"\x04code\x18\n" +
+	" \x01(\tR\x04code*V\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +

@@ -35,8 +35,10 @@ type CaseRegistered struct {
 	IdentifyingInstitution string                 `protobuf:"bytes,8,opt,name=identifying_institution,json=identifyingInstitution,proto3" json:"identifying_institution,omitempty"`
 	// ISO 8601 calendar date "YYYY-MM-DD".
 	IdentificationDate string `protobuf:"bytes,9,opt,name=identification_date,json=identificationDate,proto3" json:"identification_date,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The case code "VT-YYYY-NNNNN".
+	CaseCode      string `protobuf:"bytes,10,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaseRegistered) Reset() {
@@ -132,11 +134,18 @@ func (x *CaseRegistered) GetIdentificationDate() string {
 	return ""
 }
 
+func (x *CaseRegistered) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_events_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" nrm/caseregistry/v1/events.proto\x12\x13nrm.caseregistry.v1\x1a\x1enrm/caseregistry/v1/case.proto\"\x85\x04\n" +
+	" nrm/caseregistry/v1/events.proto\x12\x13nrm.caseregistry.v1\x1a\x1enrm/caseregistry/v1/case.proto\"\xa2\x04\n" +
 	"\x0eCaseRegistered\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12*\n" +
 	"\x03sex\x18\x02 \x01(\x0e2\x18.nrm.caseregistry.v1.SexR\x03sex\x127\n" +
@@ -146,7 +155,9 @@ const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\x12exploitation_types\x18\x06 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\x12>\n" +
 	"\x06status\x18\a \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x127\n" +
 	"\x17identifying_institution\x18\b \x01(\tR\x16identifyingInstitution\x12/\n" +
-	"\x13identification_date\x18\t \x01(\tR\x12identificationDateB\x18\n" +
+	"\x13identification_date\x18\t \x01(\tR\x12identificationDate\x12\x1b\n" +
+	"\tcase_code\x18\n" +
+	" \x01(\tR\bcaseCodeB\x18\n" +
 	"\x16_age_at_identificationBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (

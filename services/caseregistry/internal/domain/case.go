@@ -12,7 +12,9 @@ const AdultAge = 18
 // Case is a case as the registry stores it: one document per case. Enumerations are stored by
 // their proto names, which are stable, rather than by number.
 type Case struct {
-	ID               string         `bson:"_id"`
+	ID string `bson:"_id"`
+	// Code is the human-readable case code, VT-YYYY-NNNNN.
+	Code             string         `bson:"code"`
 	Version          int64          `bson:"version"`
 	Profile          Profile        `bson:"profile"`
 	Trafficking      Trafficking    `bson:"trafficking"`

@@ -11,6 +11,7 @@ import (
 func toProto(c domain.Case) *caseregistryv1.Case {
 	return &caseregistryv1.Case{
 		Id:      c.ID,
+		Code:    c.Code,
 		Version: c.Version,
 		Profile: &caseregistryv1.Profile{
 			Sex:                   caseregistryv1.Sex(caseregistryv1.Sex_value[c.Profile.Sex]),
@@ -55,5 +56,6 @@ func registeredEvent(c domain.Case) *caseregistryv1.CaseRegistered {
 		Status:                 caseregistryv1.TraffickingStatus(caseregistryv1.TraffickingStatus_value[c.Trafficking.Status]),
 		IdentifyingInstitution: c.Identification.IdentifyingInstitution,
 		IdentificationDate:     c.Identification.Date,
+		CaseCode:               c.Code,
 	}
 }

@@ -74,6 +74,18 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		// can never create a second case, whatever happened to the first response.
 		c.ID = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
 		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: fingerprint(req)}
+		// A retry is answered before a case code is claimed for it, so retries leave no gaps.
+		if stored, err := s.store.Get(ctx, c.ID); err == nil {
+			return s.replay(ctx, stored, c)
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return nil, err
+		}
+	}
+	if c.Code, err = s.store.Codes.Claim(ctx, now.In(domain.Tirana).Year(), c.ID, now); err != nil {
+		if errors.Is(err, store.ErrCodesExhausted) {
+			return nil, status.Error(codes.ResourceExhausted, "no case codes are left for this year")
+		}
+		return nil, err
 	}
 	ev, err := outbox.NewEvent(ctx, EventRegistered, c.ID, c.Version, 0, registeredEvent(c), now)
 	if err != nil {
@@ -81,20 +93,26 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	}
 	stored, err := s.store.Create(ctx, c, []outbox.Pending{ev})
 	switch {
-	case errors.Is(err, store.ErrExists):
-		if stored.Idempotency == nil || !bytes.Equal(stored.Idempotency.RequestHash, c.Idempotency.RequestHash) {
-			return nil, apierr.FailedPrecondition("IDEMPOTENCY_KEY_REUSED",
-				"the idempotency key was already used for a different registration; use a new key",
-				map[string]string{"case_id": stored.ID})
-		}
-		s.log.InfoContext(ctx, "registration retried; returning the existing case", "case_id", stored.ID)
-		return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+	case errors.Is(err, store.ErrExists): // a concurrent retry won the insert
+		return s.replay(ctx, stored, c)
 	case err != nil:
 		return nil, err
 	}
 	s.relay.Notify()
-	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "version", c.Version,
+	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "case_code", c.Code, "version", c.Version,
 		"identifying_institution", c.Identification.IdentifyingInstitution)
+	return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+}
+
+// replay answers a retried registration with the case the first attempt stored, or refuses a
+// reused key whose request differs.
+func (s *Server) replay(ctx context.Context, stored, retry domain.Case) (*caseregistryv1.RegisterCaseResponse, error) {
+	if stored.Idempotency == nil || !bytes.Equal(stored.Idempotency.RequestHash, retry.Idempotency.RequestHash) {
+		return nil, apierr.FailedPrecondition("IDEMPOTENCY_KEY_REUSED",
+			"the idempotency key was already used for a different registration; use a new key",
+			map[string]string{"case_id": stored.ID})
+	}
+	s.log.InfoContext(ctx, "registration retried; returning the existing case", "case_id", stored.ID)
 	return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
 }
 

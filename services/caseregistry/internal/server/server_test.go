@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -13,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
@@ -176,5 +179,31 @@ func TestGetCaseErrors(t *testing.T) {
 		if status.Code(err) != want {
 			t.Errorf("GetCase(%q): %v, want %s", id, err, want)
 		}
+	}
+}
+
+func TestCasesGetCodesInSequenceAndRetriesDoNotUseOne(t *testing.T) {
+	s, _, _ := newServer(t)
+	year := time.Now().In(domain.Tirana).Year()
+	first, err := s.RegisterCase(withKey("code-1"), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RegisterCase(withKey("code-1"), request()); err != nil { // a retry
+		t.Fatal(err)
+	}
+	second, err := s.RegisterCase(asCaller(), request())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := first.GetCase().GetCode(), fmt.Sprintf("VT-%d-00001", year); got != want {
+		t.Errorf("first code %q, want %q", got, want)
+	}
+	if got, want := second.GetCase().GetCode(), fmt.Sprintf("VT-%d-00002", year); got != want {
+		t.Errorf("second code %q, want %q: the retry must not have used one", got, want)
+	}
+	got, err := s.GetCase(context.Background(), &caseregistryv1.GetCaseRequest{Id: first.GetCase().GetId()})
+	if err != nil || got.GetCase().GetCode() != first.GetCase().GetCode() {
+		t.Errorf("GetCase code %q, %v", got.GetCase().GetCode(), err)
 	}
 }

@@ -32,11 +32,13 @@ type Store struct {
 	db    *mongo.Database
 	cases *mongo.Collection
 	now   func() time.Time
+	// Codes hands out the cases' human-readable codes.
+	Codes *Codes
 }
 
 // New returns a store over db.
 func New(db *mongo.Database) *Store {
-	return &Store{db: db, cases: db.Collection(Collection), now: time.Now}
+	return &Store{db: db, cases: db.Collection(Collection), now: time.Now, Codes: NewCodes(db)}
 }
 
 // document is a case as stored: the case plus its unpublished events.
