@@ -4,18 +4,55 @@ package caseregistry
 
 import (
 	"context"
+	"fmt"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/server"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("caseregistry", "127.0.0.1:9101", "127.0.0.1:9201") }
 
+// Service is the case registry with the keys that protect identities (NRM_PII_MASTER_KEYS,
+// NRM_PII_INDEX_KEY).
+type Service struct {
+	Keys piicrypto.Config
+}
+
+// Bind registers the service's own settings, the keys.
+func (s *Service) Bind(set *config.Set) { s.Keys.Bind(set) }
+
+// WithKeys returns the service with keys given as the settings' values would be, for the dev
+// launcher and tests.
+func WithKeys(masterKeys, indexKey string) (*Service, error) {
+	var s Service
+	set := config.NewSet("caseregistry", func(name string) (string, bool) {
+		switch name {
+		case config.EnvName(piicrypto.MasterKeysSetting):
+			return masterKeys, true
+		case config.EnvName(piicrypto.IndexKeySetting):
+			return indexKey, true
+		}
+		return "", false
+	})
+	s.Bind(set)
+	if err := set.Parse(nil); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // Setup registers the service. Its events leave through the runtime's outbox relay.
-func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
-	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, server.New(store.New(rt.DB), rt.Outbox, rt.Logger))
+func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
+		return nil, fmt.Errorf("the identity keys are not configured (%s, %s)",
+			config.EnvName(piicrypto.MasterKeysSetting), config.EnvName(piicrypto.IndexKeySetting))
+	}
+	srv := server.New(store.New(rt.DB), rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Logger)
+	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
 	return nil, nil
 }

@@ -82,9 +82,9 @@ type component struct {
 	setup    app.Setup
 }
 
-func components() []component {
+func components(registry *caseregistry.Service) []component {
 	return []component{
-		{caseregistry.Defaults(), caseregistry.Setup},
+		{caseregistry.Defaults(), registry.Setup},
 		{referral.Defaults(), referral.Setup},
 		{secretariat.Defaults(), secretariat.Setup},
 		{reporting.Defaults(), reporting.Setup},
@@ -115,6 +115,15 @@ func Start(o Options) (_ *Stack, err error) {
 	jc := s.Issuer.JWTConfig()
 	devAuth := app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience, Algorithms: strings.Join(jc.Algorithms, ",")}
 
+	mk, ik, err := devPIIKeys(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	registry, err := caseregistry.WithKeys(mk, ik)
+	if err != nil {
+		return nil, err
+	}
+
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
 			return nil, err
@@ -134,7 +143,7 @@ func Start(o Options) (_ *Stack, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, c := range components() {
+	for _, c := range components(registry) {
 		cfg := c.defaults
 		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
 		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase

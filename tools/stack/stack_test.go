@@ -372,11 +372,19 @@ func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
 	}
 	tok := token(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
 	const purpose, key = "MARKER-PURPOSE Arta Hoxha", "MARKER-IDEMPOTENCY-7f3a"
+	// A person with marker names: they must reach no log line, neither on success nor in errors.
+	body = bytes.Replace(body, []byte(`"Arjola"`), []byte(`"MARKERGIVEN"`), 1)
+	body = bytes.Replace(body, []byte(`"Kapllani"`), []byte(`"MARKERFAMILY"`), 1)
+	body = bytes.Replace(body, []byte(`"J90315041K"`), []byte(`"MARKERDOC1"`), 1)
 	h := map[string]string{"Authorization": "Bearer " + tok, "X-NRM-Purpose": purpose, "Idempotency-Key": key}
 	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), h)
 	id := created["case"].(map[string]any)["id"].(string)
 	call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, h)
-	call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body[:10]), h) // a failure is logged too
+	call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body[:10]), h)      // a failure is logged too
+	bad := bytes.Replace(body, []byte(`"2009-03-15"`), []byte(`"1999-03-15"`), 1) // disagrees with the age
+	if code, _ := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(bad), map[string]string{"Authorization": "Bearer " + tok}); code != http.StatusBadRequest {
+		t.Errorf("an inconsistent birth date: %d, want 400", code)
+	}
 	s.Stop()
 
 	out := logs.String()
@@ -386,9 +394,62 @@ func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
 	for name, secret := range map[string]string{
 		"bearer token": tok, "token signature": tok[strings.LastIndex(tok, ".")+1:],
 		"purpose": "Arta Hoxha", "idempotency key": key,
+		"given name": "MARKERGIVEN", "family name": "MARKERFAMILY", "document number": "MARKERDOC1",
+		"date of birth": "2009-03-15", "notes": "Durrës port",
 	} {
 		if strings.Contains(out, secret) {
 			t.Errorf("the %s appears in the logs", name)
 		}
+	}
+}
+
+// The identity through REST: sealed at rest, shown to the registering institution and the
+// secretariat when they state a purpose, withheld from others, and erased for good by the
+// secretariat while the statistics stay as they were.
+func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
+	s := start(t)
+	body, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bearer := func(name, purpose string) map[string]string {
+		return map[string]string{"Authorization": "Bearer " + token(t, s, name), "X-NRM-Purpose": purpose}
+	}
+	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_POLICE", ""))
+	id := created["case"].(map[string]any)["id"].(string)
+	view := func(h map[string]string) (string, map[string]any) {
+		code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, h)
+		if code != http.StatusOK {
+			t.Fatalf("GET: %d %v", code, got)
+		}
+		c := got["case"].(map[string]any)
+		identity, _ := c["identity"].(map[string]any)
+		return c["identityView"].(string), identity
+	}
+	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_POLICE", "referral to a shelter")); v != "IDENTITY_VIEW_VISIBLE" || identity["familyName"] != "Kapllani" {
+		t.Errorf("registering institution: %s %v", v, identity)
+	}
+	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_POLICE", "")); v != "IDENTITY_VIEW_PURPOSE_REQUIRED" || identity != nil {
+		t.Errorf("without a purpose: %s %v", v, identity)
+	}
+	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_SHELTER", "referral")); v != "IDENTITY_VIEW_WITHHELD" || identity != nil {
+		t.Errorf("an uninvolved institution: %s %v", v, identity)
+	}
+	testenv.Eventually(t, 30*time.Second, "the case counted", func() bool { return total(t, s) == 1 })
+
+	if code, e := call(t, "POST", s.GatewayURL+"/v1/cases/"+id+":eraseIdentity", strings.NewReader(`{"reason":"request of the person"}`),
+		bearer("NRM_TOKEN_CASEWORKER_POLICE", "")); code != http.StatusForbidden {
+		t.Errorf("a caseworker erased an identity: %d %v", code, e)
+	}
+	code, erased := call(t, "POST", s.GatewayURL+"/v1/cases/"+id+":eraseIdentity", strings.NewReader(`{"reason":"request of the person"}`),
+		bearer("NRM_TOKEN_SECRETARIAT", ""))
+	if code != http.StatusOK || erased["case"].(map[string]any)["identityView"] != "IDENTITY_VIEW_ERASED" {
+		t.Fatalf("erasure: %d %v", code, erased)
+	}
+	if v, identity := view(bearer("NRM_TOKEN_SECRETARIAT", "review")); v != "IDENTITY_VIEW_ERASED" || identity != nil {
+		t.Errorf("after erasure: %s %v", v, identity)
+	}
+	if n := total(t, s); n != 1 {
+		t.Errorf("statistics after erasure: %v cases, want 1", n)
 	}
 }

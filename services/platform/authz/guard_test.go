@@ -38,6 +38,7 @@ const (
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
+	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -67,6 +68,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		statistics: {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
+		erase:      {chair, secretariat},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

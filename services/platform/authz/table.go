@@ -41,6 +41,7 @@ var (
 	registrars  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleCaseworker}
 	aggregates  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
 	auditors    = []auth.Role{auth.RoleAuditor}
+	stewards    = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
 )
 
@@ -49,6 +50,8 @@ var (
 var Table = map[string]Rule{
 	caseregistryv1.CaseRegistryService_RegisterCase_FullMethodName: {Roles: registrars, Audit: AuditChange},
 	caseregistryv1.CaseRegistryService_GetCase_FullMethodName:      {Roles: staff, Audit: AuditRead},
+	// Erasure is the Authority's decision, carried out by its chair or secretariat.
+	caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName: {Roles: stewards, Audit: AuditChange},
 
 	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
 

@@ -312,6 +312,70 @@ func (CaseState) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
 }
 
+// What a caller sees of a case's identity heading.
+type IdentityView int32
+
+const (
+	IdentityView_IDENTITY_VIEW_UNSPECIFIED IdentityView = 0
+	// No identity was recorded.
+	IdentityView_IDENTITY_VIEW_NONE IdentityView = 1
+	// The identity is shown.
+	IdentityView_IDENTITY_VIEW_VISIBLE IdentityView = 2
+	// The caller's institution does not need to know it.
+	IdentityView_IDENTITY_VIEW_WITHHELD IdentityView = 3
+	// The caller may see it but stated no purpose (x-nrm-purpose, REST X-NRM-Purpose).
+	IdentityView_IDENTITY_VIEW_PURPOSE_REQUIRED IdentityView = 4
+	// It was erased (crypto-shredded) and is gone for good.
+	IdentityView_IDENTITY_VIEW_ERASED IdentityView = 5
+)
+
+// Enum value maps for IdentityView.
+var (
+	IdentityView_name = map[int32]string{
+		0: "IDENTITY_VIEW_UNSPECIFIED",
+		1: "IDENTITY_VIEW_NONE",
+		2: "IDENTITY_VIEW_VISIBLE",
+		3: "IDENTITY_VIEW_WITHHELD",
+		4: "IDENTITY_VIEW_PURPOSE_REQUIRED",
+		5: "IDENTITY_VIEW_ERASED",
+	}
+	IdentityView_value = map[string]int32{
+		"IDENTITY_VIEW_UNSPECIFIED":      0,
+		"IDENTITY_VIEW_NONE":             1,
+		"IDENTITY_VIEW_VISIBLE":          2,
+		"IDENTITY_VIEW_WITHHELD":         3,
+		"IDENTITY_VIEW_PURPOSE_REQUIRED": 4,
+		"IDENTITY_VIEW_ERASED":           5,
+	}
+)
+
+func (x IdentityView) Enum() *IdentityView {
+	p := new(IdentityView)
+	*p = x
+	return p
+}
+
+func (x IdentityView) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IdentityView) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[5].Descriptor()
+}
+
+func (IdentityView) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[5]
+}
+
+func (x IdentityView) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IdentityView.Descriptor instead.
+func (IdentityView) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{5}
+}
+
 // Pseudonymous profile, kept in clear for statistics. Never identifies the person on its own.
 type Profile struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -505,6 +569,91 @@ func (x *Identification) GetIdentificationDate() string {
 	return ""
 }
 
+// The identity heading: personal data. Stored encrypted with a key of the case's own, shown only
+// to those who need to know (the owner institution, the chair, the secretariat) and only when
+// the caller states a purpose (x-nrm-purpose); destroyed for good by EraseIdentity.
+type Identity struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Given name(s), up to 100 characters.
+	GivenName string `protobuf:"bytes,1,opt,name=given_name,json=givenName,proto3" json:"given_name,omitempty"`
+	// Family name(s), up to 100 characters. At least one of the two names is required.
+	FamilyName string `protobuf:"bytes,2,opt,name=family_name,json=familyName,proto3" json:"family_name,omitempty"`
+	// Date of birth, ISO 8601 "YYYY-MM-DD"; when the age at identification is also given, the two
+	// must agree.
+	DateOfBirth string `protobuf:"bytes,3,opt,name=date_of_birth,json=dateOfBirth,proto3" json:"date_of_birth,omitempty"`
+	// National ID or passport number: letters, digits, spaces and hyphens, up to 40 characters.
+	DocumentNumber string `protobuf:"bytes,4,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
+	// Free-text notes, up to 4,000 characters.
+	Notes         string `protobuf:"bytes,5,opt,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Identity) Reset() {
+	*x = Identity{}
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Identity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Identity) ProtoMessage() {}
+
+func (x *Identity) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Identity.ProtoReflect.Descriptor instead.
+func (*Identity) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Identity) GetGivenName() string {
+	if x != nil {
+		return x.GivenName
+	}
+	return ""
+}
+
+func (x *Identity) GetFamilyName() string {
+	if x != nil {
+		return x.FamilyName
+	}
+	return ""
+}
+
+func (x *Identity) GetDateOfBirth() string {
+	if x != nil {
+		return x.DateOfBirth
+	}
+	return ""
+}
+
+func (x *Identity) GetDocumentNumber() string {
+	if x != nil {
+		return x.DocumentNumber
+	}
+	return ""
+}
+
+func (x *Identity) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
 // A case in the National Database for Victims of Trafficking.
 type Case struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -523,14 +672,18 @@ type Case struct {
 	// Output only: the human-readable case code "VT-YYYY-NNNNN" (year of registration, sequence
 	// within that year), unique and never reused. Codes of failed registrations are skipped, so
 	// the sequence can have gaps.
-	Code          string `protobuf:"bytes,10,opt,name=code,proto3" json:"code,omitempty"`
+	Code string `protobuf:"bytes,10,opt,name=code,proto3" json:"code,omitempty"`
+	// The identity, when identity_view is IDENTITY_VIEW_VISIBLE; absent otherwise.
+	Identity *Identity `protobuf:"bytes,11,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Output only: what this caller sees of the identity, and why not when it sees nothing.
+	IdentityView  IdentityView `protobuf:"varint,12,opt,name=identity_view,json=identityView,proto3,enum=nrm.caseregistry.v1.IdentityView" json:"identity_view,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +695,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +708,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{3}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Case) GetId() string {
@@ -628,6 +781,20 @@ func (x *Case) GetCode() string {
 	return ""
 }
 
+func (x *Case) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
+	}
+	return nil
+}
+
+func (x *Case) GetIdentityView() IdentityView {
+	if x != nil {
+		return x.IdentityView
+	}
+	return IdentityView_IDENTITY_VIEW_UNSPECIFIED
+}
+
 var File_nrm_caseregistry_v1_case_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
@@ -645,7 +812,15 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x12exploitation_types\x18\x02 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\"z\n" +
 	"\x0eIdentification\x127\n" +
 	"\x17identifying_institution\x18\x01 \x01(\tR\x16identifyingInstitution\x12/\n" +
-	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\"\xec\x03\n" +
+	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\"\xad\x01\n" +
+	"\bIdentity\x12\x1d\n" +
+	"\n" +
+	"given_name\x18\x01 \x01(\tR\tgivenName\x12\x1f\n" +
+	"\vfamily_name\x18\x02 \x01(\tR\n" +
+	"familyName\x12\"\n" +
+	"\rdate_of_birth\x18\x03 \x01(\tR\vdateOfBirth\x12'\n" +
+	"\x0fdocument_number\x18\x04 \x01(\tR\x0edocumentNumber\x12\x14\n" +
+	"\x05notes\x18\x05 \x01(\tR\x05notes\"\xef\x04\n" +
 	"\x04Case\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x126\n" +
@@ -658,7 +833,9 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x12\n" +
 	"\x04code\x18\n" +
-	" \x01(\tR\x04code*V\n" +
+	" \x01(\tR\x04code\x129\n" +
+	"\bidentity\x18\v \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\x12F\n" +
+	"\ridentity_view\x18\f \x01(\x0e2!.nrm.caseregistry.v1.IdentityViewR\fidentityView*V\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -692,7 +869,14 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x16CASE_STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCASE_STATE_OPEN\x10\x01\x12\x15\n" +
 	"\x11CASE_STATE_CLOSED\x10\x02\x12\x17\n" +
-	"\x13CASE_STATE_REOPENED\x10\x03BEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\x13CASE_STATE_REOPENED\x10\x03*\xba\x01\n" +
+	"\fIdentityView\x12\x1d\n" +
+	"\x19IDENTITY_VIEW_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12IDENTITY_VIEW_NONE\x10\x01\x12\x19\n" +
+	"\x15IDENTITY_VIEW_VISIBLE\x10\x02\x12\x1a\n" +
+	"\x16IDENTITY_VIEW_WITHHELD\x10\x03\x12\"\n" +
+	"\x1eIDENTITY_VIEW_PURPOSE_REQUIRED\x10\x04\x12\x18\n" +
+	"\x14IDENTITY_VIEW_ERASED\x10\x05BEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_case_proto_rawDescOnce sync.Once
@@ -706,36 +890,40 @@ func file_nrm_caseregistry_v1_case_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_case_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_nrm_caseregistry_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_nrm_caseregistry_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_nrm_caseregistry_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_nrm_caseregistry_v1_case_proto_goTypes = []any{
 	(Sex)(0),                      // 0: nrm.caseregistry.v1.Sex
 	(AgeBand)(0),                  // 1: nrm.caseregistry.v1.AgeBand
 	(ExploitationType)(0),         // 2: nrm.caseregistry.v1.ExploitationType
 	(TraffickingStatus)(0),        // 3: nrm.caseregistry.v1.TraffickingStatus
 	(CaseState)(0),                // 4: nrm.caseregistry.v1.CaseState
-	(*Profile)(nil),               // 5: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),           // 6: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),        // 7: nrm.caseregistry.v1.Identification
-	(*Case)(nil),                  // 8: nrm.caseregistry.v1.Case
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(IdentityView)(0),             // 5: nrm.caseregistry.v1.IdentityView
+	(*Profile)(nil),               // 6: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),           // 7: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),        // 8: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),              // 9: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                  // 10: nrm.caseregistry.v1.Case
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_nrm_caseregistry_v1_case_proto_depIdxs = []int32{
 	0,  // 0: nrm.caseregistry.v1.Profile.sex:type_name -> nrm.caseregistry.v1.Sex
 	1,  // 1: nrm.caseregistry.v1.Profile.age_band:type_name -> nrm.caseregistry.v1.AgeBand
 	3,  // 2: nrm.caseregistry.v1.Trafficking.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
 	2,  // 3: nrm.caseregistry.v1.Trafficking.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
-	5,  // 4: nrm.caseregistry.v1.Case.profile:type_name -> nrm.caseregistry.v1.Profile
-	6,  // 5: nrm.caseregistry.v1.Case.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	7,  // 6: nrm.caseregistry.v1.Case.identification:type_name -> nrm.caseregistry.v1.Identification
+	6,  // 4: nrm.caseregistry.v1.Case.profile:type_name -> nrm.caseregistry.v1.Profile
+	7,  // 5: nrm.caseregistry.v1.Case.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	8,  // 6: nrm.caseregistry.v1.Case.identification:type_name -> nrm.caseregistry.v1.Identification
 	4,  // 7: nrm.caseregistry.v1.Case.state:type_name -> nrm.caseregistry.v1.CaseState
-	9,  // 8: nrm.caseregistry.v1.Case.registered_at:type_name -> google.protobuf.Timestamp
-	9,  // 9: nrm.caseregistry.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
-	10, // [10:10] is the sub-list for method output_type
-	10, // [10:10] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	11, // 8: nrm.caseregistry.v1.Case.registered_at:type_name -> google.protobuf.Timestamp
+	11, // 9: nrm.caseregistry.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 10: nrm.caseregistry.v1.Case.identity:type_name -> nrm.caseregistry.v1.Identity
+	5,  // 11: nrm.caseregistry.v1.Case.identity_view:type_name -> nrm.caseregistry.v1.IdentityView
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_proto_init() }
@@ -749,8 +937,8 @@ func file_nrm_caseregistry_v1_case_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_proto_rawDesc), len(file_nrm_caseregistry_v1_case_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   4,
+			NumEnums:      6,
+			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

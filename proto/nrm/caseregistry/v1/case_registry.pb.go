@@ -27,8 +27,10 @@ type RegisterCaseRequest struct {
 	Profile        *Profile               `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
 	Trafficking    *Trafficking           `protobuf:"bytes,2,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
 	Identification *Identification        `protobuf:"bytes,3,opt,name=identification,proto3" json:"identification,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Optional: the person's identity, stored encrypted.
+	Identity      *Identity `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RegisterCaseRequest) Reset() {
@@ -78,6 +80,13 @@ func (x *RegisterCaseRequest) GetTrafficking() *Trafficking {
 func (x *RegisterCaseRequest) GetIdentification() *Identification {
 	if x != nil {
 		return x.Identification
+	}
+	return nil
+}
+
+func (x *RegisterCaseRequest) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
 	}
 	return nil
 }
@@ -215,24 +224,129 @@ func (x *GetCaseResponse) GetCase() *Case {
 	return nil
 }
 
+type EraseIdentityRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why the identity is erased (e.g. "request of the person, art. 17"), up to 200 characters.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseIdentityRequest) Reset() {
+	*x = EraseIdentityRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseIdentityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseIdentityRequest) ProtoMessage() {}
+
+func (x *EraseIdentityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseIdentityRequest.ProtoReflect.Descriptor instead.
+func (*EraseIdentityRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EraseIdentityRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EraseIdentityRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type EraseIdentityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseIdentityResponse) Reset() {
+	*x = EraseIdentityResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseIdentityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseIdentityResponse) ProtoMessage() {}
+
+func (x *EraseIdentityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseIdentityResponse.ProtoReflect.Descriptor instead.
+func (*EraseIdentityResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EraseIdentityResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
 var File_nrm_caseregistry_v1_case_registry_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\n" +
-	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\xde\x01\n" +
+	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\x99\x02\n" +
 	"\x13RegisterCaseRequest\x126\n" +
 	"\aprofile\x18\x01 \x01(\v2\x1c.nrm.caseregistry.v1.ProfileR\aprofile\x12B\n" +
 	"\vtrafficking\x18\x02 \x01(\v2 .nrm.caseregistry.v1.TraffickingR\vtrafficking\x12K\n" +
-	"\x0eidentification\x18\x03 \x01(\v2#.nrm.caseregistry.v1.IdentificationR\x0eidentification\"E\n" +
+	"\x0eidentification\x18\x03 \x01(\v2#.nrm.caseregistry.v1.IdentificationR\x0eidentification\x129\n" +
+	"\bidentity\x18\x04 \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\"E\n" +
 	"\x14RegisterCaseResponse\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\" \n" +
 	"\x0eGetCaseRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"@\n" +
 	"\x0fGetCaseResponse\x12-\n" +
-	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case2\xfe\x01\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\">\n" +
+	"\x14EraseIdentityRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"F\n" +
+	"\x15EraseIdentityResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case2\x90\x03\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
-	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}BEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12\x8f\x01\n" +
+	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentityBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_case_registry_proto_rawDescOnce sync.Once
@@ -246,32 +360,39 @@ func file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_case_registry_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
-	(*RegisterCaseRequest)(nil),  // 0: nrm.caseregistry.v1.RegisterCaseRequest
-	(*RegisterCaseResponse)(nil), // 1: nrm.caseregistry.v1.RegisterCaseResponse
-	(*GetCaseRequest)(nil),       // 2: nrm.caseregistry.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),      // 3: nrm.caseregistry.v1.GetCaseResponse
-	(*Profile)(nil),              // 4: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),          // 5: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),       // 6: nrm.caseregistry.v1.Identification
-	(*Case)(nil),                 // 7: nrm.caseregistry.v1.Case
+	(*RegisterCaseRequest)(nil),   // 0: nrm.caseregistry.v1.RegisterCaseRequest
+	(*RegisterCaseResponse)(nil),  // 1: nrm.caseregistry.v1.RegisterCaseResponse
+	(*GetCaseRequest)(nil),        // 2: nrm.caseregistry.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),       // 3: nrm.caseregistry.v1.GetCaseResponse
+	(*EraseIdentityRequest)(nil),  // 4: nrm.caseregistry.v1.EraseIdentityRequest
+	(*EraseIdentityResponse)(nil), // 5: nrm.caseregistry.v1.EraseIdentityResponse
+	(*Profile)(nil),               // 6: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),           // 7: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),        // 8: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),              // 9: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                  // 10: nrm.caseregistry.v1.Case
 }
 var file_nrm_caseregistry_v1_case_registry_proto_depIdxs = []int32{
-	4, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
-	5, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	6, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
-	7, // 3: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	7, // 4: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	0, // 5: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
-	2, // 6: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
-	1, // 7: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
-	3, // 8: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	6,  // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
+	7,  // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	8,  // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
+	9,  // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	10, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	10, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	10, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
+	0,  // 7: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
+	2,  // 8: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
+	4,  // 9: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
+	1,  // 10: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
+	3,  // 11: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
+	5,  // 12: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
+	10, // [10:13] is the sub-list for method output_type
+	7,  // [7:10] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_registry_proto_init() }
@@ -286,7 +407,7 @@ func file_nrm_caseregistry_v1_case_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_registry_proto_rawDesc), len(file_nrm_caseregistry_v1_case_registry_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

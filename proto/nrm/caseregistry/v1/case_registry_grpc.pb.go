@@ -19,8 +19,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CaseRegistryService_RegisterCase_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
-	CaseRegistryService_GetCase_FullMethodName      = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
+	CaseRegistryService_RegisterCase_FullMethodName  = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
+	CaseRegistryService_GetCase_FullMethodName       = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
+	CaseRegistryService_EraseIdentity_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 )
 
 // CaseRegistryServiceClient is the client API for CaseRegistryService service.
@@ -35,8 +36,13 @@ type CaseRegistryServiceClient interface {
 	// REST header "Idempotency-Key"): a retry with the same key returns the case created by the
 	// first call. Reusing a key with a different request is rejected with FAILED_PRECONDITION.
 	RegisterCase(ctx context.Context, in *RegisterCaseRequest, opts ...grpc.CallOption) (*RegisterCaseResponse, error)
-	// Returns one case by its id.
+	// Returns one case by its id. The identity is included only for those who need to know it
+	// and state a purpose (see Identity).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
+	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
+	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
+	// Erasing an erased identity is a no-op.
+	EraseIdentity(ctx context.Context, in *EraseIdentityRequest, opts ...grpc.CallOption) (*EraseIdentityResponse, error)
 }
 
 type caseRegistryServiceClient struct {
@@ -67,6 +73,16 @@ func (c *caseRegistryServiceClient) GetCase(ctx context.Context, in *GetCaseRequ
 	return out, nil
 }
 
+func (c *caseRegistryServiceClient) EraseIdentity(ctx context.Context, in *EraseIdentityRequest, opts ...grpc.CallOption) (*EraseIdentityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseIdentityResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_EraseIdentity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CaseRegistryServiceServer is the server API for CaseRegistryService service.
 // All implementations must embed UnimplementedCaseRegistryServiceServer
 // for forward compatibility.
@@ -79,8 +95,13 @@ type CaseRegistryServiceServer interface {
 	// REST header "Idempotency-Key"): a retry with the same key returns the case created by the
 	// first call. Reusing a key with a different request is rejected with FAILED_PRECONDITION.
 	RegisterCase(context.Context, *RegisterCaseRequest) (*RegisterCaseResponse, error)
-	// Returns one case by its id.
+	// Returns one case by its id. The identity is included only for those who need to know it
+	// and state a purpose (see Identity).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
+	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
+	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
+	// Erasing an erased identity is a no-op.
+	EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error)
 	mustEmbedUnimplementedCaseRegistryServiceServer()
 }
 
@@ -96,6 +117,9 @@ func (UnimplementedCaseRegistryServiceServer) RegisterCase(context.Context, *Reg
 }
 func (UnimplementedCaseRegistryServiceServer) GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseIdentity not implemented")
 }
 func (UnimplementedCaseRegistryServiceServer) mustEmbedUnimplementedCaseRegistryServiceServer() {}
 func (UnimplementedCaseRegistryServiceServer) testEmbeddedByValue()                             {}
@@ -154,6 +178,24 @@ func _CaseRegistryService_GetCase_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseRegistryService_EraseIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseIdentityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).EraseIdentity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_EraseIdentity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).EraseIdentity(ctx, req.(*EraseIdentityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CaseRegistryService_ServiceDesc is the grpc.ServiceDesc for CaseRegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +210,10 @@ var CaseRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCase",
 			Handler:    _CaseRegistryService_GetCase_Handler,
+		},
+		{
+			MethodName: "EraseIdentity",
+			Handler:    _CaseRegistryService_EraseIdentity_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -141,6 +141,51 @@ func (x *CaseRegistered) GetCaseCode() string {
 	return ""
 }
 
+// Published on subject "nrm.case.identity_erased" when a case's identity is destroyed.
+type CaseIdentityErased struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseIdentityErased) Reset() {
+	*x = CaseIdentityErased{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseIdentityErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseIdentityErased) ProtoMessage() {}
+
+func (x *CaseIdentityErased) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseIdentityErased.ProtoReflect.Descriptor instead.
+func (*CaseIdentityErased) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CaseIdentityErased) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_events_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
@@ -158,7 +203,9 @@ const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\x13identification_date\x18\t \x01(\tR\x12identificationDate\x12\x1b\n" +
 	"\tcase_code\x18\n" +
 	" \x01(\tR\bcaseCodeB\x18\n" +
-	"\x16_age_at_identificationBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\x16_age_at_identification\"-\n" +
+	"\x12CaseIdentityErased\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseIdBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_events_proto_rawDescOnce sync.Once
@@ -172,19 +219,20 @@ func file_nrm_caseregistry_v1_events_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_events_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_nrm_caseregistry_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_nrm_caseregistry_v1_events_proto_goTypes = []any{
-	(*CaseRegistered)(nil), // 0: nrm.caseregistry.v1.CaseRegistered
-	(Sex)(0),               // 1: nrm.caseregistry.v1.Sex
-	(AgeBand)(0),           // 2: nrm.caseregistry.v1.AgeBand
-	(ExploitationType)(0),  // 3: nrm.caseregistry.v1.ExploitationType
-	(TraffickingStatus)(0), // 4: nrm.caseregistry.v1.TraffickingStatus
+	(*CaseRegistered)(nil),     // 0: nrm.caseregistry.v1.CaseRegistered
+	(*CaseIdentityErased)(nil), // 1: nrm.caseregistry.v1.CaseIdentityErased
+	(Sex)(0),                   // 2: nrm.caseregistry.v1.Sex
+	(AgeBand)(0),               // 3: nrm.caseregistry.v1.AgeBand
+	(ExploitationType)(0),      // 4: nrm.caseregistry.v1.ExploitationType
+	(TraffickingStatus)(0),     // 5: nrm.caseregistry.v1.TraffickingStatus
 }
 var file_nrm_caseregistry_v1_events_proto_depIdxs = []int32{
-	1, // 0: nrm.caseregistry.v1.CaseRegistered.sex:type_name -> nrm.caseregistry.v1.Sex
-	2, // 1: nrm.caseregistry.v1.CaseRegistered.age_band:type_name -> nrm.caseregistry.v1.AgeBand
-	3, // 2: nrm.caseregistry.v1.CaseRegistered.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
-	4, // 3: nrm.caseregistry.v1.CaseRegistered.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	2, // 0: nrm.caseregistry.v1.CaseRegistered.sex:type_name -> nrm.caseregistry.v1.Sex
+	3, // 1: nrm.caseregistry.v1.CaseRegistered.age_band:type_name -> nrm.caseregistry.v1.AgeBand
+	4, // 2: nrm.caseregistry.v1.CaseRegistered.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	5, // 3: nrm.caseregistry.v1.CaseRegistered.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
 	4, // [4:4] is the sub-list for method output_type
 	4, // [4:4] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
@@ -205,7 +253,7 @@ func file_nrm_caseregistry_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_events_proto_rawDesc), len(file_nrm_caseregistry_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

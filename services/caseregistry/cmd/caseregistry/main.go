@@ -7,4 +7,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/app"
 )
 
-func main() { app.Main(caseregistry.Defaults(), caseregistry.Setup) }
+func main() {
+	var svc caseregistry.Service
+	app.Main(caseregistry.Defaults(), svc.Setup, svc.Bind)
+}

@@ -4,6 +4,8 @@ package domain
 
 import (
 	"time"
+
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
 // AdultAge is the age from which a person is an adult (under 18: a child).
@@ -25,6 +27,18 @@ type Case struct {
 	UpdatedAt        time.Time      `bson:"updated_at"`
 	// Idempotency is set when the case was registered with an idempotency key.
 	Idempotency *Idempotency `bson:"idempotency,omitempty"`
+	// SealedIdentity is the identity heading, encrypted; nil when none was recorded or it was
+	// erased.
+	SealedIdentity *SealedIdentity `bson:"identity,omitempty"`
+	// IdentityErasedAt is when the identity was destroyed; nil while it exists.
+	IdentityErasedAt *time.Time `bson:"identity_erased_at,omitempty"`
+}
+
+// SealedIdentity is the identity heading as stored: each field sealed with the case's own data
+// key, which is stored wrapped by a master key. Destroying Key destroys the identity.
+type SealedIdentity struct {
+	Key    piicrypto.WrappedKey        `bson:"key"`
+	Fields map[string]piicrypto.Sealed `bson:"fields"`
 }
 
 // Profile is the pseudonymous profile.

@@ -35,9 +35,9 @@ var Tirana = func() *time.Location {
 func Today(now time.Time) string { return now.In(Tirana).Format(dateLayout) }
 
 // NewRegistration validates a registration request and returns the case it describes, without
-// id, version or timestamps. today (YYYY-MM-DD) bounds the identification date. Every problem
+// id, version or timestamps, and the identity it carries (nil when none). today (YYYY-MM-DD) bounds the identification date. Every problem
 // found is reported, each with its field path, in one InvalidArgument error.
-func NewRegistration(req *caseregistryv1.RegisterCaseRequest, today string) (Case, error) {
+func NewRegistration(req *caseregistryv1.RegisterCaseRequest, today string) (Case, *Identity, error) {
 	var v apierr.Violations
 	c := Case{
 		State:       caseregistryv1.CaseState_CASE_STATE_OPEN.String(),
@@ -46,10 +46,11 @@ func NewRegistration(req *caseregistryv1.RegisterCaseRequest, today string) (Cas
 	c.Profile = profile(&v, req.GetProfile())
 	c.Trafficking.ExploitationTypes = exploitationTypes(&v, req.GetTrafficking())
 	c.Identification = identification(&v, req.GetIdentification(), today)
+	id := identity(&v, req.GetIdentity(), c.Profile, c.Identification.Date, today)
 	if err := v.Err(); err != nil {
-		return Case{}, err
+		return Case{}, nil, err
 	}
-	return c, nil
+	return c, id, nil
 }
 
 func profile(v *apierr.Violations, p *caseregistryv1.Profile) Profile {

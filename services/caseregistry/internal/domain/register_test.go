@@ -51,7 +51,7 @@ func violations(t *testing.T, err error) []string {
 }
 
 func TestNewRegistrationAcceptsAValidRequest(t *testing.T) {
-	c, err := NewRegistration(validRequest(), today)
+	c, _, err := NewRegistration(validRequest(), today)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestNewRegistrationRejects(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := validRequest()
 			tt.change(r)
-			_, err := NewRegistration(r, today)
+			_, _, err := NewRegistration(r, today)
 			got := violations(t, err)
 			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
 				t.Errorf("violations on %v, want %v (error: %v)", got, tt.fields, err)
@@ -154,7 +154,7 @@ func TestNewRegistrationAcceptsEdgeValues(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := validRequest()
 			tt.change(r)
-			c, err := NewRegistration(r, today)
+			c, _, err := NewRegistration(r, today)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,7 +201,7 @@ func FuzzNewRegistration(f *testing.F) {
 		if proto.Unmarshal(b, &r) != nil {
 			return
 		}
-		c, err := NewRegistration(&r, today)
+		c, _, err := NewRegistration(&r, today)
 		if err != nil {
 			if st, ok := status.FromError(err); !ok || st.Code() != codes.InvalidArgument {
 				t.Fatalf("non-InvalidArgument error %v", err)

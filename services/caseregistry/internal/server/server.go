@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -21,6 +23,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
 // IdempotencyKeyHeader is the gRPC metadata key (REST: Idempotency-Key) that makes a
@@ -35,13 +38,16 @@ type Server struct {
 	caseregistryv1.UnimplementedCaseRegistryServiceServer
 	store *store.Store
 	relay interface{ Notify() }
+	keys  *piicrypto.MasterKeys
+	index *piicrypto.IndexKey
 	log   *slog.Logger
 	now   func() time.Time
 }
 
-// New returns the service over st; relay is woken after every commit.
-func New(st *store.Store, relay interface{ Notify() }, log *slog.Logger) *Server {
-	return &Server{store: st, relay: relay, log: log, now: time.Now}
+// New returns the service over st; relay is woken after every commit; keys seal identities and
+// index keys the fingerprints of requests (which contain them).
+func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, log *slog.Logger) *Server {
+	return &Server{store: st, relay: relay, keys: keys, index: index, log: log, now: time.Now}
 }
 
 // idempotencyNamespace scopes case ids derived from idempotency keys.
@@ -54,7 +60,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		return nil, err
 	}
 	now := s.now().UTC().Truncate(time.Millisecond) // the store keeps milliseconds
-	c, err := domain.NewRegistration(req, domain.Today(now))
+	c, identity, err := domain.NewRegistration(req, domain.Today(now))
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +79,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		// The id is derived from the key, so a retry collides with the first attempt's insert and
 		// can never create a second case, whatever happened to the first response.
 		c.ID = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
-		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: fingerprint(req)}
+		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: s.fingerprint(req)}
 		// A retry is answered before a case code is claimed for it, so retries leave no gaps.
 		if stored, err := s.store.Get(ctx, c.ID); err == nil {
 			return s.replay(ctx, stored, c)
@@ -86,6 +92,11 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 			return nil, status.Error(codes.ResourceExhausted, "no case codes are left for this year")
 		}
 		return nil, err
+	}
+	if identity != nil {
+		if c.SealedIdentity, err = seal(s.keys, c.ID, *identity); err != nil {
+			return nil, err
+		}
 	}
 	ev, err := outbox.NewEvent(ctx, EventRegistered, c.ID, c.Version, 0, registeredEvent(c), now)
 	if err != nil {
@@ -101,7 +112,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	s.relay.Notify()
 	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "case_code", c.Code, "version", c.Version,
 		"identifying_institution", c.Identification.IdentifyingInstitution)
-	return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+	return &caseregistryv1.RegisterCaseResponse{Case: s.view(ctx, stored)}, nil
 }
 
 // replay answers a retried registration with the case the first attempt stored, or refuses a
@@ -113,13 +124,26 @@ func (s *Server) replay(ctx context.Context, stored, retry domain.Case) (*casere
 			map[string]string{"case_id": stored.ID})
 	}
 	s.log.InfoContext(ctx, "registration retried; returning the existing case", "case_id", stored.ID)
-	return &caseregistryv1.RegisterCaseResponse{Case: toProto(stored)}, nil
+	return &caseregistryv1.RegisterCaseResponse{Case: s.view(ctx, stored)}, nil
+}
+
+// view renders a case for the caller: the identity only as need-to-know and purpose allow.
+func (s *Server) view(ctx context.Context, c domain.Case) *caseregistryv1.Case {
+	out := toProto(c)
+	id, v, err := s.identityFor(ctx, c)
+	if err != nil {
+		// The pseudonymous record is still correct; the identity stays hidden and an operator looks.
+		s.log.ErrorContext(ctx, "identity could not be opened", "case_id", c.ID, "error", err)
+		v = caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD
+	}
+	out.Identity, out.IdentityView = id, v
+	return out
 }
 
 // GetCase returns one case.
 func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest) (*caseregistryv1.GetCaseResponse, error) {
-	if _, err := uuid.Parse(req.GetId()); err != nil || len(req.GetId()) != 36 {
-		return nil, apierr.InvalidField("id", "must be a case id as returned by RegisterCase (a UUID)")
+	if err := checkID(req.GetId()); err != nil {
+		return nil, err
 	}
 	c, err := s.store.Get(ctx, req.GetId())
 	if errors.Is(err, store.ErrNotFound) {
@@ -128,7 +152,7 @@ func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest
 	if err != nil {
 		return nil, err
 	}
-	return &caseregistryv1.GetCaseResponse{Case: toProto(c)}, nil
+	return &caseregistryv1.GetCaseResponse{Case: s.view(ctx, c)}, nil
 }
 
 // idempotencyKey reads the caller's idempotency key; "" when none was sent.
@@ -153,9 +177,54 @@ func idempotencyKey(ctx context.Context) (string, error) {
 	return k, nil
 }
 
-// fingerprint identifies a request's content, to tell a retry from a reused key.
-func fingerprint(req *caseregistryv1.RegisterCaseRequest) []byte {
+// fingerprint identifies a request's content, to tell a retry from a reused key. The request
+// holds the identity, whose few plausible values a plain hash would let anyone confirm, so the
+// fingerprint is keyed: an HMAC under the index key (through its document-index function, over
+// the hex of the request's SHA-256).
+func (s *Server) fingerprint(req *caseregistryv1.RegisterCaseRequest) []byte {
 	b, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	sum := sha256.Sum256(b)
-	return sum[:]
+	return []byte(piicrypto.DocumentIndex(s.index, "registration-request", hex.EncodeToString(sum[:])))
+}
+
+func checkID(id string) error {
+	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
+		return apierr.InvalidField("id", "must be a case id as returned by RegisterCase (a UUID)")
+	}
+	return nil
+}
+
+// EventIdentityErased is the type of the event an erasure publishes.
+const EventIdentityErased = "case.identity_erased"
+
+// EraseIdentity destroys a case's identity by deleting its wrapped data key and ciphertexts.
+func (s *Server) EraseIdentity(ctx context.Context, req *caseregistryv1.EraseIdentityRequest) (*caseregistryv1.EraseIdentityResponse, error) {
+	if err := checkID(req.GetId()); err != nil {
+		return nil, err
+	}
+	if r := strings.TrimSpace(req.GetReason()); r == "" || len(r) > 200 {
+		return nil, apierr.InvalidField("reason", "state the basis of the erasure in 1 to 200 characters (no personal data)")
+	}
+	c, err := s.store.Get(ctx, req.GetId())
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, apierr.NotFound("case", req.GetId())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.IdentityErasedAt != nil || c.SealedIdentity == nil {
+		return &caseregistryv1.EraseIdentityResponse{Case: s.view(ctx, c)}, nil
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	ev, err := outbox.NewEvent(ctx, EventIdentityErased, c.ID, c.Version+1, 0, &caseregistryv1.CaseIdentityErased{CaseId: c.ID}, now)
+	if err != nil {
+		return nil, err
+	}
+	erased, err := s.store.EraseIdentity(ctx, c, strings.TrimSpace(req.GetReason()), now, []outbox.Pending{ev})
+	if err != nil {
+		return nil, err
+	}
+	s.relay.Notify()
+	s.log.InfoContext(ctx, "case identity erased", "case_id", c.ID, "case_code", c.Code)
+	return &caseregistryv1.EraseIdentityResponse{Case: s.view(ctx, erased)}, nil
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -19,6 +21,7 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
@@ -30,7 +33,21 @@ func newServer(t *testing.T) (*Server, *mongo.Database, *pokes) {
 	t.Helper()
 	db := testenv.Database(t)
 	p := new(pokes)
-	return New(store.New(db), p, slog.New(slog.DiscardHandler)), db, p
+	mk, err := piicrypto.ParseMasterKeys("k1:" + randomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ik, err := piicrypto.ParseIndexKey(randomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(store.New(db), p, mk, ik, slog.New(slog.DiscardHandler)), db, p
+}
+
+func randomKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 func request() *caseregistryv1.RegisterCaseRequest {

@@ -84,3 +84,32 @@ func (s *Store) Get(ctx context.Context, id string) (domain.Case, error) {
 	}
 	return d.Case, nil
 }
+
+// EraseIdentity destroys c's identity: the wrapped data key and the ciphertexts are removed, so
+// the identity cannot be decrypted by anyone, from this document or from any copy of it; the
+// pseudonymous record stays. The version moves on and the erasure's event is committed with it.
+//
+// Nothing else updates a case yet; when updates arrive they must commit through an insert
+// (docs/decisions.md, 4), since this update by _id is a read-modify-write on FerretDB.
+func (s *Store) EraseIdentity(ctx context.Context, c domain.Case, basis string, now time.Time, events []outbox.Pending) (domain.Case, error) {
+	if err := outbox.Announce(ctx, s.db, Collection, c.ID, events, now); err != nil {
+		return domain.Case{}, err
+	}
+	set := bson.D{
+		{Key: "identity_erased_at", Value: now}, {Key: "identity_erasure_basis", Value: basis},
+		{Key: "version", Value: c.Version + 1}, {Key: "updated_at", Value: now},
+	}
+	for id, e := range outbox.Map(events) {
+		set = append(set, bson.E{Key: outbox.Field + "." + id, Value: e})
+	}
+	_, err := s.cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, bson.D{
+		{Key: "$unset", Value: bson.D{{Key: "identity", Value: ""}}},
+		{Key: "$set", Value: set},
+	})
+	if err != nil {
+		return domain.Case{}, fmt.Errorf("erase the identity of case %s: %w", c.ID, err)
+	}
+	_ = outbox.Confirm(ctx, s.db, events) // as in Create: unconfirmed events are found later
+	c.SealedIdentity, c.IdentityErasedAt, c.Version, c.UpdatedAt = nil, &now, c.Version+1, now
+	return c, nil
+}
