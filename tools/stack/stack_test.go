@@ -261,10 +261,7 @@ func withKey(h map[string]string, key string) map[string]string {
 // 401, the analyst may not register a case (403), the secretariat may.
 func TestCallersAreAuthenticatedAndAuthorizedThroughREST(t *testing.T) {
 	s := start(t)
-	body, err := os.ReadFile("../../docs/examples/register-case.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	body := anonymous(t)
 	good := token(t, s, "NRM_TOKEN_SECRETARIAT")
 	tampered := good[:len(good)-4] + strings.Map(func(r rune) rune {
 		if r == 'A' {
@@ -417,6 +414,19 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 	}
 	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_POLICE", ""))
 	id := created["case"].(map[string]any)["id"].(string)
+	caseCode := created["case"].(map[string]any)["code"].(string)
+
+	// The same person again, from the shelter: refused as a likely duplicate naming the case.
+	code, dup := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_SHELTER", ""))
+	if code != http.StatusConflict || !strings.Contains(mustJSON(t, dup["details"]), caseCode) {
+		t.Errorf("a likely duplicate: %d %v, want 409 naming %s", code, dup, caseCode)
+	}
+	code, found := call(t, "POST", s.GatewayURL+"/v1/cases:findPossibleDuplicates",
+		strings.NewReader(`{"identity":{"givenName":"ARJOLA","familyName":"kapllani","dateOfBirth":"2009-03-15"}}`),
+		bearer("NRM_TOKEN_CASEWORKER_SHELTER", "registration check"))
+	if code != http.StatusOK || !strings.Contains(mustJSON(t, found), caseCode) || strings.Contains(mustJSON(t, found), "Kapllani") {
+		t.Errorf("findPossibleDuplicates: %d %v", code, found)
+	}
 	view := func(h map[string]string) (string, map[string]any) {
 		code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, h)
 		if code != http.StatusOK {
@@ -452,4 +462,24 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 	if n := total(t, s); n != 1 {
 		t.Errorf("statistics after erasure: %v cases, want 1", n)
 	}
+}
+
+// anonymous is the example registration without its identity: for tests that register it several
+// times and are not about identities (the same person twice is refused as a likely duplicate).
+func anonymous(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/examples/register-case.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "identity")
+	out, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

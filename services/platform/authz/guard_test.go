@@ -39,6 +39,7 @@ const (
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
+	duplicates = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -69,6 +70,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},
+		duplicates: {chair, secretariat, police, shelter},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))
@@ -77,7 +79,8 @@ func TestWhoMayCallWhat(t *testing.T) {
 		for _, w := range everyone {
 			want := slices.ContainsFunc(yes, func(y who) bool { return y.name == w.name })
 			t.Run(w.name+" "+method, func(t *testing.T) {
-				_, err := guardFor(w.p).Admit(context.Background(), method)
+				ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(PurposeKey, "case review"))
+				_, err := guardFor(w.p).Admit(ctx, method)
 				switch {
 				case want && err != nil:
 					t.Errorf("refused: %v", err)
@@ -160,5 +163,15 @@ func TestPurpose(t *testing.T) {
 				t.Errorf("Purpose = %q, %v; want %q, %s", got, err, tt.want, tt.code)
 			}
 		})
+	}
+}
+
+func TestPurposeIsRequiredWhereTheTableSaysSo(t *testing.T) {
+	g := guardFor(principal("ASP-ANTITRAF", auth.RoleCaseworker))
+	if _, err := g.Admit(context.Background(), duplicates); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("a duplicate search without a purpose: %v, want InvalidArgument", err)
+	}
+	if _, err := g.Admit(context.Background(), getCase); err != nil {
+		t.Errorf("GetCase without a purpose refused (it withholds the identity instead): %v", err)
 	}
 }

@@ -22,15 +22,73 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// What a possible duplicate matched on.
+type DuplicateMatch int32
+
+const (
+	DuplicateMatch_DUPLICATE_MATCH_UNSPECIFIED DuplicateMatch = 0
+	// Same normalised names (in either order) and date of birth.
+	DuplicateMatch_DUPLICATE_MATCH_NAME_AND_BIRTH_DATE DuplicateMatch = 1
+	// Same document number.
+	DuplicateMatch_DUPLICATE_MATCH_DOCUMENT DuplicateMatch = 2
+)
+
+// Enum value maps for DuplicateMatch.
+var (
+	DuplicateMatch_name = map[int32]string{
+		0: "DUPLICATE_MATCH_UNSPECIFIED",
+		1: "DUPLICATE_MATCH_NAME_AND_BIRTH_DATE",
+		2: "DUPLICATE_MATCH_DOCUMENT",
+	}
+	DuplicateMatch_value = map[string]int32{
+		"DUPLICATE_MATCH_UNSPECIFIED":         0,
+		"DUPLICATE_MATCH_NAME_AND_BIRTH_DATE": 1,
+		"DUPLICATE_MATCH_DOCUMENT":            2,
+	}
+)
+
+func (x DuplicateMatch) Enum() *DuplicateMatch {
+	p := new(DuplicateMatch)
+	*p = x
+	return p
+}
+
+func (x DuplicateMatch) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DuplicateMatch) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_registry_proto_enumTypes[0].Descriptor()
+}
+
+func (DuplicateMatch) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_registry_proto_enumTypes[0]
+}
+
+func (x DuplicateMatch) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DuplicateMatch.Descriptor instead.
+func (DuplicateMatch) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{0}
+}
+
 type RegisterCaseRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Profile        *Profile               `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
 	Trafficking    *Trafficking           `protobuf:"bytes,2,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
 	Identification *Identification        `protobuf:"bytes,3,opt,name=identification,proto3" json:"identification,omitempty"`
 	// Optional: the person's identity, stored encrypted.
-	Identity      *Identity `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Identity *Identity `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
+	// Set when FindPossibleDuplicates (or a refused registration) named cases that are another
+	// person: without it a likely duplicate is refused with ALREADY_EXISTS.
+	ConfirmedDifferentPerson bool `protobuf:"varint,5,opt,name=confirmed_different_person,json=confirmedDifferentPerson,proto3" json:"confirmed_different_person,omitempty"`
+	// Why the caller is sure it is another person, 1 to 200 characters; required with
+	// confirmed_different_person.
+	DifferentPersonReason string `protobuf:"bytes,6,opt,name=different_person_reason,json=differentPersonReason,proto3" json:"different_person_reason,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *RegisterCaseRequest) Reset() {
@@ -89,6 +147,20 @@ func (x *RegisterCaseRequest) GetIdentity() *Identity {
 		return x.Identity
 	}
 	return nil
+}
+
+func (x *RegisterCaseRequest) GetConfirmedDifferentPerson() bool {
+	if x != nil {
+		return x.ConfirmedDifferentPerson
+	}
+	return false
+}
+
+func (x *RegisterCaseRequest) GetDifferentPersonReason() string {
+	if x != nil {
+		return x.DifferentPersonReason
+	}
+	return ""
 }
 
 type RegisterCaseResponse struct {
@@ -322,16 +394,168 @@ func (x *EraseIdentityResponse) GetCase() *Case {
 	return nil
 }
 
+type FindPossibleDuplicatesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The identity to look for; names with date of birth, or the document number, or both.
+	Identity      *Identity `protobuf:"bytes,1,opt,name=identity,proto3" json:"identity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPossibleDuplicatesRequest) Reset() {
+	*x = FindPossibleDuplicatesRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPossibleDuplicatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPossibleDuplicatesRequest) ProtoMessage() {}
+
+func (x *FindPossibleDuplicatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPossibleDuplicatesRequest.ProtoReflect.Descriptor instead.
+func (*FindPossibleDuplicatesRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FindPossibleDuplicatesRequest) GetIdentity() *Identity {
+	if x != nil {
+		return x.Identity
+	}
+	return nil
+}
+
+// A registered case that is likely the same person.
+type PossibleDuplicate struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode      string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	MatchedOn     []DuplicateMatch       `protobuf:"varint,3,rep,packed,name=matched_on,json=matchedOn,proto3,enum=nrm.caseregistry.v1.DuplicateMatch" json:"matched_on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PossibleDuplicate) Reset() {
+	*x = PossibleDuplicate{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PossibleDuplicate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PossibleDuplicate) ProtoMessage() {}
+
+func (x *PossibleDuplicate) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PossibleDuplicate.ProtoReflect.Descriptor instead.
+func (*PossibleDuplicate) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PossibleDuplicate) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *PossibleDuplicate) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *PossibleDuplicate) GetMatchedOn() []DuplicateMatch {
+	if x != nil {
+		return x.MatchedOn
+	}
+	return nil
+}
+
+type FindPossibleDuplicatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Duplicates    []*PossibleDuplicate   `protobuf:"bytes,1,rep,name=duplicates,proto3" json:"duplicates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindPossibleDuplicatesResponse) Reset() {
+	*x = FindPossibleDuplicatesResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindPossibleDuplicatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindPossibleDuplicatesResponse) ProtoMessage() {}
+
+func (x *FindPossibleDuplicatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindPossibleDuplicatesResponse.ProtoReflect.Descriptor instead.
+func (*FindPossibleDuplicatesResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *FindPossibleDuplicatesResponse) GetDuplicates() []*PossibleDuplicate {
+	if x != nil {
+		return x.Duplicates
+	}
+	return nil
+}
+
 var File_nrm_caseregistry_v1_case_registry_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\n" +
-	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\x99\x02\n" +
+	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\x8f\x03\n" +
 	"\x13RegisterCaseRequest\x126\n" +
 	"\aprofile\x18\x01 \x01(\v2\x1c.nrm.caseregistry.v1.ProfileR\aprofile\x12B\n" +
 	"\vtrafficking\x18\x02 \x01(\v2 .nrm.caseregistry.v1.TraffickingR\vtrafficking\x12K\n" +
 	"\x0eidentification\x18\x03 \x01(\v2#.nrm.caseregistry.v1.IdentificationR\x0eidentification\x129\n" +
-	"\bidentity\x18\x04 \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\"E\n" +
+	"\bidentity\x18\x04 \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\x12<\n" +
+	"\x1aconfirmed_different_person\x18\x05 \x01(\bR\x18confirmedDifferentPerson\x126\n" +
+	"\x17different_person_reason\x18\x06 \x01(\tR\x15differentPersonReason\"E\n" +
 	"\x14RegisterCaseResponse\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\" \n" +
 	"\x0eGetCaseRequest\x12\x0e\n" +
@@ -342,10 +566,26 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"F\n" +
 	"\x15EraseIdentityResponse\x12-\n" +
-	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case2\x90\x03\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"Z\n" +
+	"\x1dFindPossibleDuplicatesRequest\x129\n" +
+	"\bidentity\x18\x01 \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\"\x8d\x01\n" +
+	"\x11PossibleDuplicate\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12B\n" +
+	"\n" +
+	"matched_on\x18\x03 \x03(\x0e2#.nrm.caseregistry.v1.DuplicateMatchR\tmatchedOn\"h\n" +
+	"\x1eFindPossibleDuplicatesResponse\x12F\n" +
+	"\n" +
+	"duplicates\x18\x01 \x03(\v2&.nrm.caseregistry.v1.PossibleDuplicateR\n" +
+	"duplicates*x\n" +
+	"\x0eDuplicateMatch\x12\x1f\n" +
+	"\x1bDUPLICATE_MATCH_UNSPECIFIED\x10\x00\x12'\n" +
+	"#DUPLICATE_MATCH_NAME_AND_BIRTH_DATE\x10\x01\x12\x1c\n" +
+	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\xc1\x04\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
-	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12\x8f\x01\n" +
+	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12\xae\x01\n" +
+	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\x8f\x01\n" +
 	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentityBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
@@ -360,39 +600,49 @@ func file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_case_registry_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_nrm_caseregistry_v1_case_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
-	(*RegisterCaseRequest)(nil),   // 0: nrm.caseregistry.v1.RegisterCaseRequest
-	(*RegisterCaseResponse)(nil),  // 1: nrm.caseregistry.v1.RegisterCaseResponse
-	(*GetCaseRequest)(nil),        // 2: nrm.caseregistry.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),       // 3: nrm.caseregistry.v1.GetCaseResponse
-	(*EraseIdentityRequest)(nil),  // 4: nrm.caseregistry.v1.EraseIdentityRequest
-	(*EraseIdentityResponse)(nil), // 5: nrm.caseregistry.v1.EraseIdentityResponse
-	(*Profile)(nil),               // 6: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),           // 7: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),        // 8: nrm.caseregistry.v1.Identification
-	(*Identity)(nil),              // 9: nrm.caseregistry.v1.Identity
-	(*Case)(nil),                  // 10: nrm.caseregistry.v1.Case
+	(DuplicateMatch)(0),                    // 0: nrm.caseregistry.v1.DuplicateMatch
+	(*RegisterCaseRequest)(nil),            // 1: nrm.caseregistry.v1.RegisterCaseRequest
+	(*RegisterCaseResponse)(nil),           // 2: nrm.caseregistry.v1.RegisterCaseResponse
+	(*GetCaseRequest)(nil),                 // 3: nrm.caseregistry.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),                // 4: nrm.caseregistry.v1.GetCaseResponse
+	(*EraseIdentityRequest)(nil),           // 5: nrm.caseregistry.v1.EraseIdentityRequest
+	(*EraseIdentityResponse)(nil),          // 6: nrm.caseregistry.v1.EraseIdentityResponse
+	(*FindPossibleDuplicatesRequest)(nil),  // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest
+	(*PossibleDuplicate)(nil),              // 8: nrm.caseregistry.v1.PossibleDuplicate
+	(*FindPossibleDuplicatesResponse)(nil), // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	(*Profile)(nil),                        // 10: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),                    // 11: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),                 // 12: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),                       // 13: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                           // 14: nrm.caseregistry.v1.Case
 }
 var file_nrm_caseregistry_v1_case_registry_proto_depIdxs = []int32{
-	6,  // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
-	7,  // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	8,  // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
-	9,  // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
-	10, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	10, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	10, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
-	0,  // 7: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
-	2,  // 8: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
-	4,  // 9: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
-	1,  // 10: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
-	3,  // 11: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
-	5,  // 12: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	10, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
+	11, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	12, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
+	13, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	14, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	14, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	14, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
+	13, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	0,  // 8: nrm.caseregistry.v1.PossibleDuplicate.matched_on:type_name -> nrm.caseregistry.v1.DuplicateMatch
+	8,  // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse.duplicates:type_name -> nrm.caseregistry.v1.PossibleDuplicate
+	1,  // 10: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
+	3,  // 11: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
+	7,  // 12: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
+	5,  // 13: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
+	2,  // 14: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
+	4,  // 15: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
+	9,  // 16: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	6,  // 17: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
+	14, // [14:18] is the sub-list for method output_type
+	10, // [10:14] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_registry_proto_init() }
@@ -406,13 +656,14 @@ func file_nrm_caseregistry_v1_case_registry_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_registry_proto_rawDesc), len(file_nrm_caseregistry_v1_case_registry_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   6,
+			NumEnums:      1,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_nrm_caseregistry_v1_case_registry_proto_goTypes,
 		DependencyIndexes: file_nrm_caseregistry_v1_case_registry_proto_depIdxs,
+		EnumInfos:         file_nrm_caseregistry_v1_case_registry_proto_enumTypes,
 		MessageInfos:      file_nrm_caseregistry_v1_case_registry_proto_msgTypes,
 	}.Build()
 	File_nrm_caseregistry_v1_case_registry_proto = out.File

@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CaseRegistryService_RegisterCase_FullMethodName  = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
-	CaseRegistryService_GetCase_FullMethodName       = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
-	CaseRegistryService_EraseIdentity_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
+	CaseRegistryService_RegisterCase_FullMethodName           = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
+	CaseRegistryService_GetCase_FullMethodName                = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
+	CaseRegistryService_FindPossibleDuplicates_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
+	CaseRegistryService_EraseIdentity_FullMethodName          = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 )
 
 // CaseRegistryServiceClient is the client API for CaseRegistryService service.
@@ -39,6 +40,10 @@ type CaseRegistryServiceClient interface {
 	// Returns one case by its id. The identity is included only for those who need to know it
 	// and state a purpose (see Identity).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
+	// Finds registered cases that are likely the same person, without decrypting anything: by
+	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
+	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
+	FindPossibleDuplicates(ctx context.Context, in *FindPossibleDuplicatesRequest, opts ...grpc.CallOption) (*FindPossibleDuplicatesResponse, error)
 	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
@@ -73,6 +78,16 @@ func (c *caseRegistryServiceClient) GetCase(ctx context.Context, in *GetCaseRequ
 	return out, nil
 }
 
+func (c *caseRegistryServiceClient) FindPossibleDuplicates(ctx context.Context, in *FindPossibleDuplicatesRequest, opts ...grpc.CallOption) (*FindPossibleDuplicatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindPossibleDuplicatesResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_FindPossibleDuplicates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseRegistryServiceClient) EraseIdentity(ctx context.Context, in *EraseIdentityRequest, opts ...grpc.CallOption) (*EraseIdentityResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EraseIdentityResponse)
@@ -98,6 +113,10 @@ type CaseRegistryServiceServer interface {
 	// Returns one case by its id. The identity is included only for those who need to know it
 	// and state a purpose (see Identity).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
+	// Finds registered cases that are likely the same person, without decrypting anything: by
+	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
+	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
+	FindPossibleDuplicates(context.Context, *FindPossibleDuplicatesRequest) (*FindPossibleDuplicatesResponse, error)
 	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
@@ -117,6 +136,9 @@ func (UnimplementedCaseRegistryServiceServer) RegisterCase(context.Context, *Reg
 }
 func (UnimplementedCaseRegistryServiceServer) GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) FindPossibleDuplicates(context.Context, *FindPossibleDuplicatesRequest) (*FindPossibleDuplicatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindPossibleDuplicates not implemented")
 }
 func (UnimplementedCaseRegistryServiceServer) EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseIdentity not implemented")
@@ -178,6 +200,24 @@ func _CaseRegistryService_GetCase_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseRegistryService_FindPossibleDuplicates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindPossibleDuplicatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).FindPossibleDuplicates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_FindPossibleDuplicates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).FindPossibleDuplicates(ctx, req.(*FindPossibleDuplicatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseRegistryService_EraseIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EraseIdentityRequest)
 	if err := dec(in); err != nil {
@@ -210,6 +250,10 @@ var CaseRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCase",
 			Handler:    _CaseRegistryService_GetCase_Handler,
+		},
+		{
+			MethodName: "FindPossibleDuplicates",
+			Handler:    _CaseRegistryService_FindPossibleDuplicates_Handler,
 		},
 		{
 			MethodName: "EraseIdentity",

@@ -32,6 +32,8 @@ type Case struct {
 	SealedIdentity *SealedIdentity `bson:"identity,omitempty"`
 	// IdentityErasedAt is when the identity was destroyed; nil while it exists.
 	IdentityErasedAt *time.Time `bson:"identity_erased_at,omitempty"`
+	// BlindIndexes are the keyed hashes under which the identity can be found as a duplicate.
+	BlindIndexes []string `bson:"blind_indexes,omitempty"`
 }
 
 // SealedIdentity is the identity heading as stored: each field sealed with the case's own data

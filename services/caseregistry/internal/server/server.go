@@ -87,6 +87,11 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 			return nil, err
 		}
 	}
+	if identity != nil {
+		if err := s.checkDuplicates(ctx, req, *identity, c.ID); err != nil {
+			return nil, err
+		}
+	}
 	if c.Code, err = s.store.Codes.Claim(ctx, now.In(domain.Tirana).Year(), c.ID, now); err != nil {
 		if errors.Is(err, store.ErrCodesExhausted) {
 			return nil, status.Error(codes.ResourceExhausted, "no case codes are left for this year")
@@ -95,6 +100,13 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	}
 	if identity != nil {
 		if c.SealedIdentity, err = seal(s.keys, c.ID, *identity); err != nil {
+			return nil, err
+		}
+		entries := s.indexesToStore(c.ID, *identity)
+		for _, e := range entries {
+			c.BlindIndexes = append(c.BlindIndexes, e.Index)
+		}
+		if err := s.store.AddIndexes(ctx, entries); err != nil {
 			return nil, err
 		}
 	}
@@ -113,6 +125,25 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "case_code", c.Code, "version", c.Version,
 		"identifying_institution", c.Identification.IdentifyingInstitution)
 	return &caseregistryv1.RegisterCaseResponse{Case: s.view(ctx, stored)}, nil
+}
+
+// checkDuplicates refuses a registration of a person likely registered already, unless the
+// caller confirms, with a reason, that it is someone else.
+func (s *Server) checkDuplicates(ctx context.Context, req *caseregistryv1.RegisterCaseRequest, id domain.Identity, caseID string) error {
+	if req.GetConfirmedDifferentPerson() {
+		if r := strings.TrimSpace(req.GetDifferentPersonReason()); r == "" || len(r) > 200 {
+			return apierr.InvalidField("different_person_reason", "is required with confirmed_different_person, 1 to 200 characters")
+		}
+		return nil
+	}
+	ds, err := s.duplicates(ctx, id, caseID)
+	if err != nil {
+		return err
+	}
+	if len(ds) > 0 {
+		return refuseDuplicates(ds)
+	}
+	return nil
 }
 
 // replay answers a retried registration with the case the first attempt stored, or refuses a

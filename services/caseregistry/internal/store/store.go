@@ -102,14 +102,17 @@ func (s *Store) EraseIdentity(ctx context.Context, c domain.Case, basis string, 
 	for id, e := range outbox.Map(events) {
 		set = append(set, bson.E{Key: outbox.Field + "." + id, Value: e})
 	}
+	if err := s.RemoveIndexes(ctx, c.ID, c.BlindIndexes); err != nil {
+		return domain.Case{}, err
+	}
 	_, err := s.cases.UpdateOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, bson.D{
-		{Key: "$unset", Value: bson.D{{Key: "identity", Value: ""}}},
+		{Key: "$unset", Value: bson.D{{Key: "identity", Value: ""}, {Key: "blind_indexes", Value: ""}}},
 		{Key: "$set", Value: set},
 	})
 	if err != nil {
 		return domain.Case{}, fmt.Errorf("erase the identity of case %s: %w", c.ID, err)
 	}
 	_ = outbox.Confirm(ctx, s.db, events) // as in Create: unconfirmed events are found later
-	c.SealedIdentity, c.IdentityErasedAt, c.Version, c.UpdatedAt = nil, &now, c.Version+1, now
+	c.SealedIdentity, c.BlindIndexes, c.IdentityErasedAt, c.Version, c.UpdatedAt = nil, nil, &now, c.Version+1, now
 	return c, nil
 }
