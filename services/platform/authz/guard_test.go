@@ -40,6 +40,7 @@ const (
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 	duplicates = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
+	listCases  = "/nrm.caseregistry.v1.CaseRegistryService/ListCases"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -71,6 +72,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},
 		duplicates: {chair, secretariat, police, shelter},
+		listCases:  {chair, secretariat, police, shelter, member},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

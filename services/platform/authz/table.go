@@ -50,6 +50,7 @@ var (
 var Table = map[string]Rule{
 	caseregistryv1.CaseRegistryService_RegisterCase_FullMethodName: {Roles: registrars, Audit: AuditChange},
 	caseregistryv1.CaseRegistryService_GetCase_FullMethodName:      {Roles: staff, Audit: AuditRead},
+	caseregistryv1.CaseRegistryService_ListCases_FullMethodName:    {Roles: staff, Audit: AuditRead},
 	// Whether a person is in the database is itself sensitive: recorded, and only with a purpose.
 	caseregistryv1.CaseRegistryService_FindPossibleDuplicates_FullMethodName: {Roles: registrars, Audit: AuditRead, PurposeRequired: true},
 	// Erasure is the Authority's decision, carried out by its chair or secretariat.

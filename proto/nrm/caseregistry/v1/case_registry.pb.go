@@ -544,6 +544,202 @@ func (x *FindPossibleDuplicatesResponse) GetDuplicates() []*PossibleDuplicate {
 	return nil
 }
 
+type ListCasesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only cases with this trafficking status; UNSPECIFIED: any.
+	TraffickingStatus TraffickingStatus `protobuf:"varint,1,opt,name=trafficking_status,json=traffickingStatus,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"trafficking_status,omitempty"`
+	// Only cases in this state; UNSPECIFIED: any.
+	State CaseState `protobuf:"varint,2,opt,name=state,proto3,enum=nrm.caseregistry.v1.CaseState" json:"state,omitempty"`
+	// Only cases with this form of exploitation among theirs; UNSPECIFIED: any.
+	ExploitationType ExploitationType `protobuf:"varint,3,opt,name=exploitation_type,json=exploitationType,proto3,enum=nrm.caseregistry.v1.ExploitationType" json:"exploitation_type,omitempty"`
+	// Only cases identified by this institution (code).
+	IdentifyingInstitution string `protobuf:"bytes,4,opt,name=identifying_institution,json=identifyingInstitution,proto3" json:"identifying_institution,omitempty"`
+	// Only cases owned by this institution (code).
+	OwnerInstitution string `protobuf:"bytes,5,opt,name=owner_institution,json=ownerInstitution,proto3" json:"owner_institution,omitempty"`
+	// Only children (true) or adults (false) at identification; absent: any. Cases whose age is
+	// unknown match neither.
+	Minor *bool `protobuf:"varint,6,opt,name=minor,proto3,oneof" json:"minor,omitempty"`
+	// Registration dates (calendar days in Tirana), inclusive, "YYYY-MM-DD"; empty: unbounded.
+	RegisteredFrom string `protobuf:"bytes,7,opt,name=registered_from,json=registeredFrom,proto3" json:"registered_from,omitempty"`
+	RegisteredTo   string `protobuf:"bytes,8,opt,name=registered_to,json=registeredTo,proto3" json:"registered_to,omitempty"`
+	// Identification dates, inclusive, "YYYY-MM-DD"; empty: unbounded.
+	IdentifiedFrom string `protobuf:"bytes,9,opt,name=identified_from,json=identifiedFrom,proto3" json:"identified_from,omitempty"`
+	IdentifiedTo   string `protobuf:"bytes,10,opt,name=identified_to,json=identifiedTo,proto3" json:"identified_to,omitempty"`
+	// Maximum number of cases to return, 1 to 100; 0 means 50.
+	PageSize int32 `protobuf:"varint,11,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token, with the same filters; empty for the first page.
+	PageToken     string `protobuf:"bytes,12,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCasesRequest) Reset() {
+	*x = ListCasesRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCasesRequest) ProtoMessage() {}
+
+func (x *ListCasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCasesRequest.ProtoReflect.Descriptor instead.
+func (*ListCasesRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListCasesRequest) GetTraffickingStatus() TraffickingStatus {
+	if x != nil {
+		return x.TraffickingStatus
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *ListCasesRequest) GetState() CaseState {
+	if x != nil {
+		return x.State
+	}
+	return CaseState_CASE_STATE_UNSPECIFIED
+}
+
+func (x *ListCasesRequest) GetExploitationType() ExploitationType {
+	if x != nil {
+		return x.ExploitationType
+	}
+	return ExploitationType_EXPLOITATION_TYPE_UNSPECIFIED
+}
+
+func (x *ListCasesRequest) GetIdentifyingInstitution() string {
+	if x != nil {
+		return x.IdentifyingInstitution
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetOwnerInstitution() string {
+	if x != nil {
+		return x.OwnerInstitution
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetMinor() bool {
+	if x != nil && x.Minor != nil {
+		return *x.Minor
+	}
+	return false
+}
+
+func (x *ListCasesRequest) GetRegisteredFrom() string {
+	if x != nil {
+		return x.RegisteredFrom
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetRegisteredTo() string {
+	if x != nil {
+		return x.RegisteredTo
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetIdentifiedFrom() string {
+	if x != nil {
+		return x.IdentifiedFrom
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetIdentifiedTo() string {
+	if x != nil {
+		return x.IdentifiedTo
+	}
+	return ""
+}
+
+func (x *ListCasesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCasesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListCasesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Cases []*Case                `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCasesResponse) Reset() {
+	*x = ListCasesResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCasesResponse) ProtoMessage() {}
+
+func (x *ListCasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCasesResponse.ProtoReflect.Descriptor instead.
+func (*ListCasesResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListCasesResponse) GetCases() []*Case {
+	if x != nil {
+		return x.Cases
+	}
+	return nil
+}
+
+func (x *ListCasesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_case_registry_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
@@ -577,14 +773,34 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x1eFindPossibleDuplicatesResponse\x12F\n" +
 	"\n" +
 	"duplicates\x18\x01 \x03(\v2&.nrm.caseregistry.v1.PossibleDuplicateR\n" +
-	"duplicates*x\n" +
+	"duplicates\"\xd6\x04\n" +
+	"\x10ListCasesRequest\x12U\n" +
+	"\x12trafficking_status\x18\x01 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x11traffickingStatus\x124\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1e.nrm.caseregistry.v1.CaseStateR\x05state\x12R\n" +
+	"\x11exploitation_type\x18\x03 \x01(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x10exploitationType\x127\n" +
+	"\x17identifying_institution\x18\x04 \x01(\tR\x16identifyingInstitution\x12+\n" +
+	"\x11owner_institution\x18\x05 \x01(\tR\x10ownerInstitution\x12\x19\n" +
+	"\x05minor\x18\x06 \x01(\bH\x00R\x05minor\x88\x01\x01\x12'\n" +
+	"\x0fregistered_from\x18\a \x01(\tR\x0eregisteredFrom\x12#\n" +
+	"\rregistered_to\x18\b \x01(\tR\fregisteredTo\x12'\n" +
+	"\x0fidentified_from\x18\t \x01(\tR\x0eidentifiedFrom\x12#\n" +
+	"\ridentified_to\x18\n" +
+	" \x01(\tR\fidentifiedTo\x12\x1b\n" +
+	"\tpage_size\x18\v \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\f \x01(\tR\tpageTokenB\b\n" +
+	"\x06_minor\"l\n" +
+	"\x11ListCasesResponse\x12/\n" +
+	"\x05cases\x18\x01 \x03(\v2\x19.nrm.caseregistry.v1.CaseR\x05cases\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*x\n" +
 	"\x0eDuplicateMatch\x12\x1f\n" +
 	"\x1bDUPLICATE_MATCH_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DUPLICATE_MATCH_NAME_AND_BIRTH_DATE\x10\x01\x12\x1c\n" +
-	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\xc1\x04\n" +
+	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\xb0\x05\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
-	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12\xae\x01\n" +
+	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12m\n" +
+	"\tListCases\x12%.nrm.caseregistry.v1.ListCasesRequest\x1a&.nrm.caseregistry.v1.ListCasesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/cases\x12\xae\x01\n" +
 	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\x8f\x01\n" +
 	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentityBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
@@ -601,7 +817,7 @@ func file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_caseregistry_v1_case_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
 	(DuplicateMatch)(0),                    // 0: nrm.caseregistry.v1.DuplicateMatch
 	(*RegisterCaseRequest)(nil),            // 1: nrm.caseregistry.v1.RegisterCaseRequest
@@ -613,36 +829,47 @@ var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
 	(*FindPossibleDuplicatesRequest)(nil),  // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest
 	(*PossibleDuplicate)(nil),              // 8: nrm.caseregistry.v1.PossibleDuplicate
 	(*FindPossibleDuplicatesResponse)(nil), // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse
-	(*Profile)(nil),                        // 10: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),                    // 11: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),                 // 12: nrm.caseregistry.v1.Identification
-	(*Identity)(nil),                       // 13: nrm.caseregistry.v1.Identity
-	(*Case)(nil),                           // 14: nrm.caseregistry.v1.Case
+	(*ListCasesRequest)(nil),               // 10: nrm.caseregistry.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),              // 11: nrm.caseregistry.v1.ListCasesResponse
+	(*Profile)(nil),                        // 12: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),                    // 13: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),                 // 14: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),                       // 15: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                           // 16: nrm.caseregistry.v1.Case
+	(TraffickingStatus)(0),                 // 17: nrm.caseregistry.v1.TraffickingStatus
+	(CaseState)(0),                         // 18: nrm.caseregistry.v1.CaseState
+	(ExploitationType)(0),                  // 19: nrm.caseregistry.v1.ExploitationType
 }
 var file_nrm_caseregistry_v1_case_registry_proto_depIdxs = []int32{
-	10, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
-	11, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	12, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
-	13, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
-	14, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	14, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	14, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
-	13, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	12, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
+	13, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	14, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
+	15, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	16, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	16, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	16, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
+	15, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
 	0,  // 8: nrm.caseregistry.v1.PossibleDuplicate.matched_on:type_name -> nrm.caseregistry.v1.DuplicateMatch
 	8,  // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse.duplicates:type_name -> nrm.caseregistry.v1.PossibleDuplicate
-	1,  // 10: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
-	3,  // 11: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
-	7,  // 12: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
-	5,  // 13: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
-	2,  // 14: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
-	4,  // 15: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
-	9,  // 16: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
-	6,  // 17: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
-	14, // [14:18] is the sub-list for method output_type
-	10, // [10:14] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	17, // 10: nrm.caseregistry.v1.ListCasesRequest.trafficking_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	18, // 11: nrm.caseregistry.v1.ListCasesRequest.state:type_name -> nrm.caseregistry.v1.CaseState
+	19, // 12: nrm.caseregistry.v1.ListCasesRequest.exploitation_type:type_name -> nrm.caseregistry.v1.ExploitationType
+	16, // 13: nrm.caseregistry.v1.ListCasesResponse.cases:type_name -> nrm.caseregistry.v1.Case
+	1,  // 14: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
+	3,  // 15: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
+	10, // 16: nrm.caseregistry.v1.CaseRegistryService.ListCases:input_type -> nrm.caseregistry.v1.ListCasesRequest
+	7,  // 17: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
+	5,  // 18: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
+	2,  // 19: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
+	4,  // 20: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
+	11, // 21: nrm.caseregistry.v1.CaseRegistryService.ListCases:output_type -> nrm.caseregistry.v1.ListCasesResponse
+	9,  // 22: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	6,  // 23: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
+	19, // [19:24] is the sub-list for method output_type
+	14, // [14:19] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_registry_proto_init() }
@@ -651,13 +878,14 @@ func file_nrm_caseregistry_v1_case_registry_proto_init() {
 		return
 	}
 	file_nrm_caseregistry_v1_case_proto_init()
+	file_nrm_caseregistry_v1_case_registry_proto_msgTypes[9].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_registry_proto_rawDesc), len(file_nrm_caseregistry_v1_case_registry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	CaseRegistryService_RegisterCase_FullMethodName           = "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase"
 	CaseRegistryService_GetCase_FullMethodName                = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
+	CaseRegistryService_ListCases_FullMethodName              = "/nrm.caseregistry.v1.CaseRegistryService/ListCases"
 	CaseRegistryService_FindPossibleDuplicates_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
 	CaseRegistryService_EraseIdentity_FullMethodName          = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 )
@@ -40,6 +41,10 @@ type CaseRegistryServiceClient interface {
 	// Returns one case by its id. The identity is included only for those who need to know it
 	// and state a purpose (see Identity).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
+	// Lists cases, filtered, in the order of their codes, a page at a time. Lists are
+	// pseudonymous: they never carry an identity (read one case with GetCase for that) and
+	// identity_view is not set in them.
+	ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error)
 	// Finds registered cases that are likely the same person, without decrypting anything: by
 	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
 	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
@@ -72,6 +77,16 @@ func (c *caseRegistryServiceClient) GetCase(ctx context.Context, in *GetCaseRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetCaseResponse)
 	err := c.cc.Invoke(ctx, CaseRegistryService_GetCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) ListCases(ctx context.Context, in *ListCasesRequest, opts ...grpc.CallOption) (*ListCasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCasesResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_ListCases_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +128,10 @@ type CaseRegistryServiceServer interface {
 	// Returns one case by its id. The identity is included only for those who need to know it
 	// and state a purpose (see Identity).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
+	// Lists cases, filtered, in the order of their codes, a page at a time. Lists are
+	// pseudonymous: they never carry an identity (read one case with GetCase for that) and
+	// identity_view is not set in them.
+	ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error)
 	// Finds registered cases that are likely the same person, without decrypting anything: by
 	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
 	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
@@ -136,6 +155,9 @@ func (UnimplementedCaseRegistryServiceServer) RegisterCase(context.Context, *Reg
 }
 func (UnimplementedCaseRegistryServiceServer) GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) ListCases(context.Context, *ListCasesRequest) (*ListCasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCases not implemented")
 }
 func (UnimplementedCaseRegistryServiceServer) FindPossibleDuplicates(context.Context, *FindPossibleDuplicatesRequest) (*FindPossibleDuplicatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FindPossibleDuplicates not implemented")
@@ -200,6 +222,24 @@ func _CaseRegistryService_GetCase_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseRegistryService_ListCases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).ListCases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_ListCases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).ListCases(ctx, req.(*ListCasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseRegistryService_FindPossibleDuplicates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(FindPossibleDuplicatesRequest)
 	if err := dec(in); err != nil {
@@ -250,6 +290,10 @@ var CaseRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCase",
 			Handler:    _CaseRegistryService_GetCase_Handler,
+		},
+		{
+			MethodName: "ListCases",
+			Handler:    _CaseRegistryService_ListCases_Handler,
 		},
 		{
 			MethodName: "FindPossibleDuplicates",

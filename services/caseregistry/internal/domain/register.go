@@ -22,6 +22,9 @@ const (
 
 var institutionCode = regexp.MustCompile(`^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$`)
 
+// InstitutionCode reports whether s has the shape of an institution code.
+func InstitutionCode(s string) bool { return institutionCode.MatchString(s) }
+
 // Tirana is the time zone that decides which calendar day "today" is.
 var Tirana = func() *time.Location {
 	loc, err := time.LoadLocation("Europe/Tirane")
