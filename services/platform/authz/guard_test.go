@@ -41,6 +41,8 @@ const (
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 	duplicates = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
 	listCases  = "/nrm.caseregistry.v1.CaseRegistryService/ListCases"
+	grant      = "/nrm.caseregistry.v1.CaseRegistryService/GrantIdentityAccess"
+	revoke     = "/nrm.caseregistry.v1.CaseRegistryService/RevokeIdentityAccess"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -73,6 +75,8 @@ func TestWhoMayCallWhat(t *testing.T) {
 		erase:      {chair, secretariat},
 		duplicates: {chair, secretariat, police, shelter},
 		listCases:  {chair, secretariat, police, shelter, member},
+		grant:      {chair, secretariat},
+		revoke:     {chair, secretariat},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

@@ -53,8 +53,11 @@ var Table = map[string]Rule{
 	caseregistryv1.CaseRegistryService_ListCases_FullMethodName:    {Roles: staff, Audit: AuditRead},
 	// Whether a person is in the database is itself sensitive: recorded, and only with a purpose.
 	caseregistryv1.CaseRegistryService_FindPossibleDuplicates_FullMethodName: {Roles: registrars, Audit: AuditRead, PurposeRequired: true},
-	// Erasure is the Authority's decision, carried out by its chair or secretariat.
-	caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	// Involving another institution, and erasure, are the Authority's decisions, carried out by its
+	// chair or secretariat.
+	caseregistryv1.CaseRegistryService_GrantIdentityAccess_FullMethodName:  {Roles: stewards, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_RevokeIdentityAccess_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName:        {Roles: stewards, Audit: AuditChange},
 
 	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
 

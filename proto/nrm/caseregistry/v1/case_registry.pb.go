@@ -740,6 +740,195 @@ func (x *ListCasesResponse) GetNextPageToken() string {
 	return ""
 }
 
+type GrantIdentityAccessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The institution that may see the identity, e.g. "KKSAT".
+	Institution string `protobuf:"bytes,2,opt,name=institution,proto3" json:"institution,omitempty"`
+	// Why, 1 to 200 characters (no personal data).
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantIdentityAccessRequest) Reset() {
+	*x = GrantIdentityAccessRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantIdentityAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantIdentityAccessRequest) ProtoMessage() {}
+
+func (x *GrantIdentityAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantIdentityAccessRequest.ProtoReflect.Descriptor instead.
+func (*GrantIdentityAccessRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GrantIdentityAccessRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *GrantIdentityAccessRequest) GetInstitution() string {
+	if x != nil {
+		return x.Institution
+	}
+	return ""
+}
+
+func (x *GrantIdentityAccessRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type GrantIdentityAccessResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrantIdentityAccessResponse) Reset() {
+	*x = GrantIdentityAccessResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrantIdentityAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrantIdentityAccessResponse) ProtoMessage() {}
+
+func (x *GrantIdentityAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrantIdentityAccessResponse.ProtoReflect.Descriptor instead.
+func (*GrantIdentityAccessResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{12}
+}
+
+type RevokeIdentityAccessRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The institution whose grant ends.
+	Institution   string `protobuf:"bytes,2,opt,name=institution,proto3" json:"institution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeIdentityAccessRequest) Reset() {
+	*x = RevokeIdentityAccessRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeIdentityAccessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeIdentityAccessRequest) ProtoMessage() {}
+
+func (x *RevokeIdentityAccessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeIdentityAccessRequest.ProtoReflect.Descriptor instead.
+func (*RevokeIdentityAccessRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RevokeIdentityAccessRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RevokeIdentityAccessRequest) GetInstitution() string {
+	if x != nil {
+		return x.Institution
+	}
+	return ""
+}
+
+type RevokeIdentityAccessResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeIdentityAccessResponse) Reset() {
+	*x = RevokeIdentityAccessResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeIdentityAccessResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeIdentityAccessResponse) ProtoMessage() {}
+
+func (x *RevokeIdentityAccessResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeIdentityAccessResponse.ProtoReflect.Descriptor instead.
+func (*RevokeIdentityAccessResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{14}
+}
+
 var File_nrm_caseregistry_v1_case_registry_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
@@ -792,16 +981,27 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x06_minor\"l\n" +
 	"\x11ListCasesResponse\x12/\n" +
 	"\x05cases\x18\x01 \x03(\v2\x19.nrm.caseregistry.v1.CaseR\x05cases\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*x\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"f\n" +
+	"\x1aGrantIdentityAccessRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
+	"\vinstitution\x18\x02 \x01(\tR\vinstitution\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x1d\n" +
+	"\x1bGrantIdentityAccessResponse\"O\n" +
+	"\x1bRevokeIdentityAccessRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
+	"\vinstitution\x18\x02 \x01(\tR\vinstitution\"\x1e\n" +
+	"\x1cRevokeIdentityAccessResponse*x\n" +
 	"\x0eDuplicateMatch\x12\x1f\n" +
 	"\x1bDUPLICATE_MATCH_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DUPLICATE_MATCH_NAME_AND_BIRTH_DATE\x10\x01\x12\x1c\n" +
-	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\xb0\x05\n" +
+	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\x88\b\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
 	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12m\n" +
 	"\tListCases\x12%.nrm.caseregistry.v1.ListCasesRequest\x1a&.nrm.caseregistry.v1.ListCasesResponse\"\x11\x82\xd3\xe4\x93\x02\v\x12\t/v1/cases\x12\xae\x01\n" +
-	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\x8f\x01\n" +
+	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\xa7\x01\n" +
+	"\x13GrantIdentityAccess\x12/.nrm.caseregistry.v1.GrantIdentityAccessRequest\x1a0.nrm.caseregistry.v1.GrantIdentityAccessResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/cases/{id}:grantIdentityAccess\x12\xab\x01\n" +
+	"\x14RevokeIdentityAccess\x120.nrm.caseregistry.v1.RevokeIdentityAccessRequest\x1a1.nrm.caseregistry.v1.RevokeIdentityAccessResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/cases/{id}:revokeIdentityAccess\x12\x8f\x01\n" +
 	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentityBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
@@ -817,7 +1017,7 @@ func file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_caseregistry_v1_case_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
 	(DuplicateMatch)(0),                    // 0: nrm.caseregistry.v1.DuplicateMatch
 	(*RegisterCaseRequest)(nil),            // 1: nrm.caseregistry.v1.RegisterCaseRequest
@@ -831,42 +1031,50 @@ var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
 	(*FindPossibleDuplicatesResponse)(nil), // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse
 	(*ListCasesRequest)(nil),               // 10: nrm.caseregistry.v1.ListCasesRequest
 	(*ListCasesResponse)(nil),              // 11: nrm.caseregistry.v1.ListCasesResponse
-	(*Profile)(nil),                        // 12: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),                    // 13: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),                 // 14: nrm.caseregistry.v1.Identification
-	(*Identity)(nil),                       // 15: nrm.caseregistry.v1.Identity
-	(*Case)(nil),                           // 16: nrm.caseregistry.v1.Case
-	(TraffickingStatus)(0),                 // 17: nrm.caseregistry.v1.TraffickingStatus
-	(CaseState)(0),                         // 18: nrm.caseregistry.v1.CaseState
-	(ExploitationType)(0),                  // 19: nrm.caseregistry.v1.ExploitationType
+	(*GrantIdentityAccessRequest)(nil),     // 12: nrm.caseregistry.v1.GrantIdentityAccessRequest
+	(*GrantIdentityAccessResponse)(nil),    // 13: nrm.caseregistry.v1.GrantIdentityAccessResponse
+	(*RevokeIdentityAccessRequest)(nil),    // 14: nrm.caseregistry.v1.RevokeIdentityAccessRequest
+	(*RevokeIdentityAccessResponse)(nil),   // 15: nrm.caseregistry.v1.RevokeIdentityAccessResponse
+	(*Profile)(nil),                        // 16: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),                    // 17: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),                 // 18: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),                       // 19: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                           // 20: nrm.caseregistry.v1.Case
+	(TraffickingStatus)(0),                 // 21: nrm.caseregistry.v1.TraffickingStatus
+	(CaseState)(0),                         // 22: nrm.caseregistry.v1.CaseState
+	(ExploitationType)(0),                  // 23: nrm.caseregistry.v1.ExploitationType
 }
 var file_nrm_caseregistry_v1_case_registry_proto_depIdxs = []int32{
-	12, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
-	13, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	14, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
-	15, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
-	16, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	16, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	16, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
-	15, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	16, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
+	17, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	18, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
+	19, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	20, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	20, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	20, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
+	19, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
 	0,  // 8: nrm.caseregistry.v1.PossibleDuplicate.matched_on:type_name -> nrm.caseregistry.v1.DuplicateMatch
 	8,  // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse.duplicates:type_name -> nrm.caseregistry.v1.PossibleDuplicate
-	17, // 10: nrm.caseregistry.v1.ListCasesRequest.trafficking_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	18, // 11: nrm.caseregistry.v1.ListCasesRequest.state:type_name -> nrm.caseregistry.v1.CaseState
-	19, // 12: nrm.caseregistry.v1.ListCasesRequest.exploitation_type:type_name -> nrm.caseregistry.v1.ExploitationType
-	16, // 13: nrm.caseregistry.v1.ListCasesResponse.cases:type_name -> nrm.caseregistry.v1.Case
+	21, // 10: nrm.caseregistry.v1.ListCasesRequest.trafficking_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	22, // 11: nrm.caseregistry.v1.ListCasesRequest.state:type_name -> nrm.caseregistry.v1.CaseState
+	23, // 12: nrm.caseregistry.v1.ListCasesRequest.exploitation_type:type_name -> nrm.caseregistry.v1.ExploitationType
+	20, // 13: nrm.caseregistry.v1.ListCasesResponse.cases:type_name -> nrm.caseregistry.v1.Case
 	1,  // 14: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
 	3,  // 15: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
 	10, // 16: nrm.caseregistry.v1.CaseRegistryService.ListCases:input_type -> nrm.caseregistry.v1.ListCasesRequest
 	7,  // 17: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
-	5,  // 18: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
-	2,  // 19: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
-	4,  // 20: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
-	11, // 21: nrm.caseregistry.v1.CaseRegistryService.ListCases:output_type -> nrm.caseregistry.v1.ListCasesResponse
-	9,  // 22: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
-	6,  // 23: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
-	19, // [19:24] is the sub-list for method output_type
-	14, // [14:19] is the sub-list for method input_type
+	12, // 18: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:input_type -> nrm.caseregistry.v1.GrantIdentityAccessRequest
+	14, // 19: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:input_type -> nrm.caseregistry.v1.RevokeIdentityAccessRequest
+	5,  // 20: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
+	2,  // 21: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
+	4,  // 22: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
+	11, // 23: nrm.caseregistry.v1.CaseRegistryService.ListCases:output_type -> nrm.caseregistry.v1.ListCasesResponse
+	9,  // 24: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	13, // 25: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:output_type -> nrm.caseregistry.v1.GrantIdentityAccessResponse
+	15, // 26: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:output_type -> nrm.caseregistry.v1.RevokeIdentityAccessResponse
+	6,  // 27: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
+	21, // [21:28] is the sub-list for method output_type
+	14, // [14:21] is the sub-list for method input_type
 	14, // [14:14] is the sub-list for extension type_name
 	14, // [14:14] is the sub-list for extension extendee
 	0,  // [0:14] is the sub-list for field type_name
@@ -885,7 +1093,7 @@ func file_nrm_caseregistry_v1_case_registry_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_registry_proto_rawDesc), len(file_nrm_caseregistry_v1_case_registry_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,8 @@ const (
 	CaseRegistryService_GetCase_FullMethodName                = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
 	CaseRegistryService_ListCases_FullMethodName              = "/nrm.caseregistry.v1.CaseRegistryService/ListCases"
 	CaseRegistryService_FindPossibleDuplicates_FullMethodName = "/nrm.caseregistry.v1.CaseRegistryService/FindPossibleDuplicates"
+	CaseRegistryService_GrantIdentityAccess_FullMethodName    = "/nrm.caseregistry.v1.CaseRegistryService/GrantIdentityAccess"
+	CaseRegistryService_RevokeIdentityAccess_FullMethodName   = "/nrm.caseregistry.v1.CaseRegistryService/RevokeIdentityAccess"
 	CaseRegistryService_EraseIdentity_FullMethodName          = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
 )
 
@@ -49,6 +51,11 @@ type CaseRegistryServiceClient interface {
 	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
 	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
 	FindPossibleDuplicates(ctx context.Context, in *FindPossibleDuplicatesRequest, opts ...grpc.CallOption) (*FindPossibleDuplicatesResponse, error)
+	// Lets an institution see the case's identity (need-to-know), until revoked: the secretariat's
+	// way to involve an institution until referrals do it. Granting twice is a no-op.
+	GrantIdentityAccess(ctx context.Context, in *GrantIdentityAccessRequest, opts ...grpc.CallOption) (*GrantIdentityAccessResponse, error)
+	// Withdraws a grant. Revoking what was not granted is a no-op.
+	RevokeIdentityAccess(ctx context.Context, in *RevokeIdentityAccessRequest, opts ...grpc.CallOption) (*RevokeIdentityAccessResponse, error)
 	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
@@ -103,6 +110,26 @@ func (c *caseRegistryServiceClient) FindPossibleDuplicates(ctx context.Context, 
 	return out, nil
 }
 
+func (c *caseRegistryServiceClient) GrantIdentityAccess(ctx context.Context, in *GrantIdentityAccessRequest, opts ...grpc.CallOption) (*GrantIdentityAccessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GrantIdentityAccessResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_GrantIdentityAccess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) RevokeIdentityAccess(ctx context.Context, in *RevokeIdentityAccessRequest, opts ...grpc.CallOption) (*RevokeIdentityAccessResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeIdentityAccessResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_RevokeIdentityAccess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *caseRegistryServiceClient) EraseIdentity(ctx context.Context, in *EraseIdentityRequest, opts ...grpc.CallOption) (*EraseIdentityResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EraseIdentityResponse)
@@ -136,6 +163,11 @@ type CaseRegistryServiceServer interface {
 	// keyed hashes (blind indexes) of the normalised names with the date of birth, and of the
 	// document number. Answers ids and codes only, never an identity. Requires a stated purpose.
 	FindPossibleDuplicates(context.Context, *FindPossibleDuplicatesRequest) (*FindPossibleDuplicatesResponse, error)
+	// Lets an institution see the case's identity (need-to-know), until revoked: the secretariat's
+	// way to involve an institution until referrals do it. Granting twice is a no-op.
+	GrantIdentityAccess(context.Context, *GrantIdentityAccessRequest) (*GrantIdentityAccessResponse, error)
+	// Withdraws a grant. Revoking what was not granted is a no-op.
+	RevokeIdentityAccess(context.Context, *RevokeIdentityAccessRequest) (*RevokeIdentityAccessResponse, error)
 	// Destroys the case's identity for good by destroying its key (crypto-shredding): the right to
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
@@ -161,6 +193,12 @@ func (UnimplementedCaseRegistryServiceServer) ListCases(context.Context, *ListCa
 }
 func (UnimplementedCaseRegistryServiceServer) FindPossibleDuplicates(context.Context, *FindPossibleDuplicatesRequest) (*FindPossibleDuplicatesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FindPossibleDuplicates not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) GrantIdentityAccess(context.Context, *GrantIdentityAccessRequest) (*GrantIdentityAccessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GrantIdentityAccess not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) RevokeIdentityAccess(context.Context, *RevokeIdentityAccessRequest) (*RevokeIdentityAccessResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeIdentityAccess not implemented")
 }
 func (UnimplementedCaseRegistryServiceServer) EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseIdentity not implemented")
@@ -258,6 +296,42 @@ func _CaseRegistryService_FindPossibleDuplicates_Handler(srv interface{}, ctx co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseRegistryService_GrantIdentityAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GrantIdentityAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).GrantIdentityAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_GrantIdentityAccess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).GrantIdentityAccess(ctx, req.(*GrantIdentityAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_RevokeIdentityAccess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeIdentityAccessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).RevokeIdentityAccess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_RevokeIdentityAccess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).RevokeIdentityAccess(ctx, req.(*RevokeIdentityAccessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CaseRegistryService_EraseIdentity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EraseIdentityRequest)
 	if err := dec(in); err != nil {
@@ -298,6 +372,14 @@ var CaseRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FindPossibleDuplicates",
 			Handler:    _CaseRegistryService_FindPossibleDuplicates_Handler,
+		},
+		{
+			MethodName: "GrantIdentityAccess",
+			Handler:    _CaseRegistryService_GrantIdentityAccess_Handler,
+		},
+		{
+			MethodName: "RevokeIdentityAccess",
+			Handler:    _CaseRegistryService_RevokeIdentityAccess_Handler,
 		},
 		{
 			MethodName: "EraseIdentity",

@@ -50,10 +50,13 @@ func open(mk *piicrypto.MasterKeys, caseID string, s *domain.SealedIdentity) (do
 }
 
 // needsToKnow says whether the caller may see the case's identity: its owner institution, the
-// chair and the secretariat (DOMAIN.md, data protection). Institutions holding a referral for the
-// case join them when referrals exist.
-func needsToKnow(p *auth.Principal, c domain.Case) bool {
-	return p.Institution == c.OwnerInstitution || p.Has(auth.RoleChair) || p.Has(auth.RoleSecretariat)
+// chair, the secretariat (DOMAIN.md, data protection), and institutions granted access
+// (GrantIdentityAccess; referral holders join them when referrals exist).
+func (s *Server) needsToKnow(ctx context.Context, p *auth.Principal, c domain.Case) (bool, error) {
+	if p.Institution == c.OwnerInstitution || p.Has(auth.RoleChair) || p.Has(auth.RoleSecretariat) {
+		return true, nil
+	}
+	return s.store.Granted(ctx, c.ID, p.Institution)
 }
 
 // identityFor returns what the caller sees of the case's identity. Decrypting happens only for
@@ -66,8 +69,11 @@ func (s *Server) identityFor(ctx context.Context, c domain.Case) (*caseregistryv
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_NONE, nil
 	}
 	p, ok := auth.FromContext(ctx)
-	if !ok || !needsToKnow(p.Effective(), c) {
+	if !ok {
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD, nil
+	}
+	if may, err := s.needsToKnow(ctx, p.Effective(), c); err != nil || !may {
+		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD, err
 	}
 	if purpose, err := authz.Purpose(ctx, false); err != nil || purpose == "" {
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_PURPOSE_REQUIRED, nil

@@ -126,3 +126,56 @@ func TestErasureDestroysTheIdentityForGood(t *testing.T) {
 }
 
 func bytesContain(raw bson.Raw, s string) bool { return bytes.Contains(raw, []byte(s)) }
+
+// A granted institution sees the identity (with a purpose) until the grant is revoked.
+func TestGrantedInstitutionsNeedToKnow(t *testing.T) {
+	s, _, _ := newServer(t)
+	req := request()
+	req.Profile.AgeAtIdentification = nil
+	req.Identity = marker
+	resp, err := s.RegisterCase(asCaller(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetCase().GetId()
+	shelter := &auth.Principal{Institution: "KKSAT", Subject: "s", Roles: []auth.Role{auth.RoleCaseworker}}
+	secretariat := &auth.Principal{Institution: "MB-SEKRETARIATI", Subject: "x", Roles: []auth.Role{auth.RoleSecretariat}}
+	viewOf := func() caseregistryv1.IdentityView {
+		t.Helper()
+		got, err := s.GetCase(as(shelter, "shelter placement"), &caseregistryv1.GetCaseRequest{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.GetCase().GetIdentityView()
+	}
+	if v := viewOf(); v != caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD {
+		t.Fatalf("before the grant: %s", v)
+	}
+	for range 2 { // granting twice is a no-op
+		if _, err := s.GrantIdentityAccess(as(secretariat, ""), &caseregistryv1.GrantIdentityAccessRequest{Id: id, Institution: "KKSAT", Reason: "placement in a KKSAT shelter"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v := viewOf(); v != caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE {
+		t.Errorf("after the grant: %s", v)
+	}
+	if _, err := s.RevokeIdentityAccess(as(secretariat, ""), &caseregistryv1.RevokeIdentityAccessRequest{Id: id, Institution: "KKSAT"}); err != nil {
+		t.Fatal(err)
+	}
+	if v := viewOf(); v != caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD {
+		t.Errorf("after the revocation: %s", v)
+	}
+	for name, req := range map[string]*caseregistryv1.GrantIdentityAccessRequest{
+		"no reason":       {Id: id, Institution: "KKSAT"},
+		"bad institution": {Id: id, Institution: "kksat", Reason: "r"},
+		"bad id":          {Id: "x", Institution: "KKSAT", Reason: "r"},
+	} {
+		if _, err := s.GrantIdentityAccess(as(secretariat, ""), req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	if _, err := s.GrantIdentityAccess(as(secretariat, ""), &caseregistryv1.GrantIdentityAccessRequest{
+		Id: "0190a3c4-0000-7000-8000-000000000000", Institution: "KKSAT", Reason: "r"}); status.Code(err) != codes.NotFound {
+		t.Errorf("unknown case: %v, want NotFound", err)
+	}
+}
