@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/grpc/metadata"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
+)
+
+// scales are the numbers of stored cases the registry is measured at; NRM_BENCH_SCALE overrides
+// them ("1000,10000,100000").
+func scales() []int {
+	spec := os.Getenv("NRM_BENCH_SCALE")
+	if spec == "" {
+		spec = "1000,10000"
+	}
+	var out []int
+	for f := range strings.SplitSeq(spec, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// BenchmarkCaseRegistryAtScale measures the registry's reads and a registration as the database
+// grows: GetCase, a duplicate check, a filtered ListCases page, and RegisterCase. Cases are
+// seeded straight into the store (documents of the registry's shape, with their codes and blind
+// indexes) so that reaching 100,000 takes minutes, not hours.
+func BenchmarkCaseRegistryAtScale(b *testing.B) {
+	s := system(b)
+	conn, err := dial(s, 0, "NRM_TOKEN_CASEWORKER_POLICE")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close()
+	client := caseregistryv1.NewCaseRegistryServiceClient(conn)
+	mc, err := mongodb.Connect(s.MongoURI, "bench-seed")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer mc.Disconnect(context.Background())
+	db := mc.Database(s.Services[0].Database)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-nrm-purpose", "benchmark")
+
+	var ids []string
+	for _, n := range scales() {
+		ids = seed(b, db, ids, n)
+		b.Run(fmt.Sprintf("cases=%d/op=get", n), func(b *testing.B) {
+			for i := range b.N {
+				if _, err := client.GetCase(ctx, &caseregistryv1.GetCaseRequest{Id: ids[(i*7919)%len(ids)]}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("cases=%d/op=duplicate-check", n), func(b *testing.B) {
+			for i := range b.N {
+				_, err := client.FindPossibleDuplicates(ctx, &caseregistryv1.FindPossibleDuplicatesRequest{Identity: &caseregistryv1.Identity{
+					GivenName: "Nobody", FamilyName: fmt.Sprint("Absent", i), DateOfBirth: "1990-01-01", DocumentNumber: fmt.Sprint("ZZ", i)}})
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("cases=%d/op=list-page", n), func(b *testing.B) {
+			for range b.N {
+				if _, err := client.ListCases(ctx, &caseregistryv1.ListCasesRequest{
+					ExploitationType: caseregistryv1.ExploitationType_EXPLOITATION_TYPE_FORCED_LABOUR, IdentifyingInstitution: "ASP-KUFIRI", PageSize: 50,
+				}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("cases=%d/op=register", n), func(b *testing.B) {
+			req := request()
+			for range b.N {
+				if _, err := client.RegisterCase(ctx, req); err != nil {
+					b.Fatal(err)
+				}
+				registered.Add(1)
+			}
+		})
+	}
+}
+
+// seed adds cases until there are n, returning all their ids.
+func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
+	b.Helper()
+	institutions := []string{"ASP-ANTITRAF", "ASP-KUFIRI", "ISHPSHSH", "SHSSH", "KKSAT"}
+	types := []string{"EXPLOITATION_TYPE_SEXUAL", "EXPLOITATION_TYPE_FORCED_LABOUR", "EXPLOITATION_TYPE_FORCED_BEGGING"}
+	now := time.Now().UTC()
+	for len(ids) < n {
+		batch := min(1000, n-len(ids))
+		cases, codes, indexes := make([]any, batch), make([]any, batch), make([]any, 0, 2*batch)
+		for j := range batch {
+			i := len(ids) + j
+			id := uuid.Must(uuid.NewV7()).String()
+			code := fmt.Sprintf("VT-%04d-%05d", 1900+i/90000, i%90000+1) // years no registration uses
+			cases[j] = bson.D{
+				{Key: "_id", Value: id}, {Key: "code", Value: code}, {Key: "version", Value: int64(1)},
+				{Key: "profile", Value: bson.D{{Key: "sex", Value: "SEX_FEMALE"}, {Key: "age_at_identification", Value: int32(15 + i%40)}, {Key: "citizenships", Value: bson.A{"AL"}}}},
+				{Key: "trafficking", Value: bson.D{{Key: "status", Value: "TRAFFICKING_STATUS_POTENTIAL_VICTIM"}, {Key: "exploitation_types", Value: bson.A{types[i%len(types)]}}}},
+				{Key: "identification", Value: bson.D{{Key: "identifying_institution", Value: institutions[i%len(institutions)]}, {Key: "date", Value: "2025-06-01"}}},
+				{Key: "state", Value: "CASE_STATE_OPEN"}, {Key: "owner_institution", Value: "ASP-ANTITRAF"},
+				{Key: "registered_at", Value: now}, {Key: "updated_at", Value: now},
+			}
+			codes[j] = bson.D{{Key: "_id", Value: code}, {Key: "case_id", Value: id}, {Key: "claimed_at", Value: now}}
+			for range 2 { // a name-and-birth index and a document index, as a registration with an identity has
+				idx := fmt.Sprintf("v1:%016x%016x", rand.Uint64(), rand.Uint64())
+				indexes = append(indexes, bson.D{{Key: "_id", Value: idx + "|" + id}, {Key: "index", Value: idx}, {Key: "case_id", Value: id}, {Key: "match", Value: "DUPLICATE_MATCH_DOCUMENT"}})
+			}
+			ids = append(ids, id)
+		}
+		for coll, docs := range map[string][]any{"cases": cases, "case_codes": codes, "case_blind_indexes": indexes} {
+			if _, err := db.Collection(coll).InsertMany(context.Background(), docs); err != nil {
+				b.Fatalf("seed %s: %v", coll, err)
+			}
+		}
+	}
+	return ids
+}
