@@ -102,10 +102,10 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 	types := []string{"EXPLOITATION_TYPE_SEXUAL", "EXPLOITATION_TYPE_FORCED_LABOUR", "EXPLOITATION_TYPE_FORCED_BEGGING"}
 	now := time.Now().UTC()
 	for len(ids) < n {
-		batch := min(1000, n-len(ids))
+		base, batch := len(ids), min(1000, n-len(ids))
 		cases, codes, indexes := make([]any, batch), make([]any, batch), make([]any, 0, 2*batch)
 		for j := range batch {
-			i := len(ids) + j
+			i := base + j
 			id := uuid.Must(uuid.NewV7()).String()
 			code := fmt.Sprintf("VT-%04d-%05d", 1900+i/90000, i%90000+1) // years no registration uses
 			cases[j] = bson.D{
@@ -119,7 +119,7 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 			codes[j] = bson.D{{Key: "_id", Value: code}, {Key: "case_id", Value: id}, {Key: "claimed_at", Value: now}}
 			for range 2 { // a name-and-birth index and a document index, as a registration with an identity has
 				idx := fmt.Sprintf("v1:%016x%016x", rand.Uint64(), rand.Uint64())
-				indexes = append(indexes, bson.D{{Key: "_id", Value: idx + "|" + id}, {Key: "index", Value: idx}, {Key: "case_id", Value: id}, {Key: "match", Value: "DUPLICATE_MATCH_DOCUMENT"}})
+				indexes = append(indexes, bson.D{{Key: "_id", Value: idx + "#1"}, {Key: "index", Value: idx}, {Key: "case_id", Value: id}, {Key: "match", Value: "DUPLICATE_MATCH_DOCUMENT"}})
 			}
 			ids = append(ids, id)
 		}

@@ -2,24 +2,28 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
-// IndexCollection holds the blind indexes of identities: one document per (index, case), _id
-// "<index>|<case id>", so that the cases of an index are a range of _id, which every backend
-// serves from its _id index (FerretDB on SQLite scans, see docs/decisions.md 14). The indexes are
-// keyed hashes: they reveal nothing of the identity without the index key.
+// IndexCollection holds the blind indexes of identities. The cases under one index sit in slots,
+// _id "<index>#1", "<index>#2", …: every lookup is an exact _id, the one query FerretDB on
+// PostgreSQL serves from an index (a range of _id is a scan there, docs/decisions.md 14), and
+// claiming a slot is an insert, safe with concurrent registrations. The indexes are keyed hashes:
+// they reveal nothing of the identity without the index key.
 const IndexCollection = "case_blind_indexes"
+
+// maxSlots bounds the cases one index can hold; a real person is registered a handful of times.
+const maxSlots = 1000
 
 // IndexEntry is one blind index of a case.
 type IndexEntry struct {
 	Index  string `bson:"index"`
-	CaseID string `bson:"case_id"`
+	CaseID string `bson:"case_id"` // "" once the case's identity is erased
 	// Match says what the index covers, e.g. "DUPLICATE_MATCH_DOCUMENT".
 	Match string `bson:"match"`
 }
@@ -29,16 +33,29 @@ type indexDoc struct {
 	IndexEntry `bson:",inline"`
 }
 
-func indexDocID(index, caseID string) string { return index + "|" + caseID }
+func slotID(index string, slot int) string { return fmt.Sprintf("%s#%d", index, slot) }
 
-// AddIndexes records a case's blind indexes. It runs before the case is written, so a case never
-// exists without its indexes; an index of a case that was then not written is ignored by
-// FindCases' callers, which load each case.
+// AddIndexes records a case's blind indexes, each in the first free slot of its index. It runs
+// before the case is written, so a case never exists without its indexes; the entries of a case
+// that was then not written are skipped by those who load the case.
 func (s *Store) AddIndexes(ctx context.Context, entries []IndexEntry) error {
 	coll := s.db.Collection(IndexCollection)
 	for _, e := range entries {
-		if _, err := coll.InsertOne(ctx, indexDoc{ID: indexDocID(e.Index, e.CaseID), IndexEntry: e}); err != nil && !mongodb.IsDuplicateKey(err) {
-			return fmt.Errorf("blind index of case %s: %w", e.CaseID, err)
+		for slot := 1; ; slot++ {
+			if slot > maxSlots {
+				return fmt.Errorf("blind index of case %s: all %d slots taken", e.CaseID, maxSlots)
+			}
+			_, err := coll.InsertOne(ctx, indexDoc{ID: slotID(e.Index, slot), IndexEntry: e})
+			if err == nil {
+				break
+			}
+			if !mongodb.IsDuplicateKey(err) {
+				return fmt.Errorf("blind index of case %s: %w", e.CaseID, err)
+			}
+			var taken indexDoc
+			if err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: slotID(e.Index, slot)}}).Decode(&taken); err == nil && taken.CaseID == e.CaseID {
+				break // a retried registration: already indexed
+			}
 		}
 	}
 	return nil
@@ -48,30 +65,53 @@ func (s *Store) AddIndexes(ctx context.Context, entries []IndexEntry) error {
 func (s *Store) FindIndexed(ctx context.Context, indexes []string) ([]IndexEntry, error) {
 	var out []IndexEntry
 	for _, idx := range indexes {
-		cur, err := s.db.Collection(IndexCollection).Find(ctx, bson.D{{Key: "_id", Value: bson.D{
-			{Key: "$gte", Value: idx + "|"}, {Key: "$lt", Value: idx + "|~"},
-		}}})
-		if err != nil {
-			return nil, fmt.Errorf("look up a blind index: %w", err)
-		}
-		var docs []indexDoc
-		if err := cur.All(ctx, &docs); err != nil {
-			return nil, fmt.Errorf("look up a blind index: %w", err)
-		}
-		for _, d := range docs {
-			if strings.HasPrefix(d.ID, idx+"|") {
+		err := s.slots(ctx, idx, func(d indexDoc) bool {
+			if d.CaseID != "" {
 				out = append(out, d.IndexEntry)
 			}
+			return true
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// RemoveIndexes deletes a case's blind indexes (its identity was erased: nothing may find it).
+// RemoveIndexes clears a case's slots (its identity was erased: nothing may find it). A slot is
+// emptied rather than deleted, since a lookup stops at the first missing slot.
 func (s *Store) RemoveIndexes(ctx context.Context, caseID string, indexes []string) error {
+	coll := s.db.Collection(IndexCollection)
 	for _, idx := range indexes {
-		if _, err := s.db.Collection(IndexCollection).DeleteOne(ctx, bson.D{{Key: "_id", Value: indexDocID(idx, caseID)}}); err != nil {
+		var failed error
+		err := s.slots(ctx, idx, func(d indexDoc) bool {
+			if d.CaseID != caseID {
+				return true
+			}
+			_, failed = coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: d.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "case_id", Value: ""}}}})
+			return false
+		})
+		if err = errors.Join(err, failed); err != nil {
 			return fmt.Errorf("remove a blind index of case %s: %w", caseID, err)
+		}
+	}
+	return nil
+}
+
+// slots visits an index's slots in order until visit returns false or a slot is missing.
+func (s *Store) slots(ctx context.Context, index string, visit func(indexDoc) bool) error {
+	coll := s.db.Collection(IndexCollection)
+	for slot := 1; slot <= maxSlots; slot++ {
+		var d indexDoc
+		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: slotID(index, slot)}}).Decode(&d)
+		if mongodb.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("look up a blind index: %w", err)
+		}
+		if !visit(d) {
+			return nil
 		}
 	}
 	return nil
