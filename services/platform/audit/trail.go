@@ -57,8 +57,10 @@ type Trail struct {
 	known bool // head is this process's latest knowledge of the chain
 }
 
-// maxAttempts bounds the retries of an append that keeps losing its seq to other writers.
-const maxAttempts = 64
+// maxAttempts bounds the retries of an append that keeps losing its seq to other writers. With
+// several replicas appending at once a writer wins about one round in N, so the bound is generous;
+// the caller's deadline (the audit recorder gives 5 s) is what really limits the wait.
+const maxAttempts = 1000
 
 var serviceName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
 
@@ -297,7 +299,8 @@ func (t *Trail) saveHint(ctx context.Context, h Head) {
 
 // pause spreads writers that keep colliding on the head.
 func pause(ctx context.Context, attempt int) {
-	d := time.Duration(rand.Int64N(int64(min(attempt, 10))*int64(time.Millisecond) + 1))
+	// Random, growing with the losses (up to 50 ms), so that contending writers spread out.
+	d := time.Duration(rand.Int64N(int64(min(attempt, 50))*int64(time.Millisecond) + 1))
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
