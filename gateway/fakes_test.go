@@ -79,7 +79,7 @@ func handle[T proto.Message](f *fake, ctx context.Context, method string, req pr
 	r := f.replies[method]
 	f.mu.Unlock()
 
-	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", first(md, "x-request-id"), "x-backend", method))
+	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", first(md, "x-request-id"), "x-backend", method, "etag", `"7"`))
 	var zero T
 	resp, err := r(ctx)
 	if err != nil {
@@ -102,6 +102,10 @@ type caseRegistry struct {
 
 func (s caseRegistry) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterCaseRequest) (*caseregistryv1.RegisterCaseResponse, error) {
 	return handle[*caseregistryv1.RegisterCaseResponse](s.fake, ctx, "RegisterCase", req)
+}
+
+func (s caseRegistry) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseRequest) (*caseregistryv1.UpdateCaseResponse, error) {
+	return handle[*caseregistryv1.UpdateCaseResponse](s.fake, ctx, "UpdateCase", req)
 }
 
 func (s caseRegistry) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest) (*caseregistryv1.GetCaseResponse, error) {

@@ -78,6 +78,7 @@ func start(t *testing.T, adjust func(*gateway.Config)) *env {
 		}, map[string]reply{
 			"RegisterCase": respond(&caseregistryv1.RegisterCaseResponse{Case: sampleCase()}),
 			"GetCase":      respond(&caseregistryv1.GetCaseResponse{Case: sampleCase()}),
+			"UpdateCase":   respond(&caseregistryv1.UpdateCaseResponse{Case: sampleCase()}),
 		}),
 		referral: startBackend(t, func(s *grpc.Server, f *fake) {
 			referralv1.RegisterReferralServiceServer(s, referral{fake: f})

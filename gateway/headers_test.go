@@ -9,6 +9,8 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 )
 
 func TestHeadersReachTheBackend(t *testing.T) {
@@ -177,5 +179,33 @@ func TestOneLogLinePerRequestWithoutPersonalData(t *testing.T) {
 		if strings.Contains(log, secret) {
 			t.Errorf("the log contains %q", secret)
 		}
+	}
+}
+
+// Optimistic concurrency over REST: If-Match reaches the registry, the case's etag comes back
+// as ETag, and a PATCH without update_mask gets one made of the fields in the body.
+func TestIfMatchAndETag(t *testing.T) {
+	e := start(t, nil)
+	r := e.do(t, http.MethodPatch, e.api+"/v1/cases/c-0001", `{"profile":{"educationLevel":"EDUCATION_LEVEL_TERTIARY"}}`,
+		`If-Match: "6"`)
+	if r.status != http.StatusOK {
+		t.Fatalf("status %d; body %s", r.status, r.body)
+	}
+	got := e.cases.last(t)
+	if v := got.md.Get("if-match"); !slices.Equal(v, []string{`"6"`}) {
+		t.Errorf("if-match metadata %q", v)
+	}
+	req, ok := got.req.(*caseregistryv1.UpdateCaseRequest)
+	if !ok {
+		t.Fatalf("request %T", got.req)
+	}
+	if req.GetCase().GetId() != "c-0001" || !slices.Equal(req.GetUpdateMask().GetPaths(), []string{"profile.education_level"}) {
+		t.Errorf("request %v", req)
+	}
+	if tag := r.header.Get("ETag"); tag != `"7"` {
+		t.Errorf("ETag %q", tag)
+	}
+	if v := r.header.Values("Grpc-Metadata-Etag"); len(v) != 0 {
+		t.Errorf("the etag also comes back as Grpc-Metadata-Etag: %q", v)
 	}
 }

@@ -21,6 +21,14 @@ const idempotencyKey = "idempotency-key"
 // equal authz.PurposeKey in the platform.
 const purposeKey = "x-nrm-purpose"
 
+// ifMatchKey and etagKey carry optimistic concurrency: a change names the version it is based
+// on in If-Match (metadata if-match), and the case registry answers a case's version as its
+// etag (metadata etag), which the edge returns as the ETag header.
+const (
+	ifMatchKey = "if-match"
+	etagKey    = "etag"
+)
+
 // newMux returns the REST mux over the backends, plus GET /openapi.json.
 func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
 	mux := runtime.NewServeMux(
@@ -47,7 +55,7 @@ func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
 }
 
 // incomingHeader chooses the request headers forwarded as gRPC metadata: grpc-gateway's default
-// (permanent HTTP headers as grpcgateway-*) plus Idempotency-Key and X-NRM-Purpose. X-Request-Id
+// (permanent HTTP headers as grpcgateway-*) plus Idempotency-Key, X-NRM-Purpose and If-Match. X-Request-Id
 // is not forwarded as sent: requestIDMetadata forwards the id the edge checked or made.
 //
 // The caller's credentials are forwarded as they came and the gateway adds none of its own: the
@@ -58,6 +66,8 @@ func incomingHeader(key string) (string, bool) {
 		return idempotencyKey, true
 	case "X-Nrm-Purpose": // X-NRM-Purpose, canonicalized
 		return purposeKey, true
+	case "If-Match":
+		return ifMatchKey, true
 	case "Authorization":
 		// grpc-gateway always forwards it as "authorization" already; the default matcher
 		// would send the credential a second time as grpcgateway-authorization.
@@ -67,8 +77,12 @@ func incomingHeader(key string) (string, bool) {
 }
 
 // outgoingHeader forwards the backend's response headers as grpc-gateway does by default
-// (Grpc-Metadata-*), except the request id, which the edge already returns as X-Request-Id.
+// (Grpc-Metadata-*), except the request id, which the edge already returns as X-Request-Id, and
+// the etag, which is the standard ETag header.
 func outgoingHeader(key string) (string, bool) {
+	if strings.EqualFold(key, etagKey) {
+		return "ETag", true
+	}
 	// The request id is already the X-Request-Id header; content-type describes the gRPC hop,
 	// not this response.
 	if strings.EqualFold(key, requestid.MetadataKey) || strings.EqualFold(key, "content-type") {

@@ -55,6 +55,20 @@ func FailedPrecondition(reason, message string, metadata map[string]string) erro
 		&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata})
 }
 
+// Aborted reports a write that lost a concurrency race (REST 409): the resource moved on since
+// the caller read it. The caller re-reads and decides again; metadata says what it is now.
+func Aborted(reason, message string, metadata map[string]string) error {
+	return withDetails(codes.Aborted, message,
+		&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata})
+}
+
+// PermissionDenied reports an authenticated caller who may not do this to this resource (the
+// method is allowed to its role, the object is not), with the reason.
+func PermissionDenied(reason, message string, metadata map[string]string) error {
+	return withDetails(codes.PermissionDenied, message,
+		&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata})
+}
+
 // Unavailable reports a dependency that is down; the caller may retry.
 func Unavailable(message string) error {
 	return status.Error(codes.Unavailable, message)

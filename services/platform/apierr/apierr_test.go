@@ -108,6 +108,22 @@ func TestFailedPreconditionCarriesErrorInfo(t *testing.T) {
 	}
 }
 
+func TestAbortedCarriesErrorInfo(t *testing.T) {
+	md := map[string]string{"current_version": "7"}
+	st := statusOf(t, apierr.Aborted("VERSION_CONFLICT", "the case changed", md), codes.Aborted)
+	ei := detail[*errdetails.ErrorInfo](t, st)
+	if ei.GetReason() != "VERSION_CONFLICT" || ei.GetMetadata()["current_version"] != "7" {
+		t.Errorf("error info %v", ei)
+	}
+}
+
+func TestPermissionDeniedCarriesErrorInfo(t *testing.T) {
+	st := statusOf(t, apierr.PermissionDenied("NOT_INVOLVED", "not involved", nil), codes.PermissionDenied)
+	if ei := detail[*errdetails.ErrorInfo](t, st); ei.GetReason() != "NOT_INVOLVED" {
+		t.Errorf("error info %v", ei)
+	}
+}
+
 func TestUnavailable(t *testing.T) {
 	st := statusOf(t, apierr.Unavailable("database down"), codes.Unavailable)
 	if st.Message() != "database down" || len(st.Details()) != 0 {

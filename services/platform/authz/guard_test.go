@@ -43,6 +43,13 @@ const (
 	listCases  = "/nrm.caseregistry.v1.CaseRegistryService/ListCases"
 	grant      = "/nrm.caseregistry.v1.CaseRegistryService/GrantIdentityAccess"
 	revoke     = "/nrm.caseregistry.v1.CaseRegistryService/RevokeIdentityAccess"
+	update     = "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase"
+	decide     = "/nrm.caseregistry.v1.CaseRegistryService/DecideStatus"
+	closeCase  = "/nrm.caseregistry.v1.CaseRegistryService/CloseCase"
+	reopen     = "/nrm.caseregistry.v1.CaseRegistryService/ReopenCase"
+	consent    = "/nrm.caseregistry.v1.CaseRegistryService/RecordConsent"
+	merge      = "/nrm.caseregistry.v1.CaseRegistryService/MergeCases"
+	history    = "/nrm.caseregistry.v1.CaseRegistryService/ListCaseHistory"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -77,6 +84,13 @@ func TestWhoMayCallWhat(t *testing.T) {
 		listCases:  {chair, secretariat, police, shelter, member},
 		grant:      {chair, secretariat},
 		revoke:     {chair, secretariat},
+		update:     {chair, secretariat, police, shelter},
+		decide:     {chair, secretariat, police, shelter},
+		closeCase:  {chair, secretariat, police, shelter},
+		reopen:     {chair, secretariat, police, shelter},
+		consent:    {chair, secretariat, police, shelter},
+		merge:      {chair, secretariat},
+		history:    {chair, secretariat, police, shelter, member},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

@@ -58,6 +58,17 @@ var Table = map[string]Rule{
 	caseregistryv1.CaseRegistryService_GrantIdentityAccess_FullMethodName:  {Roles: stewards, Audit: AuditChange},
 	caseregistryv1.CaseRegistryService_RevokeIdentityAccess_FullMethodName: {Roles: stewards, Audit: AuditChange},
 	caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName:        {Roles: stewards, Audit: AuditChange},
+	// Changes of a case: the service also checks that the caller's institution is involved in it
+	// (its owner, the chair, the secretariat, or granted access).
+	caseregistryv1.CaseRegistryService_UpdateCase_FullMethodName:    {Roles: registrars, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_DecideStatus_FullMethodName:  {Roles: registrars, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_CloseCase_FullMethodName:     {Roles: registrars, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_ReopenCase_FullMethodName:    {Roles: registrars, Audit: AuditChange},
+	caseregistryv1.CaseRegistryService_RecordConsent_FullMethodName: {Roles: registrars, Audit: AuditChange},
+	// Joining two records is a decision on two people's files: the chair's or the secretariat's.
+	caseregistryv1.CaseRegistryService_MergeCases_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	// The history names no person, but says who worked on whose case: recorded.
+	caseregistryv1.CaseRegistryService_ListCaseHistory_FullMethodName: {Roles: staff, Audit: AuditRead},
 
 	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
 

@@ -68,9 +68,13 @@ type Pending struct {
 
 // pointer is an announced event, waiting in PointerCollection to be published.
 type pointer struct {
-	ID          string    `bson:"_id"`
-	Collection  string    `bson:"collection"`
-	AggregateID string    `bson:"aggregate_id"`
+	ID         string `bson:"_id"`
+	Collection string `bson:"collection"`
+	// AggregateID orders publication: one aggregate's events leave in Seq order.
+	AggregateID string `bson:"aggregate_id"`
+	// Document is the _id of the document in Collection that holds the event, when it is not
+	// the aggregate itself (an aggregate that commits each version as its own document).
+	Document    string    `bson:"document,omitempty"`
 	CreatedAt   time.Time `bson:"created_at"`
 	Event       Event     `bson:"event"`
 	// Confirmed is set once the aggregate write that holds the event has committed.
@@ -139,9 +143,19 @@ func Map(events []Pending) map[string]Event {
 // one or two events, so pointers are inserted one by one: a duplicate then means exactly
 // "already announced".
 func Announce(ctx context.Context, db *mongo.Database, collection, aggregateID string, events []Pending, now time.Time) error {
+	return AnnounceIn(ctx, db, collection, aggregateID, aggregateID, events, now)
+}
+
+// AnnounceIn is Announce for events that the document collection/document will hold on behalf
+// of aggregateID: an aggregate that commits every version as a document of its own (_id
+// "<id>@<version>"), whose events must still leave in order.
+func AnnounceIn(ctx context.Context, db *mongo.Database, collection, document, aggregateID string, events []Pending, now time.Time) error {
 	pointers := db.Collection(PointerCollection)
 	for _, e := range events {
 		p := pointer{ID: e.ID, Collection: collection, AggregateID: aggregateID, CreatedAt: now.UTC(), Event: e.Event}
+		if document != aggregateID {
+			p.Document = document
+		}
 		if _, err := pointers.InsertOne(ctx, p); err != nil && !mongodb.IsDuplicateKey(err) {
 			return fmt.Errorf("announce event %s of %s/%s: %w", e.ID, collection, aggregateID, err)
 		}

@@ -196,7 +196,7 @@ func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []point
 			if r.now().Sub(p.CreatedAt) < r.opts.Grace {
 				return nil // its write may still be in flight
 			}
-			committed, err := r.committed(ctx, k, p.ID)
+			committed, err := r.committed(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -220,21 +220,25 @@ func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []point
 	return nil
 }
 
-// committed reports whether the aggregate holds the event: whether the write that announced it
-// committed. Only unconfirmed pointers past their grace period need this lookup.
-func (r *Relay) committed(ctx context.Context, k aggregateKey, eventID string) (bool, error) {
+// committed reports whether the document the pointer names holds the event: whether the write
+// that announced it committed. Only unconfirmed pointers past their grace period need this lookup.
+func (r *Relay) committed(ctx context.Context, p pointer) (bool, error) {
+	id := p.Document
+	if id == "" {
+		id = p.AggregateID
+	}
 	var doc struct {
 		Outbox map[string]Event `bson:"outbox"`
 	}
-	err := r.db.Collection(k.collection).FindOne(ctx, bson.D{{Key: "_id", Value: k.id}},
+	err := r.db.Collection(p.Collection).FindOne(ctx, bson.D{{Key: "_id", Value: id}},
 		options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
 	switch {
 	case mongodb.IsNotFound(err):
 		return false, nil
 	case err != nil:
-		return false, fmt.Errorf("load %s/%s: %w", k.collection, k.id, err)
+		return false, fmt.Errorf("load %s/%s: %w", p.Collection, id, err)
 	}
-	_, ok := doc.Outbox[eventID]
+	_, ok := doc.Outbox[p.ID]
 	return ok, nil
 }
 

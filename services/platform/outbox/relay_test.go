@@ -354,3 +354,36 @@ func TestAnUnconfirmedEventHoldsBackLaterOnes(t *testing.T) {
 		t.Errorf("version 2 published ahead of the unresolved version 1: %v", got)
 	}
 }
+
+// An aggregate that commits each version as a document of its own ("<id>@<version>"): the
+// relay finds an unconfirmed event in that document, not in one named after the aggregate, and
+// drops the pointer of a version whose document was never written.
+func TestEventsInVersionDocumentsAreFoundAfterGrace(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	ctx := context.Background()
+	var evs []outbox.Pending
+	for v := int64(1); v <= 2; v++ {
+		ev, err := outbox.NewEvent(ctx, "case.updated", "p", v, 0, wrapperspb.String("x"), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc := fmt.Sprintf("p@%d", v)
+		if err := outbox.AnnounceIn(ctx, db, things, doc, "p", []outbox.Pending{ev}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	// Version 1 committed (crashed before confirming); version 2's write never happened.
+	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: "p@1"}, {Key: outbox.Field, Value: outbox.Map(evs[:1])}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
+		t.Fatalf("published %v, want only %s", got, evs[0].ID)
+	}
+	if n := backlog(t, db); n != 0 {
+		t.Errorf("backlog %d, want the orphan dropped", n)
+	}
+}

@@ -259,6 +259,856 @@ func (TraffickingStatus) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{3}
 }
 
+// Prefecture (qark) of Albania, for the residence heading and statistics by prefecture.
+type Prefecture int32
+
+const (
+	Prefecture_PREFECTURE_UNSPECIFIED Prefecture = 0
+	Prefecture_PREFECTURE_BERAT       Prefecture = 1
+	Prefecture_PREFECTURE_DIBER       Prefecture = 2
+	Prefecture_PREFECTURE_DURRES      Prefecture = 3
+	Prefecture_PREFECTURE_ELBASAN     Prefecture = 4
+	Prefecture_PREFECTURE_FIER        Prefecture = 5
+	Prefecture_PREFECTURE_GJIROKASTER Prefecture = 6
+	Prefecture_PREFECTURE_KORCE       Prefecture = 7
+	Prefecture_PREFECTURE_KUKES       Prefecture = 8
+	Prefecture_PREFECTURE_LEZHE       Prefecture = 9
+	Prefecture_PREFECTURE_SHKODER     Prefecture = 10
+	Prefecture_PREFECTURE_TIRANE      Prefecture = 11
+	Prefecture_PREFECTURE_VLORE       Prefecture = 12
+	// The person lives outside Albania.
+	Prefecture_PREFECTURE_ABROAD Prefecture = 13
+	// Not known (recorded explicitly, so that statistics show the gap).
+	Prefecture_PREFECTURE_UNKNOWN Prefecture = 14
+)
+
+// Enum value maps for Prefecture.
+var (
+	Prefecture_name = map[int32]string{
+		0:  "PREFECTURE_UNSPECIFIED",
+		1:  "PREFECTURE_BERAT",
+		2:  "PREFECTURE_DIBER",
+		3:  "PREFECTURE_DURRES",
+		4:  "PREFECTURE_ELBASAN",
+		5:  "PREFECTURE_FIER",
+		6:  "PREFECTURE_GJIROKASTER",
+		7:  "PREFECTURE_KORCE",
+		8:  "PREFECTURE_KUKES",
+		9:  "PREFECTURE_LEZHE",
+		10: "PREFECTURE_SHKODER",
+		11: "PREFECTURE_TIRANE",
+		12: "PREFECTURE_VLORE",
+		13: "PREFECTURE_ABROAD",
+		14: "PREFECTURE_UNKNOWN",
+	}
+	Prefecture_value = map[string]int32{
+		"PREFECTURE_UNSPECIFIED": 0,
+		"PREFECTURE_BERAT":       1,
+		"PREFECTURE_DIBER":       2,
+		"PREFECTURE_DURRES":      3,
+		"PREFECTURE_ELBASAN":     4,
+		"PREFECTURE_FIER":        5,
+		"PREFECTURE_GJIROKASTER": 6,
+		"PREFECTURE_KORCE":       7,
+		"PREFECTURE_KUKES":       8,
+		"PREFECTURE_LEZHE":       9,
+		"PREFECTURE_SHKODER":     10,
+		"PREFECTURE_TIRANE":      11,
+		"PREFECTURE_VLORE":       12,
+		"PREFECTURE_ABROAD":      13,
+		"PREFECTURE_UNKNOWN":     14,
+	}
+)
+
+func (x Prefecture) Enum() *Prefecture {
+	p := new(Prefecture)
+	*p = x
+	return p
+}
+
+func (x Prefecture) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Prefecture) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[4].Descriptor()
+}
+
+func (Prefecture) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[4]
+}
+
+func (x Prefecture) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Prefecture.Descriptor instead.
+func (Prefecture) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
+}
+
+// Highest level of education completed (HTCDS 2.0 "education").
+type EducationLevel int32
+
+const (
+	EducationLevel_EDUCATION_LEVEL_UNSPECIFIED     EducationLevel = 0
+	EducationLevel_EDUCATION_LEVEL_NONE            EducationLevel = 1
+	EducationLevel_EDUCATION_LEVEL_PRIMARY         EducationLevel = 2
+	EducationLevel_EDUCATION_LEVEL_LOWER_SECONDARY EducationLevel = 3
+	EducationLevel_EDUCATION_LEVEL_UPPER_SECONDARY EducationLevel = 4
+	EducationLevel_EDUCATION_LEVEL_VOCATIONAL      EducationLevel = 5
+	EducationLevel_EDUCATION_LEVEL_TERTIARY        EducationLevel = 6
+	EducationLevel_EDUCATION_LEVEL_UNKNOWN         EducationLevel = 7
+)
+
+// Enum value maps for EducationLevel.
+var (
+	EducationLevel_name = map[int32]string{
+		0: "EDUCATION_LEVEL_UNSPECIFIED",
+		1: "EDUCATION_LEVEL_NONE",
+		2: "EDUCATION_LEVEL_PRIMARY",
+		3: "EDUCATION_LEVEL_LOWER_SECONDARY",
+		4: "EDUCATION_LEVEL_UPPER_SECONDARY",
+		5: "EDUCATION_LEVEL_VOCATIONAL",
+		6: "EDUCATION_LEVEL_TERTIARY",
+		7: "EDUCATION_LEVEL_UNKNOWN",
+	}
+	EducationLevel_value = map[string]int32{
+		"EDUCATION_LEVEL_UNSPECIFIED":     0,
+		"EDUCATION_LEVEL_NONE":            1,
+		"EDUCATION_LEVEL_PRIMARY":         2,
+		"EDUCATION_LEVEL_LOWER_SECONDARY": 3,
+		"EDUCATION_LEVEL_UPPER_SECONDARY": 4,
+		"EDUCATION_LEVEL_VOCATIONAL":      5,
+		"EDUCATION_LEVEL_TERTIARY":        6,
+		"EDUCATION_LEVEL_UNKNOWN":         7,
+	}
+)
+
+func (x EducationLevel) Enum() *EducationLevel {
+	p := new(EducationLevel)
+	*p = x
+	return p
+}
+
+func (x EducationLevel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EducationLevel) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[5].Descriptor()
+}
+
+func (EducationLevel) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[5]
+}
+
+func (x EducationLevel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EducationLevel.Descriptor instead.
+func (EducationLevel) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{5}
+}
+
+// Whether the trafficking crossed a border.
+type TraffickingScope int32
+
+const (
+	TraffickingScope_TRAFFICKING_SCOPE_UNSPECIFIED TraffickingScope = 0
+	// Recruitment and exploitation inside one country.
+	TraffickingScope_TRAFFICKING_SCOPE_INTERNAL TraffickingScope = 1
+	// A border was crossed.
+	TraffickingScope_TRAFFICKING_SCOPE_TRANSNATIONAL TraffickingScope = 2
+	TraffickingScope_TRAFFICKING_SCOPE_UNKNOWN       TraffickingScope = 3
+)
+
+// Enum value maps for TraffickingScope.
+var (
+	TraffickingScope_name = map[int32]string{
+		0: "TRAFFICKING_SCOPE_UNSPECIFIED",
+		1: "TRAFFICKING_SCOPE_INTERNAL",
+		2: "TRAFFICKING_SCOPE_TRANSNATIONAL",
+		3: "TRAFFICKING_SCOPE_UNKNOWN",
+	}
+	TraffickingScope_value = map[string]int32{
+		"TRAFFICKING_SCOPE_UNSPECIFIED":   0,
+		"TRAFFICKING_SCOPE_INTERNAL":      1,
+		"TRAFFICKING_SCOPE_TRANSNATIONAL": 2,
+		"TRAFFICKING_SCOPE_UNKNOWN":       3,
+	}
+)
+
+func (x TraffickingScope) Enum() *TraffickingScope {
+	p := new(TraffickingScope)
+	*p = x
+	return p
+}
+
+func (x TraffickingScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TraffickingScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[6].Descriptor()
+}
+
+func (TraffickingScope) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[6]
+}
+
+func (x TraffickingScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TraffickingScope.Descriptor instead.
+func (TraffickingScope) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{6}
+}
+
+// How the person was recruited.
+type RecruitmentMethod int32
+
+const (
+	RecruitmentMethod_RECRUITMENT_METHOD_UNSPECIFIED RecruitmentMethod = 0
+	RecruitmentMethod_RECRUITMENT_METHOD_JOB_OFFER   RecruitmentMethod = 1
+	// The "loverboy" method: a feigned romantic relationship.
+	RecruitmentMethod_RECRUITMENT_METHOD_ROMANTIC_RELATIONSHIP RecruitmentMethod = 2
+	RecruitmentMethod_RECRUITMENT_METHOD_MARRIAGE_PROMISE      RecruitmentMethod = 3
+	RecruitmentMethod_RECRUITMENT_METHOD_EDUCATION_OFFER       RecruitmentMethod = 4
+	RecruitmentMethod_RECRUITMENT_METHOD_THROUGH_FAMILY        RecruitmentMethod = 5
+	RecruitmentMethod_RECRUITMENT_METHOD_ONLINE                RecruitmentMethod = 6
+	RecruitmentMethod_RECRUITMENT_METHOD_ABDUCTION             RecruitmentMethod = 7
+	RecruitmentMethod_RECRUITMENT_METHOD_OTHER                 RecruitmentMethod = 8
+	RecruitmentMethod_RECRUITMENT_METHOD_UNKNOWN               RecruitmentMethod = 9
+)
+
+// Enum value maps for RecruitmentMethod.
+var (
+	RecruitmentMethod_name = map[int32]string{
+		0: "RECRUITMENT_METHOD_UNSPECIFIED",
+		1: "RECRUITMENT_METHOD_JOB_OFFER",
+		2: "RECRUITMENT_METHOD_ROMANTIC_RELATIONSHIP",
+		3: "RECRUITMENT_METHOD_MARRIAGE_PROMISE",
+		4: "RECRUITMENT_METHOD_EDUCATION_OFFER",
+		5: "RECRUITMENT_METHOD_THROUGH_FAMILY",
+		6: "RECRUITMENT_METHOD_ONLINE",
+		7: "RECRUITMENT_METHOD_ABDUCTION",
+		8: "RECRUITMENT_METHOD_OTHER",
+		9: "RECRUITMENT_METHOD_UNKNOWN",
+	}
+	RecruitmentMethod_value = map[string]int32{
+		"RECRUITMENT_METHOD_UNSPECIFIED":           0,
+		"RECRUITMENT_METHOD_JOB_OFFER":             1,
+		"RECRUITMENT_METHOD_ROMANTIC_RELATIONSHIP": 2,
+		"RECRUITMENT_METHOD_MARRIAGE_PROMISE":      3,
+		"RECRUITMENT_METHOD_EDUCATION_OFFER":       4,
+		"RECRUITMENT_METHOD_THROUGH_FAMILY":        5,
+		"RECRUITMENT_METHOD_ONLINE":                6,
+		"RECRUITMENT_METHOD_ABDUCTION":             7,
+		"RECRUITMENT_METHOD_OTHER":                 8,
+		"RECRUITMENT_METHOD_UNKNOWN":               9,
+	}
+)
+
+func (x RecruitmentMethod) Enum() *RecruitmentMethod {
+	p := new(RecruitmentMethod)
+	*p = x
+	return p
+}
+
+func (x RecruitmentMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecruitmentMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[7].Descriptor()
+}
+
+func (RecruitmentMethod) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[7]
+}
+
+func (x RecruitmentMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecruitmentMethod.Descriptor instead.
+func (RecruitmentMethod) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{7}
+}
+
+// Means by which the person was controlled (HTCDS 2.0 "means of control").
+type MeansOfControl int32
+
+const (
+	MeansOfControl_MEANS_OF_CONTROL_UNSPECIFIED         MeansOfControl = 0
+	MeansOfControl_MEANS_OF_CONTROL_DEBT_BONDAGE        MeansOfControl = 1
+	MeansOfControl_MEANS_OF_CONTROL_WITHHELD_DOCUMENTS  MeansOfControl = 2
+	MeansOfControl_MEANS_OF_CONTROL_THREATS             MeansOfControl = 3
+	MeansOfControl_MEANS_OF_CONTROL_THREATS_TO_FAMILY   MeansOfControl = 4
+	MeansOfControl_MEANS_OF_CONTROL_PHYSICAL_VIOLENCE   MeansOfControl = 5
+	MeansOfControl_MEANS_OF_CONTROL_SEXUAL_VIOLENCE     MeansOfControl = 6
+	MeansOfControl_MEANS_OF_CONTROL_PSYCHOLOGICAL_ABUSE MeansOfControl = 7
+	MeansOfControl_MEANS_OF_CONTROL_RESTRICTED_MOVEMENT MeansOfControl = 8
+	MeansOfControl_MEANS_OF_CONTROL_SUBSTANCES          MeansOfControl = 9
+	MeansOfControl_MEANS_OF_CONTROL_FALSE_PROMISES      MeansOfControl = 10
+	MeansOfControl_MEANS_OF_CONTROL_WITHHELD_EARNINGS   MeansOfControl = 11
+	MeansOfControl_MEANS_OF_CONTROL_ISOLATION           MeansOfControl = 12
+	MeansOfControl_MEANS_OF_CONTROL_OTHER               MeansOfControl = 13
+)
+
+// Enum value maps for MeansOfControl.
+var (
+	MeansOfControl_name = map[int32]string{
+		0:  "MEANS_OF_CONTROL_UNSPECIFIED",
+		1:  "MEANS_OF_CONTROL_DEBT_BONDAGE",
+		2:  "MEANS_OF_CONTROL_WITHHELD_DOCUMENTS",
+		3:  "MEANS_OF_CONTROL_THREATS",
+		4:  "MEANS_OF_CONTROL_THREATS_TO_FAMILY",
+		5:  "MEANS_OF_CONTROL_PHYSICAL_VIOLENCE",
+		6:  "MEANS_OF_CONTROL_SEXUAL_VIOLENCE",
+		7:  "MEANS_OF_CONTROL_PSYCHOLOGICAL_ABUSE",
+		8:  "MEANS_OF_CONTROL_RESTRICTED_MOVEMENT",
+		9:  "MEANS_OF_CONTROL_SUBSTANCES",
+		10: "MEANS_OF_CONTROL_FALSE_PROMISES",
+		11: "MEANS_OF_CONTROL_WITHHELD_EARNINGS",
+		12: "MEANS_OF_CONTROL_ISOLATION",
+		13: "MEANS_OF_CONTROL_OTHER",
+	}
+	MeansOfControl_value = map[string]int32{
+		"MEANS_OF_CONTROL_UNSPECIFIED":         0,
+		"MEANS_OF_CONTROL_DEBT_BONDAGE":        1,
+		"MEANS_OF_CONTROL_WITHHELD_DOCUMENTS":  2,
+		"MEANS_OF_CONTROL_THREATS":             3,
+		"MEANS_OF_CONTROL_THREATS_TO_FAMILY":   4,
+		"MEANS_OF_CONTROL_PHYSICAL_VIOLENCE":   5,
+		"MEANS_OF_CONTROL_SEXUAL_VIOLENCE":     6,
+		"MEANS_OF_CONTROL_PSYCHOLOGICAL_ABUSE": 7,
+		"MEANS_OF_CONTROL_RESTRICTED_MOVEMENT": 8,
+		"MEANS_OF_CONTROL_SUBSTANCES":          9,
+		"MEANS_OF_CONTROL_FALSE_PROMISES":      10,
+		"MEANS_OF_CONTROL_WITHHELD_EARNINGS":   11,
+		"MEANS_OF_CONTROL_ISOLATION":           12,
+		"MEANS_OF_CONTROL_OTHER":               13,
+	}
+)
+
+func (x MeansOfControl) Enum() *MeansOfControl {
+	p := new(MeansOfControl)
+	*p = x
+	return p
+}
+
+func (x MeansOfControl) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MeansOfControl) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[8].Descriptor()
+}
+
+func (MeansOfControl) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[8]
+}
+
+func (x MeansOfControl) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MeansOfControl.Descriptor instead.
+func (MeansOfControl) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{8}
+}
+
+// The person's relation to the recruiter.
+type RecruiterRelation int32
+
+const (
+	RecruiterRelation_RECRUITER_RELATION_UNSPECIFIED      RecruiterRelation = 0
+	RecruiterRelation_RECRUITER_RELATION_FAMILY           RecruiterRelation = 1
+	RecruiterRelation_RECRUITER_RELATION_INTIMATE_PARTNER RecruiterRelation = 2
+	RecruiterRelation_RECRUITER_RELATION_ACQUAINTANCE     RecruiterRelation = 3
+	RecruiterRelation_RECRUITER_RELATION_STRANGER         RecruiterRelation = 4
+	RecruiterRelation_RECRUITER_RELATION_OTHER            RecruiterRelation = 5
+	RecruiterRelation_RECRUITER_RELATION_UNKNOWN          RecruiterRelation = 6
+)
+
+// Enum value maps for RecruiterRelation.
+var (
+	RecruiterRelation_name = map[int32]string{
+		0: "RECRUITER_RELATION_UNSPECIFIED",
+		1: "RECRUITER_RELATION_FAMILY",
+		2: "RECRUITER_RELATION_INTIMATE_PARTNER",
+		3: "RECRUITER_RELATION_ACQUAINTANCE",
+		4: "RECRUITER_RELATION_STRANGER",
+		5: "RECRUITER_RELATION_OTHER",
+		6: "RECRUITER_RELATION_UNKNOWN",
+	}
+	RecruiterRelation_value = map[string]int32{
+		"RECRUITER_RELATION_UNSPECIFIED":      0,
+		"RECRUITER_RELATION_FAMILY":           1,
+		"RECRUITER_RELATION_INTIMATE_PARTNER": 2,
+		"RECRUITER_RELATION_ACQUAINTANCE":     3,
+		"RECRUITER_RELATION_STRANGER":         4,
+		"RECRUITER_RELATION_OTHER":            5,
+		"RECRUITER_RELATION_UNKNOWN":          6,
+	}
+)
+
+func (x RecruiterRelation) Enum() *RecruiterRelation {
+	p := new(RecruiterRelation)
+	*p = x
+	return p
+}
+
+func (x RecruiterRelation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecruiterRelation) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[9].Descriptor()
+}
+
+func (RecruiterRelation) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[9]
+}
+
+func (x RecruiterRelation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecruiterRelation.Descriptor instead.
+func (RecruiterRelation) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{9}
+}
+
+// How the person came to be identified.
+type IdentificationChannel int32
+
+const (
+	IdentificationChannel_IDENTIFICATION_CHANNEL_UNSPECIFIED       IdentificationChannel = 0
+	IdentificationChannel_IDENTIFICATION_CHANNEL_POLICE_OPERATION  IdentificationChannel = 1
+	IdentificationChannel_IDENTIFICATION_CHANNEL_BORDER_CONTROL    IdentificationChannel = 2
+	IdentificationChannel_IDENTIFICATION_CHANNEL_MOBILE_UNIT       IdentificationChannel = 3
+	IdentificationChannel_IDENTIFICATION_CHANNEL_HOTLINE           IdentificationChannel = 4
+	IdentificationChannel_IDENTIFICATION_CHANNEL_SELF_REFERRAL     IdentificationChannel = 5
+	IdentificationChannel_IDENTIFICATION_CHANNEL_CONSULATE         IdentificationChannel = 6
+	IdentificationChannel_IDENTIFICATION_CHANNEL_LABOUR_INSPECTION IdentificationChannel = 7
+	IdentificationChannel_IDENTIFICATION_CHANNEL_SOCIAL_SERVICES   IdentificationChannel = 8
+	IdentificationChannel_IDENTIFICATION_CHANNEL_HEALTH_SERVICES   IdentificationChannel = 9
+	IdentificationChannel_IDENTIFICATION_CHANNEL_SCHOOL            IdentificationChannel = 10
+	IdentificationChannel_IDENTIFICATION_CHANNEL_NGO               IdentificationChannel = 11
+	IdentificationChannel_IDENTIFICATION_CHANNEL_OTHER             IdentificationChannel = 12
+)
+
+// Enum value maps for IdentificationChannel.
+var (
+	IdentificationChannel_name = map[int32]string{
+		0:  "IDENTIFICATION_CHANNEL_UNSPECIFIED",
+		1:  "IDENTIFICATION_CHANNEL_POLICE_OPERATION",
+		2:  "IDENTIFICATION_CHANNEL_BORDER_CONTROL",
+		3:  "IDENTIFICATION_CHANNEL_MOBILE_UNIT",
+		4:  "IDENTIFICATION_CHANNEL_HOTLINE",
+		5:  "IDENTIFICATION_CHANNEL_SELF_REFERRAL",
+		6:  "IDENTIFICATION_CHANNEL_CONSULATE",
+		7:  "IDENTIFICATION_CHANNEL_LABOUR_INSPECTION",
+		8:  "IDENTIFICATION_CHANNEL_SOCIAL_SERVICES",
+		9:  "IDENTIFICATION_CHANNEL_HEALTH_SERVICES",
+		10: "IDENTIFICATION_CHANNEL_SCHOOL",
+		11: "IDENTIFICATION_CHANNEL_NGO",
+		12: "IDENTIFICATION_CHANNEL_OTHER",
+	}
+	IdentificationChannel_value = map[string]int32{
+		"IDENTIFICATION_CHANNEL_UNSPECIFIED":       0,
+		"IDENTIFICATION_CHANNEL_POLICE_OPERATION":  1,
+		"IDENTIFICATION_CHANNEL_BORDER_CONTROL":    2,
+		"IDENTIFICATION_CHANNEL_MOBILE_UNIT":       3,
+		"IDENTIFICATION_CHANNEL_HOTLINE":           4,
+		"IDENTIFICATION_CHANNEL_SELF_REFERRAL":     5,
+		"IDENTIFICATION_CHANNEL_CONSULATE":         6,
+		"IDENTIFICATION_CHANNEL_LABOUR_INSPECTION": 7,
+		"IDENTIFICATION_CHANNEL_SOCIAL_SERVICES":   8,
+		"IDENTIFICATION_CHANNEL_HEALTH_SERVICES":   9,
+		"IDENTIFICATION_CHANNEL_SCHOOL":            10,
+		"IDENTIFICATION_CHANNEL_NGO":               11,
+		"IDENTIFICATION_CHANNEL_OTHER":             12,
+	}
+)
+
+func (x IdentificationChannel) Enum() *IdentificationChannel {
+	p := new(IdentificationChannel)
+	*p = x
+	return p
+}
+
+func (x IdentificationChannel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (IdentificationChannel) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[10].Descriptor()
+}
+
+func (IdentificationChannel) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[10]
+}
+
+func (x IdentificationChannel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use IdentificationChannel.Descriptor instead.
+func (IdentificationChannel) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{10}
+}
+
+// The body that decided a trafficking status (SOPs).
+type DecidingBody int32
+
+const (
+	DecidingBody_DECIDING_BODY_UNSPECIFIED DecidingBody = 0
+	// The joint identification interview of the State Police and the State Social Service.
+	DecidingBody_DECIDING_BODY_JOINT_INTERVIEW DecidingBody = 1
+	// A meeting of the Responsible Authority.
+	DecidingBody_DECIDING_BODY_AUTHORITY_MEETING DecidingBody = 2
+	// A prosecution office.
+	DecidingBody_DECIDING_BODY_PROSECUTION DecidingBody = 3
+	// A court.
+	DecidingBody_DECIDING_BODY_COURT DecidingBody = 4
+)
+
+// Enum value maps for DecidingBody.
+var (
+	DecidingBody_name = map[int32]string{
+		0: "DECIDING_BODY_UNSPECIFIED",
+		1: "DECIDING_BODY_JOINT_INTERVIEW",
+		2: "DECIDING_BODY_AUTHORITY_MEETING",
+		3: "DECIDING_BODY_PROSECUTION",
+		4: "DECIDING_BODY_COURT",
+	}
+	DecidingBody_value = map[string]int32{
+		"DECIDING_BODY_UNSPECIFIED":       0,
+		"DECIDING_BODY_JOINT_INTERVIEW":   1,
+		"DECIDING_BODY_AUTHORITY_MEETING": 2,
+		"DECIDING_BODY_PROSECUTION":       3,
+		"DECIDING_BODY_COURT":             4,
+	}
+)
+
+func (x DecidingBody) Enum() *DecidingBody {
+	p := new(DecidingBody)
+	*p = x
+	return p
+}
+
+func (x DecidingBody) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DecidingBody) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[11].Descriptor()
+}
+
+func (DecidingBody) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[11]
+}
+
+func (x DecidingBody) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DecidingBody.Descriptor instead.
+func (DecidingBody) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{11}
+}
+
+// Why a case was closed (DOMAIN.md, "How a case moves").
+type ClosureReason int32
+
+const (
+	ClosureReason_CLOSURE_REASON_UNSPECIFIED  ClosureReason = 0
+	ClosureReason_CLOSURE_REASON_REINTEGRATED ClosureReason = 1
+	ClosureReason_CLOSURE_REASON_MOVED_ABROAD ClosureReason = 2
+	ClosureReason_CLOSURE_REASON_LOST_CONTACT ClosureReason = 3
+	ClosureReason_CLOSURE_REASON_DECEASED     ClosureReason = 4
+	// Only when the trafficking status is TRAFFICKING_STATUS_NOT_A_VICTIM.
+	ClosureReason_CLOSURE_REASON_NOT_A_VICTIM ClosureReason = 5
+	// Set by MergeCases only: the case was the same person as another.
+	ClosureReason_CLOSURE_REASON_DUPLICATE ClosureReason = 6
+)
+
+// Enum value maps for ClosureReason.
+var (
+	ClosureReason_name = map[int32]string{
+		0: "CLOSURE_REASON_UNSPECIFIED",
+		1: "CLOSURE_REASON_REINTEGRATED",
+		2: "CLOSURE_REASON_MOVED_ABROAD",
+		3: "CLOSURE_REASON_LOST_CONTACT",
+		4: "CLOSURE_REASON_DECEASED",
+		5: "CLOSURE_REASON_NOT_A_VICTIM",
+		6: "CLOSURE_REASON_DUPLICATE",
+	}
+	ClosureReason_value = map[string]int32{
+		"CLOSURE_REASON_UNSPECIFIED":  0,
+		"CLOSURE_REASON_REINTEGRATED": 1,
+		"CLOSURE_REASON_MOVED_ABROAD": 2,
+		"CLOSURE_REASON_LOST_CONTACT": 3,
+		"CLOSURE_REASON_DECEASED":     4,
+		"CLOSURE_REASON_NOT_A_VICTIM": 5,
+		"CLOSURE_REASON_DUPLICATE":    6,
+	}
+)
+
+func (x ClosureReason) Enum() *ClosureReason {
+	p := new(ClosureReason)
+	*p = x
+	return p
+}
+
+func (x ClosureReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClosureReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[12].Descriptor()
+}
+
+func (ClosureReason) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[12]
+}
+
+func (x ClosureReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClosureReason.Descriptor instead.
+func (ClosureReason) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{12}
+}
+
+// Why a closed case was reopened.
+type ReopenReason int32
+
+const (
+	ReopenReason_REOPEN_REASON_UNSPECIFIED ReopenReason = 0
+	// The person was trafficked again.
+	ReopenReason_REOPEN_REASON_RE_TRAFFICKING ReopenReason = 1
+	// The person asks for assistance again.
+	ReopenReason_REOPEN_REASON_ASSISTANCE_REQUESTED ReopenReason = 2
+	ReopenReason_REOPEN_REASON_NEW_INFORMATION      ReopenReason = 3
+	ReopenReason_REOPEN_REASON_CLOSED_IN_ERROR      ReopenReason = 4
+)
+
+// Enum value maps for ReopenReason.
+var (
+	ReopenReason_name = map[int32]string{
+		0: "REOPEN_REASON_UNSPECIFIED",
+		1: "REOPEN_REASON_RE_TRAFFICKING",
+		2: "REOPEN_REASON_ASSISTANCE_REQUESTED",
+		3: "REOPEN_REASON_NEW_INFORMATION",
+		4: "REOPEN_REASON_CLOSED_IN_ERROR",
+	}
+	ReopenReason_value = map[string]int32{
+		"REOPEN_REASON_UNSPECIFIED":          0,
+		"REOPEN_REASON_RE_TRAFFICKING":       1,
+		"REOPEN_REASON_ASSISTANCE_REQUESTED": 2,
+		"REOPEN_REASON_NEW_INFORMATION":      3,
+		"REOPEN_REASON_CLOSED_IN_ERROR":      4,
+	}
+)
+
+func (x ReopenReason) Enum() *ReopenReason {
+	p := new(ReopenReason)
+	*p = x
+	return p
+}
+
+func (x ReopenReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReopenReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[13].Descriptor()
+}
+
+func (ReopenReason) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[13]
+}
+
+func (x ReopenReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReopenReason.Descriptor instead.
+func (ReopenReason) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{13}
+}
+
+// What a consent is about.
+type ConsentScope int32
+
+const (
+	ConsentScope_CONSENT_SCOPE_UNSPECIFIED     ConsentScope = 0
+	ConsentScope_CONSENT_SCOPE_ASSISTANCE      ConsentScope = 1
+	ConsentScope_CONSENT_SCOPE_DATA_PROCESSING ConsentScope = 2
+	ConsentScope_CONSENT_SCOPE_REFERRAL        ConsentScope = 3
+)
+
+// Enum value maps for ConsentScope.
+var (
+	ConsentScope_name = map[int32]string{
+		0: "CONSENT_SCOPE_UNSPECIFIED",
+		1: "CONSENT_SCOPE_ASSISTANCE",
+		2: "CONSENT_SCOPE_DATA_PROCESSING",
+		3: "CONSENT_SCOPE_REFERRAL",
+	}
+	ConsentScope_value = map[string]int32{
+		"CONSENT_SCOPE_UNSPECIFIED":     0,
+		"CONSENT_SCOPE_ASSISTANCE":      1,
+		"CONSENT_SCOPE_DATA_PROCESSING": 2,
+		"CONSENT_SCOPE_REFERRAL":        3,
+	}
+)
+
+func (x ConsentScope) Enum() *ConsentScope {
+	p := new(ConsentScope)
+	*p = x
+	return p
+}
+
+func (x ConsentScope) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsentScope) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[14].Descriptor()
+}
+
+func (ConsentScope) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[14]
+}
+
+func (x ConsentScope) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsentScope.Descriptor instead.
+func (ConsentScope) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{14}
+}
+
+// The answer a consent record gives.
+type ConsentDecision int32
+
+const (
+	ConsentDecision_CONSENT_DECISION_UNSPECIFIED ConsentDecision = 0
+	ConsentDecision_CONSENT_DECISION_GIVEN       ConsentDecision = 1
+	ConsentDecision_CONSENT_DECISION_REFUSED     ConsentDecision = 2
+	// Ends an earlier consent; only after one was given.
+	ConsentDecision_CONSENT_DECISION_WITHDRAWN ConsentDecision = 3
+)
+
+// Enum value maps for ConsentDecision.
+var (
+	ConsentDecision_name = map[int32]string{
+		0: "CONSENT_DECISION_UNSPECIFIED",
+		1: "CONSENT_DECISION_GIVEN",
+		2: "CONSENT_DECISION_REFUSED",
+		3: "CONSENT_DECISION_WITHDRAWN",
+	}
+	ConsentDecision_value = map[string]int32{
+		"CONSENT_DECISION_UNSPECIFIED": 0,
+		"CONSENT_DECISION_GIVEN":       1,
+		"CONSENT_DECISION_REFUSED":     2,
+		"CONSENT_DECISION_WITHDRAWN":   3,
+	}
+)
+
+func (x ConsentDecision) Enum() *ConsentDecision {
+	p := new(ConsentDecision)
+	*p = x
+	return p
+}
+
+func (x ConsentDecision) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsentDecision) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[15].Descriptor()
+}
+
+func (ConsentDecision) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[15]
+}
+
+func (x ConsentDecision) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsentDecision.Descriptor instead.
+func (ConsentDecision) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{15}
+}
+
+// Who answered for the person.
+type ConsentGiver int32
+
+const (
+	ConsentGiver_CONSENT_GIVER_UNSPECIFIED ConsentGiver = 0
+	// The person, when an adult at identification.
+	ConsentGiver_CONSENT_GIVER_PERSON ConsentGiver = 1
+	// A parent or legal guardian.
+	ConsentGiver_CONSENT_GIVER_GUARDIAN ConsentGiver = 2
+	// The child-protection authority, which decides for a child without a suitable guardian.
+	ConsentGiver_CONSENT_GIVER_CHILD_PROTECTION_AUTHORITY ConsentGiver = 3
+)
+
+// Enum value maps for ConsentGiver.
+var (
+	ConsentGiver_name = map[int32]string{
+		0: "CONSENT_GIVER_UNSPECIFIED",
+		1: "CONSENT_GIVER_PERSON",
+		2: "CONSENT_GIVER_GUARDIAN",
+		3: "CONSENT_GIVER_CHILD_PROTECTION_AUTHORITY",
+	}
+	ConsentGiver_value = map[string]int32{
+		"CONSENT_GIVER_UNSPECIFIED":                0,
+		"CONSENT_GIVER_PERSON":                     1,
+		"CONSENT_GIVER_GUARDIAN":                   2,
+		"CONSENT_GIVER_CHILD_PROTECTION_AUTHORITY": 3,
+	}
+)
+
+func (x ConsentGiver) Enum() *ConsentGiver {
+	p := new(ConsentGiver)
+	*p = x
+	return p
+}
+
+func (x ConsentGiver) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConsentGiver) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[16].Descriptor()
+}
+
+func (ConsentGiver) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[16]
+}
+
+func (x ConsentGiver) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConsentGiver.Descriptor instead.
+func (ConsentGiver) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{16}
+}
+
 // State of the case file.
 type CaseState int32
 
@@ -296,11 +1146,11 @@ func (x CaseState) String() string {
 }
 
 func (CaseState) Descriptor() protoreflect.EnumDescriptor {
-	return file_nrm_caseregistry_v1_case_proto_enumTypes[4].Descriptor()
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[17].Descriptor()
 }
 
 func (CaseState) Type() protoreflect.EnumType {
-	return &file_nrm_caseregistry_v1_case_proto_enumTypes[4]
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[17]
 }
 
 func (x CaseState) Number() protoreflect.EnumNumber {
@@ -309,7 +1159,7 @@ func (x CaseState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CaseState.Descriptor instead.
 func (CaseState) EnumDescriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{17}
 }
 
 // What a caller sees of a case's identity heading.
@@ -360,11 +1210,11 @@ func (x IdentityView) String() string {
 }
 
 func (IdentityView) Descriptor() protoreflect.EnumDescriptor {
-	return file_nrm_caseregistry_v1_case_proto_enumTypes[5].Descriptor()
+	return file_nrm_caseregistry_v1_case_proto_enumTypes[18].Descriptor()
 }
 
 func (IdentityView) Type() protoreflect.EnumType {
-	return &file_nrm_caseregistry_v1_case_proto_enumTypes[5]
+	return &file_nrm_caseregistry_v1_case_proto_enumTypes[18]
 }
 
 func (x IdentityView) Number() protoreflect.EnumNumber {
@@ -373,7 +1223,7 @@ func (x IdentityView) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use IdentityView.Descriptor instead.
 func (IdentityView) EnumDescriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{5}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{18}
 }
 
 // Pseudonymous profile, kept in clear for statistics. Never identifies the person on its own.
@@ -390,8 +1240,16 @@ type Profile struct {
 	AgeBand AgeBand `protobuf:"varint,4,opt,name=age_band,json=ageBand,proto3,enum=nrm.caseregistry.v1.AgeBand" json:"age_band,omitempty"`
 	// Output only: true when the person was under 18 on the identification date.
 	MinorAtIdentification bool `protobuf:"varint,5,opt,name=minor_at_identification,json=minorAtIdentification,proto3" json:"minor_at_identification,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// Municipality of residence (one of Albania's 61 bashki, or a place abroad), up to 100
+	// characters. A place, never an address.
+	ResidenceMunicipality string `protobuf:"bytes,6,opt,name=residence_municipality,json=residenceMunicipality,proto3" json:"residence_municipality,omitempty"`
+	// Prefecture of residence.
+	ResidencePrefecture Prefecture `protobuf:"varint,7,opt,name=residence_prefecture,json=residencePrefecture,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"residence_prefecture,omitempty"`
+	// Primary language as an ISO 639-1 code in lower case, e.g. "sq".
+	PrimaryLanguage string         `protobuf:"bytes,8,opt,name=primary_language,json=primaryLanguage,proto3" json:"primary_language,omitempty"`
+	EducationLevel  EducationLevel `protobuf:"varint,9,opt,name=education_level,json=educationLevel,proto3,enum=nrm.caseregistry.v1.EducationLevel" json:"education_level,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Profile) Reset() {
@@ -459,20 +1317,116 @@ func (x *Profile) GetMinorAtIdentification() bool {
 	return false
 }
 
-// The trafficking heading, as far as registration needs it.
+func (x *Profile) GetResidenceMunicipality() string {
+	if x != nil {
+		return x.ResidenceMunicipality
+	}
+	return ""
+}
+
+func (x *Profile) GetResidencePrefecture() Prefecture {
+	if x != nil {
+		return x.ResidencePrefecture
+	}
+	return Prefecture_PREFECTURE_UNSPECIFIED
+}
+
+func (x *Profile) GetPrimaryLanguage() string {
+	if x != nil {
+		return x.PrimaryLanguage
+	}
+	return ""
+}
+
+func (x *Profile) GetEducationLevel() EducationLevel {
+	if x != nil {
+		return x.EducationLevel
+	}
+	return EducationLevel_EDUCATION_LEVEL_UNSPECIFIED
+}
+
+// A period, as calendar dates "YYYY-MM-DD", both inclusive; end_date empty while it lasts.
+type DatePeriod struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StartDate     string                 `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate       string                 `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DatePeriod) Reset() {
+	*x = DatePeriod{}
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DatePeriod) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DatePeriod) ProtoMessage() {}
+
+func (x *DatePeriod) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DatePeriod.ProtoReflect.Descriptor instead.
+func (*DatePeriod) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *DatePeriod) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *DatePeriod) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+// The trafficking heading.
 type Trafficking struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Output only: potential victim at registration; changed by status decisions.
+	// Output only: potential victim at registration; changed by status decisions (DecideStatus).
 	Status TraffickingStatus `protobuf:"varint,1,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
 	// Forms of exploitation, at least one, no repeats. Use EXPLOITATION_TYPE_UNKNOWN when not known.
 	ExploitationTypes []ExploitationType `protobuf:"varint,2,rep,packed,name=exploitation_types,json=exploitationTypes,proto3,enum=nrm.caseregistry.v1.ExploitationType" json:"exploitation_types,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Internal or transnational.
+	Scope TraffickingScope `protobuf:"varint,3,opt,name=scope,proto3,enum=nrm.caseregistry.v1.TraffickingScope" json:"scope,omitempty"`
+	// Countries where the person was recruited, ISO 3166-1 alpha-2, no repeats, at most 10.
+	RecruitmentCountries []string `protobuf:"bytes,4,rep,name=recruitment_countries,json=recruitmentCountries,proto3" json:"recruitment_countries,omitempty"`
+	// Countries where the person was exploited, ISO 3166-1 alpha-2, no repeats, at most 10.
+	ExploitationCountries []string          `protobuf:"bytes,5,rep,name=exploitation_countries,json=exploitationCountries,proto3" json:"exploitation_countries,omitempty"`
+	RecruitmentMethod     RecruitmentMethod `protobuf:"varint,6,opt,name=recruitment_method,json=recruitmentMethod,proto3,enum=nrm.caseregistry.v1.RecruitmentMethod" json:"recruitment_method,omitempty"`
+	// Means of control, no repeats.
+	MeansOfControl    []MeansOfControl  `protobuf:"varint,7,rep,packed,name=means_of_control,json=meansOfControl,proto3,enum=nrm.caseregistry.v1.MeansOfControl" json:"means_of_control,omitempty"`
+	RecruiterRelation RecruiterRelation `protobuf:"varint,8,opt,name=recruiter_relation,json=recruiterRelation,proto3,enum=nrm.caseregistry.v1.RecruiterRelation" json:"recruiter_relation,omitempty"`
+	// When the exploitation took place: not in the future, and not after the identification date
+	// for its start.
+	ExploitationPeriod *DatePeriod `protobuf:"bytes,9,opt,name=exploitation_period,json=exploitationPeriod,proto3" json:"exploitation_period,omitempty"`
+	// Output only: every status decision, oldest first. Revisions are added, never replace.
+	StatusDecisions []*StatusDecision `protobuf:"bytes,10,rep,name=status_decisions,json=statusDecisions,proto3" json:"status_decisions,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Trafficking) Reset() {
 	*x = Trafficking{}
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[1]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -484,7 +1438,7 @@ func (x *Trafficking) String() string {
 func (*Trafficking) ProtoMessage() {}
 
 func (x *Trafficking) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[1]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -497,7 +1451,7 @@ func (x *Trafficking) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Trafficking.ProtoReflect.Descriptor instead.
 func (*Trafficking) Descriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{1}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Trafficking) GetStatus() TraffickingStatus {
@@ -514,6 +1468,163 @@ func (x *Trafficking) GetExploitationTypes() []ExploitationType {
 	return nil
 }
 
+func (x *Trafficking) GetScope() TraffickingScope {
+	if x != nil {
+		return x.Scope
+	}
+	return TraffickingScope_TRAFFICKING_SCOPE_UNSPECIFIED
+}
+
+func (x *Trafficking) GetRecruitmentCountries() []string {
+	if x != nil {
+		return x.RecruitmentCountries
+	}
+	return nil
+}
+
+func (x *Trafficking) GetExploitationCountries() []string {
+	if x != nil {
+		return x.ExploitationCountries
+	}
+	return nil
+}
+
+func (x *Trafficking) GetRecruitmentMethod() RecruitmentMethod {
+	if x != nil {
+		return x.RecruitmentMethod
+	}
+	return RecruitmentMethod_RECRUITMENT_METHOD_UNSPECIFIED
+}
+
+func (x *Trafficking) GetMeansOfControl() []MeansOfControl {
+	if x != nil {
+		return x.MeansOfControl
+	}
+	return nil
+}
+
+func (x *Trafficking) GetRecruiterRelation() RecruiterRelation {
+	if x != nil {
+		return x.RecruiterRelation
+	}
+	return RecruiterRelation_RECRUITER_RELATION_UNSPECIFIED
+}
+
+func (x *Trafficking) GetExploitationPeriod() *DatePeriod {
+	if x != nil {
+		return x.ExploitationPeriod
+	}
+	return nil
+}
+
+func (x *Trafficking) GetStatusDecisions() []*StatusDecision {
+	if x != nil {
+		return x.StatusDecisions
+	}
+	return nil
+}
+
+// A decision on the trafficking status.
+type StatusDecision struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The status decided: victim, not a victim, or (on revision) potential victim again.
+	Status       TraffickingStatus `protobuf:"varint,1,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	DecidingBody DecidingBody      `protobuf:"varint,2,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
+	// Date of the decision, "YYYY-MM-DD": not before the identification date nor the previous
+	// decision, not in the future.
+	DecisionDate string `protobuf:"bytes,3,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
+	// The grounds of the decision, 1 to 2,000 characters, without personal data (it is kept in
+	// clear, for review).
+	Basis string `protobuf:"bytes,4,opt,name=basis,proto3" json:"basis,omitempty"`
+	// Output only: the institution that recorded the decision.
+	RecordedBy string `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	// Output only.
+	RecordedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	// Output only: true when it replaced an earlier decision.
+	Revision      bool `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusDecision) Reset() {
+	*x = StatusDecision{}
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusDecision) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusDecision) ProtoMessage() {}
+
+func (x *StatusDecision) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusDecision.ProtoReflect.Descriptor instead.
+func (*StatusDecision) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *StatusDecision) GetStatus() TraffickingStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *StatusDecision) GetDecidingBody() DecidingBody {
+	if x != nil {
+		return x.DecidingBody
+	}
+	return DecidingBody_DECIDING_BODY_UNSPECIFIED
+}
+
+func (x *StatusDecision) GetDecisionDate() string {
+	if x != nil {
+		return x.DecisionDate
+	}
+	return ""
+}
+
+func (x *StatusDecision) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *StatusDecision) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *StatusDecision) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
+}
+
+func (x *StatusDecision) GetRevision() bool {
+	if x != nil {
+		return x.Revision
+	}
+	return false
+}
+
 // How and by whom the person was identified.
 type Identification struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -521,13 +1632,18 @@ type Identification struct {
 	IdentifyingInstitution string `protobuf:"bytes,1,opt,name=identifying_institution,json=identifyingInstitution,proto3" json:"identifying_institution,omitempty"`
 	// Calendar date of identification, ISO 8601 "YYYY-MM-DD", not in the future.
 	IdentificationDate string `protobuf:"bytes,2,opt,name=identification_date,json=identificationDate,proto3" json:"identification_date,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Code of the institution that referred the person to the identifying one, if any.
+	ReferringInstitution string `protobuf:"bytes,3,opt,name=referring_institution,json=referringInstitution,proto3" json:"referring_institution,omitempty"`
+	// Municipality (or place abroad) where the person was identified, up to 100 characters.
+	Place         string                `protobuf:"bytes,4,opt,name=place,proto3" json:"place,omitempty"`
+	Channel       IdentificationChannel `protobuf:"varint,5,opt,name=channel,proto3,enum=nrm.caseregistry.v1.IdentificationChannel" json:"channel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Identification) Reset() {
 	*x = Identification{}
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[2]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +1655,7 @@ func (x *Identification) String() string {
 func (*Identification) ProtoMessage() {}
 
 func (x *Identification) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[2]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +1668,7 @@ func (x *Identification) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identification.ProtoReflect.Descriptor instead.
 func (*Identification) Descriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{2}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Identification) GetIdentifyingInstitution() string {
@@ -567,6 +1683,117 @@ func (x *Identification) GetIdentificationDate() string {
 		return x.IdentificationDate
 	}
 	return ""
+}
+
+func (x *Identification) GetReferringInstitution() string {
+	if x != nil {
+		return x.ReferringInstitution
+	}
+	return ""
+}
+
+func (x *Identification) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *Identification) GetChannel() IdentificationChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return IdentificationChannel_IDENTIFICATION_CHANNEL_UNSPECIFIED
+}
+
+// One consent answer. A case keeps every answer; the latest per scope is in force.
+type ConsentRecord struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Scope    ConsentScope           `protobuf:"varint,1,opt,name=scope,proto3,enum=nrm.caseregistry.v1.ConsentScope" json:"scope,omitempty"`
+	Decision ConsentDecision        `protobuf:"varint,2,opt,name=decision,proto3,enum=nrm.caseregistry.v1.ConsentDecision" json:"decision,omitempty"`
+	// Date of the answer, "YYYY-MM-DD", not before the identification date nor in the future.
+	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
+	// Who answered. A child's consent (minor at identification) is given by a guardian or the
+	// child-protection authority; an adult's by the person or a guardian.
+	GivenBy ConsentGiver `protobuf:"varint,4,opt,name=given_by,json=givenBy,proto3,enum=nrm.caseregistry.v1.ConsentGiver" json:"given_by,omitempty"`
+	// Output only: the institution that recorded it.
+	RecordedBy string `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	// Output only.
+	RecordedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConsentRecord) Reset() {
+	*x = ConsentRecord{}
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConsentRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConsentRecord) ProtoMessage() {}
+
+func (x *ConsentRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConsentRecord.ProtoReflect.Descriptor instead.
+func (*ConsentRecord) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ConsentRecord) GetScope() ConsentScope {
+	if x != nil {
+		return x.Scope
+	}
+	return ConsentScope_CONSENT_SCOPE_UNSPECIFIED
+}
+
+func (x *ConsentRecord) GetDecision() ConsentDecision {
+	if x != nil {
+		return x.Decision
+	}
+	return ConsentDecision_CONSENT_DECISION_UNSPECIFIED
+}
+
+func (x *ConsentRecord) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *ConsentRecord) GetGivenBy() ConsentGiver {
+	if x != nil {
+		return x.GivenBy
+	}
+	return ConsentGiver_CONSENT_GIVER_UNSPECIFIED
+}
+
+func (x *ConsentRecord) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *ConsentRecord) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
 }
 
 // The identity heading: personal data. Stored encrypted with a key of the case's own, shown only
@@ -584,14 +1811,20 @@ type Identity struct {
 	// National ID or passport number: letters, digits, spaces and hyphens, up to 40 characters.
 	DocumentNumber string `protobuf:"bytes,4,opt,name=document_number,json=documentNumber,proto3" json:"document_number,omitempty"`
 	// Free-text notes, up to 4,000 characters.
-	Notes         string `protobuf:"bytes,5,opt,name=notes,proto3" json:"notes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Notes string `protobuf:"bytes,5,opt,name=notes,proto3" json:"notes,omitempty"`
+	// Phone numbers, e-mail addresses or other ways to reach the person, up to 500 characters.
+	ContactDetails string `protobuf:"bytes,6,opt,name=contact_details,json=contactDetails,proto3" json:"contact_details,omitempty"`
+	// Address, up to 500 characters.
+	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	// Family members or others to contact, with their details, up to 1,000 characters.
+	FamilyContacts string `protobuf:"bytes,8,opt,name=family_contacts,json=familyContacts,proto3" json:"family_contacts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Identity) Reset() {
 	*x = Identity{}
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +1836,7 @@ func (x *Identity) String() string {
 func (*Identity) ProtoMessage() {}
 
 func (x *Identity) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[3]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +1849,7 @@ func (x *Identity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Identity.ProtoReflect.Descriptor instead.
 func (*Identity) Descriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{3}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Identity) GetGivenName() string {
@@ -654,6 +1887,27 @@ func (x *Identity) GetNotes() string {
 	return ""
 }
 
+func (x *Identity) GetContactDetails() string {
+	if x != nil {
+		return x.ContactDetails
+	}
+	return ""
+}
+
+func (x *Identity) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *Identity) GetFamilyContacts() string {
+	if x != nil {
+		return x.FamilyContacts
+	}
+	return ""
+}
+
 // A case in the National Database for Victims of Trafficking.
 type Case struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -676,14 +1930,25 @@ type Case struct {
 	// The identity, when identity_view is IDENTITY_VIEW_VISIBLE; absent otherwise.
 	Identity *Identity `protobuf:"bytes,11,opt,name=identity,proto3" json:"identity,omitempty"`
 	// Output only: what this caller sees of the identity, and why not when it sees nothing.
-	IdentityView  IdentityView `protobuf:"varint,12,opt,name=identity_view,json=identityView,proto3,enum=nrm.caseregistry.v1.IdentityView" json:"identity_view,omitempty"`
+	IdentityView IdentityView `protobuf:"varint,12,opt,name=identity_view,json=identityView,proto3,enum=nrm.caseregistry.v1.IdentityView" json:"identity_view,omitempty"`
+	// Output only: every consent answer, oldest first (RecordConsent).
+	Consents []*ConsentRecord `protobuf:"bytes,13,rep,name=consents,proto3" json:"consents,omitempty"`
+	// Output only: the closure in force while state is CASE_STATE_CLOSED.
+	Closure *Closure `protobuf:"bytes,14,opt,name=closure,proto3" json:"closure,omitempty"`
+	// Output only: set when this case was merged into another (MergeCases): the survivor's id.
+	// A merged case is closed as a duplicate and accepts no change.
+	MergedInto string `protobuf:"bytes,15,opt,name=merged_into,json=mergedInto,proto3" json:"merged_into,omitempty"`
+	// Output only: ids of the cases merged into this one.
+	MergedCaseIds []string `protobuf:"bytes,16,rep,name=merged_case_ids,json=mergedCaseIds,proto3" json:"merged_case_ids,omitempty"`
+	// Output only: the entity tag of this version, "\"<version>\"", for REST If-Match.
+	Etag          string `protobuf:"bytes,17,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -695,7 +1960,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[4]
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -708,7 +1973,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{4}
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Case) GetId() string {
@@ -795,24 +2060,162 @@ func (x *Case) GetIdentityView() IdentityView {
 	return IdentityView_IDENTITY_VIEW_UNSPECIFIED
 }
 
+func (x *Case) GetConsents() []*ConsentRecord {
+	if x != nil {
+		return x.Consents
+	}
+	return nil
+}
+
+func (x *Case) GetClosure() *Closure {
+	if x != nil {
+		return x.Closure
+	}
+	return nil
+}
+
+func (x *Case) GetMergedInto() string {
+	if x != nil {
+		return x.MergedInto
+	}
+	return ""
+}
+
+func (x *Case) GetMergedCaseIds() []string {
+	if x != nil {
+		return x.MergedCaseIds
+	}
+	return nil
+}
+
+func (x *Case) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// Why and when a case was closed.
+type Closure struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Reason ClosureReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
+	// Date of closure, "YYYY-MM-DD".
+	Date string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
+	// Explanation without personal data, up to 1,000 characters.
+	Note          string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Closure) Reset() {
+	*x = Closure{}
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Closure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Closure) ProtoMessage() {}
+
+func (x *Closure) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Closure.ProtoReflect.Descriptor instead.
+func (*Closure) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Closure) GetReason() ClosureReason {
+	if x != nil {
+		return x.Reason
+	}
+	return ClosureReason_CLOSURE_REASON_UNSPECIFIED
+}
+
+func (x *Closure) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *Closure) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_case_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\n" +
-	"\x1enrm/caseregistry/v1/case.proto\x12\x13nrm.caseregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9d\x02\n" +
+	"\x1enrm/caseregistry/v1/case.proto\x12\x13nrm.caseregistry.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa1\x04\n" +
 	"\aProfile\x12*\n" +
 	"\x03sex\x18\x01 \x01(\x0e2\x18.nrm.caseregistry.v1.SexR\x03sex\x127\n" +
 	"\x15age_at_identification\x18\x02 \x01(\x05H\x00R\x13ageAtIdentification\x88\x01\x01\x12\"\n" +
 	"\fcitizenships\x18\x03 \x03(\tR\fcitizenships\x127\n" +
 	"\bage_band\x18\x04 \x01(\x0e2\x1c.nrm.caseregistry.v1.AgeBandR\aageBand\x126\n" +
-	"\x17minor_at_identification\x18\x05 \x01(\bR\x15minorAtIdentificationB\x18\n" +
-	"\x16_age_at_identification\"\xa3\x01\n" +
+	"\x17minor_at_identification\x18\x05 \x01(\bR\x15minorAtIdentification\x125\n" +
+	"\x16residence_municipality\x18\x06 \x01(\tR\x15residenceMunicipality\x12R\n" +
+	"\x14residence_prefecture\x18\a \x01(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\x13residencePrefecture\x12)\n" +
+	"\x10primary_language\x18\b \x01(\tR\x0fprimaryLanguage\x12L\n" +
+	"\x0feducation_level\x18\t \x01(\x0e2#.nrm.caseregistry.v1.EducationLevelR\x0eeducationLevelB\x18\n" +
+	"\x16_age_at_identification\"F\n" +
+	"\n" +
+	"DatePeriod\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x01 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x02 \x01(\tR\aendDate\"\xeb\x05\n" +
 	"\vTrafficking\x12>\n" +
 	"\x06status\x18\x01 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x12T\n" +
-	"\x12exploitation_types\x18\x02 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\"z\n" +
+	"\x12exploitation_types\x18\x02 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\x12;\n" +
+	"\x05scope\x18\x03 \x01(\x0e2%.nrm.caseregistry.v1.TraffickingScopeR\x05scope\x123\n" +
+	"\x15recruitment_countries\x18\x04 \x03(\tR\x14recruitmentCountries\x125\n" +
+	"\x16exploitation_countries\x18\x05 \x03(\tR\x15exploitationCountries\x12U\n" +
+	"\x12recruitment_method\x18\x06 \x01(\x0e2&.nrm.caseregistry.v1.RecruitmentMethodR\x11recruitmentMethod\x12M\n" +
+	"\x10means_of_control\x18\a \x03(\x0e2#.nrm.caseregistry.v1.MeansOfControlR\x0emeansOfControl\x12U\n" +
+	"\x12recruiter_relation\x18\b \x01(\x0e2&.nrm.caseregistry.v1.RecruiterRelationR\x11recruiterRelation\x12P\n" +
+	"\x13exploitation_period\x18\t \x01(\v2\x1f.nrm.caseregistry.v1.DatePeriodR\x12exploitationPeriod\x12N\n" +
+	"\x10status_decisions\x18\n" +
+	" \x03(\v2#.nrm.caseregistry.v1.StatusDecisionR\x0fstatusDecisions\"\xcd\x02\n" +
+	"\x0eStatusDecision\x12>\n" +
+	"\x06status\x18\x01 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x12F\n" +
+	"\rdeciding_body\x18\x02 \x01(\x0e2!.nrm.caseregistry.v1.DecidingBodyR\fdecidingBody\x12#\n" +
+	"\rdecision_date\x18\x03 \x01(\tR\fdecisionDate\x12\x14\n" +
+	"\x05basis\x18\x04 \x01(\tR\x05basis\x12\x1f\n" +
+	"\vrecorded_by\x18\x05 \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\x12\x1a\n" +
+	"\brevision\x18\a \x01(\bR\brevision\"\x8b\x02\n" +
 	"\x0eIdentification\x127\n" +
 	"\x17identifying_institution\x18\x01 \x01(\tR\x16identifyingInstitution\x12/\n" +
-	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\"\xad\x01\n" +
+	"\x13identification_date\x18\x02 \x01(\tR\x12identificationDate\x123\n" +
+	"\x15referring_institution\x18\x03 \x01(\tR\x14referringInstitution\x12\x14\n" +
+	"\x05place\x18\x04 \x01(\tR\x05place\x12D\n" +
+	"\achannel\x18\x05 \x01(\x0e2*.nrm.caseregistry.v1.IdentificationChannelR\achannel\"\xba\x02\n" +
+	"\rConsentRecord\x127\n" +
+	"\x05scope\x18\x01 \x01(\x0e2!.nrm.caseregistry.v1.ConsentScopeR\x05scope\x12@\n" +
+	"\bdecision\x18\x02 \x01(\x0e2$.nrm.caseregistry.v1.ConsentDecisionR\bdecision\x12\x12\n" +
+	"\x04date\x18\x03 \x01(\tR\x04date\x12<\n" +
+	"\bgiven_by\x18\x04 \x01(\x0e2!.nrm.caseregistry.v1.ConsentGiverR\agivenBy\x12\x1f\n" +
+	"\vrecorded_by\x18\x05 \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\"\x99\x02\n" +
 	"\bIdentity\x12\x1d\n" +
 	"\n" +
 	"given_name\x18\x01 \x01(\tR\tgivenName\x12\x1f\n" +
@@ -820,7 +2223,10 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"familyName\x12\"\n" +
 	"\rdate_of_birth\x18\x03 \x01(\tR\vdateOfBirth\x12'\n" +
 	"\x0fdocument_number\x18\x04 \x01(\tR\x0edocumentNumber\x12\x14\n" +
-	"\x05notes\x18\x05 \x01(\tR\x05notes\"\xef\x04\n" +
+	"\x05notes\x18\x05 \x01(\tR\x05notes\x12'\n" +
+	"\x0fcontact_details\x18\x06 \x01(\tR\x0econtactDetails\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12'\n" +
+	"\x0ffamily_contacts\x18\b \x01(\tR\x0efamilyContacts\"\xc4\x06\n" +
 	"\x04Case\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x126\n" +
@@ -835,7 +2241,17 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x04code\x18\n" +
 	" \x01(\tR\x04code\x129\n" +
 	"\bidentity\x18\v \x01(\v2\x1d.nrm.caseregistry.v1.IdentityR\bidentity\x12F\n" +
-	"\ridentity_view\x18\f \x01(\x0e2!.nrm.caseregistry.v1.IdentityViewR\fidentityView*V\n" +
+	"\ridentity_view\x18\f \x01(\x0e2!.nrm.caseregistry.v1.IdentityViewR\fidentityView\x12>\n" +
+	"\bconsents\x18\r \x03(\v2\".nrm.caseregistry.v1.ConsentRecordR\bconsents\x126\n" +
+	"\aclosure\x18\x0e \x01(\v2\x1c.nrm.caseregistry.v1.ClosureR\aclosure\x12\x1f\n" +
+	"\vmerged_into\x18\x0f \x01(\tR\n" +
+	"mergedInto\x12&\n" +
+	"\x0fmerged_case_ids\x18\x10 \x03(\tR\rmergedCaseIds\x12\x12\n" +
+	"\x04etag\x18\x11 \x01(\tR\x04etag\"m\n" +
+	"\aClosure\x12:\n" +
+	"\x06reason\x18\x01 \x01(\x0e2\".nrm.caseregistry.v1.ClosureReasonR\x06reason\x12\x12\n" +
+	"\x04date\x18\x02 \x01(\tR\x04date\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note*V\n" +
 	"\x03Sex\x12\x13\n" +
 	"\x0fSEX_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -864,7 +2280,124 @@ const file_nrm_caseregistry_v1_case_proto_rawDesc = "" +
 	"\x1eTRAFFICKING_STATUS_UNSPECIFIED\x10\x00\x12'\n" +
 	"#TRAFFICKING_STATUS_POTENTIAL_VICTIM\x10\x01\x12\x1d\n" +
 	"\x19TRAFFICKING_STATUS_VICTIM\x10\x02\x12#\n" +
-	"\x1fTRAFFICKING_STATUS_NOT_A_VICTIM\x10\x03*l\n" +
+	"\x1fTRAFFICKING_STATUS_NOT_A_VICTIM\x10\x03*\xea\x02\n" +
+	"\n" +
+	"Prefecture\x12\x1a\n" +
+	"\x16PREFECTURE_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10PREFECTURE_BERAT\x10\x01\x12\x14\n" +
+	"\x10PREFECTURE_DIBER\x10\x02\x12\x15\n" +
+	"\x11PREFECTURE_DURRES\x10\x03\x12\x16\n" +
+	"\x12PREFECTURE_ELBASAN\x10\x04\x12\x13\n" +
+	"\x0fPREFECTURE_FIER\x10\x05\x12\x1a\n" +
+	"\x16PREFECTURE_GJIROKASTER\x10\x06\x12\x14\n" +
+	"\x10PREFECTURE_KORCE\x10\a\x12\x14\n" +
+	"\x10PREFECTURE_KUKES\x10\b\x12\x14\n" +
+	"\x10PREFECTURE_LEZHE\x10\t\x12\x16\n" +
+	"\x12PREFECTURE_SHKODER\x10\n" +
+	"\x12\x15\n" +
+	"\x11PREFECTURE_TIRANE\x10\v\x12\x14\n" +
+	"\x10PREFECTURE_VLORE\x10\f\x12\x15\n" +
+	"\x11PREFECTURE_ABROAD\x10\r\x12\x16\n" +
+	"\x12PREFECTURE_UNKNOWN\x10\x0e*\x8d\x02\n" +
+	"\x0eEducationLevel\x12\x1f\n" +
+	"\x1bEDUCATION_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14EDUCATION_LEVEL_NONE\x10\x01\x12\x1b\n" +
+	"\x17EDUCATION_LEVEL_PRIMARY\x10\x02\x12#\n" +
+	"\x1fEDUCATION_LEVEL_LOWER_SECONDARY\x10\x03\x12#\n" +
+	"\x1fEDUCATION_LEVEL_UPPER_SECONDARY\x10\x04\x12\x1e\n" +
+	"\x1aEDUCATION_LEVEL_VOCATIONAL\x10\x05\x12\x1c\n" +
+	"\x18EDUCATION_LEVEL_TERTIARY\x10\x06\x12\x1b\n" +
+	"\x17EDUCATION_LEVEL_UNKNOWN\x10\a*\x99\x01\n" +
+	"\x10TraffickingScope\x12!\n" +
+	"\x1dTRAFFICKING_SCOPE_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aTRAFFICKING_SCOPE_INTERNAL\x10\x01\x12#\n" +
+	"\x1fTRAFFICKING_SCOPE_TRANSNATIONAL\x10\x02\x12\x1d\n" +
+	"\x19TRAFFICKING_SCOPE_UNKNOWN\x10\x03*\xfe\x02\n" +
+	"\x11RecruitmentMethod\x12\"\n" +
+	"\x1eRECRUITMENT_METHOD_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cRECRUITMENT_METHOD_JOB_OFFER\x10\x01\x12,\n" +
+	"(RECRUITMENT_METHOD_ROMANTIC_RELATIONSHIP\x10\x02\x12'\n" +
+	"#RECRUITMENT_METHOD_MARRIAGE_PROMISE\x10\x03\x12&\n" +
+	"\"RECRUITMENT_METHOD_EDUCATION_OFFER\x10\x04\x12%\n" +
+	"!RECRUITMENT_METHOD_THROUGH_FAMILY\x10\x05\x12\x1d\n" +
+	"\x19RECRUITMENT_METHOD_ONLINE\x10\x06\x12 \n" +
+	"\x1cRECRUITMENT_METHOD_ABDUCTION\x10\a\x12\x1c\n" +
+	"\x18RECRUITMENT_METHOD_OTHER\x10\b\x12\x1e\n" +
+	"\x1aRECRUITMENT_METHOD_UNKNOWN\x10\t*\x90\x04\n" +
+	"\x0eMeansOfControl\x12 \n" +
+	"\x1cMEANS_OF_CONTROL_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dMEANS_OF_CONTROL_DEBT_BONDAGE\x10\x01\x12'\n" +
+	"#MEANS_OF_CONTROL_WITHHELD_DOCUMENTS\x10\x02\x12\x1c\n" +
+	"\x18MEANS_OF_CONTROL_THREATS\x10\x03\x12&\n" +
+	"\"MEANS_OF_CONTROL_THREATS_TO_FAMILY\x10\x04\x12&\n" +
+	"\"MEANS_OF_CONTROL_PHYSICAL_VIOLENCE\x10\x05\x12$\n" +
+	" MEANS_OF_CONTROL_SEXUAL_VIOLENCE\x10\x06\x12(\n" +
+	"$MEANS_OF_CONTROL_PSYCHOLOGICAL_ABUSE\x10\a\x12(\n" +
+	"$MEANS_OF_CONTROL_RESTRICTED_MOVEMENT\x10\b\x12\x1f\n" +
+	"\x1bMEANS_OF_CONTROL_SUBSTANCES\x10\t\x12#\n" +
+	"\x1fMEANS_OF_CONTROL_FALSE_PROMISES\x10\n" +
+	"\x12&\n" +
+	"\"MEANS_OF_CONTROL_WITHHELD_EARNINGS\x10\v\x12\x1e\n" +
+	"\x1aMEANS_OF_CONTROL_ISOLATION\x10\f\x12\x1a\n" +
+	"\x16MEANS_OF_CONTROL_OTHER\x10\r*\x83\x02\n" +
+	"\x11RecruiterRelation\x12\"\n" +
+	"\x1eRECRUITER_RELATION_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19RECRUITER_RELATION_FAMILY\x10\x01\x12'\n" +
+	"#RECRUITER_RELATION_INTIMATE_PARTNER\x10\x02\x12#\n" +
+	"\x1fRECRUITER_RELATION_ACQUAINTANCE\x10\x03\x12\x1f\n" +
+	"\x1bRECRUITER_RELATION_STRANGER\x10\x04\x12\x1c\n" +
+	"\x18RECRUITER_RELATION_OTHER\x10\x05\x12\x1e\n" +
+	"\x1aRECRUITER_RELATION_UNKNOWN\x10\x06*\x9e\x04\n" +
+	"\x15IdentificationChannel\x12&\n" +
+	"\"IDENTIFICATION_CHANNEL_UNSPECIFIED\x10\x00\x12+\n" +
+	"'IDENTIFICATION_CHANNEL_POLICE_OPERATION\x10\x01\x12)\n" +
+	"%IDENTIFICATION_CHANNEL_BORDER_CONTROL\x10\x02\x12&\n" +
+	"\"IDENTIFICATION_CHANNEL_MOBILE_UNIT\x10\x03\x12\"\n" +
+	"\x1eIDENTIFICATION_CHANNEL_HOTLINE\x10\x04\x12(\n" +
+	"$IDENTIFICATION_CHANNEL_SELF_REFERRAL\x10\x05\x12$\n" +
+	" IDENTIFICATION_CHANNEL_CONSULATE\x10\x06\x12,\n" +
+	"(IDENTIFICATION_CHANNEL_LABOUR_INSPECTION\x10\a\x12*\n" +
+	"&IDENTIFICATION_CHANNEL_SOCIAL_SERVICES\x10\b\x12*\n" +
+	"&IDENTIFICATION_CHANNEL_HEALTH_SERVICES\x10\t\x12!\n" +
+	"\x1dIDENTIFICATION_CHANNEL_SCHOOL\x10\n" +
+	"\x12\x1e\n" +
+	"\x1aIDENTIFICATION_CHANNEL_NGO\x10\v\x12 \n" +
+	"\x1cIDENTIFICATION_CHANNEL_OTHER\x10\f*\xad\x01\n" +
+	"\fDecidingBody\x12\x1d\n" +
+	"\x19DECIDING_BODY_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dDECIDING_BODY_JOINT_INTERVIEW\x10\x01\x12#\n" +
+	"\x1fDECIDING_BODY_AUTHORITY_MEETING\x10\x02\x12\x1d\n" +
+	"\x19DECIDING_BODY_PROSECUTION\x10\x03\x12\x17\n" +
+	"\x13DECIDING_BODY_COURT\x10\x04*\xee\x01\n" +
+	"\rClosureReason\x12\x1e\n" +
+	"\x1aCLOSURE_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bCLOSURE_REASON_REINTEGRATED\x10\x01\x12\x1f\n" +
+	"\x1bCLOSURE_REASON_MOVED_ABROAD\x10\x02\x12\x1f\n" +
+	"\x1bCLOSURE_REASON_LOST_CONTACT\x10\x03\x12\x1b\n" +
+	"\x17CLOSURE_REASON_DECEASED\x10\x04\x12\x1f\n" +
+	"\x1bCLOSURE_REASON_NOT_A_VICTIM\x10\x05\x12\x1c\n" +
+	"\x18CLOSURE_REASON_DUPLICATE\x10\x06*\xbd\x01\n" +
+	"\fReopenReason\x12\x1d\n" +
+	"\x19REOPEN_REASON_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cREOPEN_REASON_RE_TRAFFICKING\x10\x01\x12&\n" +
+	"\"REOPEN_REASON_ASSISTANCE_REQUESTED\x10\x02\x12!\n" +
+	"\x1dREOPEN_REASON_NEW_INFORMATION\x10\x03\x12!\n" +
+	"\x1dREOPEN_REASON_CLOSED_IN_ERROR\x10\x04*\x8a\x01\n" +
+	"\fConsentScope\x12\x1d\n" +
+	"\x19CONSENT_SCOPE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18CONSENT_SCOPE_ASSISTANCE\x10\x01\x12!\n" +
+	"\x1dCONSENT_SCOPE_DATA_PROCESSING\x10\x02\x12\x1a\n" +
+	"\x16CONSENT_SCOPE_REFERRAL\x10\x03*\x8d\x01\n" +
+	"\x0fConsentDecision\x12 \n" +
+	"\x1cCONSENT_DECISION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CONSENT_DECISION_GIVEN\x10\x01\x12\x1c\n" +
+	"\x18CONSENT_DECISION_REFUSED\x10\x02\x12\x1e\n" +
+	"\x1aCONSENT_DECISION_WITHDRAWN\x10\x03*\x91\x01\n" +
+	"\fConsentGiver\x12\x1d\n" +
+	"\x19CONSENT_GIVER_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CONSENT_GIVER_PERSON\x10\x01\x12\x1a\n" +
+	"\x16CONSENT_GIVER_GUARDIAN\x10\x02\x12,\n" +
+	"(CONSENT_GIVER_CHILD_PROTECTION_AUTHORITY\x10\x03*l\n" +
 	"\tCaseState\x12\x1a\n" +
 	"\x16CASE_STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCASE_STATE_OPEN\x10\x01\x12\x15\n" +
@@ -890,40 +2423,76 @@ func file_nrm_caseregistry_v1_case_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_case_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_nrm_caseregistry_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_nrm_caseregistry_v1_case_proto_enumTypes = make([]protoimpl.EnumInfo, 19)
+var file_nrm_caseregistry_v1_case_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_nrm_caseregistry_v1_case_proto_goTypes = []any{
 	(Sex)(0),                      // 0: nrm.caseregistry.v1.Sex
 	(AgeBand)(0),                  // 1: nrm.caseregistry.v1.AgeBand
 	(ExploitationType)(0),         // 2: nrm.caseregistry.v1.ExploitationType
 	(TraffickingStatus)(0),        // 3: nrm.caseregistry.v1.TraffickingStatus
-	(CaseState)(0),                // 4: nrm.caseregistry.v1.CaseState
-	(IdentityView)(0),             // 5: nrm.caseregistry.v1.IdentityView
-	(*Profile)(nil),               // 6: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),           // 7: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),        // 8: nrm.caseregistry.v1.Identification
-	(*Identity)(nil),              // 9: nrm.caseregistry.v1.Identity
-	(*Case)(nil),                  // 10: nrm.caseregistry.v1.Case
-	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(Prefecture)(0),               // 4: nrm.caseregistry.v1.Prefecture
+	(EducationLevel)(0),           // 5: nrm.caseregistry.v1.EducationLevel
+	(TraffickingScope)(0),         // 6: nrm.caseregistry.v1.TraffickingScope
+	(RecruitmentMethod)(0),        // 7: nrm.caseregistry.v1.RecruitmentMethod
+	(MeansOfControl)(0),           // 8: nrm.caseregistry.v1.MeansOfControl
+	(RecruiterRelation)(0),        // 9: nrm.caseregistry.v1.RecruiterRelation
+	(IdentificationChannel)(0),    // 10: nrm.caseregistry.v1.IdentificationChannel
+	(DecidingBody)(0),             // 11: nrm.caseregistry.v1.DecidingBody
+	(ClosureReason)(0),            // 12: nrm.caseregistry.v1.ClosureReason
+	(ReopenReason)(0),             // 13: nrm.caseregistry.v1.ReopenReason
+	(ConsentScope)(0),             // 14: nrm.caseregistry.v1.ConsentScope
+	(ConsentDecision)(0),          // 15: nrm.caseregistry.v1.ConsentDecision
+	(ConsentGiver)(0),             // 16: nrm.caseregistry.v1.ConsentGiver
+	(CaseState)(0),                // 17: nrm.caseregistry.v1.CaseState
+	(IdentityView)(0),             // 18: nrm.caseregistry.v1.IdentityView
+	(*Profile)(nil),               // 19: nrm.caseregistry.v1.Profile
+	(*DatePeriod)(nil),            // 20: nrm.caseregistry.v1.DatePeriod
+	(*Trafficking)(nil),           // 21: nrm.caseregistry.v1.Trafficking
+	(*StatusDecision)(nil),        // 22: nrm.caseregistry.v1.StatusDecision
+	(*Identification)(nil),        // 23: nrm.caseregistry.v1.Identification
+	(*ConsentRecord)(nil),         // 24: nrm.caseregistry.v1.ConsentRecord
+	(*Identity)(nil),              // 25: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                  // 26: nrm.caseregistry.v1.Case
+	(*Closure)(nil),               // 27: nrm.caseregistry.v1.Closure
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_nrm_caseregistry_v1_case_proto_depIdxs = []int32{
 	0,  // 0: nrm.caseregistry.v1.Profile.sex:type_name -> nrm.caseregistry.v1.Sex
 	1,  // 1: nrm.caseregistry.v1.Profile.age_band:type_name -> nrm.caseregistry.v1.AgeBand
-	3,  // 2: nrm.caseregistry.v1.Trafficking.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	2,  // 3: nrm.caseregistry.v1.Trafficking.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
-	6,  // 4: nrm.caseregistry.v1.Case.profile:type_name -> nrm.caseregistry.v1.Profile
-	7,  // 5: nrm.caseregistry.v1.Case.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	8,  // 6: nrm.caseregistry.v1.Case.identification:type_name -> nrm.caseregistry.v1.Identification
-	4,  // 7: nrm.caseregistry.v1.Case.state:type_name -> nrm.caseregistry.v1.CaseState
-	11, // 8: nrm.caseregistry.v1.Case.registered_at:type_name -> google.protobuf.Timestamp
-	11, // 9: nrm.caseregistry.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
-	9,  // 10: nrm.caseregistry.v1.Case.identity:type_name -> nrm.caseregistry.v1.Identity
-	5,  // 11: nrm.caseregistry.v1.Case.identity_view:type_name -> nrm.caseregistry.v1.IdentityView
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	4,  // 2: nrm.caseregistry.v1.Profile.residence_prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	5,  // 3: nrm.caseregistry.v1.Profile.education_level:type_name -> nrm.caseregistry.v1.EducationLevel
+	3,  // 4: nrm.caseregistry.v1.Trafficking.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	2,  // 5: nrm.caseregistry.v1.Trafficking.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	6,  // 6: nrm.caseregistry.v1.Trafficking.scope:type_name -> nrm.caseregistry.v1.TraffickingScope
+	7,  // 7: nrm.caseregistry.v1.Trafficking.recruitment_method:type_name -> nrm.caseregistry.v1.RecruitmentMethod
+	8,  // 8: nrm.caseregistry.v1.Trafficking.means_of_control:type_name -> nrm.caseregistry.v1.MeansOfControl
+	9,  // 9: nrm.caseregistry.v1.Trafficking.recruiter_relation:type_name -> nrm.caseregistry.v1.RecruiterRelation
+	20, // 10: nrm.caseregistry.v1.Trafficking.exploitation_period:type_name -> nrm.caseregistry.v1.DatePeriod
+	22, // 11: nrm.caseregistry.v1.Trafficking.status_decisions:type_name -> nrm.caseregistry.v1.StatusDecision
+	3,  // 12: nrm.caseregistry.v1.StatusDecision.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	11, // 13: nrm.caseregistry.v1.StatusDecision.deciding_body:type_name -> nrm.caseregistry.v1.DecidingBody
+	28, // 14: nrm.caseregistry.v1.StatusDecision.recorded_at:type_name -> google.protobuf.Timestamp
+	10, // 15: nrm.caseregistry.v1.Identification.channel:type_name -> nrm.caseregistry.v1.IdentificationChannel
+	14, // 16: nrm.caseregistry.v1.ConsentRecord.scope:type_name -> nrm.caseregistry.v1.ConsentScope
+	15, // 17: nrm.caseregistry.v1.ConsentRecord.decision:type_name -> nrm.caseregistry.v1.ConsentDecision
+	16, // 18: nrm.caseregistry.v1.ConsentRecord.given_by:type_name -> nrm.caseregistry.v1.ConsentGiver
+	28, // 19: nrm.caseregistry.v1.ConsentRecord.recorded_at:type_name -> google.protobuf.Timestamp
+	19, // 20: nrm.caseregistry.v1.Case.profile:type_name -> nrm.caseregistry.v1.Profile
+	21, // 21: nrm.caseregistry.v1.Case.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	23, // 22: nrm.caseregistry.v1.Case.identification:type_name -> nrm.caseregistry.v1.Identification
+	17, // 23: nrm.caseregistry.v1.Case.state:type_name -> nrm.caseregistry.v1.CaseState
+	28, // 24: nrm.caseregistry.v1.Case.registered_at:type_name -> google.protobuf.Timestamp
+	28, // 25: nrm.caseregistry.v1.Case.updated_at:type_name -> google.protobuf.Timestamp
+	25, // 26: nrm.caseregistry.v1.Case.identity:type_name -> nrm.caseregistry.v1.Identity
+	18, // 27: nrm.caseregistry.v1.Case.identity_view:type_name -> nrm.caseregistry.v1.IdentityView
+	24, // 28: nrm.caseregistry.v1.Case.consents:type_name -> nrm.caseregistry.v1.ConsentRecord
+	27, // 29: nrm.caseregistry.v1.Case.closure:type_name -> nrm.caseregistry.v1.Closure
+	12, // 30: nrm.caseregistry.v1.Closure.reason:type_name -> nrm.caseregistry.v1.ClosureReason
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_proto_init() }
@@ -937,8 +2506,8 @@ func file_nrm_caseregistry_v1_case_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_proto_rawDesc), len(file_nrm_caseregistry_v1_case_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   5,
+			NumEnums:      19,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

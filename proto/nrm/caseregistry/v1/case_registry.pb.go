@@ -10,6 +10,8 @@ import (
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -72,6 +74,79 @@ func (x DuplicateMatch) Number() protoreflect.EnumNumber {
 // Deprecated: Use DuplicateMatch.Descriptor instead.
 func (DuplicateMatch) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{0}
+}
+
+// What a change did.
+type ChangeKind int32
+
+const (
+	ChangeKind_CHANGE_KIND_UNSPECIFIED      ChangeKind = 0
+	ChangeKind_CHANGE_KIND_REGISTERED       ChangeKind = 1
+	ChangeKind_CHANGE_KIND_UPDATED          ChangeKind = 2
+	ChangeKind_CHANGE_KIND_STATUS_DECIDED   ChangeKind = 3
+	ChangeKind_CHANGE_KIND_CLOSED           ChangeKind = 4
+	ChangeKind_CHANGE_KIND_REOPENED         ChangeKind = 5
+	ChangeKind_CHANGE_KIND_CONSENT_RECORDED ChangeKind = 6
+	// This case was merged into related_case_id.
+	ChangeKind_CHANGE_KIND_MERGED_INTO ChangeKind = 7
+	// related_case_id was merged into this case.
+	ChangeKind_CHANGE_KIND_ABSORBED        ChangeKind = 8
+	ChangeKind_CHANGE_KIND_IDENTITY_ERASED ChangeKind = 9
+)
+
+// Enum value maps for ChangeKind.
+var (
+	ChangeKind_name = map[int32]string{
+		0: "CHANGE_KIND_UNSPECIFIED",
+		1: "CHANGE_KIND_REGISTERED",
+		2: "CHANGE_KIND_UPDATED",
+		3: "CHANGE_KIND_STATUS_DECIDED",
+		4: "CHANGE_KIND_CLOSED",
+		5: "CHANGE_KIND_REOPENED",
+		6: "CHANGE_KIND_CONSENT_RECORDED",
+		7: "CHANGE_KIND_MERGED_INTO",
+		8: "CHANGE_KIND_ABSORBED",
+		9: "CHANGE_KIND_IDENTITY_ERASED",
+	}
+	ChangeKind_value = map[string]int32{
+		"CHANGE_KIND_UNSPECIFIED":      0,
+		"CHANGE_KIND_REGISTERED":       1,
+		"CHANGE_KIND_UPDATED":          2,
+		"CHANGE_KIND_STATUS_DECIDED":   3,
+		"CHANGE_KIND_CLOSED":           4,
+		"CHANGE_KIND_REOPENED":         5,
+		"CHANGE_KIND_CONSENT_RECORDED": 6,
+		"CHANGE_KIND_MERGED_INTO":      7,
+		"CHANGE_KIND_ABSORBED":         8,
+		"CHANGE_KIND_IDENTITY_ERASED":  9,
+	}
+)
+
+func (x ChangeKind) Enum() *ChangeKind {
+	p := new(ChangeKind)
+	*p = x
+	return p
+}
+
+func (x ChangeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChangeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_caseregistry_v1_case_registry_proto_enumTypes[1].Descriptor()
+}
+
+func (ChangeKind) Type() protoreflect.EnumType {
+	return &file_nrm_caseregistry_v1_case_registry_proto_enumTypes[1]
+}
+
+func (x ChangeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChangeKind.Descriptor instead.
+func (ChangeKind) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{1}
 }
 
 type RegisterCaseRequest struct {
@@ -929,11 +1004,932 @@ func (*RevokeIdentityAccessResponse) Descriptor() ([]byte, []int) {
 	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{14}
 }
 
+type UpdateCaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id and the new values of the fields named in update_mask; other fields are
+	// ignored.
+	Case *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	// Paths such as "profile", "profile.education_level", "trafficking.means_of_control",
+	// "identification.place", "identity" or "identity.address".
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// The version the change is based on. Required unless REST If-Match (gRPC metadata
+	// "if-match") carries the etag; when both are sent they must agree.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UpdateCaseRequest) Reset() {
+	*x = UpdateCaseRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCaseRequest) ProtoMessage() {}
+
+func (x *UpdateCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCaseRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCaseRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateCaseRequest) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+func (x *UpdateCaseRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateCaseRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type UpdateCaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCaseResponse) Reset() {
+	*x = UpdateCaseResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCaseResponse) ProtoMessage() {}
+
+func (x *UpdateCaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCaseResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCaseResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UpdateCaseResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type DecideStatusRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// TRAFFICKING_STATUS_VICTIM or TRAFFICKING_STATUS_NOT_A_VICTIM; TRAFFICKING_STATUS_POTENTIAL_VICTIM
+	// only to revise a decision. Must differ from the current status.
+	Status       TraffickingStatus `protobuf:"varint,2,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	DecidingBody DecidingBody      `protobuf:"varint,3,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
+	// "YYYY-MM-DD".
+	DecisionDate string `protobuf:"bytes,4,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
+	// The grounds, 1 to 2,000 characters, without personal data.
+	Basis string `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
+	// Optional: the version the decision is based on (or If-Match); a stale one is ABORTED.
+	ExpectedVersion int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DecideStatusRequest) Reset() {
+	*x = DecideStatusRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideStatusRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideStatusRequest) ProtoMessage() {}
+
+func (x *DecideStatusRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideStatusRequest.ProtoReflect.Descriptor instead.
+func (*DecideStatusRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DecideStatusRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DecideStatusRequest) GetStatus() TraffickingStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *DecideStatusRequest) GetDecidingBody() DecidingBody {
+	if x != nil {
+		return x.DecidingBody
+	}
+	return DecidingBody_DECIDING_BODY_UNSPECIFIED
+}
+
+func (x *DecideStatusRequest) GetDecisionDate() string {
+	if x != nil {
+		return x.DecisionDate
+	}
+	return ""
+}
+
+func (x *DecideStatusRequest) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *DecideStatusRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type DecideStatusResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DecideStatusResponse) Reset() {
+	*x = DecideStatusResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DecideStatusResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DecideStatusResponse) ProtoMessage() {}
+
+func (x *DecideStatusResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DecideStatusResponse.ProtoReflect.Descriptor instead.
+func (*DecideStatusResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *DecideStatusResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type CloseCaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id     string        `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason ClosureReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
+	// Date of closure, "YYYY-MM-DD"; empty means today.
+	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
+	// Explanation without personal data, up to 1,000 characters.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// Optional: the version the closure is based on (or If-Match); a stale one is ABORTED.
+	ExpectedVersion int64 `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CloseCaseRequest) Reset() {
+	*x = CloseCaseRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseCaseRequest) ProtoMessage() {}
+
+func (x *CloseCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseCaseRequest.ProtoReflect.Descriptor instead.
+func (*CloseCaseRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CloseCaseRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CloseCaseRequest) GetReason() ClosureReason {
+	if x != nil {
+		return x.Reason
+	}
+	return ClosureReason_CLOSURE_REASON_UNSPECIFIED
+}
+
+func (x *CloseCaseRequest) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *CloseCaseRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *CloseCaseRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type CloseCaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseCaseResponse) Reset() {
+	*x = CloseCaseResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseCaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseCaseResponse) ProtoMessage() {}
+
+func (x *CloseCaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseCaseResponse.ProtoReflect.Descriptor instead.
+func (*CloseCaseResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CloseCaseResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type ReopenCaseRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id     string       `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason ReopenReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ReopenReason" json:"reason,omitempty"`
+	// Explanation without personal data, up to 1,000 characters.
+	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	// Optional: the version the reopening is based on (or If-Match); a stale one is ABORTED.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ReopenCaseRequest) Reset() {
+	*x = ReopenCaseRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenCaseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenCaseRequest) ProtoMessage() {}
+
+func (x *ReopenCaseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenCaseRequest.ProtoReflect.Descriptor instead.
+func (*ReopenCaseRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ReopenCaseRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ReopenCaseRequest) GetReason() ReopenReason {
+	if x != nil {
+		return x.Reason
+	}
+	return ReopenReason_REOPEN_REASON_UNSPECIFIED
+}
+
+func (x *ReopenCaseRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ReopenCaseRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type ReopenCaseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenCaseResponse) Reset() {
+	*x = ReopenCaseResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenCaseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenCaseResponse) ProtoMessage() {}
+
+func (x *ReopenCaseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenCaseResponse.ProtoReflect.Descriptor instead.
+func (*ReopenCaseResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ReopenCaseResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type RecordConsentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The answer; recorded_by and recorded_at are set by the registry.
+	Consent *ConsentRecord `protobuf:"bytes,2,opt,name=consent,proto3" json:"consent,omitempty"`
+	// Optional: the version the record is based on (or If-Match); a stale one is ABORTED.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordConsentRequest) Reset() {
+	*x = RecordConsentRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordConsentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordConsentRequest) ProtoMessage() {}
+
+func (x *RecordConsentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordConsentRequest.ProtoReflect.Descriptor instead.
+func (*RecordConsentRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *RecordConsentRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordConsentRequest) GetConsent() *ConsentRecord {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
+func (x *RecordConsentRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type RecordConsentResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordConsentResponse) Reset() {
+	*x = RecordConsentResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordConsentResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordConsentResponse) ProtoMessage() {}
+
+func (x *RecordConsentResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordConsentResponse.ProtoReflect.Descriptor instead.
+func (*RecordConsentResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *RecordConsentResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type MergeCasesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The surviving case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The id of the duplicate record, merged into the survivor.
+	DuplicateId string `protobuf:"bytes,2,opt,name=duplicate_id,json=duplicateId,proto3" json:"duplicate_id,omitempty"`
+	// Why they are the same person, 1 to 200 characters, without personal data.
+	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeCasesRequest) Reset() {
+	*x = MergeCasesRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeCasesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeCasesRequest) ProtoMessage() {}
+
+func (x *MergeCasesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeCasesRequest.ProtoReflect.Descriptor instead.
+func (*MergeCasesRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MergeCasesRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *MergeCasesRequest) GetDuplicateId() string {
+	if x != nil {
+		return x.DuplicateId
+	}
+	return ""
+}
+
+func (x *MergeCasesRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+type MergeCasesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The survivor.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeCasesResponse) Reset() {
+	*x = MergeCasesResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeCasesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeCasesResponse) ProtoMessage() {}
+
+func (x *MergeCasesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeCasesResponse.ProtoReflect.Descriptor instead.
+func (*MergeCasesResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MergeCasesResponse) GetCase() *Case {
+	if x != nil {
+		return x.Case
+	}
+	return nil
+}
+
+type ListCaseHistoryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case's id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Maximum number of entries, 1 to 100; 0 means 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCaseHistoryRequest) Reset() {
+	*x = ListCaseHistoryRequest{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCaseHistoryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCaseHistoryRequest) ProtoMessage() {}
+
+func (x *ListCaseHistoryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCaseHistoryRequest.ProtoReflect.Descriptor instead.
+func (*ListCaseHistoryRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListCaseHistoryRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ListCaseHistoryRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCaseHistoryRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// One change of a case.
+type HistoryEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version the change produced.
+	Version int64      `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	Kind    ChangeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=nrm.caseregistry.v1.ChangeKind" json:"kind,omitempty"`
+	// The field paths changed, e.g. "profile.education_level" or "identity.address" (identity
+	// values are never shown).
+	Fields []string `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
+	// Who: the institution and the subject of the credentials (an id, never a name).
+	Institution string                 `protobuf:"bytes,4,opt,name=institution,proto3" json:"institution,omitempty"`
+	Subject     string                 `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	At          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
+	// The stated reason or basis, when the change has one.
+	Note string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
+	// For merges, the other case.
+	RelatedCaseId string `protobuf:"bytes,8,opt,name=related_case_id,json=relatedCaseId,proto3" json:"related_case_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryEntry) Reset() {
+	*x = HistoryEntry{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryEntry) ProtoMessage() {}
+
+func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
+func (*HistoryEntry) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *HistoryEntry) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *HistoryEntry) GetKind() ChangeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ChangeKind_CHANGE_KIND_UNSPECIFIED
+}
+
+func (x *HistoryEntry) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetInstitution() string {
+	if x != nil {
+		return x.Institution
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetRelatedCaseId() string {
+	if x != nil {
+		return x.RelatedCaseId
+	}
+	return ""
+}
+
+type ListCaseHistoryResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Entries []*HistoryEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCaseHistoryResponse) Reset() {
+	*x = ListCaseHistoryResponse{}
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCaseHistoryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCaseHistoryResponse) ProtoMessage() {}
+
+func (x *ListCaseHistoryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_case_registry_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCaseHistoryResponse.ProtoReflect.Descriptor instead.
+func (*ListCaseHistoryResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListCaseHistoryResponse) GetEntries() []*HistoryEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
+func (x *ListCaseHistoryResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_case_registry_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\n" +
-	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\x8f\x03\n" +
+	"'nrm/caseregistry/v1/case_registry.proto\x12\x13nrm.caseregistry.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\x8f\x03\n" +
 	"\x13RegisterCaseRequest\x126\n" +
 	"\aprofile\x18\x01 \x01(\v2\x1c.nrm.caseregistry.v1.ProfileR\aprofile\x12B\n" +
 	"\vtrafficking\x18\x02 \x01(\v2 .nrm.caseregistry.v1.TraffickingR\vtrafficking\x12K\n" +
@@ -990,11 +1986,83 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x1bRevokeIdentityAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vinstitution\x18\x02 \x01(\tR\vinstitution\"\x1e\n" +
-	"\x1cRevokeIdentityAccessResponse*x\n" +
+	"\x1cRevokeIdentityAccessResponse\"\xaa\x01\n" +
+	"\x11UpdateCaseRequest\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"C\n" +
+	"\x12UpdateCaseResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\x93\x02\n" +
+	"\x13DecideStatusRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12>\n" +
+	"\x06status\x18\x02 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x12F\n" +
+	"\rdeciding_body\x18\x03 \x01(\x0e2!.nrm.caseregistry.v1.DecidingBodyR\fdecidingBody\x12#\n" +
+	"\rdecision_date\x18\x04 \x01(\tR\fdecisionDate\x12\x14\n" +
+	"\x05basis\x18\x05 \x01(\tR\x05basis\x12)\n" +
+	"\x10expected_version\x18\x06 \x01(\x03R\x0fexpectedVersion\"E\n" +
+	"\x14DecideStatusResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\xb1\x01\n" +
+	"\x10CloseCaseRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12:\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\".nrm.caseregistry.v1.ClosureReasonR\x06reason\x12\x12\n" +
+	"\x04date\x18\x03 \x01(\tR\x04date\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x05 \x01(\x03R\x0fexpectedVersion\"B\n" +
+	"\x11CloseCaseResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\x9d\x01\n" +
+	"\x11ReopenCaseRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\x06reason\x18\x02 \x01(\x0e2!.nrm.caseregistry.v1.ReopenReasonR\x06reason\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"C\n" +
+	"\x12ReopenCaseResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\x8f\x01\n" +
+	"\x14RecordConsentRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12<\n" +
+	"\aconsent\x18\x02 \x01(\v2\".nrm.caseregistry.v1.ConsentRecordR\aconsent\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"F\n" +
+	"\x15RecordConsentResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"^\n" +
+	"\x11MergeCasesRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
+	"\fduplicate_id\x18\x02 \x01(\tR\vduplicateId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"C\n" +
+	"\x12MergeCasesResponse\x12-\n" +
+	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"d\n" +
+	"\x16ListCaseHistoryRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x99\x02\n" +
+	"\fHistoryEntry\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x03R\aversion\x123\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1f.nrm.caseregistry.v1.ChangeKindR\x04kind\x12\x16\n" +
+	"\x06fields\x18\x03 \x03(\tR\x06fields\x12 \n" +
+	"\vinstitution\x18\x04 \x01(\tR\vinstitution\x12\x18\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\x12*\n" +
+	"\x02at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
+	"\x04note\x18\a \x01(\tR\x04note\x12&\n" +
+	"\x0frelated_case_id\x18\b \x01(\tR\rrelatedCaseId\"~\n" +
+	"\x17ListCaseHistoryResponse\x12;\n" +
+	"\aentries\x18\x01 \x03(\v2!.nrm.caseregistry.v1.HistoryEntryR\aentries\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*x\n" +
 	"\x0eDuplicateMatch\x12\x1f\n" +
 	"\x1bDUPLICATE_MATCH_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DUPLICATE_MATCH_NAME_AND_BIRTH_DATE\x10\x01\x12\x1c\n" +
-	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x022\x88\b\n" +
+	"\x18DUPLICATE_MATCH_DOCUMENT\x10\x02*\xaa\x02\n" +
+	"\n" +
+	"ChangeKind\x12\x1b\n" +
+	"\x17CHANGE_KIND_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CHANGE_KIND_REGISTERED\x10\x01\x12\x17\n" +
+	"\x13CHANGE_KIND_UPDATED\x10\x02\x12\x1e\n" +
+	"\x1aCHANGE_KIND_STATUS_DECIDED\x10\x03\x12\x16\n" +
+	"\x12CHANGE_KIND_CLOSED\x10\x04\x12\x18\n" +
+	"\x14CHANGE_KIND_REOPENED\x10\x05\x12 \n" +
+	"\x1cCHANGE_KIND_CONSENT_RECORDED\x10\x06\x12\x1b\n" +
+	"\x17CHANGE_KIND_MERGED_INTO\x10\a\x12\x18\n" +
+	"\x14CHANGE_KIND_ABSORBED\x10\b\x12\x1f\n" +
+	"\x1bCHANGE_KIND_IDENTITY_ERASED\x10\t2\xb8\x0f\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
 	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12m\n" +
@@ -1002,7 +2070,17 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\xa7\x01\n" +
 	"\x13GrantIdentityAccess\x12/.nrm.caseregistry.v1.GrantIdentityAccessRequest\x1a0.nrm.caseregistry.v1.GrantIdentityAccessResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/cases/{id}:grantIdentityAccess\x12\xab\x01\n" +
 	"\x14RevokeIdentityAccess\x120.nrm.caseregistry.v1.RevokeIdentityAccessRequest\x1a1.nrm.caseregistry.v1.RevokeIdentityAccessResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/cases/{id}:revokeIdentityAccess\x12\x8f\x01\n" +
-	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentityBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentity\x12\x80\x01\n" +
+	"\n" +
+	"UpdateCase\x12&.nrm.caseregistry.v1.UpdateCaseRequest\x1a'.nrm.caseregistry.v1.UpdateCaseResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x04case2\x13/v1/cases/{case.id}\x12\x8b\x01\n" +
+	"\fDecideStatus\x12(.nrm.caseregistry.v1.DecideStatusRequest\x1a).nrm.caseregistry.v1.DecideStatusResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/cases/{id}:decideStatus\x12{\n" +
+	"\tCloseCase\x12%.nrm.caseregistry.v1.CloseCaseRequest\x1a&.nrm.caseregistry.v1.CloseCaseResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/cases/{id}:close\x12\x7f\n" +
+	"\n" +
+	"ReopenCase\x12&.nrm.caseregistry.v1.ReopenCaseRequest\x1a'.nrm.caseregistry.v1.ReopenCaseResponse\" \x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/cases/{id}:reopen\x12\x8f\x01\n" +
+	"\rRecordConsent\x12).nrm.caseregistry.v1.RecordConsentRequest\x1a*.nrm.caseregistry.v1.RecordConsentResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:recordConsent\x12~\n" +
+	"\n" +
+	"MergeCases\x12&.nrm.caseregistry.v1.MergeCasesRequest\x1a'.nrm.caseregistry.v1.MergeCasesResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/cases/{id}:merge\x12\x8c\x01\n" +
+	"\x0fListCaseHistory\x12+.nrm.caseregistry.v1.ListCaseHistoryRequest\x1a,.nrm.caseregistry.v1.ListCaseHistoryResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/cases/{id}/historyBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_case_registry_proto_rawDescOnce sync.Once
@@ -1016,68 +2094,120 @@ func file_nrm_caseregistry_v1_case_registry_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_case_registry_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_case_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_nrm_caseregistry_v1_case_registry_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_nrm_caseregistry_v1_case_registry_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_nrm_caseregistry_v1_case_registry_proto_goTypes = []any{
 	(DuplicateMatch)(0),                    // 0: nrm.caseregistry.v1.DuplicateMatch
-	(*RegisterCaseRequest)(nil),            // 1: nrm.caseregistry.v1.RegisterCaseRequest
-	(*RegisterCaseResponse)(nil),           // 2: nrm.caseregistry.v1.RegisterCaseResponse
-	(*GetCaseRequest)(nil),                 // 3: nrm.caseregistry.v1.GetCaseRequest
-	(*GetCaseResponse)(nil),                // 4: nrm.caseregistry.v1.GetCaseResponse
-	(*EraseIdentityRequest)(nil),           // 5: nrm.caseregistry.v1.EraseIdentityRequest
-	(*EraseIdentityResponse)(nil),          // 6: nrm.caseregistry.v1.EraseIdentityResponse
-	(*FindPossibleDuplicatesRequest)(nil),  // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest
-	(*PossibleDuplicate)(nil),              // 8: nrm.caseregistry.v1.PossibleDuplicate
-	(*FindPossibleDuplicatesResponse)(nil), // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse
-	(*ListCasesRequest)(nil),               // 10: nrm.caseregistry.v1.ListCasesRequest
-	(*ListCasesResponse)(nil),              // 11: nrm.caseregistry.v1.ListCasesResponse
-	(*GrantIdentityAccessRequest)(nil),     // 12: nrm.caseregistry.v1.GrantIdentityAccessRequest
-	(*GrantIdentityAccessResponse)(nil),    // 13: nrm.caseregistry.v1.GrantIdentityAccessResponse
-	(*RevokeIdentityAccessRequest)(nil),    // 14: nrm.caseregistry.v1.RevokeIdentityAccessRequest
-	(*RevokeIdentityAccessResponse)(nil),   // 15: nrm.caseregistry.v1.RevokeIdentityAccessResponse
-	(*Profile)(nil),                        // 16: nrm.caseregistry.v1.Profile
-	(*Trafficking)(nil),                    // 17: nrm.caseregistry.v1.Trafficking
-	(*Identification)(nil),                 // 18: nrm.caseregistry.v1.Identification
-	(*Identity)(nil),                       // 19: nrm.caseregistry.v1.Identity
-	(*Case)(nil),                           // 20: nrm.caseregistry.v1.Case
-	(TraffickingStatus)(0),                 // 21: nrm.caseregistry.v1.TraffickingStatus
-	(CaseState)(0),                         // 22: nrm.caseregistry.v1.CaseState
-	(ExploitationType)(0),                  // 23: nrm.caseregistry.v1.ExploitationType
+	(ChangeKind)(0),                        // 1: nrm.caseregistry.v1.ChangeKind
+	(*RegisterCaseRequest)(nil),            // 2: nrm.caseregistry.v1.RegisterCaseRequest
+	(*RegisterCaseResponse)(nil),           // 3: nrm.caseregistry.v1.RegisterCaseResponse
+	(*GetCaseRequest)(nil),                 // 4: nrm.caseregistry.v1.GetCaseRequest
+	(*GetCaseResponse)(nil),                // 5: nrm.caseregistry.v1.GetCaseResponse
+	(*EraseIdentityRequest)(nil),           // 6: nrm.caseregistry.v1.EraseIdentityRequest
+	(*EraseIdentityResponse)(nil),          // 7: nrm.caseregistry.v1.EraseIdentityResponse
+	(*FindPossibleDuplicatesRequest)(nil),  // 8: nrm.caseregistry.v1.FindPossibleDuplicatesRequest
+	(*PossibleDuplicate)(nil),              // 9: nrm.caseregistry.v1.PossibleDuplicate
+	(*FindPossibleDuplicatesResponse)(nil), // 10: nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	(*ListCasesRequest)(nil),               // 11: nrm.caseregistry.v1.ListCasesRequest
+	(*ListCasesResponse)(nil),              // 12: nrm.caseregistry.v1.ListCasesResponse
+	(*GrantIdentityAccessRequest)(nil),     // 13: nrm.caseregistry.v1.GrantIdentityAccessRequest
+	(*GrantIdentityAccessResponse)(nil),    // 14: nrm.caseregistry.v1.GrantIdentityAccessResponse
+	(*RevokeIdentityAccessRequest)(nil),    // 15: nrm.caseregistry.v1.RevokeIdentityAccessRequest
+	(*RevokeIdentityAccessResponse)(nil),   // 16: nrm.caseregistry.v1.RevokeIdentityAccessResponse
+	(*UpdateCaseRequest)(nil),              // 17: nrm.caseregistry.v1.UpdateCaseRequest
+	(*UpdateCaseResponse)(nil),             // 18: nrm.caseregistry.v1.UpdateCaseResponse
+	(*DecideStatusRequest)(nil),            // 19: nrm.caseregistry.v1.DecideStatusRequest
+	(*DecideStatusResponse)(nil),           // 20: nrm.caseregistry.v1.DecideStatusResponse
+	(*CloseCaseRequest)(nil),               // 21: nrm.caseregistry.v1.CloseCaseRequest
+	(*CloseCaseResponse)(nil),              // 22: nrm.caseregistry.v1.CloseCaseResponse
+	(*ReopenCaseRequest)(nil),              // 23: nrm.caseregistry.v1.ReopenCaseRequest
+	(*ReopenCaseResponse)(nil),             // 24: nrm.caseregistry.v1.ReopenCaseResponse
+	(*RecordConsentRequest)(nil),           // 25: nrm.caseregistry.v1.RecordConsentRequest
+	(*RecordConsentResponse)(nil),          // 26: nrm.caseregistry.v1.RecordConsentResponse
+	(*MergeCasesRequest)(nil),              // 27: nrm.caseregistry.v1.MergeCasesRequest
+	(*MergeCasesResponse)(nil),             // 28: nrm.caseregistry.v1.MergeCasesResponse
+	(*ListCaseHistoryRequest)(nil),         // 29: nrm.caseregistry.v1.ListCaseHistoryRequest
+	(*HistoryEntry)(nil),                   // 30: nrm.caseregistry.v1.HistoryEntry
+	(*ListCaseHistoryResponse)(nil),        // 31: nrm.caseregistry.v1.ListCaseHistoryResponse
+	(*Profile)(nil),                        // 32: nrm.caseregistry.v1.Profile
+	(*Trafficking)(nil),                    // 33: nrm.caseregistry.v1.Trafficking
+	(*Identification)(nil),                 // 34: nrm.caseregistry.v1.Identification
+	(*Identity)(nil),                       // 35: nrm.caseregistry.v1.Identity
+	(*Case)(nil),                           // 36: nrm.caseregistry.v1.Case
+	(TraffickingStatus)(0),                 // 37: nrm.caseregistry.v1.TraffickingStatus
+	(CaseState)(0),                         // 38: nrm.caseregistry.v1.CaseState
+	(ExploitationType)(0),                  // 39: nrm.caseregistry.v1.ExploitationType
+	(*fieldmaskpb.FieldMask)(nil),          // 40: google.protobuf.FieldMask
+	(DecidingBody)(0),                      // 41: nrm.caseregistry.v1.DecidingBody
+	(ClosureReason)(0),                     // 42: nrm.caseregistry.v1.ClosureReason
+	(ReopenReason)(0),                      // 43: nrm.caseregistry.v1.ReopenReason
+	(*ConsentRecord)(nil),                  // 44: nrm.caseregistry.v1.ConsentRecord
+	(*timestamppb.Timestamp)(nil),          // 45: google.protobuf.Timestamp
 }
 var file_nrm_caseregistry_v1_case_registry_proto_depIdxs = []int32{
-	16, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
-	17, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
-	18, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
-	19, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
-	20, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	20, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
-	20, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
-	19, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	32, // 0: nrm.caseregistry.v1.RegisterCaseRequest.profile:type_name -> nrm.caseregistry.v1.Profile
+	33, // 1: nrm.caseregistry.v1.RegisterCaseRequest.trafficking:type_name -> nrm.caseregistry.v1.Trafficking
+	34, // 2: nrm.caseregistry.v1.RegisterCaseRequest.identification:type_name -> nrm.caseregistry.v1.Identification
+	35, // 3: nrm.caseregistry.v1.RegisterCaseRequest.identity:type_name -> nrm.caseregistry.v1.Identity
+	36, // 4: nrm.caseregistry.v1.RegisterCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	36, // 5: nrm.caseregistry.v1.GetCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	36, // 6: nrm.caseregistry.v1.EraseIdentityResponse.case:type_name -> nrm.caseregistry.v1.Case
+	35, // 7: nrm.caseregistry.v1.FindPossibleDuplicatesRequest.identity:type_name -> nrm.caseregistry.v1.Identity
 	0,  // 8: nrm.caseregistry.v1.PossibleDuplicate.matched_on:type_name -> nrm.caseregistry.v1.DuplicateMatch
-	8,  // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse.duplicates:type_name -> nrm.caseregistry.v1.PossibleDuplicate
-	21, // 10: nrm.caseregistry.v1.ListCasesRequest.trafficking_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	22, // 11: nrm.caseregistry.v1.ListCasesRequest.state:type_name -> nrm.caseregistry.v1.CaseState
-	23, // 12: nrm.caseregistry.v1.ListCasesRequest.exploitation_type:type_name -> nrm.caseregistry.v1.ExploitationType
-	20, // 13: nrm.caseregistry.v1.ListCasesResponse.cases:type_name -> nrm.caseregistry.v1.Case
-	1,  // 14: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
-	3,  // 15: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
-	10, // 16: nrm.caseregistry.v1.CaseRegistryService.ListCases:input_type -> nrm.caseregistry.v1.ListCasesRequest
-	7,  // 17: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
-	12, // 18: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:input_type -> nrm.caseregistry.v1.GrantIdentityAccessRequest
-	14, // 19: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:input_type -> nrm.caseregistry.v1.RevokeIdentityAccessRequest
-	5,  // 20: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
-	2,  // 21: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
-	4,  // 22: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
-	11, // 23: nrm.caseregistry.v1.CaseRegistryService.ListCases:output_type -> nrm.caseregistry.v1.ListCasesResponse
-	9,  // 24: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
-	13, // 25: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:output_type -> nrm.caseregistry.v1.GrantIdentityAccessResponse
-	15, // 26: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:output_type -> nrm.caseregistry.v1.RevokeIdentityAccessResponse
-	6,  // 27: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
-	21, // [21:28] is the sub-list for method output_type
-	14, // [14:21] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	9,  // 9: nrm.caseregistry.v1.FindPossibleDuplicatesResponse.duplicates:type_name -> nrm.caseregistry.v1.PossibleDuplicate
+	37, // 10: nrm.caseregistry.v1.ListCasesRequest.trafficking_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	38, // 11: nrm.caseregistry.v1.ListCasesRequest.state:type_name -> nrm.caseregistry.v1.CaseState
+	39, // 12: nrm.caseregistry.v1.ListCasesRequest.exploitation_type:type_name -> nrm.caseregistry.v1.ExploitationType
+	36, // 13: nrm.caseregistry.v1.ListCasesResponse.cases:type_name -> nrm.caseregistry.v1.Case
+	36, // 14: nrm.caseregistry.v1.UpdateCaseRequest.case:type_name -> nrm.caseregistry.v1.Case
+	40, // 15: nrm.caseregistry.v1.UpdateCaseRequest.update_mask:type_name -> google.protobuf.FieldMask
+	36, // 16: nrm.caseregistry.v1.UpdateCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	37, // 17: nrm.caseregistry.v1.DecideStatusRequest.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	41, // 18: nrm.caseregistry.v1.DecideStatusRequest.deciding_body:type_name -> nrm.caseregistry.v1.DecidingBody
+	36, // 19: nrm.caseregistry.v1.DecideStatusResponse.case:type_name -> nrm.caseregistry.v1.Case
+	42, // 20: nrm.caseregistry.v1.CloseCaseRequest.reason:type_name -> nrm.caseregistry.v1.ClosureReason
+	36, // 21: nrm.caseregistry.v1.CloseCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	43, // 22: nrm.caseregistry.v1.ReopenCaseRequest.reason:type_name -> nrm.caseregistry.v1.ReopenReason
+	36, // 23: nrm.caseregistry.v1.ReopenCaseResponse.case:type_name -> nrm.caseregistry.v1.Case
+	44, // 24: nrm.caseregistry.v1.RecordConsentRequest.consent:type_name -> nrm.caseregistry.v1.ConsentRecord
+	36, // 25: nrm.caseregistry.v1.RecordConsentResponse.case:type_name -> nrm.caseregistry.v1.Case
+	36, // 26: nrm.caseregistry.v1.MergeCasesResponse.case:type_name -> nrm.caseregistry.v1.Case
+	1,  // 27: nrm.caseregistry.v1.HistoryEntry.kind:type_name -> nrm.caseregistry.v1.ChangeKind
+	45, // 28: nrm.caseregistry.v1.HistoryEntry.at:type_name -> google.protobuf.Timestamp
+	30, // 29: nrm.caseregistry.v1.ListCaseHistoryResponse.entries:type_name -> nrm.caseregistry.v1.HistoryEntry
+	2,  // 30: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:input_type -> nrm.caseregistry.v1.RegisterCaseRequest
+	4,  // 31: nrm.caseregistry.v1.CaseRegistryService.GetCase:input_type -> nrm.caseregistry.v1.GetCaseRequest
+	11, // 32: nrm.caseregistry.v1.CaseRegistryService.ListCases:input_type -> nrm.caseregistry.v1.ListCasesRequest
+	8,  // 33: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:input_type -> nrm.caseregistry.v1.FindPossibleDuplicatesRequest
+	13, // 34: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:input_type -> nrm.caseregistry.v1.GrantIdentityAccessRequest
+	15, // 35: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:input_type -> nrm.caseregistry.v1.RevokeIdentityAccessRequest
+	6,  // 36: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:input_type -> nrm.caseregistry.v1.EraseIdentityRequest
+	17, // 37: nrm.caseregistry.v1.CaseRegistryService.UpdateCase:input_type -> nrm.caseregistry.v1.UpdateCaseRequest
+	19, // 38: nrm.caseregistry.v1.CaseRegistryService.DecideStatus:input_type -> nrm.caseregistry.v1.DecideStatusRequest
+	21, // 39: nrm.caseregistry.v1.CaseRegistryService.CloseCase:input_type -> nrm.caseregistry.v1.CloseCaseRequest
+	23, // 40: nrm.caseregistry.v1.CaseRegistryService.ReopenCase:input_type -> nrm.caseregistry.v1.ReopenCaseRequest
+	25, // 41: nrm.caseregistry.v1.CaseRegistryService.RecordConsent:input_type -> nrm.caseregistry.v1.RecordConsentRequest
+	27, // 42: nrm.caseregistry.v1.CaseRegistryService.MergeCases:input_type -> nrm.caseregistry.v1.MergeCasesRequest
+	29, // 43: nrm.caseregistry.v1.CaseRegistryService.ListCaseHistory:input_type -> nrm.caseregistry.v1.ListCaseHistoryRequest
+	3,  // 44: nrm.caseregistry.v1.CaseRegistryService.RegisterCase:output_type -> nrm.caseregistry.v1.RegisterCaseResponse
+	5,  // 45: nrm.caseregistry.v1.CaseRegistryService.GetCase:output_type -> nrm.caseregistry.v1.GetCaseResponse
+	12, // 46: nrm.caseregistry.v1.CaseRegistryService.ListCases:output_type -> nrm.caseregistry.v1.ListCasesResponse
+	10, // 47: nrm.caseregistry.v1.CaseRegistryService.FindPossibleDuplicates:output_type -> nrm.caseregistry.v1.FindPossibleDuplicatesResponse
+	14, // 48: nrm.caseregistry.v1.CaseRegistryService.GrantIdentityAccess:output_type -> nrm.caseregistry.v1.GrantIdentityAccessResponse
+	16, // 49: nrm.caseregistry.v1.CaseRegistryService.RevokeIdentityAccess:output_type -> nrm.caseregistry.v1.RevokeIdentityAccessResponse
+	7,  // 50: nrm.caseregistry.v1.CaseRegistryService.EraseIdentity:output_type -> nrm.caseregistry.v1.EraseIdentityResponse
+	18, // 51: nrm.caseregistry.v1.CaseRegistryService.UpdateCase:output_type -> nrm.caseregistry.v1.UpdateCaseResponse
+	20, // 52: nrm.caseregistry.v1.CaseRegistryService.DecideStatus:output_type -> nrm.caseregistry.v1.DecideStatusResponse
+	22, // 53: nrm.caseregistry.v1.CaseRegistryService.CloseCase:output_type -> nrm.caseregistry.v1.CloseCaseResponse
+	24, // 54: nrm.caseregistry.v1.CaseRegistryService.ReopenCase:output_type -> nrm.caseregistry.v1.ReopenCaseResponse
+	26, // 55: nrm.caseregistry.v1.CaseRegistryService.RecordConsent:output_type -> nrm.caseregistry.v1.RecordConsentResponse
+	28, // 56: nrm.caseregistry.v1.CaseRegistryService.MergeCases:output_type -> nrm.caseregistry.v1.MergeCasesResponse
+	31, // 57: nrm.caseregistry.v1.CaseRegistryService.ListCaseHistory:output_type -> nrm.caseregistry.v1.ListCaseHistoryResponse
+	44, // [44:58] is the sub-list for method output_type
+	30, // [30:44] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_case_registry_proto_init() }
@@ -1092,8 +2222,8 @@ func file_nrm_caseregistry_v1_case_registry_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_case_registry_proto_rawDesc), len(file_nrm_caseregistry_v1_case_registry_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   15,
+			NumEnums:      2,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,13 @@ const (
 	CaseRegistryService_GrantIdentityAccess_FullMethodName    = "/nrm.caseregistry.v1.CaseRegistryService/GrantIdentityAccess"
 	CaseRegistryService_RevokeIdentityAccess_FullMethodName   = "/nrm.caseregistry.v1.CaseRegistryService/RevokeIdentityAccess"
 	CaseRegistryService_EraseIdentity_FullMethodName          = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
+	CaseRegistryService_UpdateCase_FullMethodName             = "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase"
+	CaseRegistryService_DecideStatus_FullMethodName           = "/nrm.caseregistry.v1.CaseRegistryService/DecideStatus"
+	CaseRegistryService_CloseCase_FullMethodName              = "/nrm.caseregistry.v1.CaseRegistryService/CloseCase"
+	CaseRegistryService_ReopenCase_FullMethodName             = "/nrm.caseregistry.v1.CaseRegistryService/ReopenCase"
+	CaseRegistryService_RecordConsent_FullMethodName          = "/nrm.caseregistry.v1.CaseRegistryService/RecordConsent"
+	CaseRegistryService_MergeCases_FullMethodName             = "/nrm.caseregistry.v1.CaseRegistryService/MergeCases"
+	CaseRegistryService_ListCaseHistory_FullMethodName        = "/nrm.caseregistry.v1.CaseRegistryService/ListCaseHistory"
 )
 
 // CaseRegistryServiceClient is the client API for CaseRegistryService service.
@@ -60,6 +67,39 @@ type CaseRegistryServiceClient interface {
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
 	EraseIdentity(ctx context.Context, in *EraseIdentityRequest, opts ...grpc.CallOption) (*EraseIdentityResponse, error)
+	// Changes headings of a case: the fields named in update_mask, among profile, trafficking
+	// (except its status, which DecideStatus changes), identification and identity. A heading
+	// name ("identity") replaces the whole heading; a field path ("profile.education_level")
+	// one field. Over REST (PATCH) the mask defaults to the fields present in the body.
+	//
+	// Optimistic concurrency: the request names the version it was based on (expected_version,
+	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
+	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
+	// change (FAILED_PRECONDITION).
+	UpdateCase(ctx context.Context, in *UpdateCaseRequest, opts ...grpc.CallOption) (*UpdateCaseResponse, error)
+	// Records a decision on the trafficking status: potential victim to victim or not a victim,
+	// or a revision of an earlier decision. Every decision stays in the case's record.
+	// A decision that the case is a victim needs the exploitation type, the scope and the
+	// identification channel known (FAILED_PRECONDITION names what is missing).
+	DecideStatus(ctx context.Context, in *DecideStatusRequest, opts ...grpc.CallOption) (*DecideStatusResponse, error)
+	// Closes an open or reopened case with a reason. Closing a closed case, or closing as a
+	// duplicate (MergeCases does that), is FAILED_PRECONDITION.
+	CloseCase(ctx context.Context, in *CloseCaseRequest, opts ...grpc.CallOption) (*CloseCaseResponse, error)
+	// Reopens a closed case, e.g. when the person is trafficked again. Merged cases cannot be
+	// reopened.
+	ReopenCase(ctx context.Context, in *ReopenCaseRequest, opts ...grpc.CallOption) (*ReopenCaseResponse, error)
+	// Records a consent answer (to assistance, data processing or referral): given, refused or
+	// withdrawn, with its date and who answered.
+	RecordConsent(ctx context.Context, in *RecordConsentRequest, opts ...grpc.CallOption) (*RecordConsentResponse, error)
+	// Joins a duplicate record into this one (the survivor): the duplicate is closed as
+	// CLOSURE_REASON_DUPLICATE and points to the survivor (merged_into), the survivor lists it
+	// (merged_case_ids). Both records and both histories are kept; the duplicate's identity stays
+	// sealed in it and is no longer found as a possible duplicate. Repeating a merge is a no-op.
+	MergeCases(ctx context.Context, in *MergeCasesRequest, opts ...grpc.CallOption) (*MergeCasesResponse, error)
+	// Lists a case's history, one entry per change, oldest first: who changed which headings
+	// when. Values are not shown: identity changes stay encrypted, and the current values are in
+	// the case.
+	ListCaseHistory(ctx context.Context, in *ListCaseHistoryRequest, opts ...grpc.CallOption) (*ListCaseHistoryResponse, error)
 }
 
 type caseRegistryServiceClient struct {
@@ -140,6 +180,76 @@ func (c *caseRegistryServiceClient) EraseIdentity(ctx context.Context, in *Erase
 	return out, nil
 }
 
+func (c *caseRegistryServiceClient) UpdateCase(ctx context.Context, in *UpdateCaseRequest, opts ...grpc.CallOption) (*UpdateCaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCaseResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_UpdateCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) DecideStatus(ctx context.Context, in *DecideStatusRequest, opts ...grpc.CallOption) (*DecideStatusResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DecideStatusResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_DecideStatus_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) CloseCase(ctx context.Context, in *CloseCaseRequest, opts ...grpc.CallOption) (*CloseCaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CloseCaseResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_CloseCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) ReopenCase(ctx context.Context, in *ReopenCaseRequest, opts ...grpc.CallOption) (*ReopenCaseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReopenCaseResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_ReopenCase_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) RecordConsent(ctx context.Context, in *RecordConsentRequest, opts ...grpc.CallOption) (*RecordConsentResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordConsentResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_RecordConsent_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) MergeCases(ctx context.Context, in *MergeCasesRequest, opts ...grpc.CallOption) (*MergeCasesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeCasesResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_MergeCases_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *caseRegistryServiceClient) ListCaseHistory(ctx context.Context, in *ListCaseHistoryRequest, opts ...grpc.CallOption) (*ListCaseHistoryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCaseHistoryResponse)
+	err := c.cc.Invoke(ctx, CaseRegistryService_ListCaseHistory_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CaseRegistryServiceServer is the server API for CaseRegistryService service.
 // All implementations must embed UnimplementedCaseRegistryServiceServer
 // for forward compatibility.
@@ -172,6 +282,39 @@ type CaseRegistryServiceServer interface {
 	// be forgotten, or the end of retention. The pseudonymous record and the statistics stay.
 	// Erasing an erased identity is a no-op.
 	EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error)
+	// Changes headings of a case: the fields named in update_mask, among profile, trafficking
+	// (except its status, which DecideStatus changes), identification and identity. A heading
+	// name ("identity") replaces the whole heading; a field path ("profile.education_level")
+	// one field. Over REST (PATCH) the mask defaults to the fields present in the body.
+	//
+	// Optimistic concurrency: the request names the version it was based on (expected_version,
+	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
+	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
+	// change (FAILED_PRECONDITION).
+	UpdateCase(context.Context, *UpdateCaseRequest) (*UpdateCaseResponse, error)
+	// Records a decision on the trafficking status: potential victim to victim or not a victim,
+	// or a revision of an earlier decision. Every decision stays in the case's record.
+	// A decision that the case is a victim needs the exploitation type, the scope and the
+	// identification channel known (FAILED_PRECONDITION names what is missing).
+	DecideStatus(context.Context, *DecideStatusRequest) (*DecideStatusResponse, error)
+	// Closes an open or reopened case with a reason. Closing a closed case, or closing as a
+	// duplicate (MergeCases does that), is FAILED_PRECONDITION.
+	CloseCase(context.Context, *CloseCaseRequest) (*CloseCaseResponse, error)
+	// Reopens a closed case, e.g. when the person is trafficked again. Merged cases cannot be
+	// reopened.
+	ReopenCase(context.Context, *ReopenCaseRequest) (*ReopenCaseResponse, error)
+	// Records a consent answer (to assistance, data processing or referral): given, refused or
+	// withdrawn, with its date and who answered.
+	RecordConsent(context.Context, *RecordConsentRequest) (*RecordConsentResponse, error)
+	// Joins a duplicate record into this one (the survivor): the duplicate is closed as
+	// CLOSURE_REASON_DUPLICATE and points to the survivor (merged_into), the survivor lists it
+	// (merged_case_ids). Both records and both histories are kept; the duplicate's identity stays
+	// sealed in it and is no longer found as a possible duplicate. Repeating a merge is a no-op.
+	MergeCases(context.Context, *MergeCasesRequest) (*MergeCasesResponse, error)
+	// Lists a case's history, one entry per change, oldest first: who changed which headings
+	// when. Values are not shown: identity changes stay encrypted, and the current values are in
+	// the case.
+	ListCaseHistory(context.Context, *ListCaseHistoryRequest) (*ListCaseHistoryResponse, error)
 	mustEmbedUnimplementedCaseRegistryServiceServer()
 }
 
@@ -202,6 +345,27 @@ func (UnimplementedCaseRegistryServiceServer) RevokeIdentityAccess(context.Conte
 }
 func (UnimplementedCaseRegistryServiceServer) EraseIdentity(context.Context, *EraseIdentityRequest) (*EraseIdentityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseIdentity not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) UpdateCase(context.Context, *UpdateCaseRequest) (*UpdateCaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) DecideStatus(context.Context, *DecideStatusRequest) (*DecideStatusResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DecideStatus not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) CloseCase(context.Context, *CloseCaseRequest) (*CloseCaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CloseCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) ReopenCase(context.Context, *ReopenCaseRequest) (*ReopenCaseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReopenCase not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) RecordConsent(context.Context, *RecordConsentRequest) (*RecordConsentResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordConsent not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) MergeCases(context.Context, *MergeCasesRequest) (*MergeCasesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeCases not implemented")
+}
+func (UnimplementedCaseRegistryServiceServer) ListCaseHistory(context.Context, *ListCaseHistoryRequest) (*ListCaseHistoryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCaseHistory not implemented")
 }
 func (UnimplementedCaseRegistryServiceServer) mustEmbedUnimplementedCaseRegistryServiceServer() {}
 func (UnimplementedCaseRegistryServiceServer) testEmbeddedByValue()                             {}
@@ -350,6 +514,132 @@ func _CaseRegistryService_EraseIdentity_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CaseRegistryService_UpdateCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).UpdateCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_UpdateCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).UpdateCase(ctx, req.(*UpdateCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_DecideStatus_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DecideStatusRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).DecideStatus(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_DecideStatus_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).DecideStatus(ctx, req.(*DecideStatusRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_CloseCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CloseCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).CloseCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_CloseCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).CloseCase(ctx, req.(*CloseCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_ReopenCase_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReopenCaseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).ReopenCase(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_ReopenCase_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).ReopenCase(ctx, req.(*ReopenCaseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_RecordConsent_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordConsentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).RecordConsent(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_RecordConsent_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).RecordConsent(ctx, req.(*RecordConsentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_MergeCases_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeCasesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).MergeCases(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_MergeCases_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).MergeCases(ctx, req.(*MergeCasesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CaseRegistryService_ListCaseHistory_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCaseHistoryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CaseRegistryServiceServer).ListCaseHistory(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CaseRegistryService_ListCaseHistory_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CaseRegistryServiceServer).ListCaseHistory(ctx, req.(*ListCaseHistoryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // CaseRegistryService_ServiceDesc is the grpc.ServiceDesc for CaseRegistryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -384,6 +674,34 @@ var CaseRegistryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "EraseIdentity",
 			Handler:    _CaseRegistryService_EraseIdentity_Handler,
+		},
+		{
+			MethodName: "UpdateCase",
+			Handler:    _CaseRegistryService_UpdateCase_Handler,
+		},
+		{
+			MethodName: "DecideStatus",
+			Handler:    _CaseRegistryService_DecideStatus_Handler,
+		},
+		{
+			MethodName: "CloseCase",
+			Handler:    _CaseRegistryService_CloseCase_Handler,
+		},
+		{
+			MethodName: "ReopenCase",
+			Handler:    _CaseRegistryService_ReopenCase_Handler,
+		},
+		{
+			MethodName: "RecordConsent",
+			Handler:    _CaseRegistryService_RecordConsent_Handler,
+		},
+		{
+			MethodName: "MergeCases",
+			Handler:    _CaseRegistryService_MergeCases_Handler,
+		},
+		{
+			MethodName: "ListCaseHistory",
+			Handler:    _CaseRegistryService_ListCaseHistory_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -36,9 +36,13 @@ type CaseRegistered struct {
 	// ISO 8601 calendar date "YYYY-MM-DD".
 	IdentificationDate string `protobuf:"bytes,9,opt,name=identification_date,json=identificationDate,proto3" json:"identification_date,omitempty"`
 	// The case code "VT-YYYY-NNNNN".
-	CaseCode      string `protobuf:"bytes,10,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	CaseCode             string                `protobuf:"bytes,10,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	Scope                TraffickingScope      `protobuf:"varint,11,opt,name=scope,proto3,enum=nrm.caseregistry.v1.TraffickingScope" json:"scope,omitempty"`
+	ResidencePrefecture  Prefecture            `protobuf:"varint,12,opt,name=residence_prefecture,json=residencePrefecture,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"residence_prefecture,omitempty"`
+	Channel              IdentificationChannel `protobuf:"varint,13,opt,name=channel,proto3,enum=nrm.caseregistry.v1.IdentificationChannel" json:"channel,omitempty"`
+	ReferringInstitution string                `protobuf:"bytes,14,opt,name=referring_institution,json=referringInstitution,proto3" json:"referring_institution,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *CaseRegistered) Reset() {
@@ -141,6 +145,34 @@ func (x *CaseRegistered) GetCaseCode() string {
 	return ""
 }
 
+func (x *CaseRegistered) GetScope() TraffickingScope {
+	if x != nil {
+		return x.Scope
+	}
+	return TraffickingScope_TRAFFICKING_SCOPE_UNSPECIFIED
+}
+
+func (x *CaseRegistered) GetResidencePrefecture() Prefecture {
+	if x != nil {
+		return x.ResidencePrefecture
+	}
+	return Prefecture_PREFECTURE_UNSPECIFIED
+}
+
+func (x *CaseRegistered) GetChannel() IdentificationChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return IdentificationChannel_IDENTIFICATION_CHANNEL_UNSPECIFIED
+}
+
+func (x *CaseRegistered) GetReferringInstitution() string {
+	if x != nil {
+		return x.ReferringInstitution
+	}
+	return ""
+}
+
 // Published on subject "nrm.case.identity_erased" when a case's identity is destroyed.
 type CaseIdentityErased struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -186,11 +218,591 @@ func (x *CaseIdentityErased) GetCaseId() string {
 	return ""
 }
 
+// The pseudonymous facts of a case after a change, as statistics count them.
+type CaseFacts struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	Sex                    Sex                    `protobuf:"varint,1,opt,name=sex,proto3,enum=nrm.caseregistry.v1.Sex" json:"sex,omitempty"`
+	AgeBand                AgeBand                `protobuf:"varint,2,opt,name=age_band,json=ageBand,proto3,enum=nrm.caseregistry.v1.AgeBand" json:"age_band,omitempty"`
+	AgeAtIdentification    *int32                 `protobuf:"varint,3,opt,name=age_at_identification,json=ageAtIdentification,proto3,oneof" json:"age_at_identification,omitempty"`
+	Citizenships           []string               `protobuf:"bytes,4,rep,name=citizenships,proto3" json:"citizenships,omitempty"`
+	ExploitationTypes      []ExploitationType     `protobuf:"varint,5,rep,packed,name=exploitation_types,json=exploitationTypes,proto3,enum=nrm.caseregistry.v1.ExploitationType" json:"exploitation_types,omitempty"`
+	Status                 TraffickingStatus      `protobuf:"varint,6,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	State                  CaseState              `protobuf:"varint,7,opt,name=state,proto3,enum=nrm.caseregistry.v1.CaseState" json:"state,omitempty"`
+	IdentifyingInstitution string                 `protobuf:"bytes,8,opt,name=identifying_institution,json=identifyingInstitution,proto3" json:"identifying_institution,omitempty"`
+	IdentificationDate     string                 `protobuf:"bytes,9,opt,name=identification_date,json=identificationDate,proto3" json:"identification_date,omitempty"`
+	Scope                  TraffickingScope       `protobuf:"varint,10,opt,name=scope,proto3,enum=nrm.caseregistry.v1.TraffickingScope" json:"scope,omitempty"`
+	ResidencePrefecture    Prefecture             `protobuf:"varint,11,opt,name=residence_prefecture,json=residencePrefecture,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"residence_prefecture,omitempty"`
+	Channel                IdentificationChannel  `protobuf:"varint,12,opt,name=channel,proto3,enum=nrm.caseregistry.v1.IdentificationChannel" json:"channel,omitempty"`
+	OwnerInstitution       string                 `protobuf:"bytes,13,opt,name=owner_institution,json=ownerInstitution,proto3" json:"owner_institution,omitempty"`
+	unknownFields          protoimpl.UnknownFields
+	sizeCache              protoimpl.SizeCache
+}
+
+func (x *CaseFacts) Reset() {
+	*x = CaseFacts{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseFacts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseFacts) ProtoMessage() {}
+
+func (x *CaseFacts) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseFacts.ProtoReflect.Descriptor instead.
+func (*CaseFacts) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CaseFacts) GetSex() Sex {
+	if x != nil {
+		return x.Sex
+	}
+	return Sex_SEX_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetAgeBand() AgeBand {
+	if x != nil {
+		return x.AgeBand
+	}
+	return AgeBand_AGE_BAND_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetAgeAtIdentification() int32 {
+	if x != nil && x.AgeAtIdentification != nil {
+		return *x.AgeAtIdentification
+	}
+	return 0
+}
+
+func (x *CaseFacts) GetCitizenships() []string {
+	if x != nil {
+		return x.Citizenships
+	}
+	return nil
+}
+
+func (x *CaseFacts) GetExploitationTypes() []ExploitationType {
+	if x != nil {
+		return x.ExploitationTypes
+	}
+	return nil
+}
+
+func (x *CaseFacts) GetStatus() TraffickingStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetState() CaseState {
+	if x != nil {
+		return x.State
+	}
+	return CaseState_CASE_STATE_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetIdentifyingInstitution() string {
+	if x != nil {
+		return x.IdentifyingInstitution
+	}
+	return ""
+}
+
+func (x *CaseFacts) GetIdentificationDate() string {
+	if x != nil {
+		return x.IdentificationDate
+	}
+	return ""
+}
+
+func (x *CaseFacts) GetScope() TraffickingScope {
+	if x != nil {
+		return x.Scope
+	}
+	return TraffickingScope_TRAFFICKING_SCOPE_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetResidencePrefecture() Prefecture {
+	if x != nil {
+		return x.ResidencePrefecture
+	}
+	return Prefecture_PREFECTURE_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetChannel() IdentificationChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return IdentificationChannel_IDENTIFICATION_CHANNEL_UNSPECIFIED
+}
+
+func (x *CaseFacts) GetOwnerInstitution() string {
+	if x != nil {
+		return x.OwnerInstitution
+	}
+	return ""
+}
+
+// Published on "nrm.case.updated" when headings of a case change (UpdateCase, RecordConsent).
+type CaseUpdated struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CaseId   string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	Version  int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// The headings changed: "profile", "trafficking", "identification", "identity", "consent".
+	Headings []string `protobuf:"bytes,4,rep,name=headings,proto3" json:"headings,omitempty"`
+	// The field paths changed (identity paths name the field, never its value).
+	Fields        []string   `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	Facts         *CaseFacts `protobuf:"bytes,6,opt,name=facts,proto3" json:"facts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseUpdated) Reset() {
+	*x = CaseUpdated{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseUpdated) ProtoMessage() {}
+
+func (x *CaseUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseUpdated.ProtoReflect.Descriptor instead.
+func (*CaseUpdated) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CaseUpdated) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseUpdated) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *CaseUpdated) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CaseUpdated) GetHeadings() []string {
+	if x != nil {
+		return x.Headings
+	}
+	return nil
+}
+
+func (x *CaseUpdated) GetFields() []string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
+func (x *CaseUpdated) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+// Published on "nrm.case.status_decided" for every status decision.
+type CaseStatusDecided struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	CaseId         string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode       string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	Version        int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	PreviousStatus TraffickingStatus      `protobuf:"varint,4,opt,name=previous_status,json=previousStatus,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"previous_status,omitempty"`
+	Status         TraffickingStatus      `protobuf:"varint,5,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	DecidingBody   DecidingBody           `protobuf:"varint,6,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
+	// "YYYY-MM-DD".
+	DecisionDate string `protobuf:"bytes,7,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
+	// Registration date in Tirana, "YYYY-MM-DD": with decision_date, the time to decision.
+	RegistrationDate string     `protobuf:"bytes,8,opt,name=registration_date,json=registrationDate,proto3" json:"registration_date,omitempty"`
+	Revision         bool       `protobuf:"varint,9,opt,name=revision,proto3" json:"revision,omitempty"`
+	Facts            *CaseFacts `protobuf:"bytes,10,opt,name=facts,proto3" json:"facts,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CaseStatusDecided) Reset() {
+	*x = CaseStatusDecided{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseStatusDecided) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseStatusDecided) ProtoMessage() {}
+
+func (x *CaseStatusDecided) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseStatusDecided.ProtoReflect.Descriptor instead.
+func (*CaseStatusDecided) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CaseStatusDecided) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseStatusDecided) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *CaseStatusDecided) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CaseStatusDecided) GetPreviousStatus() TraffickingStatus {
+	if x != nil {
+		return x.PreviousStatus
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *CaseStatusDecided) GetStatus() TraffickingStatus {
+	if x != nil {
+		return x.Status
+	}
+	return TraffickingStatus_TRAFFICKING_STATUS_UNSPECIFIED
+}
+
+func (x *CaseStatusDecided) GetDecidingBody() DecidingBody {
+	if x != nil {
+		return x.DecidingBody
+	}
+	return DecidingBody_DECIDING_BODY_UNSPECIFIED
+}
+
+func (x *CaseStatusDecided) GetDecisionDate() string {
+	if x != nil {
+		return x.DecisionDate
+	}
+	return ""
+}
+
+func (x *CaseStatusDecided) GetRegistrationDate() string {
+	if x != nil {
+		return x.RegistrationDate
+	}
+	return ""
+}
+
+func (x *CaseStatusDecided) GetRevision() bool {
+	if x != nil {
+		return x.Revision
+	}
+	return false
+}
+
+func (x *CaseStatusDecided) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+// Published on "nrm.case.closed".
+type CaseClosed struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	CaseId   string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	Version  int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Reason   ClosureReason          `protobuf:"varint,4,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
+	// "YYYY-MM-DD".
+	Date          string     `protobuf:"bytes,5,opt,name=date,proto3" json:"date,omitempty"`
+	Facts         *CaseFacts `protobuf:"bytes,6,opt,name=facts,proto3" json:"facts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseClosed) Reset() {
+	*x = CaseClosed{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseClosed) ProtoMessage() {}
+
+func (x *CaseClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseClosed.ProtoReflect.Descriptor instead.
+func (*CaseClosed) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CaseClosed) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseClosed) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *CaseClosed) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CaseClosed) GetReason() ClosureReason {
+	if x != nil {
+		return x.Reason
+	}
+	return ClosureReason_CLOSURE_REASON_UNSPECIFIED
+}
+
+func (x *CaseClosed) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *CaseClosed) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+// Published on "nrm.case.reopened".
+type CaseReopened struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode      string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	Version       int64                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	Reason        ReopenReason           `protobuf:"varint,4,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ReopenReason" json:"reason,omitempty"`
+	Facts         *CaseFacts             `protobuf:"bytes,5,opt,name=facts,proto3" json:"facts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseReopened) Reset() {
+	*x = CaseReopened{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseReopened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseReopened) ProtoMessage() {}
+
+func (x *CaseReopened) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseReopened.ProtoReflect.Descriptor instead.
+func (*CaseReopened) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CaseReopened) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CaseReopened) GetReason() ReopenReason {
+	if x != nil {
+		return x.Reason
+	}
+	return ReopenReason_REOPEN_REASON_UNSPECIFIED
+}
+
+func (x *CaseReopened) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
+}
+
+// Published on "nrm.case.merged" when a duplicate record is merged into a survivor.
+type CaseMerged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The duplicate, now closed.
+	CaseId        string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode      string `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	SurvivorId    string `protobuf:"bytes,3,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
+	SurvivorCode  string `protobuf:"bytes,4,opt,name=survivor_code,json=survivorCode,proto3" json:"survivor_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseMerged) Reset() {
+	*x = CaseMerged{}
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseMerged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseMerged) ProtoMessage() {}
+
+func (x *CaseMerged) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_caseregistry_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseMerged.ProtoReflect.Descriptor instead.
+func (*CaseMerged) Descriptor() ([]byte, []int) {
+	return file_nrm_caseregistry_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CaseMerged) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CaseMerged) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *CaseMerged) GetSurvivorId() string {
+	if x != nil {
+		return x.SurvivorId
+	}
+	return ""
+}
+
+func (x *CaseMerged) GetSurvivorCode() string {
+	if x != nil {
+		return x.SurvivorCode
+	}
+	return ""
+}
+
 var File_nrm_caseregistry_v1_events_proto protoreflect.FileDescriptor
 
 const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\n" +
-	" nrm/caseregistry/v1/events.proto\x12\x13nrm.caseregistry.v1\x1a\x1enrm/caseregistry/v1/case.proto\"\xa2\x04\n" +
+	" nrm/caseregistry/v1/events.proto\x12\x13nrm.caseregistry.v1\x1a\x1enrm/caseregistry/v1/case.proto\"\xae\x06\n" +
 	"\x0eCaseRegistered\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12*\n" +
 	"\x03sex\x18\x02 \x01(\x0e2\x18.nrm.caseregistry.v1.SexR\x03sex\x127\n" +
@@ -202,10 +814,70 @@ const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\x17identifying_institution\x18\b \x01(\tR\x16identifyingInstitution\x12/\n" +
 	"\x13identification_date\x18\t \x01(\tR\x12identificationDate\x12\x1b\n" +
 	"\tcase_code\x18\n" +
-	" \x01(\tR\bcaseCodeB\x18\n" +
+	" \x01(\tR\bcaseCode\x12;\n" +
+	"\x05scope\x18\v \x01(\x0e2%.nrm.caseregistry.v1.TraffickingScopeR\x05scope\x12R\n" +
+	"\x14residence_prefecture\x18\f \x01(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\x13residencePrefecture\x12D\n" +
+	"\achannel\x18\r \x01(\x0e2*.nrm.caseregistry.v1.IdentificationChannelR\achannel\x123\n" +
+	"\x15referring_institution\x18\x0e \x01(\tR\x14referringInstitutionB\x18\n" +
 	"\x16_age_at_identification\"-\n" +
 	"\x12CaseIdentityErased\x12\x17\n" +
-	"\acase_id\x18\x01 \x01(\tR\x06caseIdBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\"\xa1\x06\n" +
+	"\tCaseFacts\x12*\n" +
+	"\x03sex\x18\x01 \x01(\x0e2\x18.nrm.caseregistry.v1.SexR\x03sex\x127\n" +
+	"\bage_band\x18\x02 \x01(\x0e2\x1c.nrm.caseregistry.v1.AgeBandR\aageBand\x127\n" +
+	"\x15age_at_identification\x18\x03 \x01(\x05H\x00R\x13ageAtIdentification\x88\x01\x01\x12\"\n" +
+	"\fcitizenships\x18\x04 \x03(\tR\fcitizenships\x12T\n" +
+	"\x12exploitation_types\x18\x05 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\x12>\n" +
+	"\x06status\x18\x06 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x124\n" +
+	"\x05state\x18\a \x01(\x0e2\x1e.nrm.caseregistry.v1.CaseStateR\x05state\x127\n" +
+	"\x17identifying_institution\x18\b \x01(\tR\x16identifyingInstitution\x12/\n" +
+	"\x13identification_date\x18\t \x01(\tR\x12identificationDate\x12;\n" +
+	"\x05scope\x18\n" +
+	" \x01(\x0e2%.nrm.caseregistry.v1.TraffickingScopeR\x05scope\x12R\n" +
+	"\x14residence_prefecture\x18\v \x01(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\x13residencePrefecture\x12D\n" +
+	"\achannel\x18\f \x01(\x0e2*.nrm.caseregistry.v1.IdentificationChannelR\achannel\x12+\n" +
+	"\x11owner_institution\x18\r \x01(\tR\x10ownerInstitutionB\x18\n" +
+	"\x16_age_at_identification\"\xc7\x01\n" +
+	"\vCaseUpdated\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12\x1a\n" +
+	"\bheadings\x18\x04 \x03(\tR\bheadings\x12\x16\n" +
+	"\x06fields\x18\x05 \x03(\tR\x06fields\x124\n" +
+	"\x05facts\x18\x06 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\xe0\x03\n" +
+	"\x11CaseStatusDecided\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12O\n" +
+	"\x0fprevious_status\x18\x04 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x0epreviousStatus\x12>\n" +
+	"\x06status\x18\x05 \x01(\x0e2&.nrm.caseregistry.v1.TraffickingStatusR\x06status\x12F\n" +
+	"\rdeciding_body\x18\x06 \x01(\x0e2!.nrm.caseregistry.v1.DecidingBodyR\fdecidingBody\x12#\n" +
+	"\rdecision_date\x18\a \x01(\tR\fdecisionDate\x12+\n" +
+	"\x11registration_date\x18\b \x01(\tR\x10registrationDate\x12\x1a\n" +
+	"\brevision\x18\t \x01(\bR\brevision\x124\n" +
+	"\x05facts\x18\n" +
+	" \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\xe2\x01\n" +
+	"\n" +
+	"CaseClosed\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x12:\n" +
+	"\x06reason\x18\x04 \x01(\x0e2\".nrm.caseregistry.v1.ClosureReasonR\x06reason\x12\x12\n" +
+	"\x04date\x18\x05 \x01(\tR\x04date\x124\n" +
+	"\x05facts\x18\x06 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\xcf\x01\n" +
+	"\fCaseReopened\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x03R\aversion\x129\n" +
+	"\x06reason\x18\x04 \x01(\x0e2!.nrm.caseregistry.v1.ReopenReasonR\x06reason\x124\n" +
+	"\x05facts\x18\x05 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\x88\x01\n" +
+	"\n" +
+	"CaseMerged\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x1f\n" +
+	"\vsurvivor_id\x18\x03 \x01(\tR\n" +
+	"survivorId\x12#\n" +
+	"\rsurvivor_code\x18\x04 \x01(\tR\fsurvivorCodeBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_events_proto_rawDescOnce sync.Once
@@ -219,25 +891,58 @@ func file_nrm_caseregistry_v1_events_proto_rawDescGZIP() []byte {
 	return file_nrm_caseregistry_v1_events_proto_rawDescData
 }
 
-var file_nrm_caseregistry_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_nrm_caseregistry_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_nrm_caseregistry_v1_events_proto_goTypes = []any{
 	(*CaseRegistered)(nil),     // 0: nrm.caseregistry.v1.CaseRegistered
 	(*CaseIdentityErased)(nil), // 1: nrm.caseregistry.v1.CaseIdentityErased
-	(Sex)(0),                   // 2: nrm.caseregistry.v1.Sex
-	(AgeBand)(0),               // 3: nrm.caseregistry.v1.AgeBand
-	(ExploitationType)(0),      // 4: nrm.caseregistry.v1.ExploitationType
-	(TraffickingStatus)(0),     // 5: nrm.caseregistry.v1.TraffickingStatus
+	(*CaseFacts)(nil),          // 2: nrm.caseregistry.v1.CaseFacts
+	(*CaseUpdated)(nil),        // 3: nrm.caseregistry.v1.CaseUpdated
+	(*CaseStatusDecided)(nil),  // 4: nrm.caseregistry.v1.CaseStatusDecided
+	(*CaseClosed)(nil),         // 5: nrm.caseregistry.v1.CaseClosed
+	(*CaseReopened)(nil),       // 6: nrm.caseregistry.v1.CaseReopened
+	(*CaseMerged)(nil),         // 7: nrm.caseregistry.v1.CaseMerged
+	(Sex)(0),                   // 8: nrm.caseregistry.v1.Sex
+	(AgeBand)(0),               // 9: nrm.caseregistry.v1.AgeBand
+	(ExploitationType)(0),      // 10: nrm.caseregistry.v1.ExploitationType
+	(TraffickingStatus)(0),     // 11: nrm.caseregistry.v1.TraffickingStatus
+	(TraffickingScope)(0),      // 12: nrm.caseregistry.v1.TraffickingScope
+	(Prefecture)(0),            // 13: nrm.caseregistry.v1.Prefecture
+	(IdentificationChannel)(0), // 14: nrm.caseregistry.v1.IdentificationChannel
+	(CaseState)(0),             // 15: nrm.caseregistry.v1.CaseState
+	(DecidingBody)(0),          // 16: nrm.caseregistry.v1.DecidingBody
+	(ClosureReason)(0),         // 17: nrm.caseregistry.v1.ClosureReason
+	(ReopenReason)(0),          // 18: nrm.caseregistry.v1.ReopenReason
 }
 var file_nrm_caseregistry_v1_events_proto_depIdxs = []int32{
-	2, // 0: nrm.caseregistry.v1.CaseRegistered.sex:type_name -> nrm.caseregistry.v1.Sex
-	3, // 1: nrm.caseregistry.v1.CaseRegistered.age_band:type_name -> nrm.caseregistry.v1.AgeBand
-	4, // 2: nrm.caseregistry.v1.CaseRegistered.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
-	5, // 3: nrm.caseregistry.v1.CaseRegistered.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	8,  // 0: nrm.caseregistry.v1.CaseRegistered.sex:type_name -> nrm.caseregistry.v1.Sex
+	9,  // 1: nrm.caseregistry.v1.CaseRegistered.age_band:type_name -> nrm.caseregistry.v1.AgeBand
+	10, // 2: nrm.caseregistry.v1.CaseRegistered.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	11, // 3: nrm.caseregistry.v1.CaseRegistered.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	12, // 4: nrm.caseregistry.v1.CaseRegistered.scope:type_name -> nrm.caseregistry.v1.TraffickingScope
+	13, // 5: nrm.caseregistry.v1.CaseRegistered.residence_prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	14, // 6: nrm.caseregistry.v1.CaseRegistered.channel:type_name -> nrm.caseregistry.v1.IdentificationChannel
+	8,  // 7: nrm.caseregistry.v1.CaseFacts.sex:type_name -> nrm.caseregistry.v1.Sex
+	9,  // 8: nrm.caseregistry.v1.CaseFacts.age_band:type_name -> nrm.caseregistry.v1.AgeBand
+	10, // 9: nrm.caseregistry.v1.CaseFacts.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	11, // 10: nrm.caseregistry.v1.CaseFacts.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	15, // 11: nrm.caseregistry.v1.CaseFacts.state:type_name -> nrm.caseregistry.v1.CaseState
+	12, // 12: nrm.caseregistry.v1.CaseFacts.scope:type_name -> nrm.caseregistry.v1.TraffickingScope
+	13, // 13: nrm.caseregistry.v1.CaseFacts.residence_prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	14, // 14: nrm.caseregistry.v1.CaseFacts.channel:type_name -> nrm.caseregistry.v1.IdentificationChannel
+	2,  // 15: nrm.caseregistry.v1.CaseUpdated.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	11, // 16: nrm.caseregistry.v1.CaseStatusDecided.previous_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	11, // 17: nrm.caseregistry.v1.CaseStatusDecided.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	16, // 18: nrm.caseregistry.v1.CaseStatusDecided.deciding_body:type_name -> nrm.caseregistry.v1.DecidingBody
+	2,  // 19: nrm.caseregistry.v1.CaseStatusDecided.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	17, // 20: nrm.caseregistry.v1.CaseClosed.reason:type_name -> nrm.caseregistry.v1.ClosureReason
+	2,  // 21: nrm.caseregistry.v1.CaseClosed.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	18, // 22: nrm.caseregistry.v1.CaseReopened.reason:type_name -> nrm.caseregistry.v1.ReopenReason
+	2,  // 23: nrm.caseregistry.v1.CaseReopened.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_events_proto_init() }
@@ -247,13 +952,14 @@ func file_nrm_caseregistry_v1_events_proto_init() {
 	}
 	file_nrm_caseregistry_v1_case_proto_init()
 	file_nrm_caseregistry_v1_events_proto_msgTypes[0].OneofWrappers = []any{}
+	file_nrm_caseregistry_v1_events_proto_msgTypes[2].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_caseregistry_v1_events_proto_rawDesc), len(file_nrm_caseregistry_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -34,33 +34,92 @@ type Case struct {
 	IdentityErasedAt *time.Time `bson:"identity_erased_at,omitempty"`
 	// BlindIndexes are the keyed hashes under which the identity can be found as a duplicate.
 	BlindIndexes []string `bson:"blind_indexes,omitempty"`
+	// Consents holds every consent answer, oldest first.
+	Consents []Consent `bson:"consents,omitempty"`
+	// Closure is set while the case is closed.
+	Closure *Closure `bson:"closure,omitempty"`
+	// MergedInto is the survivor's id once this case was merged into another.
+	MergedInto string `bson:"merged_into,omitempty"`
+	// MergedCaseIDs are the cases merged into this one.
+	MergedCaseIDs []string `bson:"merged_case_ids,omitempty"`
 }
 
 // SealedIdentity is the identity heading as stored: each field sealed with the case's own data
-// key, which is stored wrapped by a master key. Destroying Key destroys the identity.
+// key. The key is kept apart, wrapped by a master key, in the registry's key vault (one
+// document per case), so that the sealed fields may be copied into the history while
+// destroying the one key destroys them all.
 type SealedIdentity struct {
-	Key    piicrypto.WrappedKey        `bson:"key"`
 	Fields map[string]piicrypto.Sealed `bson:"fields"`
 }
 
 // Profile is the pseudonymous profile.
 type Profile struct {
-	Sex                 string   `bson:"sex"`
-	AgeAtIdentification *int32   `bson:"age_at_identification,omitempty"`
-	Citizenships        []string `bson:"citizenships"`
+	Sex                   string   `bson:"sex"`
+	AgeAtIdentification   *int32   `bson:"age_at_identification,omitempty"`
+	Citizenships          []string `bson:"citizenships"`
+	ResidenceMunicipality string   `bson:"residence_municipality,omitempty"`
+	ResidencePrefecture   string   `bson:"residence_prefecture,omitempty"`
+	PrimaryLanguage       string   `bson:"primary_language,omitempty"` // ISO 639-1
+	EducationLevel        string   `bson:"education_level,omitempty"`
 }
 
 // Trafficking is the trafficking heading.
 type Trafficking struct {
-	Status            string   `bson:"status"`
-	ExploitationTypes []string `bson:"exploitation_types"`
+	Status                string           `bson:"status"`
+	ExploitationTypes     []string         `bson:"exploitation_types"`
+	Scope                 string           `bson:"scope,omitempty"`
+	RecruitmentCountries  []string         `bson:"recruitment_countries,omitempty"`
+	ExploitationCountries []string         `bson:"exploitation_countries,omitempty"`
+	RecruitmentMethod     string           `bson:"recruitment_method,omitempty"`
+	MeansOfControl        []string         `bson:"means_of_control,omitempty"`
+	RecruiterRelation     string           `bson:"recruiter_relation,omitempty"`
+	ExploitationPeriod    *Period          `bson:"exploitation_period,omitempty"`
+	StatusDecisions       []StatusDecision `bson:"status_decisions,omitempty"`
+}
+
+// Period is a span of calendar dates, YYYY-MM-DD, both inclusive; End is "" while it lasts.
+type Period struct {
+	Start string `bson:"start"`
+	End   string `bson:"end,omitempty"`
+}
+
+// StatusDecision is one decision on the trafficking status. Decisions are appended, never
+// replaced: a revision is a new decision.
+type StatusDecision struct {
+	Status       string    `bson:"status"`
+	DecidingBody string    `bson:"deciding_body"`
+	Date         string    `bson:"date"`
+	Basis        string    `bson:"basis"`
+	RecordedBy   string    `bson:"recorded_by"`
+	RecordedAt   time.Time `bson:"recorded_at"`
+	Revision     bool      `bson:"revision,omitempty"`
+}
+
+// Consent is one consent answer.
+type Consent struct {
+	Scope      string    `bson:"scope"`
+	Decision   string    `bson:"decision"`
+	Date       string    `bson:"date"`
+	GivenBy    string    `bson:"given_by"`
+	RecordedBy string    `bson:"recorded_by"`
+	RecordedAt time.Time `bson:"recorded_at"`
+}
+
+// Closure says why and when a case was closed.
+type Closure struct {
+	Reason string `bson:"reason"`
+	Date   string `bson:"date"`
+	Note   string `bson:"note,omitempty"`
 }
 
 // Identification says who identified the person and when.
 type Identification struct {
 	IdentifyingInstitution string `bson:"identifying_institution"`
 	// Date is an ISO 8601 calendar date, YYYY-MM-DD.
-	Date string `bson:"date"`
+	Date                 string `bson:"date"`
+	ReferringInstitution string `bson:"referring_institution,omitempty"`
+	Place                string `bson:"place,omitempty"`
+	Channel              string `bson:"channel,omitempty"`
 }
 
 // Idempotency records the key a registration was made with and a fingerprint of the request, so

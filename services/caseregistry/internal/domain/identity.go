@@ -15,6 +15,9 @@ const (
 	MaxNameRunes     = 100
 	MaxNotesRunes    = 4000
 	MaxDocumentBytes = 40
+	MaxContactRunes  = 500
+	MaxAddressRunes  = 500
+	MaxFamilyRunes   = 1000
 	EarliestBirth    = "1900-01-01"
 )
 
@@ -22,47 +25,52 @@ const (
 // sealed. Its fields are never logged, never put in an event, and never quoted in an error.
 type Identity struct {
 	GivenName, FamilyName, DateOfBirth, DocumentNumber, Notes string
+	ContactDetails, Address, FamilyContacts                   string
 }
 
 // Fields lists the identity's fields by name, the names under which they are sealed.
 func (i Identity) Fields() map[string]string {
 	return map[string]string{
 		"given_name": i.GivenName, "family_name": i.FamilyName, "date_of_birth": i.DateOfBirth,
-		"document_number": i.DocumentNumber, "notes": i.Notes,
+		"document_number": i.DocumentNumber, "notes": i.Notes, "contact_details": i.ContactDetails,
+		"address": i.Address, "family_contacts": i.FamilyContacts,
 	}
 }
 
 // IdentityFrom is the inverse of Fields.
 func IdentityFrom(f map[string]string) Identity {
 	return Identity{GivenName: f["given_name"], FamilyName: f["family_name"], DateOfBirth: f["date_of_birth"],
-		DocumentNumber: f["document_number"], Notes: f["notes"]}
+		DocumentNumber: f["document_number"], Notes: f["notes"], ContactDetails: f["contact_details"],
+		Address: f["address"], FamilyContacts: f["family_contacts"]}
 }
 
 var documentNumber = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9 -]*$`)
 
-// identity validates the identity heading of a registration. The messages describe the rule
-// broken, never the value: the values are personal data, and errors reach logs.
+// identity validates the identity heading of a registration or an update. The messages describe
+// the rule broken, never the value: the values are personal data, and errors reach logs.
 func identity(v *apierr.Violations, id *caseregistryv1.Identity, p Profile, identified, today string) *Identity {
 	if id == nil {
 		return nil
 	}
 	out := &Identity{
 		GivenName: id.GetGivenName(), FamilyName: id.GetFamilyName(), DateOfBirth: id.GetDateOfBirth(),
-		DocumentNumber: id.GetDocumentNumber(), Notes: id.GetNotes(),
+		DocumentNumber: id.GetDocumentNumber(), Notes: id.GetNotes(), ContactDetails: id.GetContactDetails(),
+		Address: id.GetAddress(), FamilyContacts: id.GetFamilyContacts(),
 	}
-	name := func(field, s string) {
+	text := func(field, s string, maxRunes int, multiline bool) {
 		if s != "" {
-			checkText(v, field, s, MaxNameRunes, false)
+			checkText(v, field, s, maxRunes, multiline)
 		}
 	}
-	name("identity.given_name", out.GivenName)
-	name("identity.family_name", out.FamilyName)
+	text("identity.given_name", out.GivenName, MaxNameRunes, false)
+	text("identity.family_name", out.FamilyName, MaxNameRunes, false)
 	if out.GivenName == "" && out.FamilyName == "" {
 		v.Add("identity", "a given or a family name is required when an identity is recorded")
 	}
-	if out.Notes != "" {
-		checkText(v, "identity.notes", out.Notes, MaxNotesRunes, true)
-	}
+	text("identity.notes", out.Notes, MaxNotesRunes, true)
+	text("identity.contact_details", out.ContactDetails, MaxContactRunes, false)
+	text("identity.address", out.Address, MaxAddressRunes, true)
+	text("identity.family_contacts", out.FamilyContacts, MaxFamilyRunes, true)
 	if d := out.DocumentNumber; d != "" && (len(d) > MaxDocumentBytes || !documentNumber.MatchString(d)) {
 		v.Add("identity.document_number", "must be letters, digits, spaces and hyphens, at most %d characters", MaxDocumentBytes)
 	}
@@ -92,8 +100,8 @@ func AgeOn(dob, date string) int {
 	return age
 }
 
-// checkText checks free text: valid UTF-8, no control characters (newlines allowed in notes),
-// bounded length.
+// checkText checks free text: valid UTF-8, no control characters (newlines and tabs allowed in
+// multi-line text), bounded length.
 func checkText(v *apierr.Violations, field, s string, maxRunes int, multiline bool) {
 	switch {
 	case !utf8.ValidString(s):

@@ -36,6 +36,20 @@ func TestIdentityRules(t *testing.T) {
 		{"birth in the future", func(i *caseregistryv1.Identity) { i.DateOfBirth = "2027-01-01" }, []string{"identity.date_of_birth"}},
 		{"born after identification", func(i *caseregistryv1.Identity) { i.DateOfBirth = "2026-11-01" }, []string{"identity.date_of_birth"}},
 		{"birth disagrees with the age", func(i *caseregistryv1.Identity) { i.DateOfBirth = "2000-01-01" }, []string{"identity.date_of_birth"}},
+		{"contact details", func(i *caseregistryv1.Identity) { i.ContactDetails = "+355 69 123 4567, a@example.org" }, nil},
+		{"contact details of 500 characters", func(i *caseregistryv1.Identity) { i.ContactDetails = strings.Repeat("ç", 500) }, nil},
+		{"contact details too long", func(i *caseregistryv1.Identity) { i.ContactDetails = strings.Repeat("ç", 501) }, []string{"identity.contact_details"}},
+		{"contact details on two lines", func(i *caseregistryv1.Identity) { i.ContactDetails = "+355 69 123 4567\na@example.org" }, []string{"identity.contact_details"}},
+		{"contact details not UTF-8", func(i *caseregistryv1.Identity) { i.ContactDetails = "+355\xff" }, []string{"identity.contact_details"}},
+		{"address on two lines", func(i *caseregistryv1.Identity) { i.Address = "Rruga e Durrësit 12\nTiranë" }, nil},
+		{"address too long", func(i *caseregistryv1.Identity) { i.Address = strings.Repeat("a", 501) }, []string{"identity.address"}},
+		{"address with NUL", func(i *caseregistryv1.Identity) { i.Address = "Rruga\x00 12" }, []string{"identity.address"}},
+		{"address not UTF-8", func(i *caseregistryv1.Identity) { i.Address = "Rruga\xff" }, []string{"identity.address"}},
+		{"family contacts on lines", func(i *caseregistryv1.Identity) { i.FamilyContacts = "mother\t+355 68 000\nuncle" }, nil},
+		{"family contacts of 1000 characters", func(i *caseregistryv1.Identity) { i.FamilyContacts = strings.Repeat("f", 1000) }, nil},
+		{"family contacts too long", func(i *caseregistryv1.Identity) { i.FamilyContacts = strings.Repeat("f", 1001) }, []string{"identity.family_contacts"}},
+		{"family contacts with escape", func(i *caseregistryv1.Identity) { i.FamilyContacts = "a\x1bb" }, []string{"identity.family_contacts"}},
+		{"family contacts not UTF-8", func(i *caseregistryv1.Identity) { i.FamilyContacts = "\xc3" }, []string{"identity.family_contacts"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +66,8 @@ func TestIdentityRules(t *testing.T) {
 				t.Errorf("violations %v, want %v", v, tt.fields)
 			}
 			// The values are personal data: an error never quotes them.
-			for _, secret := range []string{id.GetGivenName(), id.GetFamilyName(), id.GetDocumentNumber(), id.GetDateOfBirth()} {
+			for _, secret := range []string{id.GetGivenName(), id.GetFamilyName(), id.GetDocumentNumber(), id.GetDateOfBirth(),
+				id.GetContactDetails(), id.GetAddress(), id.GetFamilyContacts()} {
 				if len(secret) > 3 && strings.Contains(err.Error(), secret) {
 					t.Errorf("the error quotes %q: %v", secret, err)
 				}

@@ -38,119 +38,23 @@ var Tirana = func() *time.Location {
 func Today(now time.Time) string { return now.In(Tirana).Format(dateLayout) }
 
 // NewRegistration validates a registration request and returns the case it describes, without
-// id, version or timestamps, and the identity it carries (nil when none). today (YYYY-MM-DD) bounds the identification date. Every problem
-// found is reported, each with its field path, in one InvalidArgument error.
+// id, version or timestamps, and the identity it carries (nil when none). today (YYYY-MM-DD)
+// bounds every date. Every problem found is reported, each with its field path, in one
+// InvalidArgument error. The trafficking status is output only: a case always starts as a
+// potential victim, whatever the request says.
 func NewRegistration(req *caseregistryv1.RegisterCaseRequest, today string) (Case, *Identity, error) {
 	var v apierr.Violations
-	c := Case{
-		State:       caseregistryv1.CaseState_CASE_STATE_OPEN.String(),
-		Trafficking: Trafficking{Status: caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_POTENTIAL_VICTIM.String()},
-	}
-	c.Profile = profile(&v, req.GetProfile())
-	c.Trafficking.ExploitationTypes = exploitationTypes(&v, req.GetTrafficking())
-	c.Identification = identification(&v, req.GetIdentification(), today)
-	id := identity(&v, req.GetIdentity(), c.Profile, c.Identification.Date, today)
+	p, tr, idf, id := validateHeadings(&v, req.GetProfile(), req.GetTrafficking(), req.GetIdentification(), req.GetIdentity(), today)
 	if err := v.Err(); err != nil {
 		return Case{}, nil, err
 	}
-	return c, id, nil
-}
-
-func profile(v *apierr.Violations, p *caseregistryv1.Profile) Profile {
-	if p == nil {
-		v.Add("profile", "is required")
-		return Profile{}
-	}
-	var out Profile
-	switch _, known := caseregistryv1.Sex_name[int32(p.GetSex())]; {
-	case p.GetSex() == caseregistryv1.Sex_SEX_UNSPECIFIED:
-		v.Add("profile.sex", "is required: SEX_FEMALE, SEX_MALE or SEX_OTHER_OR_UNDISCLOSED")
-	case !known:
-		v.Add("profile.sex", "unknown value %d", p.GetSex())
-	default:
-		out.Sex = p.GetSex().String()
-	}
-	if p.AgeAtIdentification != nil {
-		if age := p.GetAgeAtIdentification(); age < 0 || age > MaxAge {
-			v.Add("profile.age_at_identification", "must be between 0 and %d, got %d", MaxAge, age)
-		} else {
-			out.AgeAtIdentification = &age
-		}
-	}
-	cs := p.GetCitizenships()
-	switch {
-	case len(cs) == 0:
-		v.Add("profile.citizenships", "at least one is required (XX when unknown, XS when stateless)")
-	case len(cs) > MaxCitizenships:
-		v.Add("profile.citizenships", "at most %d are accepted, got %d", MaxCitizenships, len(cs))
-	default:
-		seen := map[string]bool{}
-		for i, c := range cs {
-			field := fmt.Sprintf("profile.citizenships[%d]", i)
-			switch {
-			case !ValidCountry(c):
-				v.Add(field, "%q is not an ISO 3166-1 alpha-2 country code (upper case, e.g. AL)", printable(c))
-			case seen[c]:
-				v.Add(field, "%q is repeated", c)
-			default:
-				seen[c] = true
-				out.Citizenships = append(out.Citizenships, c)
-			}
-		}
-	}
-	return out
-}
-
-func exploitationTypes(v *apierr.Violations, t *caseregistryv1.Trafficking) []string {
-	ts := t.GetExploitationTypes()
-	if len(ts) == 0 {
-		v.Add("trafficking.exploitation_types", "at least one is required (EXPLOITATION_TYPE_UNKNOWN when not known)")
-		return nil
-	}
-	var out []string
-	seen := map[caseregistryv1.ExploitationType]bool{}
-	for i, e := range ts {
-		field := fmt.Sprintf("trafficking.exploitation_types[%d]", i)
-		_, known := caseregistryv1.ExploitationType_name[int32(e)]
-		switch {
-		case e == caseregistryv1.ExploitationType_EXPLOITATION_TYPE_UNSPECIFIED:
-			v.Add(field, "must not be EXPLOITATION_TYPE_UNSPECIFIED")
-		case !known:
-			v.Add(field, "unknown value %d", e)
-		case seen[e]:
-			v.Add(field, "%s is repeated", e)
-		default:
-			seen[e] = true
-			out = append(out, e.String())
-		}
-	}
-	if seen[caseregistryv1.ExploitationType_EXPLOITATION_TYPE_UNKNOWN] && len(seen) > 1 {
-		v.Add("trafficking.exploitation_types", "EXPLOITATION_TYPE_UNKNOWN cannot be combined with known types")
-	}
-	return out
-}
-
-func identification(v *apierr.Violations, id *caseregistryv1.Identification, today string) Identification {
-	if id == nil {
-		v.Add("identification", "is required")
-		return Identification{}
-	}
-	var out Identification
-	switch code := id.GetIdentifyingInstitution(); {
-	case code == "":
-		v.Add("identification.identifying_institution", "is required, e.g. ASP-ANTITRAF")
-	case len(code) > MaxInstitutionCode || !institutionCode.MatchString(code):
-		v.Add("identification.identifying_institution", "%q is not an institution code (upper-case letters, digits and single hyphens, at most %d characters)", printable(code), MaxInstitutionCode)
-	default:
-		out.IdentifyingInstitution = code
-	}
-	date := id.GetIdentificationDate()
-	if err := CheckDate(date, today); err != nil {
-		v.Add("identification.identification_date", "%s", err)
-	} else {
-		out.Date = date
-	}
-	return out
+	tr.Status = statusPV
+	return Case{
+		State:          stateOpen,
+		Profile:        p,
+		Trafficking:    tr,
+		Identification: idf,
+	}, id, nil
 }
 
 // CheckDate checks that s is a calendar date YYYY-MM-DD between EarliestDate and today.

@@ -195,13 +195,15 @@ func TestTodayIsTiranaCalendarDay(t *testing.T) {
 func FuzzNewRegistration(f *testing.F) {
 	seed, _ := proto.Marshal(validRequest())
 	f.Add(seed)
+	full, _ := proto.Marshal(fullRequest())
+	f.Add(full)
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var r caseregistryv1.RegisterCaseRequest
 		if proto.Unmarshal(b, &r) != nil {
 			return
 		}
-		c, _, err := NewRegistration(&r, today)
+		c, id, err := NewRegistration(&r, today)
 		if err != nil {
 			if st, ok := status.FromError(err); !ok || st.Code() != codes.InvalidArgument {
 				t.Fatalf("non-InvalidArgument error %v", err)
@@ -211,5 +213,6 @@ func FuzzNewRegistration(f *testing.F) {
 		if c.Identification.Date > today || len(c.Profile.Citizenships) == 0 || c.Profile.Sex == "" {
 			t.Fatalf("accepted an invalid case %+v", c)
 		}
+		revalidate(t, Update{Profile: c.Profile, Trafficking: c.Trafficking, Identification: c.Identification, Identity: id})
 	})
 }

@@ -49,8 +49,8 @@ func (s *Server) indexesToSearch(id domain.Identity) []string {
 }
 
 // duplicates finds the cases, other than except, whose identity matches id. Index entries of a
-// case that does not exist (its write failed after the indexes) or whose identity was erased are
-// skipped.
+// case that does not exist (its write failed after the indexes), whose identity was erased or
+// changed, or that was merged into another are skipped.
 func (s *Server) duplicates(ctx context.Context, id domain.Identity, except string) ([]*caseregistryv1.PossibleDuplicate, error) {
 	entries, err := s.store.FindIndexed(ctx, s.indexesToSearch(id))
 	if err != nil {
@@ -71,7 +71,9 @@ func (s *Server) duplicates(ctx context.Context, id domain.Identity, except stri
 			if err != nil {
 				return nil, err
 			}
-			if c.SealedIdentity == nil {
+			// Skip an erased or merged identity, and an entry the case's identity no longer has
+			// (it was changed since).
+			if c.SealedIdentity == nil || c.MergedInto != "" || !slices.Contains(c.BlindIndexes, e.Index) {
 				continue
 			}
 			d = &caseregistryv1.PossibleDuplicate{CaseId: c.ID, CaseCode: c.Code}

@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
-	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 )
 
@@ -24,7 +22,7 @@ func (s *Server) GrantIdentityAccess(ctx context.Context, req *caseregistryv1.Gr
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.existing(ctx, req.GetId()); err != nil {
+	if _, err := s.existingCase(ctx, req.GetId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.Grant(ctx, req.GetId(), req.GetInstitution(), strings.TrimSpace(req.GetReason()), s.now()); err != nil {
@@ -44,7 +42,7 @@ func (s *Server) RevokeIdentityAccess(ctx context.Context, req *caseregistryv1.R
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if err := s.existing(ctx, req.GetId()); err != nil {
+	if _, err := s.existingCase(ctx, req.GetId()); err != nil {
 		return nil, err
 	}
 	if err := s.store.Revoke(ctx, req.GetId(), req.GetInstitution()); err != nil {
@@ -58,13 +56,4 @@ func checkInstitution(v *apierr.Violations, code string) {
 	if code == "" || len(code) > domain.MaxInstitutionCode || !domain.InstitutionCode(code) {
 		v.Add("institution", "must be an institution code, e.g. KKSAT")
 	}
-}
-
-// existing is NotFound unless the case exists.
-func (s *Server) existing(ctx context.Context, id string) error {
-	_, err := s.store.Get(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return apierr.NotFound("case", id)
-	}
-	return err
 }

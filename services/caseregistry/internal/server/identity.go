@@ -2,28 +2,58 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
-// seal encrypts an identity under a data key of the case's own, wrapped by the primary master
-// key and bound to the case id.
-func seal(mk *piicrypto.MasterKeys, caseID string, id domain.Identity) (*domain.SealedIdentity, error) {
-	key, wrapped, err := piicrypto.NewDataKey(mk, caseID)
+// newDataKey gives a case its data key: a fresh one, wrapped by the primary master key and bound
+// to the case id, stored in the key vault; or the key stored already (a retried registration,
+// or a case whose identity is recorded later).
+func (s *Server) newDataKey(ctx context.Context, caseID string) (piicrypto.DataKey, error) {
+	key, wrapped, err := piicrypto.NewDataKey(s.keys, caseID)
 	if err != nil {
-		return nil, fmt.Errorf("data key of case %s: %w", caseID, err)
+		return piicrypto.DataKey{}, fmt.Errorf("data key of case %s: %w", caseID, err)
 	}
-	defer key.Destroy()
-	out := &domain.SealedIdentity{Key: wrapped, Fields: map[string]piicrypto.Sealed{}}
+	stored, err := s.store.StoreKey(ctx, caseID, wrapped)
+	if err != nil {
+		key.Destroy()
+		return piicrypto.DataKey{}, err
+	}
+	if string(stored.Ciphertext) == string(wrapped.Ciphertext) {
+		return key, nil
+	}
+	key.Destroy()
+	return s.dataKey(ctx, caseID)
+}
+
+// dataKey unwraps the case's stored data key; store.ErrNotFound when it was destroyed.
+func (s *Server) dataKey(ctx context.Context, caseID string) (piicrypto.DataKey, error) {
+	wrapped, err := s.store.Key(ctx, caseID)
+	if err != nil {
+		return piicrypto.DataKey{}, err
+	}
+	key, err := piicrypto.Unwrap(s.keys, wrapped, caseID)
+	if err != nil {
+		return piicrypto.DataKey{}, fmt.Errorf("data key of case %s: %w", caseID, err)
+	}
+	return key, nil
+}
+
+// seal encrypts an identity, field by field, under the case's data key.
+func seal(key piicrypto.DataKey, caseID string, id domain.Identity) (*domain.SealedIdentity, error) {
+	out := &domain.SealedIdentity{Fields: map[string]piicrypto.Sealed{}}
 	for field, value := range id.Fields() {
 		if value == "" {
 			continue
 		}
+		var err error
 		if out.Fields[field], err = key.Seal(field, []byte(value)); err != nil {
 			return nil, fmt.Errorf("seal %s of case %s: %w", field, caseID, err)
 		}
@@ -31,18 +61,18 @@ func seal(mk *piicrypto.MasterKeys, caseID string, id domain.Identity) (*domain.
 	return out, nil
 }
 
-// open decrypts a sealed identity.
-func open(mk *piicrypto.MasterKeys, caseID string, s *domain.SealedIdentity) (domain.Identity, error) {
-	key, err := piicrypto.Unwrap(mk, s.Key, caseID)
+// openIdentity decrypts the case's identity; store.ErrNotFound when its key was destroyed.
+func (s *Server) openIdentity(ctx context.Context, c domain.Case) (domain.Identity, error) {
+	key, err := s.dataKey(ctx, c.ID)
 	if err != nil {
-		return domain.Identity{}, fmt.Errorf("data key of case %s: %w", caseID, err)
+		return domain.Identity{}, err
 	}
 	defer key.Destroy()
 	fields := map[string]string{}
-	for field, sealed := range s.Fields {
+	for field, sealed := range c.SealedIdentity.Fields {
 		plain, err := key.Open(field, sealed)
 		if err != nil {
-			return domain.Identity{}, fmt.Errorf("open %s of case %s: %w", field, caseID, err)
+			return domain.Identity{}, fmt.Errorf("open %s of case %s: %w", field, c.ID, err)
 		}
 		fields[field] = string(plain)
 	}
@@ -78,12 +108,14 @@ func (s *Server) identityFor(ctx context.Context, c domain.Case) (*caseregistryv
 	if purpose, err := authz.Purpose(ctx, false); err != nil || purpose == "" {
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_PURPOSE_REQUIRED, nil
 	}
-	id, err := open(s.keys, c.ID, c.SealedIdentity)
+	id, err := s.openIdentity(ctx, c)
+	if errors.Is(err, store.ErrNotFound) {
+		// The key was destroyed and the erasure's own commit has not landed (yet): the
+		// identity is gone all the same.
+		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_ERASED, nil
+	}
 	if err != nil {
 		return nil, 0, err
 	}
-	return &caseregistryv1.Identity{
-		GivenName: id.GivenName, FamilyName: id.FamilyName, DateOfBirth: id.DateOfBirth,
-		DocumentNumber: id.DocumentNumber, Notes: id.Notes,
-	}, caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE, nil
+	return identityProto(id), caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE, nil
 }

@@ -99,7 +99,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		return nil, err
 	}
 	if identity != nil {
-		if c.SealedIdentity, err = seal(s.keys, c.ID, *identity); err != nil {
+		if c.SealedIdentity, err = s.sealNew(ctx, c.ID, *identity); err != nil {
 			return nil, err
 		}
 		entries := s.indexesToStore(c.ID, *identity)
@@ -114,7 +114,10 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	if err != nil {
 		return nil, err
 	}
-	stored, err := s.store.Create(ctx, c, []outbox.Pending{ev})
+	who := p.Effective()
+	stored, err := s.store.Create(ctx, c, store.Change{
+		Kind: caseregistryv1.ChangeKind_CHANGE_KIND_REGISTERED.String(), Institution: who.Institution, Subject: who.Subject, At: now,
+	}, []outbox.Pending{ev})
 	switch {
 	case errors.Is(err, store.ErrExists): // a concurrent retry won the insert
 		return s.replay(ctx, stored, c)
@@ -124,7 +127,17 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	s.relay.Notify()
 	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "case_code", c.Code, "version", c.Version,
 		"identifying_institution", c.Identification.IdentifyingInstitution)
-	return &caseregistryv1.RegisterCaseResponse{Case: s.view(ctx, stored)}, nil
+	return &caseregistryv1.RegisterCaseResponse{Case: s.respond(ctx, stored)}, nil
+}
+
+// sealNew gives the case its data key and seals the identity under it.
+func (s *Server) sealNew(ctx context.Context, caseID string, id domain.Identity) (*domain.SealedIdentity, error) {
+	key, err := s.newDataKey(ctx, caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer key.Destroy()
+	return seal(key, caseID, id)
 }
 
 // checkDuplicates refuses a registration of a person likely registered already, unless the
@@ -155,7 +168,7 @@ func (s *Server) replay(ctx context.Context, stored, retry domain.Case) (*casere
 			map[string]string{"case_id": stored.ID})
 	}
 	s.log.InfoContext(ctx, "registration retried; returning the existing case", "case_id", stored.ID)
-	return &caseregistryv1.RegisterCaseResponse{Case: s.view(ctx, stored)}, nil
+	return &caseregistryv1.RegisterCaseResponse{Case: s.respond(ctx, stored)}, nil
 }
 
 // view renders a case for the caller: the identity only as need-to-know and purpose allow.
@@ -176,14 +189,11 @@ func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest
 	if err := checkID(req.GetId()); err != nil {
 		return nil, err
 	}
-	c, err := s.store.Get(ctx, req.GetId())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, apierr.NotFound("case", req.GetId())
-	}
+	c, err := s.existingCase(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
-	return &caseregistryv1.GetCaseResponse{Case: s.view(ctx, c)}, nil
+	return &caseregistryv1.GetCaseResponse{Case: s.respond(ctx, c)}, nil
 }
 
 // idempotencyKey reads the caller's idempotency key; "" when none was sent.
@@ -218,44 +228,21 @@ func (s *Server) fingerprint(req *caseregistryv1.RegisterCaseRequest) []byte {
 	return []byte(piicrypto.DocumentIndex(s.index, "registration-request", hex.EncodeToString(sum[:])))
 }
 
-func checkID(id string) error {
+func checkID(id string) error { return checkIDAt("id", id) }
+
+// checkIDAt checks a case id found at the field path.
+func checkIDAt(field, id string) error {
 	if _, err := uuid.Parse(id); err != nil || len(id) != 36 {
-		return apierr.InvalidField("id", "must be a case id as returned by RegisterCase (a UUID)")
+		return apierr.InvalidField(field, "must be a case id as returned by RegisterCase (a UUID)")
 	}
 	return nil
 }
 
-// EventIdentityErased is the type of the event an erasure publishes.
-const EventIdentityErased = "case.identity_erased"
-
-// EraseIdentity destroys a case's identity by deleting its wrapped data key and ciphertexts.
-func (s *Server) EraseIdentity(ctx context.Context, req *caseregistryv1.EraseIdentityRequest) (*caseregistryv1.EraseIdentityResponse, error) {
-	if err := checkID(req.GetId()); err != nil {
-		return nil, err
-	}
-	if r := strings.TrimSpace(req.GetReason()); r == "" || len(r) > 200 {
-		return nil, apierr.InvalidField("reason", "state the basis of the erasure in 1 to 200 characters (no personal data)")
-	}
-	c, err := s.store.Get(ctx, req.GetId())
+// existingCase loads a case, NotFound when there is none.
+func (s *Server) existingCase(ctx context.Context, id string) (domain.Case, error) {
+	c, err := s.store.Get(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, apierr.NotFound("case", req.GetId())
+		return domain.Case{}, apierr.NotFound("case", id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	if c.IdentityErasedAt != nil || c.SealedIdentity == nil {
-		return &caseregistryv1.EraseIdentityResponse{Case: s.view(ctx, c)}, nil
-	}
-	now := s.now().UTC().Truncate(time.Millisecond)
-	ev, err := outbox.NewEvent(ctx, EventIdentityErased, c.ID, c.Version+1, 0, &caseregistryv1.CaseIdentityErased{CaseId: c.ID}, now)
-	if err != nil {
-		return nil, err
-	}
-	erased, err := s.store.EraseIdentity(ctx, c, strings.TrimSpace(req.GetReason()), now, []outbox.Pending{ev})
-	if err != nil {
-		return nil, err
-	}
-	s.relay.Notify()
-	s.log.InfoContext(ctx, "case identity erased", "case_id", c.ID, "case_code", c.Code)
-	return &caseregistryv1.EraseIdentityResponse{Case: s.view(ctx, erased)}, nil
+	return c, err
 }

@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
-	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
 
 // Filter selects cases. Zero fields do not filter.
@@ -63,17 +62,13 @@ func (s *Store) List(ctx context.Context, f Filter, limit int) ([]domain.Case, e
 	cur, err := s.cases.Find(ctx, q, options.Find().
 		SetSort(bson.D{{Key: "code", Value: 1}}).
 		SetLimit(int64(limit)).
-		SetProjection(bson.D{{Key: outbox.Field, Value: 0}, {Key: "identity", Value: 0}}))
+		SetProjection(bson.D{{Key: "identity", Value: 0}}))
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	var docs []document
-	if err := cur.All(ctx, &docs); err != nil {
+	var out []domain.Case
+	if err := cur.All(ctx, &out); err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
-	}
-	out := make([]domain.Case, len(docs))
-	for i, d := range docs {
-		out[i] = d.Case
 	}
 	return out, nil
 }
