@@ -74,9 +74,9 @@ type pointer struct {
 	AggregateID string `bson:"aggregate_id"`
 	// Document is the _id of the document in Collection that holds the event, when it is not
 	// the aggregate itself (an aggregate that commits each version as its own document).
-	Document    string    `bson:"document,omitempty"`
-	CreatedAt   time.Time `bson:"created_at"`
-	Event       Event     `bson:"event"`
+	Document  string    `bson:"document,omitempty"`
+	CreatedAt time.Time `bson:"created_at"`
+	Event     Event     `bson:"event"`
 	// Confirmed is set once the aggregate write that holds the event has committed.
 	Confirmed bool `bson:"confirmed"`
 }
