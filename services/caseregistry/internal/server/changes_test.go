@@ -1,0 +1,394 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
+)
+
+var (
+	police      = &auth.Principal{Institution: "ASP-ANTITRAF", Subject: "officer-7", Roles: []auth.Role{auth.RoleCaseworker}}
+	shelter     = &auth.Principal{Institution: "KKSAT", Subject: "s", Roles: []auth.Role{auth.RoleCaseworker}}
+	secretariat = &auth.Principal{Institution: "MB-SEKRETARIATI", Subject: "x", Roles: []auth.Role{auth.RoleSecretariat}}
+)
+
+// register registers the sample request as the police and returns the case.
+func register(t *testing.T, s *Server, identity *caseregistryv1.Identity) *caseregistryv1.Case {
+	t.Helper()
+	req := request()
+	req.Profile.AgeAtIdentification = nil
+	req.Identity = identity
+	resp, err := s.RegisterCase(as(police, ""), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetCase()
+}
+
+func reason(t *testing.T, err error) (codes.Code, string) {
+	t.Helper()
+	st, _ := status.FromError(err)
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			return st.Code(), ei.GetReason()
+		}
+	}
+	return st.Code(), ""
+}
+
+func update(id string, version int64, c *caseregistryv1.Case, paths ...string) *caseregistryv1.UpdateCaseRequest {
+	c.Id = id
+	return &caseregistryv1.UpdateCaseRequest{Case: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}, ExpectedVersion: version}
+}
+
+func tertiary() *caseregistryv1.Case {
+	return &caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY}}
+}
+
+func TestUpdateChangesTheMaskedFieldsAndRecordsWhoDidIt(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, nil)
+	resp, err := s.UpdateCase(as(police, ""), update(c.GetId(), 1, tertiary(), "profile.education_level"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := resp.GetCase()
+	if got.GetVersion() != 2 || got.GetEtag() != `"2"` || got.GetProfile().GetEducationLevel() != caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY {
+		t.Fatalf("after the update: %v", got)
+	}
+	if got.GetProfile().GetSex() != c.GetProfile().GetSex() || len(got.GetProfile().GetCitizenships()) != 2 {
+		t.Error("fields outside the mask changed")
+	}
+	if n := count(t, db, outbox.PointerCollection); n != 2 {
+		t.Errorf("%d events announced, want registered and updated", n)
+	}
+	h, err := s.ListCaseHistory(as(police, ""), &caseregistryv1.ListCaseHistoryRequest{Id: c.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.GetEntries()) != 2 {
+		t.Fatalf("history %v", h.GetEntries())
+	}
+	e := h.GetEntries()[1]
+	if e.GetKind() != caseregistryv1.ChangeKind_CHANGE_KIND_UPDATED || e.GetInstitution() != "ASP-ANTITRAF" ||
+		e.GetSubject() != "officer-7" || len(e.GetFields()) != 1 || e.GetFields()[0] != "profile.education_level" {
+		t.Errorf("history entry %v", e)
+	}
+	// The same change again changes nothing: no new version, no event.
+	again, err := s.UpdateCase(as(police, ""), update(c.GetId(), 2, tertiary(), "profile.education_level"))
+	if err != nil || again.GetCase().GetVersion() != 2 {
+		t.Errorf("a change to the same values: %v, %v", again, err)
+	}
+}
+
+func TestAStaleUpdateIsRefusedAndWritesNothing(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, nil)
+	if _, err := s.UpdateCase(as(police, ""), update(c.GetId(), 1, tertiary(), "profile.education_level")); err != nil {
+		t.Fatal(err)
+	}
+	before := count(t, db, store.RevisionCollection)
+	other := &caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: caseregistryv1.EducationLevel_EDUCATION_LEVEL_PRIMARY}}
+	_, err := s.UpdateCase(as(police, ""), update(c.GetId(), 1, other, "profile.education_level"))
+	if code, r := reason(t, err); code != codes.Aborted || r != "VERSION_CONFLICT" {
+		t.Fatalf("stale update: %v", err)
+	}
+	if count(t, db, store.RevisionCollection) != before {
+		t.Error("a stale update wrote a revision")
+	}
+	got, _ := s.GetCase(as(police, ""), &caseregistryv1.GetCaseRequest{Id: c.GetId()})
+	if got.GetCase().GetProfile().GetEducationLevel() != caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY {
+		t.Error("the stale update overwrote the newer value")
+	}
+}
+
+// Many institutions change the same version at once: exactly one wins, the rest are ABORTED.
+func TestConcurrentConflictingUpdatesExactlyOneWins(t *testing.T) {
+	s, _, _ := newServer(t)
+	c := register(t, s, nil)
+	levels := []caseregistryv1.EducationLevel{
+		caseregistryv1.EducationLevel_EDUCATION_LEVEL_NONE, caseregistryv1.EducationLevel_EDUCATION_LEVEL_PRIMARY,
+		caseregistryv1.EducationLevel_EDUCATION_LEVEL_LOWER_SECONDARY, caseregistryv1.EducationLevel_EDUCATION_LEVEL_UPPER_SECONDARY,
+		caseregistryv1.EducationLevel_EDUCATION_LEVEL_VOCATIONAL, caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY,
+	}
+	errs := make([]error, len(levels))
+	var wg sync.WaitGroup
+	for i, l := range levels {
+		wg.Go(func() {
+			_, errs[i] = s.UpdateCase(as(police, ""), update(c.GetId(), 1,
+				&caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: l}}, "profile.education_level"))
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		switch status.Code(err) {
+		case codes.OK:
+			if won >= 0 {
+				t.Fatalf("updates %d and %d both won", won, i)
+			}
+			won = i
+		case codes.Aborted:
+		default:
+			t.Fatalf("update %d: %v", i, err)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no update won")
+	}
+	got, _ := s.GetCase(as(police, ""), &caseregistryv1.GetCaseRequest{Id: c.GetId()})
+	if got.GetCase().GetVersion() != 2 || got.GetCase().GetProfile().GetEducationLevel() != levels[won] {
+		t.Errorf("the stored case is not the winner's: %v", got.GetCase().GetProfile())
+	}
+}
+
+func TestUpdateVersionsAndIfMatch(t *testing.T) {
+	s, _, _ := newServer(t)
+	c := register(t, s, nil)
+	withIfMatch := func(tag string) context.Context {
+		return metadata.NewIncomingContext(as(police, ""), metadata.Pairs(IfMatchHeader, tag))
+	}
+	for _, tt := range []struct {
+		name string
+		ctx  context.Context
+		req  *caseregistryv1.UpdateCaseRequest
+		want codes.Code
+	}{
+		{"no version at all", as(police, ""), update(c.GetId(), 0, tertiary(), "profile.education_level"), codes.InvalidArgument},
+		{"negative version", as(police, ""), update(c.GetId(), -1, tertiary(), "profile.education_level"), codes.InvalidArgument},
+		{"If-Match not an etag", withIfMatch("1"), update(c.GetId(), 0, tertiary(), "profile.education_level"), codes.InvalidArgument},
+		{"If-Match disagrees with the field", withIfMatch(`"2"`), update(c.GetId(), 1, tertiary(), "profile.education_level"), codes.InvalidArgument},
+		{"stale If-Match", withIfMatch(`"5"`), update(c.GetId(), 0, tertiary(), "profile.education_level"), codes.Aborted},
+		{"bad id", as(police, ""), update("nope", 1, tertiary(), "profile.education_level"), codes.InvalidArgument},
+		{"unknown case", as(police, ""), update("0190a3c4-0000-7000-8000-000000000000", 1, tertiary(), "profile.education_level"), codes.NotFound},
+		{"output-only path", as(police, ""), update(c.GetId(), 1, tertiary(), "trafficking.status"), codes.InvalidArgument},
+		{"uninvolved institution", as(shelter, ""), update(c.GetId(), 1, tertiary(), "profile.education_level"), codes.PermissionDenied},
+		{"If-Match current", withIfMatch(`"1"`), update(c.GetId(), 0, tertiary(), "profile.education_level"), codes.OK},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := s.UpdateCase(tt.ctx, tt.req); status.Code(err) != tt.want {
+				t.Errorf("got %v, want %s", err, tt.want)
+			}
+		})
+	}
+}
+
+// Changing the identity re-seals it and moves its blind indexes: the old identity is no longer
+// found as a duplicate, the new one is.
+func TestIdentityUpdatesMoveTheBlindIndexes(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, marker)
+	newID := &caseregistryv1.Identity{GivenName: "Zamira", FamilyName: "NEWFAMILY", DateOfBirth: "2002-03-04", Address: "MARKERADDRESS Rruga e Kavajës"}
+	if _, err := s.UpdateCase(as(shelter, ""), update(c.GetId(), 1, &caseregistryv1.Case{Identity: newID}, "identity")); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("an uninvolved institution changed the identity: %v", err)
+	}
+	resp, err := s.UpdateCase(as(police, "correction"), update(c.GetId(), 1, &caseregistryv1.Case{Identity: newID}, "identity"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.GetCase().GetIdentity(); got.GetFamilyName() != "NEWFAMILY" || got.GetAddress() != newID.GetAddress() || got.GetDocumentNumber() != "" {
+		t.Errorf("identity after the update: %v", got)
+	}
+	find := func(id *caseregistryv1.Identity) int {
+		r, err := s.FindPossibleDuplicates(as(police, "check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(r.GetDuplicates())
+	}
+	if n := find(marker); n != 0 {
+		t.Errorf("the old identity is still found: %d", n)
+	}
+	if n := find(newID); n != 1 {
+		t.Errorf("the new identity is found %d times", n)
+	}
+	raw, err := db.Collection(store.RevisionCollection).FindOne(context.Background(), bson.D{{Key: "_id", Value: store.RevisionID(c.GetId(), 2)}}).Raw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytesContain(raw, "MARKERADDRESS") || bytesContain(raw, "NEWFAMILY") {
+		t.Error("the identity is readable in the history")
+	}
+}
+
+func TestStatusDecisionsClosureAndReopening(t *testing.T) {
+	s, _, _ := newServer(t)
+	c := register(t, s, nil)
+	id := c.GetId()
+	victim := &caseregistryv1.DecideStatusRequest{Id: id, Status: caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM,
+		DecidingBody: caseregistryv1.DecidingBody_DECIDING_BODY_JOINT_INTERVIEW, DecisionDate: "2026-10-01", Basis: "joint interview of 1 October"}
+	_, err := s.DecideStatus(as(police, ""), victim)
+	if code, r := reason(t, err); code != codes.FailedPrecondition || r != "STATUS_HEADINGS_MISSING" {
+		t.Fatalf("victim without scope and channel: %v", err)
+	}
+	headings := &caseregistryv1.Case{
+		Trafficking: &caseregistryv1.Trafficking{
+			ExploitationTypes: []caseregistryv1.ExploitationType{caseregistryv1.ExploitationType_EXPLOITATION_TYPE_FORCED_LABOUR},
+			Scope:             caseregistryv1.TraffickingScope_TRAFFICKING_SCOPE_INTERNAL,
+		},
+		Identification: &caseregistryv1.Identification{Channel: caseregistryv1.IdentificationChannel_IDENTIFICATION_CHANNEL_LABOUR_INSPECTION},
+	}
+	if _, err := s.UpdateCase(as(police, ""), update(id, 1, headings, "trafficking.scope", "identification.channel")); err != nil {
+		t.Fatal(err)
+	}
+	decided, err := s.DecideStatus(as(police, ""), victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := decided.GetCase().GetTrafficking()
+	if tr.GetStatus() != caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM || len(tr.GetStatusDecisions()) != 1 || tr.GetStatusDecisions()[0].GetRecordedBy() != "ASP-ANTITRAF" {
+		t.Fatalf("after the decision: %v", tr)
+	}
+	if _, err := s.DecideStatus(as(police, ""), victim); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("the same status again: %v", err)
+	}
+
+	closing := &caseregistryv1.CloseCaseRequest{Id: id, Reason: caseregistryv1.ClosureReason_CLOSURE_REASON_REINTEGRATED, Date: "2026-11-01"}
+	closed, err := s.CloseCase(as(police, ""), closing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if closed.GetCase().GetState() != caseregistryv1.CaseState_CASE_STATE_CLOSED || closed.GetCase().GetClosure().GetReason() != closing.GetReason() {
+		t.Fatalf("after closing: %v", closed.GetCase())
+	}
+	if _, err := s.CloseCase(as(police, ""), closing); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("closing twice: %v", err)
+	}
+	revision := &caseregistryv1.DecideStatusRequest{Id: id, Status: caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_NOT_A_VICTIM,
+		DecidingBody: caseregistryv1.DecidingBody_DECIDING_BODY_AUTHORITY_MEETING, DecisionDate: "2026-11-10", Basis: "review at the meeting of November"}
+	if _, err := s.DecideStatus(as(police, ""), revision); func() bool { _, r := reason(t, err); return r != "CASE_CLOSED" }() {
+		t.Errorf("a decision on a closed case: %v", err)
+	}
+	reopened, err := s.ReopenCase(as(police, ""), &caseregistryv1.ReopenCaseRequest{Id: id, Reason: caseregistryv1.ReopenReason_REOPEN_REASON_RE_TRAFFICKING})
+	if err != nil || reopened.GetCase().GetState() != caseregistryv1.CaseState_CASE_STATE_REOPENED || reopened.GetCase().GetClosure() != nil {
+		t.Fatalf("reopening: %v, %v", reopened, err)
+	}
+	revised, err := s.DecideStatus(as(secretariat, ""), revision)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := revised.GetCase().GetTrafficking().GetStatusDecisions()
+	if len(ds) != 2 || !ds[1].GetRevision() || ds[0].GetStatus() != caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM {
+		t.Errorf("decisions after the revision: %v", ds)
+	}
+	h, err := s.ListCaseHistory(as(police, ""), &caseregistryv1.ListCaseHistoryRequest{Id: id, PageSize: 4})
+	if err != nil || len(h.GetEntries()) != 4 || h.GetNextPageToken() == "" {
+		t.Fatalf("first history page: %v, %v", h, err)
+	}
+	rest, err := s.ListCaseHistory(as(police, ""), &caseregistryv1.ListCaseHistoryRequest{Id: id, PageSize: 4, PageToken: h.GetNextPageToken()})
+	if err != nil || len(rest.GetEntries()) != 2 || rest.GetNextPageToken() != "" || rest.GetEntries()[1].GetKind() != caseregistryv1.ChangeKind_CHANGE_KIND_STATUS_DECIDED {
+		t.Fatalf("second history page: %v, %v", rest, err)
+	}
+	if _, err := s.ListCaseHistory(as(police, ""), &caseregistryv1.ListCaseHistoryRequest{Id: id, PageToken: "garbage"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("bad page token: %v", err)
+	}
+}
+
+func TestConsentIsRecordedAndWithdrawn(t *testing.T) {
+	s, _, _ := newServer(t)
+	c := register(t, s, nil)
+	give := &caseregistryv1.RecordConsentRequest{Id: c.GetId(), Consent: &caseregistryv1.ConsentRecord{
+		Scope: caseregistryv1.ConsentScope_CONSENT_SCOPE_REFERRAL, Decision: caseregistryv1.ConsentDecision_CONSENT_DECISION_GIVEN,
+		Date: "2026-09-15", GivenBy: caseregistryv1.ConsentGiver_CONSENT_GIVER_PERSON}}
+	if _, err := s.RecordConsent(as(police, ""), give); err != nil {
+		t.Fatal(err)
+	}
+	withdraw := &caseregistryv1.RecordConsentRequest{Id: c.GetId(), Consent: &caseregistryv1.ConsentRecord{
+		Scope: caseregistryv1.ConsentScope_CONSENT_SCOPE_REFERRAL, Decision: caseregistryv1.ConsentDecision_CONSENT_DECISION_WITHDRAWN,
+		Date: "2026-09-20", GivenBy: caseregistryv1.ConsentGiver_CONSENT_GIVER_PERSON}}
+	resp, err := s.RecordConsent(as(police, ""), withdraw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := resp.GetCase().GetConsents(); len(ks) != 2 || ks[1].GetDecision() != caseregistryv1.ConsentDecision_CONSENT_DECISION_WITHDRAWN {
+		t.Errorf("consents %v", ks)
+	}
+	if _, err := s.RecordConsent(as(police, ""), withdraw); func() bool { _, r := reason(t, err); return r != "CONSENT_NOT_GIVEN" }() {
+		t.Errorf("withdrawing twice: %v", err)
+	}
+}
+
+// Merging keeps both records and both histories; the duplicate points to the survivor, is no
+// longer found as a possible duplicate, and accepts no change; a repeated merge is a no-op.
+func TestMergeJoinsADuplicateIntoTheSurvivor(t *testing.T) {
+	s, _, _ := newServer(t)
+	survivor := register(t, s, nil)
+	dupReq := request()
+	dupReq.Profile.AgeAtIdentification = nil
+	dupReq.Identity = marker
+	dupResp, err := s.RegisterCase(as(shelterRegistrar, ""), dupReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dup := dupResp.GetCase()
+	merge := &caseregistryv1.MergeCasesRequest{Id: survivor.GetId(), DuplicateId: dup.GetId(), Reason: "same person, confirmed at the joint interview"}
+	for range 2 {
+		resp, err := s.MergeCases(as(secretariat, ""), merge)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ids := resp.GetCase().GetMergedCaseIds(); len(ids) != 1 || ids[0] != dup.GetId() || resp.GetCase().GetVersion() != 2 {
+			t.Fatalf("survivor after the merge: %v", resp.GetCase())
+		}
+	}
+	got, err := s.GetCase(as(secretariat, ""), &caseregistryv1.GetCaseRequest{Id: dup.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.GetCase(); g.GetMergedInto() != survivor.GetId() || g.GetState() != caseregistryv1.CaseState_CASE_STATE_CLOSED ||
+		g.GetClosure().GetReason() != caseregistryv1.ClosureReason_CLOSURE_REASON_DUPLICATE || g.GetVersion() != 2 {
+		t.Errorf("duplicate after the merge: %v", g)
+	}
+	r, err := s.FindPossibleDuplicates(as(police, "check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: marker})
+	if err != nil || len(r.GetDuplicates()) != 0 {
+		t.Errorf("the merged record is still found: %v, %v", r, err)
+	}
+	_, err = s.UpdateCase(as(secretariat, ""), update(dup.GetId(), 2, tertiary(), "profile.education_level"))
+	if _, r := reason(t, err); r != "CASE_MERGED" {
+		t.Errorf("changing a merged case: %v", err)
+	}
+	for _, id := range []string{survivor.GetId(), dup.GetId()} {
+		h, err := s.ListCaseHistory(as(secretariat, ""), &caseregistryv1.ListCaseHistoryRequest{Id: id})
+		if err != nil || len(h.GetEntries()) != 2 {
+			t.Fatalf("history of %s: %v, %v", id, h, err)
+		}
+	}
+	if _, err := s.MergeCases(as(secretariat, ""), &caseregistryv1.MergeCasesRequest{Id: survivor.GetId(), DuplicateId: survivor.GetId(), Reason: "x"}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("merging a case into itself: %v", err)
+	}
+	if _, err := s.MergeCases(as(secretariat, ""), &caseregistryv1.MergeCasesRequest{Id: dup.GetId(), DuplicateId: survivor.GetId(), Reason: "x"}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("merging into a merged case: %v", err)
+	}
+}
+
+var shelterRegistrar = &auth.Principal{Institution: "KKSAT", Subject: "k", Roles: []auth.Role{auth.RoleCaseworker}}
+
+func TestErasureDestroysTheKeyInTheVault(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, marker)
+	if n := count(t, db, store.KeyCollection); n != 1 {
+		t.Fatalf("%d keys in the vault", n)
+	}
+	if _, err := s.EraseIdentity(as(secretariat, ""), &caseregistryv1.EraseIdentityRequest{Id: c.GetId(), Reason: "art. 17 request"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, db, store.KeyCollection); n != 0 {
+		t.Errorf("%d keys left in the vault after erasure", n)
+	}
+	_, err := s.UpdateCase(as(police, ""), update(c.GetId(), 2, &caseregistryv1.Case{Identity: marker}, "identity"))
+	if _, r := reason(t, err); r != "IDENTITY_ERASED" {
+		t.Errorf("recording an erased identity again: %v", err)
+	}
+}
