@@ -5,6 +5,7 @@ package caseregistry
 import (
 	"context"
 	"fmt"
+	"time"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/server"
@@ -18,13 +19,22 @@ import (
 func Defaults() app.Config { return app.Defaults("caseregistry", "127.0.0.1:9101", "127.0.0.1:9201") }
 
 // Service is the case registry with the keys that protect identities (NRM_PII_MASTER_KEYS,
-// NRM_PII_INDEX_KEY).
+// NRM_PII_INDEX_KEY) and its housekeeping settings.
 type Service struct {
-	Keys piicrypto.Config
+	Keys         piicrypto.Config
+	Housekeeping server.Housekeeping
 }
 
-// Bind registers the service's own settings, the keys.
-func (s *Service) Bind(set *config.Set) { s.Keys.Bind(set) }
+// Bind registers the service's own settings.
+func (s *Service) Bind(set *config.Set) {
+	s.Keys.Bind(set)
+	set.Int(&s.Housekeeping.RetentionYears, "retention-years", 10,
+		"years after a case's closure at which its identity is erased (crypto-shredded); 0 keeps identities until erased by hand")
+	set.Duration(&s.Housekeeping.Every, "housekeeping-interval", time.Hour,
+		"pause between rounds of the retention sweep and of re-wrapping data keys after a master-key rotation")
+	set.RequirePositive("housekeeping-interval", &s.Housekeeping.Every)
+	set.Check(func() error { return config.CheckRange("retention-years", s.Housekeeping.RetentionYears, 0, 100) })
+}
 
 // WithKeys returns the service with keys given as the settings' values would be, for the dev
 // launcher and tests.
@@ -46,7 +56,8 @@ func WithKeys(masterKeys, indexKey string) (*Service, error) {
 	return &s, nil
 }
 
-// Setup registers the service. Its events leave through the runtime's outbox relay.
+// Setup registers the service and its housekeeping worker. Its events leave through the
+// runtime's outbox relay.
 func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
 		return nil, fmt.Errorf("the identity keys are not configured (%s, %s)",
@@ -54,5 +65,5 @@ func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error
 	}
 	srv := server.New(store.New(rt.DB), rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Logger)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
-	return nil, nil
+	return []app.Worker{srv.Housekeep(s.Housekeeping)}, nil
 }

@@ -1,0 +1,84 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+)
+
+// Housekeeping configures the registry's own periodic work.
+type Housekeeping struct {
+	// RetentionYears is how long after a case's closure its identity is kept; 0 keeps it until
+	// erased by hand.
+	RetentionYears int
+	// Every is the pause between two rounds.
+	Every time.Duration
+}
+
+// retentionBatch bounds the erasures of one round, so that a first run over a large backlog
+// does not hold the store for long; the next round goes on.
+const retentionBatch = 200
+
+// systemKey marks a context in which the registry acts by itself (the retention sweep), not for
+// a caller: only this package can make one.
+type systemKey struct{}
+
+// system is the principal recorded in the history of what the registry does by itself.
+var system = &auth.Principal{Institution: "NRM", Subject: "caseregistry/retention", Roles: []auth.Role{auth.RoleService}}
+
+func isSystem(ctx context.Context) bool { return ctx.Value(systemKey{}) != nil }
+
+// Housekeep returns the worker that, at start and then every h.Every, re-wraps data keys still
+// under an old master key (after a rotation: the old key can be retired once none is left) and
+// erases the identities of cases closed more than h.RetentionYears ago. Each step is idempotent,
+// so replicas may run it side by side. A failed round is logged and retried the next time.
+func (s *Server) Housekeep(h Housekeeping) func(context.Context) error {
+	return func(ctx context.Context) error {
+		t := time.NewTicker(h.Every)
+		defer t.Stop()
+		for {
+			s.housekeepOnce(ctx, h)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+		}
+	}
+}
+
+func (s *Server) housekeepOnce(ctx context.Context, h Housekeeping) {
+	if n, err := s.store.RewrapKeys(ctx, s.keys); err != nil {
+		s.log.ErrorContext(ctx, "re-wrapping data keys under the primary master key failed", "rewrapped", n, "error", err)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "data keys re-wrapped under the primary master key", "rewrapped", n, "primary", s.keys.Primary())
+	}
+	if h.RetentionYears > 0 {
+		if n, err := s.EraseExpired(ctx, h.RetentionYears); err != nil {
+			s.log.ErrorContext(ctx, "retention sweep failed", "erased", n, "error", err)
+		} else if n > 0 {
+			s.log.InfoContext(ctx, "identities erased at the end of retention", "erased", n, "retention_years", h.RetentionYears)
+		}
+	}
+}
+
+// EraseExpired erases the identities of up to a batch of cases closed more than years ago (in
+// Tirana's calendar) and returns how many it erased.
+func (s *Server) EraseExpired(ctx context.Context, years int) (int, error) {
+	cutoff := s.now().In(domain.Tirana).AddDate(-years, 0, 0).Format(time.DateOnly)
+	ids, err := s.store.ClosedWithIdentityBefore(ctx, cutoff, retentionBatch)
+	if err != nil {
+		return 0, err
+	}
+	ctx = auth.NewContext(context.WithValue(ctx, systemKey{}, true), system)
+	basis := fmt.Sprintf("end of retention: closed more than %d years ago", years)
+	for i, id := range ids {
+		if _, err := s.erase(ctx, id, basis); err != nil {
+			return i, fmt.Errorf("erase the identity of case %s: %w", id, err)
+		}
+	}
+	return len(ids), nil
+}
