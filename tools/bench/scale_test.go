@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
@@ -35,10 +36,11 @@ func scales() []int {
 	return out
 }
 
-// BenchmarkCaseRegistryAtScale measures the registry's reads and a registration as the database
-// grows: GetCase, a duplicate check, a filtered ListCases page, and RegisterCase. Cases are
-// seeded straight into the store (documents of the registry's shape, with their codes and blind
-// indexes) so that reaching 100,000 takes minutes, not hours.
+// BenchmarkCaseRegistryAtScale measures the registry's reads and writes as the database grows:
+// GetCase, a duplicate check, a filtered ListCases page, an UpdateCase (a field, based on the
+// version) and RegisterCase. Cases are seeded straight into the store (documents of the
+// registry's shape, with their first revision, codes and blind indexes) so that reaching 100,000
+// takes minutes, not hours.
 func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	s := system(b)
 	conn, err := dial(s, 0, "NRM_TOKEN_CASEWORKER_POLICE")
@@ -56,8 +58,14 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-nrm-purpose", "benchmark")
 
 	var ids []string
+	versions := map[string]int64{}
 	for _, n := range scales() {
 		ids = seed(b, db, ids, n)
+		for _, id := range ids {
+			if versions[id] == 0 {
+				versions[id] = 1
+			}
+		}
 		b.Run(fmt.Sprintf("cases=%d/op=get", n), func(b *testing.B) {
 			for i := range b.N {
 				if _, err := client.GetCase(ctx, &caseregistryv1.GetCaseRequest{Id: ids[(i*7919)%len(ids)]}); err != nil {
@@ -83,6 +91,21 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 				}
 			}
 		})
+		b.Run(fmt.Sprintf("cases=%d/op=update", n), func(b *testing.B) {
+			levels := []caseregistryv1.EducationLevel{caseregistryv1.EducationLevel_EDUCATION_LEVEL_PRIMARY, caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY}
+			for i := range b.N {
+				id := ids[(i*7919)%len(ids)]
+				resp, err := client.UpdateCase(ctx, &caseregistryv1.UpdateCaseRequest{
+					Case:            &caseregistryv1.Case{Id: id, Profile: &caseregistryv1.Profile{EducationLevel: levels[versions[id]%2]}},
+					UpdateMask:      &fieldmaskpb.FieldMask{Paths: []string{"profile.education_level"}},
+					ExpectedVersion: versions[id],
+				})
+				if err != nil {
+					b.Fatal(err)
+				}
+				versions[id] = resp.GetCase().GetVersion()
+			}
+		})
 		b.Run(fmt.Sprintf("cases=%d/op=register", n), func(b *testing.B) {
 			req := request()
 			for range b.N {
@@ -103,7 +126,7 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 	now := time.Now().UTC()
 	for len(ids) < n {
 		base, batch := len(ids), min(1000, n-len(ids))
-		cases, codes, indexes := make([]any, batch), make([]any, batch), make([]any, 0, 2*batch)
+		cases, revisions, codes, indexes := make([]any, batch), make([]any, batch), make([]any, batch), make([]any, 0, 2*batch)
 		for j := range batch {
 			i := base + j
 			id := uuid.Must(uuid.NewV7()).String()
@@ -116,6 +139,10 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 				{Key: "state", Value: "CASE_STATE_OPEN"}, {Key: "owner_institution", Value: "ASP-ANTITRAF"},
 				{Key: "registered_at", Value: now}, {Key: "updated_at", Value: now},
 			}
+			revisions[j] = bson.D{
+				{Key: "_id", Value: id + "@1"}, {Key: "case_id", Value: id}, {Key: "version", Value: int64(1)}, {Key: "case", Value: cases[j]},
+				{Key: "change", Value: bson.D{{Key: "kind", Value: "CHANGE_KIND_REGISTERED"}, {Key: "institution", Value: "ASP-ANTITRAF"}, {Key: "subject", Value: "seed"}, {Key: "at", Value: now}}},
+			}
 			codes[j] = bson.D{{Key: "_id", Value: code}, {Key: "case_id", Value: id}, {Key: "claimed_at", Value: now}}
 			for range 2 { // a name-and-birth index and a document index, as a registration with an identity has
 				idx := fmt.Sprintf("v1:%016x%016x", rand.Uint64(), rand.Uint64())
@@ -123,7 +150,7 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 			}
 			ids = append(ids, id)
 		}
-		for coll, docs := range map[string][]any{"cases": cases, "case_codes": codes, "case_blind_indexes": indexes} {
+		for coll, docs := range map[string][]any{"cases": cases, "case_revisions": revisions, "case_codes": codes, "case_blind_indexes": indexes} {
 			if _, err := db.Collection(coll).InsertMany(context.Background(), docs); err != nil {
 				b.Fatalf("seed %s: %v", coll, err)
 			}
