@@ -284,7 +284,7 @@ func (x *RegisterCaseResponse) GetCase() *Case {
 
 type GetCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The case's id, as returned by RegisterCase.
+	// The case's id, as returned by RegisterCase, or its code "VT-YYYY-NNNNN".
 	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -47,8 +47,8 @@ type CaseRegistryServiceClient interface {
 	// REST header "Idempotency-Key"): a retry with the same key returns the case created by the
 	// first call. Reusing a key with a different request is rejected with FAILED_PRECONDITION.
 	RegisterCase(ctx context.Context, in *RegisterCaseRequest, opts ...grpc.CallOption) (*RegisterCaseResponse, error)
-	// Returns one case by its id. The identity is included only for those who need to know it
-	// and state a purpose (see Identity).
+	// Returns one case by its id or its code. The identity is included only for those who need to
+	// know it and state a purpose (see Identity).
 	GetCase(ctx context.Context, in *GetCaseRequest, opts ...grpc.CallOption) (*GetCaseResponse, error)
 	// Lists cases, filtered, in the order of their codes, a page at a time. Lists are
 	// pseudonymous: they never carry an identity (read one case with GetCase for that) and
@@ -262,8 +262,8 @@ type CaseRegistryServiceServer interface {
 	// REST header "Idempotency-Key"): a retry with the same key returns the case created by the
 	// first call. Reusing a key with a different request is rejected with FAILED_PRECONDITION.
 	RegisterCase(context.Context, *RegisterCaseRequest) (*RegisterCaseResponse, error)
-	// Returns one case by its id. The identity is included only for those who need to know it
-	// and state a purpose (see Identity).
+	// Returns one case by its id or its code. The identity is included only for those who need to
+	// know it and state a purpose (see Identity).
 	GetCase(context.Context, *GetCaseRequest) (*GetCaseResponse, error)
 	// Lists cases, filtered, in the order of their codes, a page at a time. Lists are
 	// pseudonymous: they never carry an identity (read one case with GetCase for that) and

@@ -184,12 +184,20 @@ func (s *Server) view(ctx context.Context, c domain.Case) *caseregistryv1.Case {
 	return out
 }
 
-// GetCase returns one case.
+// GetCase returns one case, found by its id or its code.
 func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest) (*caseregistryv1.GetCaseResponse, error) {
-	if err := checkID(req.GetId()); err != nil {
-		return nil, err
+	id := req.GetId()
+	if domain.IsCode(id) {
+		var err error
+		if id, err = s.store.Codes.CaseID(ctx, id); errors.Is(err, store.ErrNotFound) {
+			return nil, apierr.NotFound("case", req.GetId())
+		} else if err != nil {
+			return nil, err
+		}
+	} else if err := checkIDAt("id", id); err != nil {
+		return nil, apierr.InvalidField("id", "must be a case id (a UUID) or a case code VT-YYYY-NNNNN")
 	}
-	c, err := s.existingCase(ctx, req.GetId())
+	c, err := s.existingCase(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -191,11 +191,22 @@ func TestGetCaseErrors(t *testing.T) {
 		"not-a-uuid":                           codes.InvalidArgument,
 		"{\"$ne\": null}":                      codes.InvalidArgument,
 		"0190a3c4-0000-7000-8000-000000000000": codes.NotFound,
+		"VT-2026-99999":                        codes.NotFound,
+		"VT-2026-1":                            codes.InvalidArgument,
 	} {
 		_, err := s.GetCase(context.Background(), &caseregistryv1.GetCaseRequest{Id: id})
 		if status.Code(err) != want {
 			t.Errorf("GetCase(%q): %v, want %s", id, err, want)
 		}
+	}
+}
+
+func TestGetCaseByCode(t *testing.T) {
+	s, _, _ := newServer(t)
+	c := register(t, s, nil)
+	got, err := s.GetCase(as(police, ""), &caseregistryv1.GetCaseRequest{Id: c.GetCode()})
+	if err != nil || got.GetCase().GetId() != c.GetId() {
+		t.Fatalf("GetCase(%s): %v, %v", c.GetCode(), got, err)
 	}
 }
 

@@ -85,3 +85,17 @@ func (c *Codes) highest(ctx context.Context, year int) (int64, error) {
 	}
 	return strconv.ParseInt(strings.TrimPrefix(top.Code, prefix), 10, 64)
 }
+
+// CaseID returns the id of the case that holds code, or ErrNotFound: one lookup by _id. A code
+// claimed by a registration that then failed names a case that does not exist.
+func (c *Codes) CaseID(ctx context.Context, code string) (string, error) {
+	var claim codeClaim
+	err := c.coll.FindOne(ctx, bson.D{{Key: "_id", Value: code}}).Decode(&claim)
+	if mongodb.IsNotFound(err) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up case code %s: %w", code, err)
+	}
+	return claim.CaseID, nil
+}
