@@ -58,12 +58,16 @@ func WithKeys(masterKeys, indexKey string) (*Service, error) {
 
 // Setup registers the service and its housekeeping worker. Its events leave through the
 // runtime's outbox relay.
-func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
 		return nil, fmt.Errorf("the identity keys are not configured (%s, %s)",
 			config.EnvName(piicrypto.MasterKeysSetting), config.EnvName(piicrypto.IndexKeySetting))
 	}
-	srv := server.New(store.New(rt.DB), rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Logger)
+	st := store.New(rt.DB)
+	if err := st.EnsureIndexes(ctx); err != nil {
+		return nil, err
+	}
+	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Logger)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
 	return []app.Worker{srv.Housekeep(s.Housekeeping)}, nil
 }

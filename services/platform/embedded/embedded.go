@@ -73,6 +73,8 @@ type FerretDB struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	uri    string
+	// tuning is closed when the PostgreSQL index loop (pgtune.go) has stopped; nil on SQLite.
+	tuning chan struct{}
 }
 
 // FerretDBOptions says where FerretDB listens and stores. Exactly one of SQLiteDir and
@@ -96,7 +98,11 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	case o.PostgreSQLURL != "" && o.SQLiteDir != "":
 		return nil, fmt.Errorf("ferretdb: choose SQLite or PostgreSQL, not both")
 	case o.PostgreSQLURL != "":
-		cfg.Handler, cfg.PostgreSQLURL = "postgresql", o.PostgreSQLURL
+		pgURL, err := customPlans(o.PostgreSQLURL)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Handler, cfg.PostgreSQLURL = "postgresql", pgURL
 	case o.SQLiteDir != "":
 		dir, err := filepath.Abs(o.SQLiteDir)
 		if err != nil {
@@ -131,6 +137,13 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 		fd.Stop()
 		return nil, err
 	}
+	if o.PostgreSQLURL != "" {
+		fd.tuning = make(chan struct{})
+		go func() {
+			defer close(fd.tuning)
+			indexLoop(ctx, o.PostgreSQLURL, 5*time.Second, cfg.Logger)
+		}()
+	}
 	return fd, nil
 }
 
@@ -157,4 +170,7 @@ func (f *FerretDB) URI() string { return f.uri }
 func (f *FerretDB) Stop() {
 	f.cancel()
 	<-f.done
+	if f.tuning != nil {
+		<-f.tuning
+	}
 }

@@ -177,3 +177,21 @@ func TestAnOverwrittenDocumentIsRolledForward(t *testing.T) {
 		t.Fatalf("current: %+v, %v", got, err)
 	}
 }
+
+// The indexes are created once and creating them again is harmless; a second case with the same
+// code is refused by the store itself.
+func TestIndexesAreIdempotentAndCodesUnique(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Database(t))
+	for range 2 {
+		if err := s.EnsureIndexes(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Create(ctx, sampleCase("u1", 1, "x"), change("CHANGE_KIND_REGISTERED"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cases.InsertOne(ctx, sampleCase("u2", 1, "x")); err == nil {
+		t.Error("a second case with the same code was stored")
+	}
+}

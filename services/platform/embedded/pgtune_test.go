@@ -1,0 +1,92 @@
+package embedded_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/nrm-albania/nrm/services/platform/embedded"
+)
+
+// postgres returns the URL of a fresh PostgreSQL database for the test, dropped at its end; the
+// server is NRM_TEST_POSTGRES_URL's, by default the development machine's on 127.0.0.1:5432.
+func postgres(t *testing.T) string {
+	t.Helper()
+	admin := os.Getenv("NRM_TEST_POSTGRES_URL")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/postgres"
+	}
+	ctx := ctxFor(t)
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Skipf("PostgreSQL not reachable at %s: %v", admin, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("nrm_embedded_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			_ = c.Close(context.Background())
+		}
+	})
+	cfg, err := pgx.ParseConfig(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, name)
+}
+
+// FerretDB on PostgreSQL gets an index that serves its lookups by _id on every table, added
+// once; the data stays readable by _id through FerretDB.
+func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
+	pgURL := postgres(t)
+	f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", PostgreSQLURL: pgURL, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	ctx := ctxFor(t)
+	c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	for _, coll := range []string{"cases", "case_revisions"} {
+		if _, err := c.Database("nrm_test").Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := embedded.IndexIDs(ctx, pgURL); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := embedded.IndexIDs(ctx, pgURL); err != nil || n != 0 {
+		t.Errorf("second round indexed %d tables, %v; want none left", n, err)
+	}
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var gin int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'nrm_test' AND indexdef LIKE '%USING gin%_id%'`).Scan(&gin); err != nil {
+		t.Fatal(err)
+	}
+	if gin != 2 {
+		t.Errorf("%d GIN indexes on _id, want one per collection table (2)", gin)
+	}
+	var got bson.M
+	if err := c.Database("nrm_test").Collection("cases").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got["n"] != int32(1) {
+		t.Errorf("FindOne by _id: %v, %v", got, err)
+	}
+}
