@@ -61,8 +61,7 @@ const metadataTable = "_ferretdb_database_metadata"
 
 // IndexIDs gives every table of FerretDB's databases in PostgreSQL a GIN index on _jsonb->'_id'
 // if it has none, and returns how many it indexed. Indexes are built CONCURRENTLY, so writers
-// are not blocked. It is also the operator's tool for a FerretDB run outside the launcher
-// (docs/operations.md).
+// are not blocked.
 func IndexIDs(ctx context.Context, pgURL string) (int, error) {
 	conn, err := pgx.Connect(ctx, pgURL)
 	if err != nil {
