@@ -1246,10 +1246,11 @@ type Profile struct {
 	// Prefecture of residence.
 	ResidencePrefecture Prefecture `protobuf:"varint,7,opt,name=residence_prefecture,json=residencePrefecture,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"residence_prefecture,omitempty"`
 	// Primary language as an ISO 639-1 code in lower case, e.g. "sq".
-	PrimaryLanguage string         `protobuf:"bytes,8,opt,name=primary_language,json=primaryLanguage,proto3" json:"primary_language,omitempty"`
-	EducationLevel  EducationLevel `protobuf:"varint,9,opt,name=education_level,json=educationLevel,proto3,enum=nrm.caseregistry.v1.EducationLevel" json:"education_level,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	PrimaryLanguage string `protobuf:"bytes,8,opt,name=primary_language,json=primaryLanguage,proto3" json:"primary_language,omitempty"`
+	// Highest level of education completed.
+	EducationLevel EducationLevel `protobuf:"varint,9,opt,name=education_level,json=educationLevel,proto3,enum=nrm.caseregistry.v1.EducationLevel" json:"education_level,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Profile) Reset() {
@@ -1347,9 +1348,11 @@ func (x *Profile) GetEducationLevel() EducationLevel {
 
 // A period, as calendar dates "YYYY-MM-DD", both inclusive; end_date empty while it lasts.
 type DatePeriod struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	StartDate     string                 `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
-	EndDate       string                 `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// First day, "YYYY-MM-DD".
+	StartDate string `protobuf:"bytes,1,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// Last day, "YYYY-MM-DD", not before start_date; empty while it lasts.
+	EndDate       string `protobuf:"bytes,2,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1410,10 +1413,12 @@ type Trafficking struct {
 	// Countries where the person was recruited, ISO 3166-1 alpha-2, no repeats, at most 10.
 	RecruitmentCountries []string `protobuf:"bytes,4,rep,name=recruitment_countries,json=recruitmentCountries,proto3" json:"recruitment_countries,omitempty"`
 	// Countries where the person was exploited, ISO 3166-1 alpha-2, no repeats, at most 10.
-	ExploitationCountries []string          `protobuf:"bytes,5,rep,name=exploitation_countries,json=exploitationCountries,proto3" json:"exploitation_countries,omitempty"`
-	RecruitmentMethod     RecruitmentMethod `protobuf:"varint,6,opt,name=recruitment_method,json=recruitmentMethod,proto3,enum=nrm.caseregistry.v1.RecruitmentMethod" json:"recruitment_method,omitempty"`
+	ExploitationCountries []string `protobuf:"bytes,5,rep,name=exploitation_countries,json=exploitationCountries,proto3" json:"exploitation_countries,omitempty"`
+	// How the person was recruited.
+	RecruitmentMethod RecruitmentMethod `protobuf:"varint,6,opt,name=recruitment_method,json=recruitmentMethod,proto3,enum=nrm.caseregistry.v1.RecruitmentMethod" json:"recruitment_method,omitempty"`
 	// Means of control, no repeats.
-	MeansOfControl    []MeansOfControl  `protobuf:"varint,7,rep,packed,name=means_of_control,json=meansOfControl,proto3,enum=nrm.caseregistry.v1.MeansOfControl" json:"means_of_control,omitempty"`
+	MeansOfControl []MeansOfControl `protobuf:"varint,7,rep,packed,name=means_of_control,json=meansOfControl,proto3,enum=nrm.caseregistry.v1.MeansOfControl" json:"means_of_control,omitempty"`
+	// The person's relation to the recruiter.
 	RecruiterRelation RecruiterRelation `protobuf:"varint,8,opt,name=recruiter_relation,json=recruiterRelation,proto3,enum=nrm.caseregistry.v1.RecruiterRelation" json:"recruiter_relation,omitempty"`
 	// When the exploitation took place: not in the future, and not after the identification date
 	// for its start.
@@ -1528,8 +1533,9 @@ func (x *Trafficking) GetStatusDecisions() []*StatusDecision {
 type StatusDecision struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The status decided: victim, not a victim, or (on revision) potential victim again.
-	Status       TraffickingStatus `protobuf:"varint,1,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
-	DecidingBody DecidingBody      `protobuf:"varint,2,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
+	Status TraffickingStatus `protobuf:"varint,1,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	// Who decided: the joint interview, the Authority's meeting, a prosecutor or a court.
+	DecidingBody DecidingBody `protobuf:"varint,2,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
 	// Date of the decision, "YYYY-MM-DD": not before the identification date nor the previous
 	// decision, not in the future.
 	DecisionDate string `protobuf:"bytes,3,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
@@ -1635,7 +1641,8 @@ type Identification struct {
 	// Code of the institution that referred the person to the identifying one, if any.
 	ReferringInstitution string `protobuf:"bytes,3,opt,name=referring_institution,json=referringInstitution,proto3" json:"referring_institution,omitempty"`
 	// Municipality (or place abroad) where the person was identified, up to 100 characters.
-	Place         string                `protobuf:"bytes,4,opt,name=place,proto3" json:"place,omitempty"`
+	Place string `protobuf:"bytes,4,opt,name=place,proto3" json:"place,omitempty"`
+	// How the person came to be identified (police operation, mobile unit, hotline, …).
 	Channel       IdentificationChannel `protobuf:"varint,5,opt,name=channel,proto3,enum=nrm.caseregistry.v1.IdentificationChannel" json:"channel,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1708,9 +1715,11 @@ func (x *Identification) GetChannel() IdentificationChannel {
 
 // One consent answer. A case keeps every answer; the latest per scope is in force.
 type ConsentRecord struct {
-	state    protoimpl.MessageState `protogen:"open.v1"`
-	Scope    ConsentScope           `protobuf:"varint,1,opt,name=scope,proto3,enum=nrm.caseregistry.v1.ConsentScope" json:"scope,omitempty"`
-	Decision ConsentDecision        `protobuf:"varint,2,opt,name=decision,proto3,enum=nrm.caseregistry.v1.ConsentDecision" json:"decision,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What the consent is about: assistance, data processing or referral.
+	Scope ConsentScope `protobuf:"varint,1,opt,name=scope,proto3,enum=nrm.caseregistry.v1.ConsentScope" json:"scope,omitempty"`
+	// Given, refused or withdrawn.
+	Decision ConsentDecision `protobuf:"varint,2,opt,name=decision,proto3,enum=nrm.caseregistry.v1.ConsentDecision" json:"decision,omitempty"`
 	// Date of the answer, "YYYY-MM-DD", not before the identification date nor in the future.
 	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
 	// Who answered. A child's consent (minor at identification) is given by a guardian or the
@@ -1914,15 +1923,21 @@ type Case struct {
 	// Opaque, stable identifier assigned by the registry.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// Version of the record, incremented by every change. Used for optimistic concurrency.
-	Version        int64           `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
-	Profile        *Profile        `protobuf:"bytes,3,opt,name=profile,proto3" json:"profile,omitempty"`
-	Trafficking    *Trafficking    `protobuf:"bytes,4,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
+	Version int64 `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The pseudonymous profile, in clear for statistics.
+	Profile *Profile `protobuf:"bytes,3,opt,name=profile,proto3" json:"profile,omitempty"`
+	// The trafficking heading, with the status and every decision on it.
+	Trafficking *Trafficking `protobuf:"bytes,4,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
+	// Who identified the person, when, where and how.
 	Identification *Identification `protobuf:"bytes,5,opt,name=identification,proto3" json:"identification,omitempty"`
-	State          CaseState       `protobuf:"varint,6,opt,name=state,proto3,enum=nrm.caseregistry.v1.CaseState" json:"state,omitempty"`
+	// Output only: open, closed (see closure) or reopened.
+	State CaseState `protobuf:"varint,6,opt,name=state,proto3,enum=nrm.caseregistry.v1.CaseState" json:"state,omitempty"`
 	// Institution that registered the case and owns it until a transfer.
-	OwnerInstitution string                 `protobuf:"bytes,7,opt,name=owner_institution,json=ownerInstitution,proto3" json:"owner_institution,omitempty"`
-	RegisteredAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
-	UpdatedAt        *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	OwnerInstitution string `protobuf:"bytes,7,opt,name=owner_institution,json=ownerInstitution,proto3" json:"owner_institution,omitempty"`
+	// Output only: when the case was registered.
+	RegisteredAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
+	// Output only: when the case last changed.
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	// Output only: the human-readable case code "VT-YYYY-NNNNN" (year of registration, sequence
 	// within that year), unique and never reused. Codes of failed registrations are skipped, so
 	// the sequence can have gaps.
@@ -2097,8 +2112,9 @@ func (x *Case) GetEtag() string {
 
 // Why and when a case was closed.
 type Closure struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Reason ClosureReason          `protobuf:"varint,1,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Why the case was closed.
+	Reason ClosureReason `protobuf:"varint,1,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
 	// Date of closure, "YYYY-MM-DD".
 	Date string `protobuf:"bytes,2,opt,name=date,proto3" json:"date,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.

@@ -150,10 +150,13 @@ func (ChangeKind) EnumDescriptor() ([]byte, []int) {
 }
 
 type RegisterCaseRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	Profile        *Profile               `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
-	Trafficking    *Trafficking           `protobuf:"bytes,2,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
-	Identification *Identification        `protobuf:"bytes,3,opt,name=identification,proto3" json:"identification,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Required: the pseudonymous profile (sex and citizenships at least).
+	Profile *Profile `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Required: at least the forms of exploitation; the status is set by the registry.
+	Trafficking *Trafficking `protobuf:"bytes,2,opt,name=trafficking,proto3" json:"trafficking,omitempty"`
+	// Required: at least the identifying institution and the identification date.
+	Identification *Identification `protobuf:"bytes,3,opt,name=identification,proto3" json:"identification,omitempty"`
 	// Optional: the person's identity, stored encrypted.
 	Identity *Identity `protobuf:"bytes,4,opt,name=identity,proto3" json:"identity,omitempty"`
 	// Set when FindPossibleDuplicates (or a refused registration) named cases that are another
@@ -239,8 +242,9 @@ func (x *RegisterCaseRequest) GetDifferentPersonReason() string {
 }
 
 type RegisterCaseResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The registered case (or, for a retry, the case the first attempt registered).
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -328,8 +332,9 @@ func (x *GetCaseRequest) GetId() string {
 }
 
 type GetCaseResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case, its identity as need-to-know allows.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -426,8 +431,9 @@ func (x *EraseIdentityRequest) GetReason() string {
 }
 
 type EraseIdentityResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case after the erasure.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -516,10 +522,13 @@ func (x *FindPossibleDuplicatesRequest) GetIdentity() *Identity {
 
 // A registered case that is likely the same person.
 type PossibleDuplicate struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	CaseId        string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	CaseCode      string                 `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
-	MatchedOn     []DuplicateMatch       `protobuf:"varint,3,rep,packed,name=matched_on,json=matchedOn,proto3,enum=nrm.caseregistry.v1.DuplicateMatch" json:"matched_on,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The registered case's id.
+	CaseId string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// Its code, "VT-YYYY-NNNNN".
+	CaseCode string `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	// What matched.
+	MatchedOn     []DuplicateMatch `protobuf:"varint,3,rep,packed,name=matched_on,json=matchedOn,proto3,enum=nrm.caseregistry.v1.DuplicateMatch" json:"matched_on,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -576,8 +585,9 @@ func (x *PossibleDuplicate) GetMatchedOn() []DuplicateMatch {
 }
 
 type FindPossibleDuplicatesResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Duplicates    []*PossibleDuplicate   `protobuf:"bytes,1,rep,name=duplicates,proto3" json:"duplicates,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The likely duplicates, by case id; empty when none.
+	Duplicates    []*PossibleDuplicate `protobuf:"bytes,1,rep,name=duplicates,proto3" json:"duplicates,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -634,12 +644,14 @@ type ListCasesRequest struct {
 	// Only children (true) or adults (false) at identification; absent: any. Cases whose age is
 	// unknown match neither.
 	Minor *bool `protobuf:"varint,6,opt,name=minor,proto3,oneof" json:"minor,omitempty"`
-	// Registration dates (calendar days in Tirana), inclusive, "YYYY-MM-DD"; empty: unbounded.
+	// First registration day (calendar days in Tirana), inclusive, "YYYY-MM-DD"; empty: unbounded.
 	RegisteredFrom string `protobuf:"bytes,7,opt,name=registered_from,json=registeredFrom,proto3" json:"registered_from,omitempty"`
-	RegisteredTo   string `protobuf:"bytes,8,opt,name=registered_to,json=registeredTo,proto3" json:"registered_to,omitempty"`
-	// Identification dates, inclusive, "YYYY-MM-DD"; empty: unbounded.
+	// Last registration day, inclusive.
+	RegisteredTo string `protobuf:"bytes,8,opt,name=registered_to,json=registeredTo,proto3" json:"registered_to,omitempty"`
+	// First identification day, inclusive, "YYYY-MM-DD"; empty: unbounded.
 	IdentifiedFrom string `protobuf:"bytes,9,opt,name=identified_from,json=identifiedFrom,proto3" json:"identified_from,omitempty"`
-	IdentifiedTo   string `protobuf:"bytes,10,opt,name=identified_to,json=identifiedTo,proto3" json:"identified_to,omitempty"`
+	// Last identification day, inclusive.
+	IdentifiedTo string `protobuf:"bytes,10,opt,name=identified_to,json=identifiedTo,proto3" json:"identified_to,omitempty"`
 	// Maximum number of cases to return, 1 to 100; 0 means 50.
 	PageSize int32 `protobuf:"varint,11,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Token from a previous response's next_page_token, with the same filters; empty for the first page.
@@ -764,7 +776,8 @@ func (x *ListCasesRequest) GetPageToken() string {
 
 type ListCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Cases []*Case                `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
+	// The page, in code order, pseudonymous.
+	Cases []*Case `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1071,8 +1084,9 @@ func (x *UpdateCaseRequest) GetExpectedVersion() int64 {
 }
 
 type UpdateCaseResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case after the change (unchanged when the change changed nothing).
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1120,8 +1134,9 @@ type DecideStatusRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// TRAFFICKING_STATUS_VICTIM or TRAFFICKING_STATUS_NOT_A_VICTIM; TRAFFICKING_STATUS_POTENTIAL_VICTIM
 	// only to revise a decision. Must differ from the current status.
-	Status       TraffickingStatus `protobuf:"varint,2,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
-	DecidingBody DecidingBody      `protobuf:"varint,3,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
+	Status TraffickingStatus `protobuf:"varint,2,opt,name=status,proto3,enum=nrm.caseregistry.v1.TraffickingStatus" json:"status,omitempty"`
+	// Who decided.
+	DecidingBody DecidingBody `protobuf:"varint,3,opt,name=deciding_body,json=decidingBody,proto3,enum=nrm.caseregistry.v1.DecidingBody" json:"deciding_body,omitempty"`
 	// "YYYY-MM-DD".
 	DecisionDate string `protobuf:"bytes,4,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
 	// The grounds, 1 to 2,000 characters, without personal data.
@@ -1205,8 +1220,9 @@ func (x *DecideStatusRequest) GetExpectedVersion() int64 {
 }
 
 type DecideStatusResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case after the decision.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1251,7 +1267,8 @@ func (x *DecideStatusResponse) GetCase() *Case {
 type CloseCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case's id.
-	Id     string        `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why; CLOSURE_REASON_DUPLICATE only through MergeCases.
 	Reason ClosureReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ClosureReason" json:"reason,omitempty"`
 	// Date of closure, "YYYY-MM-DD"; empty means today.
 	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
@@ -1329,8 +1346,9 @@ func (x *CloseCaseRequest) GetExpectedVersion() int64 {
 }
 
 type CloseCaseResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The closed case.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1375,7 +1393,8 @@ func (x *CloseCaseResponse) GetCase() *Case {
 type ReopenCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case's id.
-	Id     string       `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why it is reopened.
 	Reason ReopenReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ReopenReason" json:"reason,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
@@ -1444,8 +1463,9 @@ func (x *ReopenCaseRequest) GetExpectedVersion() int64 {
 }
 
 type ReopenCaseResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The reopened case.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1551,8 +1571,9 @@ func (x *RecordConsentRequest) GetExpectedVersion() int64 {
 }
 
 type RecordConsentResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Case          *Case                  `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The case with the answer recorded.
+	Case          *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1769,15 +1790,18 @@ func (x *ListCaseHistoryRequest) GetPageToken() string {
 type HistoryEntry struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The version the change produced.
-	Version int64      `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
-	Kind    ChangeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=nrm.caseregistry.v1.ChangeKind" json:"kind,omitempty"`
+	Version int64 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// What the change did.
+	Kind ChangeKind `protobuf:"varint,2,opt,name=kind,proto3,enum=nrm.caseregistry.v1.ChangeKind" json:"kind,omitempty"`
 	// The field paths changed, e.g. "profile.education_level" or "identity.address" (identity
 	// values are never shown).
 	Fields []string `protobuf:"bytes,3,rep,name=fields,proto3" json:"fields,omitempty"`
-	// Who: the institution and the subject of the credentials (an id, never a name).
-	Institution string                 `protobuf:"bytes,4,opt,name=institution,proto3" json:"institution,omitempty"`
-	Subject     string                 `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
-	At          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
+	// Who: the institution of the credentials ("NRM" for the registry's own retention sweep).
+	Institution string `protobuf:"bytes,4,opt,name=institution,proto3" json:"institution,omitempty"`
+	// Who: the subject of the credentials, an id, never a name.
+	Subject string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	// When the change was committed.
+	At *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=at,proto3" json:"at,omitempty"`
 	// The stated reason or basis, when the change has one.
 	Note string `protobuf:"bytes,7,opt,name=note,proto3" json:"note,omitempty"`
 	// For merges, the other case.
@@ -1873,8 +1897,9 @@ func (x *HistoryEntry) GetRelatedCaseId() string {
 }
 
 type ListCaseHistoryResponse struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	Entries []*HistoryEntry        `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The page of changes, oldest first.
+	Entries []*HistoryEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
 	// Token for the next page; empty on the last page.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
