@@ -73,8 +73,8 @@ type FerretDB struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	uri    string
-	// tuning is closed when the PostgreSQL index loop (pgtune.go) has stopped; nil on SQLite.
-	tuning chan struct{}
+	// indexing is closed when the loop that indexes _id (idindexes.go) has stopped.
+	indexing chan struct{}
 }
 
 // FerretDBOptions says where FerretDB listens and stores. Exactly one of SQLiteDir and
@@ -88,6 +88,7 @@ type FerretDBOptions struct {
 
 // StartFerretDB starts FerretDB.
 func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
+	var sqliteDir string
 	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: o.Addr}, Logger: o.Logger}
 	if cfg.Logger == nil {
 		// FerretDB warns about every MongoDB command it lacks (endSessions at each client's
@@ -108,6 +109,7 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 		if err != nil {
 			return nil, err
 		}
+		sqliteDir = dir
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, err
 		}
@@ -137,13 +139,15 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 		fd.Stop()
 		return nil, err
 	}
+	index := func(ctx context.Context) (int, error) { return IndexSQLite(ctx, sqliteDir) }
 	if o.PostgreSQLURL != "" {
-		fd.tuning = make(chan struct{})
-		go func() {
-			defer close(fd.tuning)
-			indexLoop(ctx, o.PostgreSQLURL, 5*time.Second, cfg.Logger)
-		}()
+		index = func(ctx context.Context) (int, error) { return IndexPostgreSQL(ctx, o.PostgreSQLURL) }
 	}
+	fd.indexing = make(chan struct{})
+	go func() {
+		defer close(fd.indexing)
+		indexLoop(ctx, index, 5*time.Second, cfg.Logger)
+	}()
 	return fd, nil
 }
 
@@ -170,7 +174,5 @@ func (f *FerretDB) URI() string { return f.uri }
 func (f *FerretDB) Stop() {
 	f.cancel()
 	<-f.done
-	if f.tuning != nil {
-		<-f.tuning
-	}
+	<-f.indexing
 }

@@ -2,8 +2,10 @@ package embedded_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -67,10 +69,10 @@ func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := embedded.IndexIDs(ctx, pgURL); err != nil {
+	if _, err := embedded.IndexPostgreSQL(ctx, pgURL); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := embedded.IndexIDs(ctx, pgURL); err != nil || n != 0 {
+	if n, err := embedded.IndexPostgreSQL(ctx, pgURL); err != nil || n != 0 {
 		t.Errorf("second round indexed %d tables, %v; want none left", n, err)
 	}
 	conn, err := pgx.Connect(ctx, pgURL)
@@ -84,6 +86,49 @@ func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
 	}
 	if gin != 2 {
 		t.Errorf("%d GIN indexes on _id, want one per collection table (2)", gin)
+	}
+	var got bson.M
+	if err := c.Database("nrm_test").Collection("cases").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got["n"] != int32(1) {
+		t.Errorf("FindOne by _id: %v, %v", got, err)
+	}
+}
+
+// FerretDB on SQLite gets, on every table, an index on the expression of its lookups by _id.
+func TestFerretDBOnSQLiteGetsIndexesForLookupsByID(t *testing.T) {
+	dir := t.TempDir()
+	f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir, Logger: discard()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Stop()
+	ctx := ctxFor(t)
+	c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	for _, coll := range []string{"cases", "case_revisions"} {
+		if _, err := c.Database("nrm_test").Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := embedded.IndexSQLite(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := embedded.IndexSQLite(ctx, dir); err != nil || n != 0 {
+		t.Errorf("second round indexed %d tables, %v; want none left", n, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, "nrm_test.sqlite"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql LIKE '%''$._id''%'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("%d indexes on the lookup's expression, want one per collection table (2)", n)
 	}
 	var got bson.M
 	if err := c.Database("nrm_test").Collection("cases").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got["n"] != int32(1) {
