@@ -45,9 +45,13 @@ func (s *Store) Revoke(ctx context.Context, caseID, institution string) error {
 
 // Granted reports whether institution was granted access to caseID's identity.
 func (s *Store) Granted(ctx context.Context, caseID, institution string) (bool, error) {
-	n, err := s.db.Collection(GrantCollection).CountDocuments(ctx, bson.D{{Key: "_id", Value: grantID(caseID, institution)}})
-	if err != nil {
+	// FindOne, not CountDocuments: FerretDB serves a find by _id alone from an index, not a count.
+	err := s.db.Collection(GrantCollection).FindOne(ctx, bson.D{{Key: "_id", Value: grantID(caseID, institution)}}).Err()
+	switch {
+	case mongodb.IsNotFound(err):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("check %s access to case %s: %w", institution, caseID, err)
 	}
-	return n > 0, nil
+	return true, nil
 }

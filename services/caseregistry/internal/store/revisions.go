@@ -100,31 +100,21 @@ func (s *Store) rollForward(ctx context.Context, c domain.Case) (domain.Case, er
 }
 
 // History returns up to limit revisions of case id after version after, oldest first, without
-// the case snapshots. The versions are dense, so the page is a list of exact _ids.
+// the case snapshots. The versions are dense, so it reads them one exact _id at a time, the
+// lookup every backend serves from an index, until the first that does not exist.
 func (s *Store) History(ctx context.Context, id string, after int64, limit int) ([]Revision, error) {
-	ids := make([]string, limit)
-	for i := range ids {
-		ids[i] = RevisionID(id, after+int64(i)+1)
-	}
-	cur, err := s.revisions.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetProjection(bson.D{{Key: "case", Value: 0}, {Key: outbox.Field, Value: 0}}))
-	if err != nil {
-		return nil, fmt.Errorf("read the history of case %s: %w", id, err)
-	}
-	var revs []Revision
-	if err := cur.All(ctx, &revs); err != nil {
-		return nil, fmt.Errorf("read the history of case %s: %w", id, err)
-	}
-	byVersion := make(map[int64]Revision, len(revs))
-	for _, r := range revs {
-		byVersion[r.Version] = r
-	}
-	out := make([]Revision, 0, len(revs))
-	for v := after + 1; ; v++ {
-		r, ok := byVersion[v]
-		if !ok {
-			return out, nil // versions are dense: the first gap is the end
+	var out []Revision
+	for v := after + 1; len(out) < limit; v++ {
+		var r Revision
+		err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: RevisionID(id, v)}},
+			options.FindOne().SetProjection(bson.D{{Key: "case", Value: 0}, {Key: outbox.Field, Value: 0}})).Decode(&r)
+		if mongodb.IsNotFound(err) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read the history of case %s: %w", id, err)
 		}
 		out = append(out, r)
 	}
+	return out, nil
 }

@@ -106,9 +106,11 @@ func (s *Store) Current(ctx context.Context, id string) (domain.Case, error) {
 	return latest, nil
 }
 
-// write brings the case document to c's version, unless it is there already or beyond. The
-// filter on version narrows, without closing, the window in which a slower writer overwrites a
-// newer version; materialize closes it by looking for newer revisions after writing.
+// write brings the case document to c's version. It replaces by _id alone, the one filter
+// FerretDB serves from an index on both backends; a guard on the version would not be atomic on
+// FerretDB anyway. A slower writer may thus put back an older version for a moment: materialize
+// looks for newer revisions after every write and puts the newest back, so the document always
+// ends at the latest version committed before the last writer's look.
 func (s *Store) write(ctx context.Context, c domain.Case) error {
 	if c.Version == 1 {
 		_, err := s.cases.InsertOne(ctx, c)
@@ -117,8 +119,7 @@ func (s *Store) write(ctx context.Context, c domain.Case) error {
 		}
 		return fmt.Errorf("write case %s: %w", c.ID, err)
 	}
-	_, err := s.cases.ReplaceOne(ctx,
-		bson.D{{Key: "_id", Value: c.ID}, {Key: "version", Value: bson.D{{Key: "$lt", Value: c.Version}}}}, c)
+	_, err := s.cases.ReplaceOne(ctx, bson.D{{Key: "_id", Value: c.ID}}, c)
 	if err != nil {
 		return fmt.Errorf("write case %s at version %d: %w", c.ID, c.Version, err)
 	}
