@@ -61,6 +61,9 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	versions := map[string]int64{}
 	for _, n := range scales() {
 		ids = seed(b, db, ids, n)
+		if err := s.IndexStore(context.Background()); err != nil {
+			b.Fatal(err)
+		}
 		for _, id := range ids {
 			if versions[id] == 0 {
 				versions[id] = 1

@@ -77,6 +77,15 @@ type Stack struct {
 	nats     *embedded.NATS
 }
 
+// IndexStore has the embedded FerretDB index, now, the tables created since its last round (its
+// lookups by _id scan until then); a no-op against an external store.
+func (s *Stack) IndexStore(ctx context.Context) error {
+	if s.ferretdb == nil {
+		return nil
+	}
+	return s.ferretdb.IndexNow(ctx)
+}
+
 type component struct {
 	defaults app.Config
 	setup    app.Setup

@@ -73,7 +73,9 @@ type FerretDB struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	uri    string
-	// indexing is closed when the loop that indexes _id (idindexes.go) has stopped.
+	// index adds the indexes FerretDB's lookups by _id need (idindexes.go); indexing is closed
+	// when the loop that runs it has stopped.
+	index    func(context.Context) (int, error)
 	indexing chan struct{}
 }
 
@@ -139,14 +141,14 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 		fd.Stop()
 		return nil, err
 	}
-	index := func(ctx context.Context) (int, error) { return IndexSQLite(ctx, sqliteDir) }
+	fd.index = func(ctx context.Context) (int, error) { return IndexSQLite(ctx, sqliteDir) }
 	if o.PostgreSQLURL != "" {
-		index = func(ctx context.Context) (int, error) { return IndexPostgreSQL(ctx, o.PostgreSQLURL) }
+		fd.index = func(ctx context.Context) (int, error) { return IndexPostgreSQL(ctx, o.PostgreSQLURL) }
 	}
 	fd.indexing = make(chan struct{})
 	go func() {
 		defer close(fd.indexing)
-		indexLoop(ctx, index, 5*time.Second, cfg.Logger)
+		indexLoop(ctx, fd.index, 5*time.Second, cfg.Logger)
 	}()
 	return fd, nil
 }
@@ -169,6 +171,13 @@ func (f *FerretDB) waitListening(within time.Duration) error {
 
 // URI is the MongoDB connection string of the server.
 func (f *FerretDB) URI() string { return f.uri }
+
+// IndexNow adds, without waiting for the next round of the loop, the indexes that the tables
+// created since lack; for a benchmark that has just filled a collection.
+func (f *FerretDB) IndexNow(ctx context.Context) error {
+	_, err := f.index(ctx)
+	return err
+}
 
 // Stop shuts FerretDB down and waits for it to close its storage.
 func (f *FerretDB) Stop() {
