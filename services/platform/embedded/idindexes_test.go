@@ -49,26 +49,35 @@ func postgres(t *testing.T) string {
 	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, name)
 }
 
-// FerretDB on PostgreSQL gets an index that serves its lookups by _id on every table, added
-// once; the data stays readable by _id through FerretDB.
-func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
-	pgURL := postgres(t)
-	f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", PostgreSQLURL: pgURL, Logger: discard()})
+// twoCollections starts FerretDB for the test and writes a document {_id: "a", n: 1} into two
+// collections of the database nrm_test, which creates their tables.
+func twoCollections(t *testing.T, o embedded.FerretDBOptions) *mongo.Client {
+	t.Helper()
+	f, err := embedded.StartFerretDB(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Stop()
-	ctx := ctxFor(t)
+	t.Cleanup(f.Stop)
 	c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Disconnect(ctx)
+	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
+	ctx := ctxFor(t)
 	for _, coll := range []string{"cases", "case_revisions"} {
 		if _, err := c.Database("nrm_test").Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return c
+}
+
+// FerretDB on PostgreSQL gets an index that serves its lookups by _id on every table, added
+// once; the data stays readable by _id through FerretDB.
+func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
+	pgURL := postgres(t)
+	c := twoCollections(t, embedded.FerretDBOptions{Addr: "127.0.0.1:0", PostgreSQLURL: pgURL, Logger: discard()})
+	ctx := ctxFor(t)
 	if _, err := embedded.IndexPostgreSQL(ctx, pgURL); err != nil {
 		t.Fatal(err)
 	}
@@ -96,22 +105,8 @@ func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
 // FerretDB on SQLite gets, on every table, an index on the expression of its lookups by _id.
 func TestFerretDBOnSQLiteGetsIndexesForLookupsByID(t *testing.T) {
 	dir := t.TempDir()
-	f, err := embedded.StartFerretDB(embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir, Logger: discard()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Stop()
+	c := twoCollections(t, embedded.FerretDBOptions{Addr: "127.0.0.1:0", SQLiteDir: dir, Logger: discard()})
 	ctx := ctxFor(t)
-	c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Disconnect(ctx)
-	for _, coll := range []string{"cases", "case_revisions"} {
-		if _, err := c.Database("nrm_test").Collection(coll).InsertOne(ctx, bson.D{{Key: "_id", Value: "a"}, {Key: "n", Value: 1}}); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if _, err := embedded.IndexSQLite(ctx, dir); err != nil {
 		t.Fatal(err)
 	}

@@ -24,13 +24,19 @@ var (
 	secretariat = &auth.Principal{Institution: "MB-SEKRETARIATI", Subject: "x", Roles: []auth.Role{auth.RoleSecretariat}}
 )
 
-// register registers the sample request as the police and returns the case.
+// register registers the sample request with the identity as the police and returns the case.
 func register(t *testing.T, s *Server, identity *caseregistryv1.Identity) *caseregistryv1.Case {
+	t.Helper()
+	return registerAs(t, s, police, identity)
+}
+
+// registerAs registers the sample request with the identity as who and returns the case.
+func registerAs(t *testing.T, s *Server, who *auth.Principal, identity *caseregistryv1.Identity) *caseregistryv1.Case {
 	t.Helper()
 	req := request()
 	req.Profile.AgeAtIdentification = nil
 	req.Identity = identity
-	resp, err := s.RegisterCase(as(police, ""), req)
+	resp, err := s.RegisterCase(as(who, ""), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,14 +331,7 @@ func TestConsentIsRecordedAndWithdrawn(t *testing.T) {
 func TestMergeJoinsADuplicateIntoTheSurvivor(t *testing.T) {
 	s, _, _ := newServer(t)
 	survivor := register(t, s, nil)
-	dupReq := request()
-	dupReq.Profile.AgeAtIdentification = nil
-	dupReq.Identity = marker
-	dupResp, err := s.RegisterCase(as(shelterRegistrar, ""), dupReq)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dup := dupResp.GetCase()
+	dup := registerAs(t, s, shelterRegistrar, marker)
 	merge := &caseregistryv1.MergeCasesRequest{Id: survivor.GetId(), DuplicateId: dup.GetId(), Reason: "same person, confirmed at the joint interview"}
 	for range 2 {
 		resp, err := s.MergeCases(as(secretariat, ""), merge)
