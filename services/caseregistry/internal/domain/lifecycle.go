@@ -112,6 +112,20 @@ func DecideStatus(c Case, req *caseregistryv1.DecideStatusRequest, today, by str
 	return c, d, nil
 }
 
+// CheckStatusHeadings refuses a change that would leave a case whose status is victim without a
+// heading that the decision needed (an update clearing trafficking.scope, say), with a violation
+// per field.
+func CheckStatusHeadings(c Case) error {
+	if c.Trafficking.Status != caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM.String() {
+		return nil
+	}
+	var v apierr.Violations
+	for _, field := range victimHeadingsMissing(c) {
+		v.Add(field, "must stay known while the trafficking status is TRAFFICKING_STATUS_VICTIM")
+	}
+	return v.Err()
+}
+
 // victimHeadingsMissing lists the field paths that must be known before a victim decision.
 func victimHeadingsMissing(c Case) []string {
 	var missing []string

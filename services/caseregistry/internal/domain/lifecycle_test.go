@@ -332,3 +332,44 @@ func TestReopen(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusHeadingsStayKnownForAVictim(t *testing.T) {
+	victim := Case{
+		Trafficking: Trafficking{
+			Status:            caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM.String(),
+			ExploitationTypes: []string{caseregistryv1.ExploitationType_EXPLOITATION_TYPE_SEXUAL.String()},
+			Scope:             caseregistryv1.TraffickingScope_TRAFFICKING_SCOPE_INTERNAL.String(),
+		},
+		Identification: Identification{Channel: caseregistryv1.IdentificationChannel_IDENTIFICATION_CHANNEL_HOTLINE.String()},
+	}
+	if err := CheckStatusHeadings(victim); err != nil {
+		t.Fatalf("complete victim case: %v", err)
+	}
+	for name, tt := range map[string]struct {
+		change func(*Case)
+		field  string
+	}{
+		"scope cleared": {func(c *Case) { c.Trafficking.Scope = "" }, "trafficking.scope"},
+		"scope unknown": {func(c *Case) {
+			c.Trafficking.Scope = caseregistryv1.TraffickingScope_TRAFFICKING_SCOPE_UNKNOWN.String()
+		}, "trafficking.scope"},
+		"channel cleared": {func(c *Case) { c.Identification.Channel = "" }, "identification.channel"},
+		"exploitation unknown": {func(c *Case) {
+			c.Trafficking.ExploitationTypes = []string{caseregistryv1.ExploitationType_EXPLOITATION_TYPE_UNKNOWN.String()}
+		}, "trafficking.exploitation_types"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := victim
+			tt.change(&c)
+			if got := violations(t, CheckStatusHeadings(c)); len(got) != 1 || got[0] != tt.field {
+				t.Errorf("violations %v, want %s", got, tt.field)
+			}
+		})
+	}
+	potential := victim
+	potential.Trafficking.Status = caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_POTENTIAL_VICTIM.String()
+	potential.Trafficking.Scope = ""
+	if err := CheckStatusHeadings(potential); err != nil {
+		t.Errorf("a potential victim needs no scope: %v", err)
+	}
+}

@@ -260,6 +260,10 @@ func TestStatusDecisionsClosureAndReopening(t *testing.T) {
 	if _, err := s.DecideStatus(as(police, ""), victim); status.Code(err) != codes.FailedPrecondition {
 		t.Errorf("the same status again: %v", err)
 	}
+	clear := update(id, 3, &caseregistryv1.Case{Trafficking: &caseregistryv1.Trafficking{}}, "trafficking.scope")
+	if _, err := s.UpdateCase(as(police, ""), clear); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("clearing the scope of a victim's case: %v, want InvalidArgument", err)
+	}
 
 	closing := &caseregistryv1.CloseCaseRequest{Id: id, Reason: caseregistryv1.ClosureReason_CLOSURE_REASON_REINTEGRATED, Date: "2026-11-01"}
 	closed, err := s.CloseCase(as(police, ""), closing)

@@ -70,6 +70,9 @@ func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseR
 		}
 		next := c
 		next.Profile, next.Trafficking, next.Identification = u.Profile, u.Trafficking, u.Identification
+		if err := domain.CheckStatusHeadings(next); err != nil {
+			return outcome{}, err
+		}
 		out := outcome{change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_UPDATED.String(), Fields: u.Fields}}
 		if slices.Contains(u.Headings, "identity") {
 			if err := s.replaceIdentity(ctx, &next, u.Identity, &out); err != nil {
