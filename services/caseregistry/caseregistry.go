@@ -67,7 +67,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Logger)
+	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
 	return []app.Worker{srv.Housekeep(s.Housekeeping)}, nil
 }

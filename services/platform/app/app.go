@@ -47,7 +47,10 @@ type Runtime struct {
 	NS     natsbus.Namespace
 	// Outbox publishes the events the service writes (and its audit records); wake it after a
 	// commit with Outbox.Notify.
-	Outbox   *outbox.Relay
+	Outbox *outbox.Relay
+	// Audit is the service's audit trail. Calls are recorded by the gRPC server; a service
+	// records here only what it does by itself (a retention sweep, say).
+	Audit    *audit.Trail
 	Registry *prometheus.Registry
 	Tracer   trace.TracerProvider
 }
@@ -113,7 +116,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
 	auditv1.RegisterAuditServiceServer(gs, audit.NewServer(db))
-	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Registry: reg, Tracer: tp}
+	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()

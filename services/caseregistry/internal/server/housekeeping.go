@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 )
 
@@ -76,7 +78,16 @@ func (s *Server) EraseExpired(ctx context.Context, years int) (int, error) {
 	ctx = auth.NewContext(context.WithValue(ctx, systemKey{}, true), system)
 	basis := fmt.Sprintf("end of retention: closed more than %d years ago", years)
 	for i, id := range ids {
-		if _, err := s.erase(ctx, id, basis); err != nil {
+		_, err := s.erase(ctx, id, basis)
+		// The trail records what the sweep did, as it records an erasure a caller asks for.
+		if _, aerr := s.trail.Record(ctx, audit.Entry{
+			Institution: system.Institution, Subject: system.Subject, Roles: []string{string(auth.RoleService)},
+			Method: caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName, ObjectIDs: []string{id},
+			Purpose: basis, Outcome: audit.Outcome(err),
+		}); aerr != nil {
+			s.log.ErrorContext(ctx, "the retention erasure could not be recorded in the audit trail", "case_id", id, "error", aerr)
+		}
+		if err != nil {
 			return i, fmt.Errorf("erase the identity of case %s: %w", id, err)
 		}
 	}

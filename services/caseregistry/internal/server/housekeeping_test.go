@@ -30,6 +30,9 @@ func TestRetentionErasesIdentitiesOfCasesClosedLongAgo(t *testing.T) {
 	if n, err := s.EraseExpired(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("a second sweep: erased %d, %v", n, err)
 	}
+	if es := s.trail.(*trail).entries; len(es) != 1 || es[0].ObjectIDs[0] != closed.GetId() || es[0].Outcome != "OK" || es[0].Institution != "NRM" {
+		t.Errorf("audit trail of the sweep: %+v", es)
+	}
 	if n := count(t, db, store.KeyCollection); n != 1 {
 		t.Errorf("%d keys in the vault, want only the open case's", n)
 	}

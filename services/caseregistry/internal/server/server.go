@@ -21,6 +21,7 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
@@ -40,14 +41,21 @@ type Server struct {
 	relay interface{ Notify() }
 	keys  *piicrypto.MasterKeys
 	index *piicrypto.IndexKey
+	trail Recorder
 	log   *slog.Logger
 	now   func() time.Time
 }
 
+// Recorder writes the audit trail of what the registry does by itself; *audit.Trail is one.
+type Recorder interface {
+	Record(ctx context.Context, e audit.Entry) (audit.Record, error)
+}
+
 // New returns the service over st; relay is woken after every commit; keys seal identities and
-// index keys the fingerprints of requests (which contain them).
-func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, log *slog.Logger) *Server {
-	return &Server{store: st, relay: relay, keys: keys, index: index, log: log, now: time.Now}
+// index keys the fingerprints of requests (which contain them); trail records what the registry
+// does by itself (calls are recorded by the gRPC server).
+func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, trail Recorder, log *slog.Logger) *Server {
+	return &Server{store: st, relay: relay, keys: keys, index: index, trail: trail, log: log, now: time.Now}
 }
 
 // idempotencyNamespace scopes case ids derived from idempotency keys.

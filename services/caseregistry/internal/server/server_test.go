@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,11 +20,25 @@ import (
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
+
+// trail keeps what the registry records in the audit trail by itself.
+type trail struct {
+	mu      sync.Mutex
+	entries []audit.Entry
+}
+
+func (t *trail) Record(_ context.Context, e audit.Entry) (audit.Record, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.entries = append(t.entries, e)
+	return audit.Record{Seq: int64(len(t.entries))}, nil
+}
 
 type pokes int
 
@@ -41,7 +56,7 @@ func newServer(t *testing.T) (*Server, *mongo.Database, *pokes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(store.New(db), p, mk, ik, slog.New(slog.DiscardHandler)), db, p
+	return New(store.New(db), p, mk, ik, &trail{}, slog.New(slog.DiscardHandler)), db, p
 }
 
 func randomKey() string {
