@@ -164,13 +164,15 @@ func AnnounceIn(ctx context.Context, db *mongo.Database, collection, document, a
 }
 
 // Confirm tells the relay that the write holding events has committed, so it publishes them
-// without reading the aggregate. If Confirm fails the events are still published, after the
-// grace period, once the relay has found them in the aggregate.
+// without reading the aggregate. It stores the events again with the confirmation: writers that
+// race for the same version of an aggregate announce the same event ids, and the announcement
+// that got in first may be the loser's. If Confirm fails the events are still published, after
+// the grace period, as the relay finds them in the committed document.
 func Confirm(ctx context.Context, db *mongo.Database, events []Pending) error {
 	pointers := db.Collection(PointerCollection)
 	for _, e := range events {
 		if _, err := pointers.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed", Value: true}}}}); err != nil {
+			bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed", Value: true}, {Key: "event", Value: e.Event}}}}); err != nil {
 			return fmt.Errorf("confirm event %s: %w", e.ID, err)
 		}
 	}
@@ -178,7 +180,9 @@ func Confirm(ctx context.Context, db *mongo.Database, events []Pending) error {
 }
 
 // Withdraw removes the pointers of events whose write did not happen (it lost a race, say), so
-// that they do not wait out the grace period. Failing to withdraw is harmless.
+// that they do not wait out the grace period. Only for event ids no other write can announce
+// (the audit trail's, unique per record): an aggregate's racing writers share theirs, and the
+// loser's withdrawal would remove the winner's pointer. Failing to withdraw is harmless.
 func Withdraw(ctx context.Context, db *mongo.Database, events []Pending) {
 	for _, e := range events {
 		_, _ = db.Collection(PointerCollection).DeleteOne(ctx, bson.D{{Key: "_id", Value: e.ID}})

@@ -196,7 +196,7 @@ func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []point
 			if r.now().Sub(p.CreatedAt) < r.opts.Grace {
 				return nil // its write may still be in flight
 			}
-			committed, err := r.committed(ctx, p)
+			stored, committed, err := r.committed(ctx, p)
 			if err != nil {
 				return err
 			}
@@ -209,6 +209,9 @@ func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []point
 					"collection", p.Collection, "aggregate_id", p.AggregateID)
 				continue
 			}
+			// The committed copy, not the announced one: writers racing for the same version
+			// announce the same event id, and the first announcement may be the loser's.
+			p.Event = stored
 		}
 		if err := r.publish(ctx, p.ID, p.Event); err != nil {
 			return fmt.Errorf("publish event %s of %s/%s: %w", p.ID, k.collection, k.id, err)
@@ -220,9 +223,10 @@ func (r *Relay) relayAggregate(ctx context.Context, k aggregateKey, ptrs []point
 	return nil
 }
 
-// committed reports whether the document the pointer names holds the event: whether the write
-// that announced it committed. Only unconfirmed pointers past their grace period need this lookup.
-func (r *Relay) committed(ctx context.Context, p pointer) (bool, error) {
+// committed reports whether the document the pointer names holds the event — whether the write
+// that announced it committed — and returns the event as committed. Only unconfirmed pointers
+// past their grace period need this lookup.
+func (r *Relay) committed(ctx context.Context, p pointer) (Event, bool, error) {
 	id := p.Document
 	if id == "" {
 		id = p.AggregateID
@@ -234,12 +238,12 @@ func (r *Relay) committed(ctx context.Context, p pointer) (bool, error) {
 		options.FindOne().SetProjection(bson.D{{Key: Field, Value: 1}})).Decode(&doc)
 	switch {
 	case mongodb.IsNotFound(err):
-		return false, nil
+		return Event{}, false, nil
 	case err != nil:
-		return false, fmt.Errorf("load %s/%s: %w", p.Collection, id, err)
+		return Event{}, false, fmt.Errorf("load %s/%s: %w", p.Collection, id, err)
 	}
-	_, ok := doc.Outbox[p.ID]
-	return ok, nil
+	e, ok := doc.Outbox[p.ID]
+	return e, ok, nil
 }
 
 func (r *Relay) dropPointer(ctx context.Context, id string) error {

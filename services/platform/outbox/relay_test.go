@@ -96,6 +96,37 @@ func published(t *testing.T, bus *testenv.Bus) []string {
 	return ids
 }
 
+// payloads returns the payloads (wrapped strings) of the events in the test's case stream.
+func payloads(t *testing.T, bus *testenv.Bus) []string {
+	t.Helper()
+	ctx := context.Background()
+	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamCase))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env eventsv1.Envelope
+		var v wrapperspb.StringValue
+		if err := proto.Unmarshal(m.Data, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.GetPayload().UnmarshalTo(&v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v.GetValue())
+	}
+	return out
+}
+
 func backlog(t *testing.T, db *mongo.Database) int64 {
 	t.Helper()
 	n, err := outbox.Backlog(context.Background(), db)
@@ -385,5 +416,47 @@ func TestEventsInVersionDocumentsAreFoundAfterGrace(t *testing.T) {
 	}
 	if n := backlog(t, db); n != 0 {
 		t.Errorf("backlog %d, want the orphan dropped", n)
+	}
+}
+
+// Two writers race for version 2 of an aggregate: their events share an id, and the loser
+// announced first. What is published is the winner's event, whether the winner confirmed it or
+// crashed before confirming (then the relay takes it from the committed document).
+func TestTheWinnersEventIsPublishedWhenWritersRaceForAVersion(t *testing.T) {
+	for _, confirmed := range []bool{true, false} {
+		t.Run(fmt.Sprint("confirmed=", confirmed), func(t *testing.T) {
+			db, bus := testenv.Database(t), testenv.NewBus(t)
+			ctx := context.Background()
+			loser, err := outbox.NewEvent(ctx, "case.updated", "r", 2, 0, wrapperspb.String("loser"), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			winner, err := outbox.NewEvent(ctx, "case.updated", "r", 2, 0, wrapperspb.String("winner"), time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if loser.ID != winner.ID {
+				t.Fatal("the racing events do not share their id; the test is moot")
+			}
+			for _, e := range []outbox.Pending{loser, winner} {
+				if err := outbox.AnnounceIn(ctx, db, things, "r@2", "r", []outbox.Pending{e}, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: "r@2"}, {Key: outbox.Field, Value: outbox.Map([]outbox.Pending{winner})}}); err != nil {
+				t.Fatal(err)
+			}
+			if confirmed {
+				if err := outbox.Confirm(ctx, db, []outbox.Pending{winner}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := payloads(t, bus); len(got) != 1 || got[0] != "winner" {
+				t.Errorf("published %v, want the winner's event once", got)
+			}
+		})
 	}
 }

@@ -56,7 +56,8 @@ func (s *Store) Commit(ctx context.Context, c domain.Case, change Change, events
 	change.At = change.At.UTC()
 	rev := Revision{ID: id, CaseID: c.ID, Version: c.Version, Case: c, Change: change, Outbox: outbox.Map(events)}
 	if _, err := s.revisions.InsertOne(ctx, rev); mongodb.IsDuplicateKey(err) {
-		outbox.Withdraw(ctx, s.db, events)
+		// The pointers are not withdrawn: they carry the winner's event ids too. Those the
+		// winner does not confirm are dropped by the relay after the grace period.
 		return domain.Case{}, ErrConflict
 	} else if err != nil {
 		return domain.Case{}, fmt.Errorf("commit case %s version %d: %w", c.ID, c.Version, err)

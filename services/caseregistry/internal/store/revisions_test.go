@@ -92,7 +92,12 @@ func TestExactlyOneWriterTakesAVersion(t *testing.T) {
 	results := make([]error, writers)
 	for i := range writers {
 		wg.Go(func() {
-			_, results[i] = s.Commit(ctx, sampleCase("c3", 2, string(rune('a'+i))), change("CHANGE_KIND_UPDATED"), nil)
+			ev, err := outbox.NewEvent(ctx, "case.updated", "c3", 2, 0, wrapperspb.String(string(rune('a'+i))), time.Now())
+			if err != nil {
+				results[i] = err
+				return
+			}
+			_, results[i] = s.Commit(ctx, sampleCase("c3", 2, string(rune('a'+i))), change("CHANGE_KIND_UPDATED"), []outbox.Pending{ev})
 		})
 	}
 	wg.Wait()
@@ -111,6 +116,22 @@ func TestExactlyOneWriterTakesAVersion(t *testing.T) {
 	got, err := s.Current(ctx, "c3")
 	if err != nil || got.Version != 2 {
 		t.Fatalf("current: %+v, %v", got, err)
+	}
+	// The event waiting to be published is the winner's, whichever writer announced first.
+	var rev Revision
+	if err := s.revisions.FindOne(ctx, bson.D{{Key: "_id", Value: RevisionID("c3", 2)}}).Decode(&rev); err != nil {
+		t.Fatal(err)
+	}
+	var ptr struct {
+		Event outbox.Event `bson:"event"`
+	}
+	for id, committed := range rev.Outbox {
+		if err := s.db.Collection(outbox.PointerCollection).FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&ptr); err != nil {
+			t.Fatal(err)
+		}
+		if string(ptr.Event.Data) != string(committed.Data) {
+			t.Error("the pointer holds a losing writer's event")
+		}
 	}
 }
 
