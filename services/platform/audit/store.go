@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
 
@@ -119,13 +120,14 @@ type headHint struct {
 }
 
 // EnsureIndexes creates the secondary indexes that let MongoDB serve List without scanning.
-// It is idempotent; call it once at start. FerretDB accepts them (on SQLite it still scans: only
-// an exact {_id} filter uses an index there).
+// Call it at start; indexes that exist are left alone. FerretDB accepts them (it serves only
+// lookups by _id from an index, docs/decisions.md 17).
 func EnsureIndexes(ctx context.Context, db *mongo.Database) error {
-	byField := func(f string) mongo.IndexModel {
-		return mongo.IndexModel{Keys: bson.D{{Key: f, Value: 1}, {Key: "_id", Value: -1}}}
+	// The names are the ones MongoDB gives these keys by default, which earlier releases used.
+	byField := func(f string) mongodb.Index {
+		return mongodb.Index{Name: f + "_1__id_-1", Keys: bson.D{{Key: f, Value: 1}, {Key: "_id", Value: -1}}}
 	}
-	_, err := db.Collection(Collection).Indexes().CreateMany(ctx, []mongo.IndexModel{
+	err := mongodb.EnsureIndexes(ctx, db.Collection(Collection), []mongodb.Index{
 		byField("object_ids"), byField("institution"), byField("subject"),
 		byField("obo_institution"), byField("obo_subject"), byField("time"),
 	})

@@ -23,8 +23,10 @@ import (
 
 func TestAppendedChainVerifiesIntact(t *testing.T) {
 	db := testenv.Database(t)
-	if err := audit.EnsureIndexes(context.Background(), db); err != nil {
-		t.Fatal(err)
+	for range 2 { // every start ensures them again
+		if err := audit.EnsureIndexes(context.Background(), db); err != nil {
+			t.Fatal(err)
+		}
 	}
 	wantIntact(t, verify(t, db), 0) // the empty chain
 	if res := verify(t, db); res.Head != (audit.Head{Seq: 0, Hash: audit.GenesisHash}) {
