@@ -732,10 +732,14 @@ func (x *CaseReopened) GetFacts() *CaseFacts {
 type CaseMerged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The duplicate, now closed.
-	CaseId        string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
-	CaseCode      string `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
-	SurvivorId    string `protobuf:"bytes,3,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
-	SurvivorCode  string `protobuf:"bytes,4,opt,name=survivor_code,json=survivorCode,proto3" json:"survivor_code,omitempty"`
+	CaseId       string `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode     string `protobuf:"bytes,2,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	SurvivorId   string `protobuf:"bytes,3,opt,name=survivor_id,json=survivorId,proto3" json:"survivor_id,omitempty"`
+	SurvivorCode string `protobuf:"bytes,4,opt,name=survivor_code,json=survivorCode,proto3" json:"survivor_code,omitempty"`
+	// The duplicate's version after the merge.
+	Version int64 `protobuf:"varint,5,opt,name=version,proto3" json:"version,omitempty"`
+	// The duplicate's facts after the merge (closed): statistics stop counting it as open.
+	Facts         *CaseFacts `protobuf:"bytes,6,opt,name=facts,proto3" json:"facts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -796,6 +800,20 @@ func (x *CaseMerged) GetSurvivorCode() string {
 		return x.SurvivorCode
 	}
 	return ""
+}
+
+func (x *CaseMerged) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *CaseMerged) GetFacts() *CaseFacts {
+	if x != nil {
+		return x.Facts
+	}
+	return nil
 }
 
 var File_nrm_caseregistry_v1_events_proto protoreflect.FileDescriptor
@@ -870,14 +888,16 @@ const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x03R\aversion\x129\n" +
 	"\x06reason\x18\x04 \x01(\x0e2!.nrm.caseregistry.v1.ReopenReasonR\x06reason\x124\n" +
-	"\x05facts\x18\x05 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\x88\x01\n" +
+	"\x05facts\x18\x05 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\xd8\x01\n" +
 	"\n" +
 	"CaseMerged\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
 	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x1f\n" +
 	"\vsurvivor_id\x18\x03 \x01(\tR\n" +
 	"survivorId\x12#\n" +
-	"\rsurvivor_code\x18\x04 \x01(\tR\fsurvivorCodeBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
+	"\rsurvivor_code\x18\x04 \x01(\tR\fsurvivorCode\x12\x18\n" +
+	"\aversion\x18\x05 \x01(\x03R\aversion\x124\n" +
+	"\x05facts\x18\x06 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05factsBEZCgithub.com/nrm-albania/nrm/proto/nrm/caseregistry/v1;caseregistryv1b\x06proto3"
 
 var (
 	file_nrm_caseregistry_v1_events_proto_rawDescOnce sync.Once
@@ -938,11 +958,12 @@ var file_nrm_caseregistry_v1_events_proto_depIdxs = []int32{
 	2,  // 21: nrm.caseregistry.v1.CaseClosed.facts:type_name -> nrm.caseregistry.v1.CaseFacts
 	18, // 22: nrm.caseregistry.v1.CaseReopened.reason:type_name -> nrm.caseregistry.v1.ReopenReason
 	2,  // 23: nrm.caseregistry.v1.CaseReopened.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	2,  // 24: nrm.caseregistry.v1.CaseMerged.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_events_proto_init() }

@@ -45,12 +45,14 @@ func (s *Server) MergeCases(ctx context.Context, req *caseregistryv1.MergeCasesR
 		if dup.MergedInto == survivor.ID {
 			return outcome{noop: true}, nil // merged before: complete the survivor's side
 		}
+		merged := domain.MarkMerged(dup, survivor.ID, today)
 		return outcome{
-			next: domain.MarkMerged(dup, survivor.ID, today),
+			next: merged,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_MERGED_INTO.String(),
 				Fields: []string{"merged_into", "state", "closure"}, Note: reason, RelatedCaseID: survivor.ID},
 			events: []event{{EventMerged, &caseregistryv1.CaseMerged{
 				CaseId: dup.ID, CaseCode: dup.Code, SurvivorId: survivor.ID, SurvivorCode: survivor.Code,
+				Version: dup.Version + 1, Facts: facts(merged),
 			}}},
 			// The duplicate's identity stays sealed in it, but is no longer found: its person is
 			// the survivor's.
