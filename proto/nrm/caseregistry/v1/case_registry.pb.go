@@ -1028,8 +1028,13 @@ type UpdateCaseRequest struct {
 	// The version the change is based on. Required unless REST If-Match (gRPC metadata
 	// "if-match") carries the etag; when both are sent they must agree.
 	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when a change of the identity was refused as a likely duplicate (ALREADY_EXISTS naming
+	// the other cases) and the caller is sure it is another person.
+	ConfirmedDifferentPerson bool `protobuf:"varint,4,opt,name=confirmed_different_person,json=confirmedDifferentPerson,proto3" json:"confirmed_different_person,omitempty"`
+	// Why, 1 to 200 characters; required with confirmed_different_person.
+	DifferentPersonReason string `protobuf:"bytes,5,opt,name=different_person_reason,json=differentPersonReason,proto3" json:"different_person_reason,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *UpdateCaseRequest) Reset() {
@@ -1081,6 +1086,20 @@ func (x *UpdateCaseRequest) GetExpectedVersion() int64 {
 		return x.ExpectedVersion
 	}
 	return 0
+}
+
+func (x *UpdateCaseRequest) GetConfirmedDifferentPerson() bool {
+	if x != nil {
+		return x.ConfirmedDifferentPerson
+	}
+	return false
+}
+
+func (x *UpdateCaseRequest) GetDifferentPersonReason() string {
+	if x != nil {
+		return x.DifferentPersonReason
+	}
+	return ""
 }
 
 type UpdateCaseResponse struct {
@@ -2011,12 +2030,14 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x1bRevokeIdentityAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vinstitution\x18\x02 \x01(\tR\vinstitution\"\x1e\n" +
-	"\x1cRevokeIdentityAccessResponse\"\xaa\x01\n" +
+	"\x1cRevokeIdentityAccessResponse\"\xa0\x02\n" +
 	"\x11UpdateCaseRequest\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12)\n" +
-	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"C\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\x12<\n" +
+	"\x1aconfirmed_different_person\x18\x04 \x01(\bR\x18confirmedDifferentPerson\x126\n" +
+	"\x17different_person_reason\x18\x05 \x01(\tR\x15differentPersonReason\"C\n" +
 	"\x12UpdateCaseResponse\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\x93\x02\n" +
 	"\x13DecideStatusRequest\x12\x0e\n" +

@@ -75,7 +75,8 @@ type CaseRegistryServiceClient interface {
 	// Optimistic concurrency: the request names the version it was based on (expected_version,
 	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
 	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
-	// change (FAILED_PRECONDITION).
+	// change (FAILED_PRECONDITION). A new identity that is likely another case's person is
+	// refused with ALREADY_EXISTS, as at registration, unless confirmed_different_person.
 	UpdateCase(ctx context.Context, in *UpdateCaseRequest, opts ...grpc.CallOption) (*UpdateCaseResponse, error)
 	// Records a decision on the trafficking status: potential victim to victim or not a victim,
 	// or a revision of an earlier decision. Every decision stays in the case's record.
@@ -290,7 +291,8 @@ type CaseRegistryServiceServer interface {
 	// Optimistic concurrency: the request names the version it was based on (expected_version,
 	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
 	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
-	// change (FAILED_PRECONDITION).
+	// change (FAILED_PRECONDITION). A new identity that is likely another case's person is
+	// refused with ALREADY_EXISTS, as at registration, unless confirmed_different_person.
 	UpdateCase(context.Context, *UpdateCaseRequest) (*UpdateCaseResponse, error)
 	// Records a decision on the trafficking status: potential victim to victim or not a victim,
 	// or a revision of an earlier decision. Every decision stays in the case's record.

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -226,6 +228,28 @@ func TestIdentityUpdatesMoveTheBlindIndexes(t *testing.T) {
 	}
 	if bytesContain(raw, "MARKERADDRESS") || bytesContain(raw, "NEWFAMILY") {
 		t.Error("the identity is readable in the history")
+	}
+}
+
+// Changing an identity into one that is likely another case's person is refused as a
+// registration would be, unless the caller confirms it is someone else; changing its address is
+// not checked again.
+func TestAnIdentityChangedIntoAnotherCasesPersonIsRefused(t *testing.T) {
+	s, _, _ := newServer(t)
+	other := register(t, s, marker)
+	c := register(t, s, &caseregistryv1.Identity{GivenName: "Someone", FamilyName: "Else", DateOfBirth: "2001-02-03"})
+	into := update(c.GetId(), 1, &caseregistryv1.Case{Identity: marker}, "identity")
+	_, err := s.UpdateCase(as(police, "correction"), into)
+	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists || !strings.Contains(fmt.Sprint(st.Details()), other.GetCode()) {
+		t.Fatalf("an identity changed into another case's person: %v, want ALREADY_EXISTS naming %s", err, other.GetCode())
+	}
+	into.ConfirmedDifferentPerson, into.DifferentPersonReason = true, "twins, confirmed by the civil registry"
+	if _, err := s.UpdateCase(as(police, "correction"), into); err != nil {
+		t.Fatalf("confirmed as another person: %v", err)
+	}
+	address := update(c.GetId(), 2, &caseregistryv1.Case{Identity: &caseregistryv1.Identity{Address: "Rruga 5"}}, "identity.address")
+	if _, err := s.UpdateCase(as(police, "correction"), address); err != nil {
+		t.Errorf("an address change was checked for duplicates: %v", err)
 	}
 }
 

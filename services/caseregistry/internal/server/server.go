@@ -96,7 +96,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		}
 	}
 	if identity != nil {
-		if err := s.checkDuplicates(ctx, req, *identity, c.ID); err != nil {
+		if err := s.checkDuplicates(ctx, req.GetConfirmedDifferentPerson(), req.GetDifferentPersonReason(), *identity, c.ID); err != nil {
 			return nil, err
 		}
 	}
@@ -150,9 +150,9 @@ func (s *Server) sealNew(ctx context.Context, caseID string, id domain.Identity)
 
 // checkDuplicates refuses a registration of a person likely registered already, unless the
 // caller confirms, with a reason, that it is someone else.
-func (s *Server) checkDuplicates(ctx context.Context, req *caseregistryv1.RegisterCaseRequest, id domain.Identity, caseID string) error {
-	if req.GetConfirmedDifferentPerson() {
-		if r := strings.TrimSpace(req.GetDifferentPersonReason()); r == "" || len(r) > 200 {
+func (s *Server) checkDuplicates(ctx context.Context, confirmed bool, reason string, id domain.Identity, caseID string) error {
+	if confirmed {
+		if r := strings.TrimSpace(reason); r == "" || len(r) > 200 {
 			return apierr.InvalidField("different_person_reason", "is required with confirmed_different_person, 1 to 200 characters")
 		}
 		return nil

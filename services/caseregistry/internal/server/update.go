@@ -75,6 +75,13 @@ func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseR
 		}
 		out := outcome{change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_UPDATED.String(), Fields: u.Fields}}
 		if slices.Contains(u.Headings, "identity") {
+			// A new identity that is likely another case's person is refused as at registration;
+			// one that keeps its indexes (a changed address, say) is not checked again.
+			if u.Identity != nil && s.newIndexes(c, *u.Identity) {
+				if err := s.checkDuplicates(ctx, req.GetConfirmedDifferentPerson(), req.GetDifferentPersonReason(), *u.Identity, c.ID); err != nil {
+					return outcome{}, err
+				}
+			}
 			if err := s.replaceIdentity(ctx, &next, u.Identity, &out); err != nil {
 				return outcome{}, err
 			}
@@ -124,6 +131,16 @@ func (s *Server) replaceIdentity(ctx context.Context, next *domain.Case, id *dom
 		out.after = func(ctx context.Context) error { return s.store.RemoveIndexes(ctx, caseID, gone) }
 	}
 	return nil
+}
+
+// newIndexes reports whether the identity has a blind index the case is not stored under yet.
+func (s *Server) newIndexes(c domain.Case, id domain.Identity) bool {
+	for _, e := range s.indexesToStore(c.ID, id) {
+		if !slices.Contains(c.BlindIndexes, e.Index) {
+			return true
+		}
+	}
+	return false
 }
 
 // masks reports whether the update's mask names one of the headings or a field inside one.
