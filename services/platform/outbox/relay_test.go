@@ -69,8 +69,8 @@ func newRelay(db *mongo.Database, bus *testenv.Bus, o outbox.RelayOptions) *outb
 	return outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), o)
 }
 
-// published returns the ids of the events in the test's case stream, in stream order.
-func published(t *testing.T, bus *testenv.Bus) []string {
+// envelopes returns the events in the test's case stream, in stream order.
+func envelopes(t *testing.T, bus *testenv.Bus) []*eventsv1.Envelope {
 	t.Helper()
 	ctx := context.Background()
 	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamCase))
@@ -81,16 +81,26 @@ func published(t *testing.T, bus *testenv.Bus) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
+	var out []*eventsv1.Envelope
 	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
 		m, err := s.GetMsg(ctx, seq)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var env eventsv1.Envelope
-		if err := proto.Unmarshal(m.Data, &env); err != nil {
+		env := &eventsv1.Envelope{}
+		if err := proto.Unmarshal(m.Data, env); err != nil {
 			t.Fatal(err)
 		}
+		out = append(out, env)
+	}
+	return out
+}
+
+// published returns the ids of the events in the test's case stream, in stream order.
+func published(t *testing.T, bus *testenv.Bus) []string {
+	t.Helper()
+	var ids []string
+	for _, env := range envelopes(t, bus) {
 		ids = append(ids, env.GetId())
 	}
 	return ids
@@ -99,26 +109,9 @@ func published(t *testing.T, bus *testenv.Bus) []string {
 // payloads returns the payloads (wrapped strings) of the events in the test's case stream.
 func payloads(t *testing.T, bus *testenv.Bus) []string {
 	t.Helper()
-	ctx := context.Background()
-	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamCase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var env eventsv1.Envelope
+	for _, env := range envelopes(t, bus) {
 		var v wrapperspb.StringValue
-		if err := proto.Unmarshal(m.Data, &env); err != nil {
-			t.Fatal(err)
-		}
 		if err := env.GetPayload().UnmarshalTo(&v); err != nil {
 			t.Fatal(err)
 		}
