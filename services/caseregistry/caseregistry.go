@@ -12,6 +12,8 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
@@ -56,8 +58,12 @@ func WithKeys(masterKeys, indexKey string) (*Service, error) {
 	return &s, nil
 }
 
-// Setup registers the service and its housekeeping worker. Its events leave through the
-// runtime's outbox relay.
+// ListConsumer is the durable consumer of the registry's own case events that keeps the list
+// index up to date; it also names its dead letters, nrm.dlq.caseregistry-case-list.<subject>.
+const ListConsumer = "caseregistry-case-list"
+
+// Setup registers the service and its workers: housekeeping, and the consumer that keeps the
+// list index up to date. Its events leave through the runtime's outbox relay.
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
 		return nil, fmt.Errorf("the identity keys are not configured (%s, %s)",
@@ -69,5 +75,10 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	}
 	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
-	return []app.Worker{srv.Housekeep(s.Housekeeping)}, nil
+	lists := consumer.New(rt.JS, rt.NS, consumer.Config{
+		Stream:   natsbus.StreamCase,
+		Durable:  ListConsumer,
+		Subjects: []string{"nrm.case.>"},
+	}, srv.ListIndexer(), rt.Logger, rt.Registry, rt.Tracer)
+	return []app.Worker{srv.Housekeep(s.Housekeeping), lists.Run}, nil
 }

@@ -102,6 +102,7 @@ func (s *Server) apply(ctx context.Context, id string, expected int64, decide fu
 			return domain.Case{}, err
 		}
 		s.relay.Notify()
+		s.listNow(ctx, committed)
 		if out.after != nil {
 			if err := out.after(ctx); err != nil {
 				// Committed all the same; what after cleans up is harmless if left.

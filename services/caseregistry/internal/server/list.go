@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
@@ -11,7 +14,17 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 )
 
-// ListCases lists cases, pseudonymously, in code order.
+// maxBlocksPerPage bounds the blocks of the list index one page reads (100 codes each), which
+// bounds a page's cost however many cases are stored and however few match its filters.
+const maxBlocksPerPage = 20
+
+// fetchers is how many cases of a page are loaded at once.
+const fetchers = 8
+
+// ListCases lists cases, pseudonymously, in code order. It finds them through the list index,
+// then loads each: the page shows the cases as they are, and leaves out any that has changed
+// out of the filters since the index saw it. A page may hold fewer cases than asked for, none
+// even, and still have a next page (AIP-158): it reads at most maxBlocksPerPage blocks.
 func (s *Server) ListCases(ctx context.Context, req *caseregistryv1.ListCasesRequest) (*caseregistryv1.ListCasesResponse, error) {
 	size, err := pagination.Size(req.GetPageSize())
 	if err != nil {
@@ -21,24 +34,49 @@ func (s *Server) ListCases(ctx context.Context, req *caseregistryv1.ListCasesReq
 	if err != nil {
 		return nil, err
 	}
+	if after != "" && !domain.IsCode(after) {
+		return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
+	}
 	f, err := listFilter(req, domain.Today(s.now()))
 	if err != nil {
 		return nil, err
 	}
-	f.AfterCode = after
-	cases, err := s.store.List(ctx, f, size+1)
+	page, err := s.store.List(ctx, f, after, size, maxBlocksPerPage)
+	if err != nil {
+		return nil, err
+	}
+	cases, err := s.load(ctx, page.Cases)
 	if err != nil {
 		return nil, err
 	}
 	resp := &caseregistryv1.ListCasesResponse{}
-	if len(cases) > size {
-		cases = cases[:size]
-		resp.NextPageToken = pagination.Token(cases[size-1].Code)
+	if page.After != "" {
+		resp.NextPageToken = pagination.Token(page.After)
 	}
 	for _, c := range cases {
-		resp.Cases = append(resp.Cases, toProto(c))
+		if f.Matches(store.ListEntry(c)) {
+			resp.Cases = append(resp.Cases, toProto(c))
+		}
 	}
 	return resp, nil
+}
+
+// load returns the cases the entries name, in their order, a few at a time.
+func (s *Server) load(ctx context.Context, entries []store.Listed) ([]domain.Case, error) {
+	cases := make([]domain.Case, len(entries))
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(fetchers)
+	for i, e := range entries {
+		g.Go(func() error {
+			c, err := s.store.Get(ctx, e.ID)
+			if err != nil {
+				return fmt.Errorf("list case %s: %w", e.Code, err)
+			}
+			cases[i] = c
+			return nil
+		})
+	}
+	return cases, g.Wait()
 }
 
 // listFilter validates the request's filters, reporting every problem at once.

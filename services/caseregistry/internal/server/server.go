@@ -133,6 +133,7 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 		return nil, err
 	}
 	s.relay.Notify()
+	s.listNow(ctx, stored)
 	s.log.InfoContext(ctx, "case registered", "case_id", c.ID, "case_code", c.Code, "version", c.Version,
 		"identifying_institution", c.Identification.IdentifyingInstitution)
 	return &caseregistryv1.RegisterCaseResponse{Case: s.respond(ctx, stored)}, nil

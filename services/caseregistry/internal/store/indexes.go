@@ -8,21 +8,13 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
-// byCode is an index on field that also serves the list's order, by code.
-func byCode(name, field string) mongodb.Index {
-	return mongodb.Index{Name: name, Keys: bson.D{{Key: field, Value: 1}, {Key: "code", Value: 1}}}
-}
-
-// EnsureIndexes creates the secondary indexes that let MongoDB serve a filtered ListCases page
-// in code order, the retention sweep and the re-wrapping after a rotation without scanning.
-// Lookups by _id need none. Call it at start. FerretDB accepts them but plans with them only for
-// pushed-down equality (docs/benchmarks.md).
+// EnsureIndexes creates the secondary indexes: a unique one on the case code (a second guard
+// beside the code claims), and those that let MongoDB serve the retention sweep and the
+// re-wrapping after a rotation without scanning. Lookups by _id need none, and lists read the
+// list index by _id. Call it at start.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := mongodb.EnsureIndexes(ctx, s.cases, []mongodb.Index{
 		{Name: "code", Keys: bson.D{{Key: "code", Value: 1}}, Unique: true},
-		byCode("status_code", "trafficking.status"), byCode("state_code", "state"),
-		byCode("exploitation_code", "trafficking.exploitation_types"),
-		byCode("identifying_code", "identification.identifying_institution"), byCode("owner_code", "owner_institution"),
 		{Name: "state_closure", Keys: bson.D{{Key: "state", Value: 1}, {Key: "closure.date", Value: 1}}},
 	}); err != nil {
 		return err

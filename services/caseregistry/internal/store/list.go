@@ -3,72 +3,212 @@ package store
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/platform/journal"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
-// Filter selects cases. Zero fields do not filter.
-type Filter struct {
-	Status, State, ExploitationType  string
-	IdentifyingInstitution, Owner    string
-	Minor                            *bool
-	RegisteredFrom, RegisteredBefore time.Time // [from, before)
-	IdentifiedFrom, IdentifiedTo     string    // inclusive, YYYY-MM-DD
-	AfterCode                        string    // the cursor: codes after this one
+// The list index (docs/decisions.md 18). Lists cannot query the case documents: FerretDB pushes
+// neither sorts nor filters on nested fields down to its backend, so a filtered page would read
+// every case. Instead each block of 100 consecutive codes, _id "VT-2026-001" for
+// VT-2026-00100..VT-2026-00199, is one document holding the fields lists filter on for each of
+// its cases. A page reads blocks in code order, by _id only, whatever the number of cases. The
+// blocks are journaled documents (many writers change the same block), and a year's first block
+// records the year, so that a list knows where to start.
+const (
+	ListCollection        = "case_list"
+	ListJournalCollection = "case_list_journal"
+	ListYearCollection    = "case_list_years"
+)
+
+// casesPerBlock is how many consecutive codes a block holds: a code without its last two digits
+// names its block.
+const casesPerBlock = 100
+
+// blocksPerYear is how many blocks a year's five-digit sequence fills.
+const blocksPerYear = (domain.MaxCodeSequence + 1) / casesPerBlock
+
+// Listed is what the list index keeps of one case: what lists filter on, and the version it
+// reflects.
+type Listed struct {
+	ID                     string    `bson:"id"`
+	Code                   string    `bson:"code"`
+	Version                int64     `bson:"version"`
+	Status                 string    `bson:"status"`
+	State                  string    `bson:"state"`
+	ExploitationTypes      []string  `bson:"exploitation_types,omitempty"`
+	IdentifyingInstitution string    `bson:"identifying_institution"`
+	Owner                  string    `bson:"owner"`
+	Age                    *int32    `bson:"age,omitempty"` // at identification; nil: unknown
+	RegisteredAt           time.Time `bson:"registered_at"`
+	IdentifiedOn           string    `bson:"identified_on"`
 }
 
-// List returns up to limit cases matching f in code order (codes are unique and sort as
-// strings). Lists never carry identities: the sealed heading is not even read.
-func (s *Store) List(ctx context.Context, f Filter, limit int) ([]domain.Case, error) {
-	q := bson.D{}
-	eq := func(field, v string) {
-		if v != "" {
-			q = append(q, bson.E{Key: field, Value: v})
-		}
+// ListEntry is c as the list index keeps it.
+func ListEntry(c domain.Case) Listed {
+	return Listed{
+		ID: c.ID, Code: c.Code, Version: c.Version,
+		Status: c.Trafficking.Status, State: c.State, ExploitationTypes: c.Trafficking.ExploitationTypes,
+		IdentifyingInstitution: c.Identification.IdentifyingInstitution, Owner: c.OwnerInstitution,
+		Age: c.Profile.AgeAtIdentification, RegisteredAt: c.RegisteredAt.UTC(), IdentifiedOn: c.Identification.Date,
 	}
-	eq("trafficking.status", f.Status)
-	eq("state", f.State)
-	eq("trafficking.exploitation_types", f.ExploitationType) // an element of the array
-	eq("identification.identifying_institution", f.IdentifyingInstitution)
-	eq("owner_institution", f.Owner)
-	if f.Minor != nil {
-		op := "$gte"
-		if *f.Minor {
-			op = "$lt"
-		}
-		q = append(q, bson.E{Key: "profile.age_at_identification", Value: bson.D{{Key: op, Value: domain.AdultAge}}})
+}
+
+// block is the state of one list block: its cases by code.
+type block struct {
+	Cases map[string]Listed `bson:"cases"`
+}
+
+// withCase returns b with l in place of its case's entry; b is left unchanged.
+func withCase(b block, l Listed) block {
+	next := block{Cases: maps.Clone(b.Cases)}
+	if next.Cases == nil {
+		next.Cases = map[string]Listed{}
 	}
-	rng := func(field string, from, to any, fromSet, toSet bool, toOp string) {
-		r := bson.D{}
-		if fromSet {
-			r = append(r, bson.E{Key: "$gte", Value: from})
-		}
-		if toSet {
-			r = append(r, bson.E{Key: toOp, Value: to})
-		}
-		if len(r) > 0 {
-			q = append(q, bson.E{Key: field, Value: r})
-		}
+	next.Cases[l.Code] = l
+	return next
+}
+
+// blockID is the block of code: the code without its last two digits.
+func blockID(code string) string { return code[:len(code)-2] }
+
+// yearBlockID is the n-th block of year.
+func yearBlockID(year string, n int) string { return fmt.Sprintf("VT-%s-%03d", year, n) }
+
+// codeYear is the year of a code, "2026" of "VT-2026-00042".
+func codeYear(code string) string { return code[3:7] }
+
+// codeBlock is the position of code's block within its year.
+func codeBlock(code string) int {
+	n, _ := strconv.Atoi(code[8:11])
+	return n
+}
+
+// listYear is one document of ListYearCollection: a year with cases.
+type listYear struct {
+	Year string `bson:"_id"`
+}
+
+// UpdateList brings c's entry in the list index up to c's version; an entry at that version or
+// a newer one is left alone, so calls may come late, twice or out of order. A case without a
+// valid code (never the case for a committed one) is refused.
+func (s *Store) UpdateList(ctx context.Context, c domain.Case) error {
+	if !domain.IsCode(c.Code) {
+		return fmt.Errorf("list case %s: %q is not a case code", c.ID, c.Code)
 	}
-	rng("registered_at", f.RegisteredFrom, f.RegisteredBefore, !f.RegisteredFrom.IsZero(), !f.RegisteredBefore.IsZero(), "$lt")
-	rng("identification.date", f.IdentifiedFrom, f.IdentifiedTo, f.IdentifiedFrom != "", f.IdentifiedTo != "", "$lte")
-	if f.AfterCode != "" {
-		q = append(q, bson.E{Key: "code", Value: bson.D{{Key: "$gt", Value: f.AfterCode}}})
+	// The year is recorded before any of its blocks exists, so no list can miss a block for not
+	// knowing its year.
+	if err := s.recordYear(ctx, codeYear(c.Code)); err != nil {
+		return err
 	}
-	cur, err := s.cases.Find(ctx, q, options.Find().
-		SetSort(bson.D{{Key: "code", Value: 1}}).
-		SetLimit(int64(limit)).
-		SetProjection(bson.D{{Key: "identity", Value: 0}}))
+	l := ListEntry(c)
+	_, err := s.list.Append(ctx, blockID(c.Code), func(d journal.Doc[block]) (Listed, bool) {
+		old, ok := d.State.Cases[l.Code]
+		return l, !ok || old.Version < l.Version
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
+		return fmt.Errorf("list case %s version %d: %w", c.Code, c.Version, err)
 	}
-	var out []domain.Case
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("list cases: %w", err)
+	return nil
+}
+
+// recordYear records that year has cases, once per process.
+func (s *Store) recordYear(ctx context.Context, year string) error {
+	if _, ok := s.yearsRecorded.Load(year); ok {
+		return nil
 	}
+	_, err := s.listYears.InsertOne(ctx, listYear{Year: year})
+	if err != nil && !mongodb.IsDuplicateKey(err) {
+		return fmt.Errorf("record the cases' year %s: %w", year, err)
+	}
+	s.yearsRecorded.Store(year, true)
+	return nil
+}
+
+// ListPage is one page of the list index.
+type ListPage struct {
+	// Cases are the entries that matched, in code order.
+	Cases []Listed
+	// After is where the next page starts (the codes after it), "" when the index has no more.
+	After string
+}
+
+// List returns up to limit entries matching f, in code order, from the codes after after (""
+// from the start). It reads at most maxBlocks blocks, so a page costs the same however many
+// cases are stored and however few match; a page may therefore hold fewer than limit entries,
+// none even, and still have a next page.
+func (s *Store) List(ctx context.Context, f Filter, after string, limit, maxBlocks int) (ListPage, error) {
+	if after != "" && !domain.IsCode(after) {
+		return ListPage{}, fmt.Errorf("list cases: %q is not a case code", after)
+	}
+	years, err := s.yearsListed(ctx)
+	if err != nil {
+		return ListPage{}, err
+	}
+	var page ListPage
+	read := 0
+	for _, year := range years {
+		first := 0
+		if after != "" {
+			if year < codeYear(after) {
+				continue
+			}
+			if year == codeYear(after) {
+				first = codeBlock(after)
+			}
+		}
+		for n := first; n < blocksPerYear; n++ {
+			if read == maxBlocks {
+				return page, nil // page.After: the last code of the last block read
+			}
+			id := yearBlockID(year, n)
+			d, err := s.list.Load(ctx, id)
+			if err != nil {
+				return ListPage{}, fmt.Errorf("list cases: %w", err)
+			}
+			read++
+			if d.Version == 0 {
+				break // the year's blocks end here; codes are handed out in sequence
+			}
+			for _, code := range slices.Sorted(maps.Keys(d.State.Cases)) {
+				if code <= after || !f.Matches(d.State.Cases[code]) {
+					continue
+				}
+				if len(page.Cases) == limit {
+					return page, nil // page.After: the last entry returned
+				}
+				page.Cases = append(page.Cases, d.State.Cases[code])
+				page.After = code
+			}
+			page.After = id + "99"
+		}
+	}
+	page.After = ""
+	return page, nil
+}
+
+// yearsListed returns the years with cases, in order. There is one document per year: reading
+// them all is a scan, but of a few dozen documents at most.
+func (s *Store) yearsListed(ctx context.Context) ([]string, error) {
+	cur, err := s.listYears.Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("list cases: read years: %w", err)
+	}
+	var years []listYear
+	if err := cur.All(ctx, &years); err != nil {
+		return nil, fmt.Errorf("list cases: read years: %w", err)
+	}
+	out := make([]string, 0, len(years))
+	for _, y := range years {
+		out = append(out, y.Year)
+	}
+	slices.Sort(out)
 	return out, nil
 }

@@ -4,21 +4,24 @@
 // holds the case as the change left it, who made the change, and its events: an insert is atomic
 // on every backend and its _id lets exactly one writer take a version (a version-guarded update
 // is not a compare-and-set on FerretDB, docs/decisions.md 4). The case document, _id the case id,
-// is then brought up to the latest revision; reads by id and lists read it. The revisions are
-// the case's history. The identity's data key lives apart, in the key vault (keys.go), so that
-// destroying it destroys the identity in every revision at once.
+// is then brought up to the latest revision; reads by id read it, and lists find it through the
+// list index (list.go). The revisions are the case's history. The identity's data key lives
+// apart, in the key vault (keys.go), so that destroying it destroys the identity in every
+// revision at once.
 package store
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/platform/journal"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
@@ -41,17 +44,24 @@ type Store struct {
 	cases     *mongo.Collection
 	revisions *mongo.Collection
 	keys      *mongo.Collection
-	now       func() time.Time
+	list      *journal.Journal[block, Listed]
+	listYears *mongo.Collection
+	// yearsRecorded holds the years this process knows are in listYears.
+	yearsRecorded sync.Map
+	now           func() time.Time
 	// Codes hands out the cases' human-readable codes.
 	Codes *Codes
 }
 
 // New returns a store over db.
 func New(db *mongo.Database) *Store {
-	return &Store{
+	s := &Store{
 		db: db, cases: db.Collection(Collection), revisions: db.Collection(RevisionCollection),
-		keys: db.Collection(KeyCollection), now: time.Now, Codes: NewCodes(db),
+		keys: db.Collection(KeyCollection), listYears: db.Collection(ListYearCollection),
+		now: time.Now, Codes: NewCodes(db),
 	}
+	s.list = journal.New(db, ListCollection, ListJournalCollection, withCase)
+	return s
 }
 
 // Create commits a new case, at version 1, with its events. If the case exists already (a

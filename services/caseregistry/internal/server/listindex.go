@@ -1,0 +1,46 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+)
+
+// The list index follows every committed change twice: at once, by the writer (listNow), and
+// from the change's event, by the registry's consumer of its own case events (ListIndexer). The
+// first lets a caller list what it has just changed; the second repairs what the first missed
+// (a crash between the commit and the index update), since an event is published for every
+// commit. Each finds the other's work done by the entry's version and writes nothing.
+
+// listNow brings the list index up to a change the caller has just committed, so that the
+// caller's next list shows it. Should that fail, the change stands: the list consumer brings the
+// index up to date from the change's event (ListConsumer).
+func (s *Server) listNow(ctx context.Context, c domain.Case) {
+	if err := s.store.UpdateList(ctx, c); err != nil {
+		s.log.WarnContext(ctx, "list index not updated; the list consumer will", "case_id", c.ID, "case_code", c.Code,
+			"version", c.Version, "error", err)
+	}
+}
+
+// ListIndexer returns the handler of the registry's consumer of its own case events: for each
+// event it brings the case's list entry up to the case's latest version.
+func (s *Server) ListIndexer() consumer.Handler {
+	return func(ctx context.Context, env *eventsv1.Envelope) error {
+		c, err := s.store.Current(ctx, env.GetAggregateId())
+		if errors.Is(err, store.ErrNotFound) {
+			return consumer.Permanent(fmt.Errorf("event %s: case %q does not exist", env.GetId(), env.GetAggregateId()))
+		}
+		if err != nil {
+			return fmt.Errorf("event %s: %w", env.GetId(), err)
+		}
+		if err := s.store.UpdateList(ctx, c); err != nil {
+			return fmt.Errorf("event %s: %w", env.GetId(), err)
+		}
+		return nil
+	}
+}
