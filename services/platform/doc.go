@@ -4,6 +4,7 @@
 // package: config (flags and NRM_* variables), logging (JSON slog with request and trace ids),
 // telemetry (OpenTelemetry), grpcserver (interceptors, health, reflection), admin (health, readiness,
 // metrics, pprof), mongodb and natsbus (the two real dependencies), outbox (events written with the
-// state change, published by a relay), consumer (durable, exactly-once application of events) and
-// app (the lifecycle that ties them together and shuts them down in order).
+// state change, published by a relay), consumer (durable, exactly-once application of events),
+// journal (documents many writers change, committed by inserts, safe on FerretDB) and app (the
+// lifecycle that ties them together and shuts them down in order).
 package platform

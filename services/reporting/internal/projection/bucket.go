@@ -2,16 +2,13 @@ package projection
 
 import (
 	"slices"
-	"strconv"
 	"time"
 )
 
-// bucket is the statistics of one identification day: one document of BucketCollection.
+// bucket is the statistics of one identification day: the state of one document of
+// BucketCollection, whose _id (the day) and version the journal keeps.
 type bucket struct {
-	Day string `bson:"_id"`
-	// Version counts the events applied; the journal entry "<day>@<version>" holds the last one.
-	Version int64 `bson:"version"`
-	Counts  `bson:",inline"`
+	Counts `bson:",inline"`
 	// Applied lists the markers (Case.Marker) of the events counted, so a redelivered event is
 	// recognised. It grows with the cases of one day: tens, not thousands.
 	Applied []string `bson:"applied"`
@@ -22,13 +19,11 @@ type bucket struct {
 // counted reports whether the event behind c is already in the bucket.
 func (b bucket) counted(c Case) bool { return slices.Contains(b.Applied, c.Marker()) }
 
-// with returns the next version of b: b with c counted. It depends on nothing but b and c, so
-// whoever rolls a bucket forward through the journal computes exactly what the event's writer
-// computed. b is left unchanged.
+// with returns b with c counted, leaving b unchanged. It is the journal's apply, so it depends
+// on nothing but b and c: whoever rolls a bucket forward through the journal computes exactly
+// what the event's writer computed.
 func (b bucket) with(c Case) bucket {
 	next := bucket{
-		Day:         b.Day,
-		Version:     b.Version + 1,
 		Counts:      b.Counts.clone(),
 		Applied:     append(slices.Clip(b.Applied), c.Marker()),
 		LastEventAt: b.LastEventAt,
@@ -38,13 +33,4 @@ func (b bucket) with(c Case) bucket {
 		next.LastEventAt = c.OccurredAt
 	}
 	return next
-}
-
-// entryID is the journal _id of the event that made version v of a day's bucket.
-func entryID(day string, v int64) string { return day + "@" + strconv.FormatInt(v, 10) }
-
-// entry is one document of JournalCollection: the event that made one version of one bucket.
-type entry struct {
-	ID   string `bson:"_id"`
-	Case Case   `bson:"case"`
 }

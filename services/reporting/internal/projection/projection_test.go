@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"github.com/nrm-albania/nrm/services/platform/journal"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
@@ -23,13 +26,13 @@ func apply(t *testing.T, p *Projection, c Case) bool {
 }
 
 // stored returns the stored bucket of day.
-func stored(t *testing.T, p *Projection, day string) bucket {
+func stored(t *testing.T, p *Projection, day string) journal.Doc[bucket] {
 	t.Helper()
-	var b bucket
-	if err := p.buckets.FindOne(context.Background(), bson.D{{Key: "_id", Value: day}}).Decode(&b); err != nil {
-		t.Fatalf("load bucket %s: %v", day, err)
+	d, err := p.days.Load(context.Background(), day)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return b
+	return d
 }
 
 func TestApplySameEventTwiceCountsOnce(t *testing.T) {
@@ -44,11 +47,11 @@ func TestApplySameEventTwiceCountsOnce(t *testing.T) {
 		t.Fatal("second delivery counted again")
 	}
 	b := stored(t, p, "2025-03-09")
-	if b.Total != 1 || b.Version != 1 || b.BySex["SEX_FEMALE"] != 1 || len(b.Applied) != 1 {
+	if b.State.Total != 1 || b.Version != 1 || b.State.BySex["SEX_FEMALE"] != 1 || len(b.State.Applied) != 1 {
 		t.Errorf("bucket after a duplicate: %+v", b)
 	}
-	if !b.LastEventAt.Equal(c.OccurredAt) {
-		t.Errorf("last_event_at %v, want %v", b.LastEventAt, c.OccurredAt)
+	if !b.State.LastEventAt.Equal(c.OccurredAt) {
+		t.Errorf("last_event_at %v, want %v", b.State.LastEventAt, c.OccurredAt)
 	}
 }
 
@@ -61,8 +64,38 @@ func TestApplyTwoCasesSameDay(t *testing.T) {
 	apply(t, p, b)
 
 	got := stored(t, p, "2025-03-09")
-	if got.Total != 2 || got.Version != 2 || got.ByCitizenship["AL"] != 2 || got.ByCitizenship["XK"] != 1 {
+	if got.State.Total != 2 || got.Version != 2 || got.State.ByCitizenship["AL"] != 2 || got.State.ByCitizenship["XK"] != 1 {
 		t.Errorf("bucket: %+v", got)
+	}
+}
+
+// The stored layout is what existing databases hold and what Statistics projects out "applied"
+// from: the bucket's fields beside _id and version, the event under "change" in its entry.
+func TestApplyStoredLayout(t *testing.T) {
+	t.Parallel()
+	db := testenv.Database(t)
+	p := New(db)
+	apply(t, p, sample("case-1", "2025-03-09"))
+	ctx := context.Background()
+
+	var b bson.M
+	if err := db.Collection(BucketCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "2025-03-09"}}).Decode(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"_id", "applied", "by_age_band", "by_citizenship", "by_exploitation_type", "by_identifying_institution",
+		"by_sex", "last_event_at", "total", "version"}
+	if fields := slices.Sorted(maps.Keys(b)); !slices.Equal(fields, want) {
+		t.Errorf("bucket fields %q, want %q", fields, want)
+	}
+
+	var e struct {
+		Change Case `bson:"change"`
+	}
+	if err := db.Collection(JournalCollection).FindOne(ctx, bson.D{{Key: "_id", Value: journal.EntryID("2025-03-09", 1)}}).Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Change.Marker() != "case-1@1" {
+		t.Errorf("journal entry holds %+v, want the event case-1@1", e.Change)
 	}
 }
 
@@ -98,8 +131,8 @@ func TestConcurrentApplyCountsEachEventOnce(t *testing.T) {
 		t.Error(err)
 	}
 	b := stored(t, p, "2025-03-09")
-	if n := int64(writers * perWriter); b.Total != n || b.Version != n || len(b.Applied) != int(n) || b.BySex["SEX_FEMALE"] != n {
-		t.Errorf("after %d concurrent events: total %d, version %d, %d markers", n, b.Total, b.Version, len(b.Applied))
+	if n := int64(writers * perWriter); b.State.Total != n || b.Version != n || len(b.State.Applied) != int(n) || b.State.BySex["SEX_FEMALE"] != n {
+		t.Errorf("after %d concurrent events: total %d, version %d, %d markers", n, b.State.Total, b.Version, len(b.State.Applied))
 	}
 }
 
@@ -130,8 +163,8 @@ func TestConcurrentDuplicateDeliveriesCountOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if b := stored(t, p, "2025-03-09"); b.Total != events {
-		t.Errorf("total %d, want %d", b.Total, events)
+	if b := stored(t, p, "2025-03-09"); b.State.Total != events {
+		t.Errorf("total %d, want %d", b.State.Total, events)
 	}
 	for m, n := range counted {
 		if n != 1 {
@@ -140,46 +173,6 @@ func TestConcurrentDuplicateDeliveriesCountOnce(t *testing.T) {
 	}
 	if len(counted) != events {
 		t.Errorf("%d events reported counted, want %d", len(counted), events)
-	}
-}
-
-// A writer that stopped after its journal insert (the commit) and before saving the bucket
-// leaves the bucket behind; the redelivered event completes it and is not counted twice.
-func TestApplyCompletesCommittedEvent(t *testing.T) {
-	t.Parallel()
-	p := New(testenv.Database(t))
-	ctx := context.Background()
-	first, second := sample("case-1", "2025-03-09"), sample("case-2", "2025-03-09")
-	apply(t, p, first)
-	if _, err := p.journal.InsertOne(ctx, entry{ID: entryID("2025-03-09", 2), Case: second}); err != nil {
-		t.Fatal(err)
-	}
-	if stored(t, p, "2025-03-09").Total != 1 {
-		t.Fatal("setup: bucket should still be behind the journal")
-	}
-
-	if apply(t, p, second) {
-		t.Error("the committed event was counted again on redelivery")
-	}
-	if b := stored(t, p, "2025-03-09"); b.Total != 2 || b.Version != 2 {
-		t.Errorf("bucket not completed: %+v", b)
-	}
-}
-
-// A slow writer may save an older version over a newer one; the next settle restores it.
-func TestApplyRepairsOverwrittenBucket(t *testing.T) {
-	t.Parallel()
-	p := New(testenv.Database(t))
-	apply(t, p, sample("case-1", "2025-03-09"))
-	old := stored(t, p, "2025-03-09")
-	apply(t, p, sample("case-2", "2025-03-09"))
-	if err := p.save(context.Background(), old); err != nil {
-		t.Fatal(err)
-	}
-
-	apply(t, p, sample("case-3", "2025-03-09"))
-	if b := stored(t, p, "2025-03-09"); b.Total != 3 || b.Version != 3 {
-		t.Errorf("bucket after repair: total %d version %d, want 3 and 3", b.Total, b.Version)
 	}
 }
 

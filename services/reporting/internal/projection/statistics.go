@@ -7,6 +7,8 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/nrm-albania/nrm/services/platform/journal"
 )
 
 // Statistics are the counts of the cases identified in a period.
@@ -43,13 +45,13 @@ func (p *Projection) Statistics(ctx context.Context, from, to string) (Statistic
 	defer cur.Close(ctx)
 	var s Statistics
 	for cur.Next(ctx) {
-		var b bucket
-		if err := cur.Decode(&b); err != nil {
+		var d journal.Doc[bucket]
+		if err := cur.Decode(&d); err != nil {
 			return Statistics{}, fmt.Errorf("decode bucket: %w", err)
 		}
-		s.Merge(b.Counts)
-		if b.LastEventAt.After(s.AsOf) {
-			s.AsOf = b.LastEventAt
+		s.Merge(d.State.Counts)
+		if d.State.LastEventAt.After(s.AsOf) {
+			s.AsOf = d.State.LastEventAt
 		}
 	}
 	if err := cur.Err(); err != nil {
