@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -39,7 +40,7 @@ func scales() []int {
 // BenchmarkCaseRegistryAtScale measures the registry's reads and writes as the database grows:
 // GetCase, a duplicate check, a filtered ListCases page, an UpdateCase (a field, based on the
 // version) and RegisterCase. Cases are seeded straight into the store (documents of the
-// registry's shape, with their first revision, codes and blind indexes) so that reaching 100,000
+// registry's shape, with their first revision, codes, blind indexes and list index) so that reaching 100,000
 // takes minutes, not hours.
 func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	s := system(b)
@@ -58,9 +59,10 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-nrm-purpose", "benchmark")
 
 	var ids []string
+	var blocks listBlocks
 	versions := map[string]int64{}
 	for _, n := range scales() {
-		ids = seed(b, db, ids, n)
+		ids = seed(b, db, ids, n, &blocks)
 		if err := s.IndexStore(context.Background()); err != nil {
 			b.Fatal(err)
 		}
@@ -121,8 +123,46 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	}
 }
 
+// listBlocks builds the registry's list index for seeded cases: blocks of 100 codes, each
+// holding its entries packed into one binary value, at the version of its number of entries (a
+// journal of its own making, never to be rolled forward). It keeps every block it built, since
+// a batch of cases may end in the middle of a block the next one completes.
+type listBlocks struct {
+	entries map[string]bson.D
+	touched map[string]bool
+}
+
+// add puts the entry of code into its block.
+func (l *listBlocks) add(code string, entry bson.D) {
+	if l.entries == nil {
+		l.entries, l.touched = map[string]bson.D{}, map[string]bool{}
+	}
+	id := code[:len(code)-2]
+	l.entries[id] = append(l.entries[id], bson.E{Key: code, Value: entry})
+	l.touched[id] = true
+}
+
+// write stores the blocks changed since the last write.
+func (l *listBlocks) write(ctx context.Context, db *mongo.Database) error {
+	for id := range l.touched {
+		packed, err := bson.Marshal(l.entries[id])
+		if err != nil {
+			return err
+		}
+		doc := bson.D{{Key: "_id", Value: id}, {Key: "version", Value: int64(len(l.entries[id]))}, {Key: "cases", Value: bson.Binary{Data: packed}}}
+		if _, err := db.Collection("case_list").ReplaceOne(ctx, bson.D{{Key: "_id", Value: id}}, doc, options.Replace().SetUpsert(true)); err != nil {
+			return fmt.Errorf("block %s: %w", id, err)
+		}
+		if _, err := db.Collection("case_list_years").InsertOne(ctx, bson.D{{Key: "_id", Value: id[3:7]}}); err != nil && !mongodb.IsDuplicateKey(err) {
+			return fmt.Errorf("year of block %s: %w", id, err)
+		}
+	}
+	clear(l.touched)
+	return nil
+}
+
 // seed adds cases until there are n, returning all their ids.
-func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
+func seed(b *testing.B, db *mongo.Database, ids []string, n int, blocks *listBlocks) []string {
 	b.Helper()
 	institutions := []string{"ASP-ANTITRAF", "ASP-KUFIRI", "ISHPSHSH", "SHSSH", "KKSAT"}
 	types := []string{"EXPLOITATION_TYPE_SEXUAL", "EXPLOITATION_TYPE_FORCED_LABOUR", "EXPLOITATION_TYPE_FORCED_BEGGING"}
@@ -151,12 +191,22 @@ func seed(b *testing.B, db *mongo.Database, ids []string, n int) []string {
 				idx := fmt.Sprintf("v1:%016x%016x", rand.Uint64(), rand.Uint64())
 				indexes = append(indexes, bson.D{{Key: "_id", Value: idx + "#1"}, {Key: "index", Value: idx}, {Key: "case_id", Value: id}, {Key: "match", Value: "DUPLICATE_MATCH_DOCUMENT"}})
 			}
+			blocks.add(code, bson.D{
+				{Key: "id", Value: id}, {Key: "code", Value: code}, {Key: "version", Value: int64(1)},
+				{Key: "status", Value: "TRAFFICKING_STATUS_POTENTIAL_VICTIM"}, {Key: "state", Value: "CASE_STATE_OPEN"},
+				{Key: "exploitation_types", Value: bson.A{types[i%len(types)]}},
+				{Key: "identifying_institution", Value: institutions[i%len(institutions)]}, {Key: "owner", Value: "ASP-ANTITRAF"},
+				{Key: "age", Value: int32(15 + i%40)}, {Key: "registered_at", Value: now}, {Key: "identified_on", Value: "2025-06-01"},
+			})
 			ids = append(ids, id)
 		}
 		for coll, docs := range map[string][]any{"cases": cases, "case_revisions": revisions, "case_codes": codes, "case_blind_indexes": indexes} {
 			if _, err := db.Collection(coll).InsertMany(context.Background(), docs); err != nil {
 				b.Fatalf("seed %s: %v", coll, err)
 			}
+		}
+		if err := blocks.write(context.Background(), db); err != nil {
+			b.Fatalf("seed the list index: %v", err)
 		}
 	}
 	return ids

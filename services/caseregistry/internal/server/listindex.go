@@ -28,17 +28,25 @@ func (s *Server) listNow(ctx context.Context, c domain.Case) {
 }
 
 // ListIndexer returns the handler of the registry's consumer of its own case events: for each
-// event it brings the case's list entry up to the case's latest version.
+// event it brings the case's list entry up to the case's latest version. Nearly always the
+// writer did so already, which two reads establish: the case, and its block.
 func (s *Server) ListIndexer() consumer.Handler {
 	return func(ctx context.Context, env *eventsv1.Envelope) error {
-		c, err := s.store.Current(ctx, env.GetAggregateId())
+		c, err := s.store.Get(ctx, env.GetAggregateId())
+		if err == nil && c.Version < env.GetAggregateVersion() {
+			c, err = s.store.Current(ctx, c.ID) // the case document is behind its revisions
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			return consumer.Permanent(fmt.Errorf("event %s: case %q does not exist", env.GetId(), env.GetAggregateId()))
 		}
 		if err != nil {
 			return fmt.Errorf("event %s: %w", env.GetId(), err)
 		}
-		if err := s.store.UpdateList(ctx, c); err != nil {
+		listed, err := s.store.IsListed(ctx, c)
+		if err == nil && !listed {
+			err = s.store.UpdateList(ctx, c)
+		}
+		if err != nil {
 			return fmt.Errorf("event %s: %w", env.GetId(), err)
 		}
 		return nil

