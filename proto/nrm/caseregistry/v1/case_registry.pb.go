@@ -776,9 +776,11 @@ func (x *ListCasesRequest) GetPageToken() string {
 
 type ListCasesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The page, in code order, pseudonymous.
+	// The page, in code order, pseudonymous. It may hold fewer cases than page_size, or none, even
+	// when more follow: a page examines at most 2,000 case codes, so that its cost does not grow
+	// with the database.
 	Cases []*Case `protobuf:"bytes,1,rep,name=cases,proto3" json:"cases,omitempty"`
-	// Token for the next page; empty on the last page.
+	// Token for the next page; empty on the last page. Follow it until it is empty.
 	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
