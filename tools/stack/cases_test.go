@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/reporting"
@@ -221,14 +222,16 @@ func TestLifecycleEventsReachTheBusAndTheCaseIsCountedOnce(t *testing.T) {
 			return err == nil
 		})
 	}
-	testenv.Eventually(t, 30*time.Second, "the statistics consumer has processed every event", func() bool {
-		cons, err := stream.Consumer(ctx, reporting.CaseStatisticsConsumer)
-		if err != nil {
-			return false
-		}
-		info, err := cons.Info(ctx)
-		return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream >= 5
-	})
+	for _, name := range []string{reporting.CaseStatisticsConsumer, caseregistry.ListConsumer} {
+		testenv.Eventually(t, 30*time.Second, "consumer "+name+" has processed every event", func() bool {
+			cons, err := stream.Consumer(ctx, name)
+			if err != nil {
+				return false
+			}
+			info, err := cons.Info(ctx)
+			return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream >= 5
+		})
+	}
 	if n := total(t, s); n != 1 {
 		t.Errorf("statistics after the lifecycle: %v cases, want 1", n)
 	}
@@ -238,6 +241,79 @@ func TestLifecycleEventsReachTheBusAndTheCaseIsCountedOnce(t *testing.T) {
 	}
 	if info, err := dlq.Info(ctx); err != nil || info.State.Msgs != 0 {
 		t.Errorf("dead letters after the lifecycle: %v %v", info, err)
+	}
+}
+
+// Lists through REST: filtered, in code order, page by page, pseudonymous, and showing a change
+// as soon as the call that made it has returned.
+func TestListsThroughRESTFilterPageAndFollowChanges(t *testing.T) {
+	s := start(t)
+	police := bearerOf(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
+	register := func(exploitation string) (id, code string) {
+		t.Helper()
+		var body map[string]any
+		if err := json.Unmarshal(example(t), &body); err != nil {
+			t.Fatal(err)
+		}
+		delete(body, "identity") // three registrations of one person would be refused as duplicates
+		body["trafficking"].(map[string]any)["exploitationTypes"] = []string{exploitation}
+		status, created, _ := callWithHeaders(t, "POST", s.GatewayURL+"/v1/cases", strings.NewReader(mustJSON(t, body)), police)
+		if status != http.StatusOK {
+			t.Fatalf("POST /v1/cases: %d %v", status, created)
+		}
+		c := created["case"].(map[string]any)
+		return c["id"].(string), c["code"].(string)
+	}
+	_, _ = register("EXPLOITATION_TYPE_SEXUAL")
+	bID, b := register("EXPLOITATION_TYPE_FORCED_LABOUR")
+	_, c := register("EXPLOITATION_TYPE_FORCED_LABOUR")
+
+	// walk lists every page of the query, one case a page.
+	walk := func(query string) []string {
+		t.Helper()
+		var codes []string
+		token := ""
+		for range 10 {
+			status, page, _ := callWithHeaders(t, "GET", s.GatewayURL+"/v1/cases?pageSize=1&"+query+"&pageToken="+token, nil, police)
+			if status != http.StatusOK {
+				t.Fatalf("GET /v1/cases?%s: %d %v", query, status, page)
+			}
+			for _, x := range asSlice(page["cases"]) {
+				item := x.(map[string]any)
+				if item["identity"] != nil {
+					t.Errorf("a list carried an identity: %v", item)
+				}
+				codes = append(codes, item["code"].(string))
+			}
+			next, _ := page["nextPageToken"].(string)
+			if next == "" {
+				return codes
+			}
+			token = next
+		}
+		t.Fatalf("GET /v1/cases?%s: still a next page after 10", query)
+		return nil
+	}
+	const labour = "exploitationType=EXPLOITATION_TYPE_FORCED_LABOUR"
+	if got := walk(labour); !slices.Equal(got, []string{b, c}) {
+		t.Errorf("forced labour, page by page: %v, want %v", got, []string{b, c})
+	}
+
+	status, e, _ := callWithHeaders(t, "PATCH", s.GatewayURL+"/v1/cases/"+bID,
+		strings.NewReader(`{"trafficking":{"exploitationTypes":["EXPLOITATION_TYPE_SEXUAL"]}}`), with(police, "If-Match", `"1"`))
+	if status != http.StatusOK {
+		t.Fatalf("PATCH the exploitation type: %d %v", status, e)
+	}
+	if got := walk(labour); !slices.Equal(got, []string{c}) {
+		t.Errorf("forced labour after %s changed to sexual exploitation: %v, want %v", b, got, []string{c})
+	}
+	if got := walk("exploitationType=EXPLOITATION_TYPE_SEXUAL&identifyingInstitution=ASP-ANTITRAF"); len(got) != 2 || got[1] != b {
+		t.Errorf("sexual exploitation after the change: %v, want two cases ending with %s", got, b)
+	}
+
+	status, e, _ = callWithHeaders(t, "GET", s.GatewayURL+"/v1/cases?pageToken=bm90LWEtdG9rZW4", nil, police)
+	if status != http.StatusBadRequest {
+		t.Errorf("a page token this API did not issue: %d %v, want 400", status, e)
 	}
 }
 

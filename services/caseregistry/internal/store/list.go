@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -204,6 +205,9 @@ func (s *Store) List(ctx context.Context, f Filter, after string, limit, maxBloc
 			}
 			if year == codeYear(after) {
 				first = codeBlock(after)
+				if after == blockID(after)+"99" {
+					first++ // a page that ended with a block: nothing of it is left
+				}
 			}
 		}
 		for n := first; n < blocksPerYear; n++ {
@@ -217,7 +221,19 @@ func (s *Store) List(ctx context.Context, f Filter, after string, limit, maxBloc
 			}
 			read++
 			if d.Version == 0 {
-				break // the year's blocks end here; codes are handed out in sequence
+				// No case of this block is listed. Codes are claimed in sequence, so the year
+				// goes on only if the next block's first code was claimed: a run of failed
+				// registrations must not hide the cases after it.
+				more, err := s.claimed(ctx, year, n+1)
+				if err != nil {
+					return ListPage{}, err
+				}
+				if !more {
+					page.After = fmt.Sprintf("VT-%s-%05d", year, domain.MaxCodeSequence) // the year is done
+					break
+				}
+				page.After = id + "99"
+				continue
 			}
 			for _, code := range slices.Sorted(maps.Keys(d.State.Cases)) {
 				if code <= after || !f.Matches(d.State.Cases[code]) {
@@ -234,6 +250,18 @@ func (s *Store) List(ctx context.Context, f Filter, after string, limit, maxBloc
 	}
 	page.After = ""
 	return page, nil
+}
+
+// claimed reports whether the first code of the n-th block of year was handed out.
+func (s *Store) claimed(ctx context.Context, year string, n int) (bool, error) {
+	if n == blocksPerYear {
+		return false, nil
+	}
+	_, err := s.Codes.CaseID(ctx, fmt.Sprintf("VT-%s-%05d", year, n*casesPerBlock))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // yearsListed returns the years with cases, in order. There is one document per year: reading
