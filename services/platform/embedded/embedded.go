@@ -101,7 +101,7 @@ func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	case o.PostgreSQLURL != "" && o.SQLiteDir != "":
 		return nil, fmt.Errorf("ferretdb: choose SQLite or PostgreSQL, not both")
 	case o.PostgreSQLURL != "":
-		pgURL, err := customPlans(o.PostgreSQLURL)
+		pgURL, err := plannerSettings(o.PostgreSQLURL)
 		if err != nil {
 			return nil, err
 		}

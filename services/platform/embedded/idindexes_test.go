@@ -96,6 +96,13 @@ func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
 	if gin != 2 {
 		t.Errorf("%d GIN indexes on _id, want one per collection table (2)", gin)
 	}
+	var direct int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = 'nrm_test' AND indexdef LIKE '%USING gin%fastupdate%off%'`).Scan(&direct); err != nil {
+		t.Fatal(err)
+	}
+	if direct != gin {
+		t.Errorf("%d of the %d GIN indexes without a pending list (fastupdate off)", direct, gin)
+	}
 	var got bson.M
 	if err := c.Database("nrm_test").Collection("cases").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got["n"] != int32(1) {
 		t.Errorf("FindOne by _id: %v, %v", got, err)
