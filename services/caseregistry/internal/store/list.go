@@ -21,8 +21,8 @@ import (
 // every case. Instead each block of 100 consecutive codes, _id "VT-2026-001" for
 // VT-2026-00100..VT-2026-00199, is one document holding the fields lists filter on for each of
 // its cases. A page reads blocks in code order, by _id only, whatever the number of cases. The
-// blocks are journaled documents (many writers change the same block), and a year's first block
-// records the year, so that a list knows where to start.
+// blocks are journaled documents (many writers change the same block). The years with cases are
+// recorded apart, so that a list knows where to start.
 const (
 	ListCollection        = "case_list"
 	ListJournalCollection = "case_list_journal"
@@ -111,6 +111,9 @@ func blockID(code string) string { return code[:len(code)-2] }
 
 // yearBlockID is the n-th block of year.
 func yearBlockID(year string, n int) string { return fmt.Sprintf("VT-%s-%03d", year, n) }
+
+// yearCode is the seq-th code of year.
+func yearCode(year string, seq int) string { return fmt.Sprintf("VT-%s-%05d", year, seq) }
 
 // codeYear is the year of a code, "2026" of "VT-2026-00042".
 func codeYear(code string) string { return code[3:7] }
@@ -229,7 +232,7 @@ func (s *Store) List(ctx context.Context, f Filter, after string, limit, maxBloc
 					return ListPage{}, err
 				}
 				if !more {
-					page.After = fmt.Sprintf("VT-%s-%05d", year, domain.MaxCodeSequence) // the year is done
+					page.After = yearCode(year, domain.MaxCodeSequence) // the year is done
 					break
 				}
 				page.After = id + "99"
@@ -257,7 +260,7 @@ func (s *Store) claimed(ctx context.Context, year string, n int) (bool, error) {
 	if n == blocksPerYear {
 		return false, nil
 	}
-	_, err := s.Codes.CaseID(ctx, fmt.Sprintf("VT-%s-%05d", year, n*casesPerBlock))
+	_, err := s.Codes.CaseID(ctx, yearCode(year, n*casesPerBlock))
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
