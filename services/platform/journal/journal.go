@@ -80,7 +80,18 @@ func EntryID(id string, v int64) string { return id + "@" + strconv.FormatInt(v,
 // once per state seen, and must not modify it. Append reports whether it committed a change.
 // Concurrent calls, in this process or others, are safe.
 func (j *Journal[S, E]) Append(ctx context.Context, id string, decide func(Doc[S]) (E, bool)) (bool, error) {
-	for attempt := range maxAttempts {
+	return j.append(ctx, id, decide, maxAttempts)
+}
+
+// TryAppend is Append that gives up, with ErrBusy, as soon as another writer takes the version
+// it tried to commit: for callers that have a second way to apply the change (a consumer of
+// the same events, say) and would rather not wait in a queue of writers.
+func (j *Journal[S, E]) TryAppend(ctx context.Context, id string, decide func(Doc[S]) (E, bool)) (bool, error) {
+	return j.append(ctx, id, decide, 1)
+}
+
+func (j *Journal[S, E]) append(ctx context.Context, id string, decide func(Doc[S]) (E, bool), attempts int) (bool, error) {
+	for attempt := range attempts {
 		d, err := j.Settled(ctx, id)
 		if err != nil {
 			return false, err
@@ -92,6 +103,9 @@ func (j *Journal[S, E]) Append(ctx context.Context, id string, decide func(Doc[S
 		next := Doc[S]{ID: id, Version: d.Version + 1, State: j.apply(d.State, change)}
 		_, err = j.entries.InsertOne(ctx, entry[E]{ID: EntryID(id, next.Version), Change: change})
 		if mongodb.IsDuplicateKey(err) {
+			if attempt == attempts-1 {
+				break
+			}
 			if err := pause(ctx, attempt); err != nil {
 				return false, err
 			}
@@ -110,7 +124,7 @@ func (j *Journal[S, E]) Append(ctx context.Context, id string, decide func(Doc[S
 		}
 		return true, nil
 	}
-	return false, fmt.Errorf("%w: %s lost %d commits to other writers", ErrBusy, id, maxAttempts)
+	return false, fmt.Errorf("%w: %s lost %d commits to other writers", ErrBusy, id, attempts)
 }
 
 // pause waits a little, at random, after a lost race, so that the writers who lost together do

@@ -98,6 +98,53 @@ func TestAppendDecidedAgainst(t *testing.T) {
 	wantDoc(t, j, 1, "a") // Settled too: no entry was inserted
 }
 
+// Another writer commits between a writer's settle and its insert: TryAppend gives up at once
+// with ErrBusy and commits nothing; Append tries again and commits after the other.
+func TestTryAppendGivesUpWhereAppendRetries(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name          string
+		try           bool
+		wantCommitted bool
+		want          []string
+	}{
+		{"TryAppend", true, false, []string{"a", "other"}},
+		{"Append", false, true, []string{"a", "other", "b"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJournal(t)
+			add(t, j, "a")
+			raced := false
+			decide := func(d Doc[tally]) (string, bool) {
+				if !raced { // the other writer commits the version this one is about to take
+					raced = true
+					if _, err := j.entries.InsertOne(ctx, entry[string]{ID: EntryID(docID, d.Version+1), Change: "other"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				return "b", true
+			}
+			appendOnce := j.Append
+			if tc.try {
+				appendOnce = j.TryAppend
+			}
+			committed, err := appendOnce(ctx, docID, decide)
+			if committed != tc.wantCommitted || (err != nil) != tc.try || (tc.try && !errors.Is(err, ErrBusy)) {
+				t.Fatalf("= %v, %v; want committed %v, ErrBusy %v", committed, err, tc.wantCommitted, tc.try)
+			}
+			d, err := j.Settled(ctx, docID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(d.State.Seen, tc.want) || d.Version != int64(len(tc.want)) {
+				t.Errorf("settled: version %d, %v; want %d, %v", d.Version, d.State.Seen, len(tc.want), tc.want)
+			}
+		})
+	}
+}
+
 // Writers of one document race for each version; each change must commit exactly once, and be
 // reported committed to exactly one writer, whether the writers append different changes or
 // deliver the same ones (several consumer instances).

@@ -9,19 +9,26 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
+	"github.com/nrm-albania/nrm/services/platform/journal"
 )
 
 // The list index follows every committed change twice: at once, by the writer (listNow), and
 // from the change's event, by the registry's consumer of its own case events (ListIndexer). The
-// first lets a caller list what it has just changed; the second repairs what the first missed
-// (a crash between the commit and the index update), since an event is published for every
-// commit. Each finds the other's work done by the entry's version and writes nothing.
+// first lets a caller list what it has just changed; the second does what the first left (to
+// another writer of the block, or to a crash between the commit and the index update), since an
+// event is published for every commit. Each finds the other's work done by the entry's version
+// and writes nothing.
 
 // listNow brings the list index up to a change the caller has just committed, so that the
-// caller's next list shows it. Should that fail, the change stands: the list consumer brings the
-// index up to date from the change's event (ListConsumer).
+// caller's next list shows it. It does not wait for other writers of the case's block (concurrent
+// registrations share one): if one commits first, or anything fails, the change stands and the
+// list consumer brings the index up to date from the change's event (ListIndexer), a moment later.
 func (s *Server) listNow(ctx context.Context, c domain.Case) {
-	if err := s.store.UpdateList(ctx, c); err != nil {
+	err := s.store.TryUpdateList(ctx, c)
+	switch {
+	case errors.Is(err, journal.ErrBusy):
+		s.log.DebugContext(ctx, "list index busy; left to the list consumer", "case_id", c.ID, "case_code", c.Code, "version", c.Version)
+	case err != nil:
 		s.log.WarnContext(ctx, "list index not updated; the list consumer will", "case_id", c.ID, "case_code", c.Code,
 			"version", c.Version, "error", err)
 	}

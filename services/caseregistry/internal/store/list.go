@@ -130,9 +130,20 @@ type listYear struct {
 }
 
 // UpdateList brings c's entry in the list index up to c's version; an entry at that version or
-// a newer one is left alone, so calls may come late, twice or out of order. A case without a
-// valid code (never the case for a committed one) is refused.
+// a newer one is left alone, so calls may come late, twice or out of order. Writers of the same
+// block take turns. A case without a valid code (never the case for a committed one) is refused.
 func (s *Store) UpdateList(ctx context.Context, c domain.Case) error {
+	return s.updateList(ctx, c, s.list.Append)
+}
+
+// TryUpdateList is UpdateList that gives up, with an error wrapping journal.ErrBusy, if another
+// writer of the block commits first, rather than wait its turn: registrations are numbered in
+// sequence, so concurrent ones share a block.
+func (s *Store) TryUpdateList(ctx context.Context, c domain.Case) error {
+	return s.updateList(ctx, c, s.list.TryAppend)
+}
+
+func (s *Store) updateList(ctx context.Context, c domain.Case, appendTo func(context.Context, string, func(journal.Doc[block]) (Listed, bool)) (bool, error)) error {
 	if !domain.IsCode(c.Code) {
 		return fmt.Errorf("list case %s: %q is not a case code", c.ID, c.Code)
 	}
@@ -142,7 +153,7 @@ func (s *Store) UpdateList(ctx context.Context, c domain.Case) error {
 		return err
 	}
 	l := ListEntry(c)
-	_, err := s.list.Append(ctx, blockID(c.Code), func(d journal.Doc[block]) (Listed, bool) {
+	_, err := appendTo(ctx, blockID(c.Code), func(d journal.Doc[block]) (Listed, bool) {
 		old, ok := d.State.Cases[l.Code]
 		return l, !ok || old.Version < l.Version
 	})
