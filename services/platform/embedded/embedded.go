@@ -91,12 +91,13 @@ type FerretDBOptions struct {
 // StartFerretDB starts FerretDB.
 func StartFerretDB(o FerretDBOptions) (*FerretDB, error) {
 	var sqliteDir string
-	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: o.Addr}, Logger: o.Logger}
-	if cfg.Logger == nil {
+	log := o.Logger
+	if log == nil {
 		// FerretDB warns about every MongoDB command it lacks (endSessions at each client's
 		// disconnect, say); only its errors concern an operator.
-		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
+		log = slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})).With("component", "ferretdb")
 	}
+	cfg := &ferretdb.Config{Listener: ferretdb.ListenerConfig{TCP: o.Addr}, Logger: slog.New(withoutDuplicateKeys{log.Handler()})}
 	switch {
 	case o.PostgreSQLURL != "" && o.SQLiteDir != "":
 		return nil, fmt.Errorf("ferretdb: choose SQLite or PostgreSQL, not both")
