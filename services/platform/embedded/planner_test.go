@@ -7,7 +7,7 @@ import (
 
 func TestPlannerSettingsAreAddedUnlessSet(t *testing.T) {
 	for _, tt := range []struct {
-		name, in         string
+		name, in          string
 		wantPlan, wantSeq string
 	}{
 		{"none set", "postgres://postgres@127.0.0.1:5432/nrm", "force_custom_plan", "off"},
