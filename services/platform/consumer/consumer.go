@@ -110,7 +110,13 @@ func (c *Consumer) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		c.log.Warn("consumer stopped; restarting", "error", err, "retry_in", wait)
+		level := slog.LevelWarn
+		if streamMissing(err) {
+			// At a first start the streams are being created beside the consumers
+			// (natsbus.Provision); a consumer waits for its stream without alarming anyone.
+			level = slog.LevelInfo
+		}
+		c.log.Log(ctx, level, "consumer stopped; restarting", "error", err, "retry_in", wait)
 		select {
 		case <-ctx.Done():
 			return nil
@@ -118,6 +124,12 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		wait = min(wait*2, 5*time.Second)
 	}
+}
+
+// streamMissing reports whether err says that the consumer's stream does not exist.
+func streamMissing(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamNotFound
 }
 
 func (c *Consumer) consume(ctx context.Context) error {

@@ -471,3 +471,57 @@ func ctxFor(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// At a first start the streams are created beside the consumers: a consumer whose stream does
+// not exist yet waits for it, saying so at info level (not as a warning), and consumes once it
+// exists.
+func TestAConsumerWaitsQuietlyForItsStream(t *testing.T) {
+	bus := testenv.NewBus(t)
+	ctx := ctxFor(t)
+	if err := bus.JS.DeleteStream(ctx, bus.NS.Stream(natsbus.StreamCase)); err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	h := &recorder{}
+	cfg := consumer.Config{Stream: natsbus.StreamCase, Durable: durable}
+	tp := sdktrace.NewTracerProvider()
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	c := consumer.New(bus.JS, bus.NS, cfg, h.handle, slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry(), tp)
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(runCtx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	}()
+
+	testenv.Eventually(t, wait, "the consumer said it waits", func() bool { return strings.Contains(logs.String(), "consumer stopped; restarting") })
+	if err := natsbus.Provision(ctx, bus.JS, bus.NS, 1, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, bus, registered, envelope("e-1"), nil)
+	testenv.Eventually(t, wait, "e-1 applied once the stream exists", func() bool { return h.count("e-1") == 1 })
+	if out := logs.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "level=INFO") {
+		t.Errorf("waiting for the stream was not logged at info level alone:\n%s", out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for a logger and a test reading it concurrently.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
