@@ -481,7 +481,7 @@ func TestAConsumerWaitsQuietlyForItsStream(t *testing.T) {
 	if err := bus.JS.DeleteStream(ctx, bus.NS.Stream(natsbus.StreamCase)); err != nil {
 		t.Fatal(err)
 	}
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	h := &recorder{}
 	cfg := consumer.Config{Stream: natsbus.StreamCase, Durable: durable}
 	tp := sdktrace.NewTracerProvider()
@@ -506,22 +506,4 @@ func TestAConsumerWaitsQuietlyForItsStream(t *testing.T) {
 	if out := logs.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "level=INFO") {
 		t.Errorf("waiting for the stream was not logged at info level alone:\n%s", out)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for a logger and a test reading it concurrently.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
