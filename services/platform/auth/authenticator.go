@@ -23,10 +23,21 @@ const (
 )
 
 // Authenticator establishes the caller of every RPC (it implements grpcserver.Authenticator).
-// Either field may be nil, which turns that method off; both nil refuses every call.
+// Either of JWT and Certs may be nil, which turns that method off; both nil refuses every call.
 type Authenticator struct {
 	JWT   *JWTVerifier
 	Certs *CertMapper
+	// Access admits the principals that the credentials establish: the caller and, for a call
+	// on someone's behalf, that someone. Every service sets it (services/platform/access); it
+	// is nil only in tests of authentication alone.
+	Access Access
+}
+
+// Access decides whether an authenticated principal may come in at all: a valid signature
+// proves who issued a credential, not that the Authority still knows the institution it names
+// or that the credential was not revoked. It returns a status error.
+type Access interface {
+	Admit(p *Principal) error
 }
 
 // Authenticate returns ctx carrying the caller's principal, or a status error: Unauthenticated
@@ -85,6 +96,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, _ string) (context.Con
 		p.OnBehalfOf = orig
 		// What a further call forwards is the original caller's token, not the service's.
 		forward = callerToken{p: orig, token: origToken}
+	}
+	if a.Access != nil {
+		for q := p; q != nil; q = q.OnBehalfOf {
+			if err := a.Access.Admit(q); err != nil {
+				return nil, err
+			}
+		}
 	}
 	ctx = NewContext(ctx, p)
 	if forward.token != "" {

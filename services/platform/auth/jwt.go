@@ -309,5 +309,8 @@ func principalOf(tok jwt.Token) (*Principal, error) {
 	if err != nil {
 		return nil, tokenErr(ErrTokenClaims, ClaimRoles+": "+err.Error())
 	}
-	return &Principal{Institution: instStr, Subject: sub, Roles: roles, Method: MethodJWT}, nil
+	jti, _ := tok.JwtID()
+	iat, _ := tok.IssuedAt()
+	return &Principal{Institution: instStr, Subject: sub, Roles: roles, Method: MethodJWT,
+		Credential: Credential{TokenID: jti, IssuedAt: iat}}, nil
 }

@@ -169,7 +169,9 @@ func (m *CertMapper) Principal(cert *x509.Certificate) (*Principal, error) {
 			found = p
 		}
 		if found != nil {
-			return clonePrincipal(found), nil
+			p := clonePrincipal(found)
+			p.Credential = Credential{IssuedAt: cert.NotBefore}
+			return p, nil
 		}
 	}
 	return nil, ErrUnknownCertificate

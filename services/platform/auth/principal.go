@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -53,6 +54,19 @@ type Principal struct {
 	Roles       []Role
 	Method      string     // MethodJWT or MethodMTLS
 	OnBehalfOf  *Principal // the original caller when a service calls another service for someone
+	// Credential is what the caller presented, as far as revocation needs it.
+	Credential Credential
+}
+
+// Credential identifies the token or certificate a principal was established from, so that it
+// can be revoked before it expires (see Access).
+type Credential struct {
+	// TokenID is the token's jti; empty for a certificate or a token without one.
+	TokenID string
+	// IssuedAt is the token's iat or the certificate's NotBefore; zero when the token has no
+	// iat. Revoking a subject refuses every credential issued at or before the revocation,
+	// and one whose issue time is unknown.
+	IssuedAt time.Time
 }
 
 // Has reports whether p itself holds role r. It does not look at OnBehalfOf: ask Effective()
