@@ -44,7 +44,7 @@ func dialBackends(cfg Config, tp trace.TracerProvider) (backends, error) {
 	}{
 		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry},
 		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler},
-		{"secretariat", cfg.SecretariatAddr, secretariatv1.RegisterSecretariatServiceHandler},
+		{"secretariat", cfg.SecretariatAddr, registerSecretariat},
 		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler},
 	}
 	opts := []grpc.DialOption{
@@ -123,4 +123,12 @@ func registerCaseRegistry(ctx context.Context, mux *runtime.ServeMux, conn *grpc
 		return err
 	}
 	return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
+}
+
+// registerSecretariat maps the secretariat's services: the composition and the access directory.
+func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	if err := secretariatv1.RegisterSecretariatServiceHandler(ctx, mux, conn); err != nil {
+		return err
+	}
+	return secretariatv1.RegisterAccessServiceHandler(ctx, mux, conn)
 }

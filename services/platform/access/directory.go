@@ -17,9 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
@@ -191,9 +189,5 @@ func digest(s string) string {
 }
 
 func refusal(c codes.Code, reason, msg string, md map[string]string) error {
-	st, err := status.New(c, msg).WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: apierr.Domain, Metadata: md})
-	if err != nil {
-		return status.Error(c, msg)
-	}
-	return st.Err()
+	return apierr.WithInfo(c, reason, msg, md)
 }

@@ -69,6 +69,17 @@ func PermissionDenied(reason, message string, metadata map[string]string) error 
 		&errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata})
 }
 
+// AlreadyExists reports that what the request would create exists already (REST 409), with the
+// reason and what identifies it.
+func AlreadyExists(reason, message string, metadata map[string]string) error {
+	return WithInfo(codes.AlreadyExists, reason, message, metadata)
+}
+
+// WithInfo is a status of any code with a google.rpc.ErrorInfo: the reason a client acts on.
+func WithInfo(c codes.Code, reason, message string, metadata map[string]string) error {
+	return withDetails(c, message, &errdetails.ErrorInfo{Reason: reason, Domain: Domain, Metadata: metadata})
+}
+
 // Unavailable reports a dependency that is down; the caller may retry.
 func Unavailable(message string) error {
 	return status.Error(codes.Unavailable, message)

@@ -25,6 +25,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
+	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/admin"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/authz"
@@ -53,6 +54,9 @@ type Runtime struct {
 	Audit    *audit.Trail
 	Registry *prometheus.Registry
 	Tracer   trace.TracerProvider
+	// Access is the directory of institutions and revoked credentials every call is admitted
+	// against, followed from the access bucket.
+	Access *access.Directory
 }
 
 // Worker is a background task that runs until its context ends.
@@ -101,7 +105,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		return fmt.Errorf("jetstream: %w", err)
 	}
 
-	guard, tlsConfig, err := security(ctx, cfg)
+	// Nobody is admitted until the directory has been read from the bus (readiness says so).
+	directory := access.NewDirectory(cfg.AccessMaxStaleness, nil)
+	guard, tlsConfig, err := security(ctx, cfg, directory)
 	if err != nil {
 		return err
 	}
@@ -116,7 +122,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
 	auditv1.RegisterAuditServiceServer(gs, audit.NewServer(db))
-	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp}
+	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp, Access: directory}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -124,7 +130,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	if err != nil {
 		return fmt.Errorf("set up %s: %w", cfg.Service, err)
 	}
-	workers = append(workers, relay.Run, retrying("audit indexes", log, func(ctx context.Context) error {
+	workers = append(workers, relay.Run, func(ctx context.Context) error {
+		return directory.Follow(ctx, js, access.Bucket(ns, cfg.NATSReplicas), log)
+	}, retrying("audit indexes", log, func(ctx context.Context) error {
 		return audit.EnsureIndexes(ctx, db)
 	}), func(ctx context.Context) error {
 		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
@@ -148,6 +156,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Handler: admin.Handler(reg, map[string]admin.Check{
 			"mongodb": mongodb.Check(mc),
 			"nats":    natsbus.Check(nc, js),
+			"access":  func(context.Context) error { return directory.Ready() },
 		}, draining.Load),
 		ReadHeaderTimeout: 5 * time.Second,
 	}

@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
+	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/config"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	Reflection bool
 	// MaxRecvBytes bounds the size of one incoming gRPC message.
 	MaxRecvBytes int
+	// AccessMaxStaleness is how long the access directory is trusted without the bus
+	// confirming it; past it every call is refused (Unavailable).
+	AccessMaxStaleness time.Duration
 	// Auth configures how callers are authenticated. At least one of bearer tokens (JWKS) and
 	// client certificates (ClientCAFile) must be set.
 	Auth AuthConfig
@@ -70,6 +74,8 @@ func Defaults(service, grpcAddr, adminAddr string) Config {
 		ShutdownTimeout: 15 * time.Second,
 		Reflection:      false,
 		MaxRecvBytes:    4 << 20,
+
+		AccessMaxStaleness: access.DefaultMaxStaleness,
 	}
 }
 
@@ -87,6 +93,8 @@ func (c *Config) Bind(s *config.Set) {
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
 	s.Bool(&c.Reflection, "grpc-reflection", c.Reflection, "serve gRPC reflection")
 	s.Int(&c.MaxRecvBytes, "grpc-max-recv-bytes", c.MaxRecvBytes, "largest gRPC request message accepted, in bytes")
+	s.Duration(&c.AccessMaxStaleness, "access-max-staleness", c.AccessMaxStaleness,
+		"how long the directory of institutions and revocations is trusted without the bus confirming it; past it calls are refused")
 	c.Auth.bind(s)
 
 	s.RequireAddr("grpc-addr", &c.GRPCAddr)
@@ -97,6 +105,12 @@ func (c *Config) Bind(s *config.Set) {
 	s.Check(func() error { return config.CheckPattern("nats-namespace", c.NATSNamespace, `^[a-z0-9]{0,16}$`) })
 	s.RequireOneOf("log-level", &c.LogLevel, "debug", "info", "warn", "error")
 	s.RequirePositive("shutdown-timeout", &c.ShutdownTimeout)
+	s.Check(func() error {
+		if c.AccessMaxStaleness < 10*time.Second || c.AccessMaxStaleness > time.Hour {
+			return fmt.Errorf("%s: must be between 10s and 1h, got %s", config.EnvName("access-max-staleness"), c.AccessMaxStaleness)
+		}
+		return nil
+	})
 	s.Check(func() error {
 		if c.OTLPEndpoint == "" {
 			return nil

@@ -12,10 +12,11 @@ import (
 )
 
 // security builds what the gRPC server needs to know who calls and what they may do: the guard
-// (authentication, then the permission table) and, when configured, the TLS configuration that
-// also verifies member institutions' client certificates.
-func security(ctx context.Context, c Config) (authz.Guard, *tls.Config, error) {
-	var authn auth.Authenticator
+// (authentication, admission against the access directory, then the permission table) and,
+// when configured, the TLS configuration that also verifies member institutions' client
+// certificates.
+func security(ctx context.Context, c Config, admit auth.Access) (authz.Guard, *tls.Config, error) {
+	authn := auth.Authenticator{Access: admit}
 	a := c.Auth
 	if a.JWKS != "" {
 		var algs []string

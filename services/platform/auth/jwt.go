@@ -272,7 +272,7 @@ func classifyValidation(err error) error {
 // principalOf reads the principal from verified claims.
 func principalOf(tok jwt.Token) (*Principal, error) {
 	sub, _ := tok.Subject()
-	if err := checkSubject(sub); err != nil {
+	if err := CheckSubject(sub); err != nil {
 		return nil, tokenErr(ErrTokenClaims, "sub: "+err.Error())
 	}
 	var inst any
@@ -302,7 +302,7 @@ func principalOf(tok jwt.Token) (*Principal, error) {
 	default:
 		return nil, tokenErr(ErrTokenClaims, ClaimRoles+" is not an array")
 	}
-	if err := checkInstitution(instStr); err != nil {
+	if err := CheckInstitution(instStr); err != nil {
 		return nil, tokenErr(ErrTokenClaims, ClaimInstitution+": "+err.Error())
 	}
 	roles, err := parseRoles(names)

@@ -106,17 +106,17 @@ const (
 	maxSubjectLen     = 256
 )
 
-// checkInstitution validates an institution code.
-func checkInstitution(s string) error {
+// CheckInstitution validates an institution code, as credentials and the directory carry it.
+func CheckInstitution(s string) error {
 	if len(s) > maxInstitutionLen || !institutionPattern.MatchString(s) {
 		return fmt.Errorf("institution must match %s and be at most %d characters", institutionPattern, maxInstitutionLen)
 	}
 	return nil
 }
 
-// checkSubject validates a subject. Subjects go into audit records and logs, so control
+// CheckSubject validates a subject. Subjects go into audit records and logs, so control
 // characters (log forging) and invalid UTF-8 are refused rather than escaped downstream.
-func checkSubject(s string) error {
+func CheckSubject(s string) error {
 	if s == "" {
 		return fmt.Errorf("subject is empty")
 	}
@@ -156,10 +156,10 @@ func parseRoles(names []string) ([]Role, error) {
 
 // newPrincipal validates the parts of a principal and assembles it.
 func newPrincipal(institution, subject string, roleNames []string, method string) (*Principal, error) {
-	if err := checkInstitution(institution); err != nil {
+	if err := CheckInstitution(institution); err != nil {
 		return nil, err
 	}
-	if err := checkSubject(subject); err != nil {
+	if err := CheckSubject(subject); err != nil {
 		return nil, err
 	}
 	roles, err := parseRoles(roleNames)

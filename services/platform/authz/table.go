@@ -4,6 +4,8 @@
 package authz
 
 import (
+	"slices"
+
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
@@ -43,6 +45,9 @@ var (
 	auditors    = []auth.Role{auth.RoleAuditor}
 	stewards    = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
+	// A stolen credential is an incident: the operator on call may revoke it, not only the
+	// Authority's stewards.
+	revokers = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleOperator}
 )
 
 // Table is the permission table of the whole system, keyed by full gRPC method name.
@@ -73,6 +78,14 @@ var Table = map[string]Rule{
 	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
 
 	secretariatv1.SecretariatService_ListMembers_FullMethodName: {Roles: everyone},
+	// Which institutions may call at all is the Authority's composition, kept by its stewards.
+	secretariatv1.AccessService_ListInstitutions_FullMethodName:      {Roles: everyone},
+	secretariatv1.AccessService_RegisterInstitution_FullMethodName:   {Roles: stewards, Audit: AuditChange},
+	secretariatv1.AccessService_DeactivateInstitution_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	secretariatv1.AccessService_ActivateInstitution_FullMethodName:   {Roles: stewards, Audit: AuditChange},
+	secretariatv1.AccessService_RevokeToken_FullMethodName:           {Roles: revokers, Audit: AuditChange},
+	secretariatv1.AccessService_RevokeSubject_FullMethodName:         {Roles: revokers, Audit: AuditChange},
+	secretariatv1.AccessService_ListRevocations_FullMethodName:       {Roles: append(slices.Clone(revokers), auth.RoleAuditor)},
 
 	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
 

@@ -55,3 +55,16 @@ func redact(uri string) string {
 	}
 	return uri
 }
+
+// ErrUnavailable marks a failure of the database to answer at all (down, unreachable, too
+// slow), as opposed to an error in what was asked: a caller may retry it, and an API answers
+// Unavailable rather than Internal.
+var ErrUnavailable = errors.New("database unavailable")
+
+// Classify wraps err in ErrUnavailable when it means the database did not answer.
+func Classify(err error) error {
+	if err != nil && (mongo.IsTimeout(err) || mongo.IsNetworkError(err)) && !errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return err
+}

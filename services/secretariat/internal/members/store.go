@@ -2,7 +2,6 @@ package members
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
-
-// ErrUnavailable wraps a failure of the database to answer at all (down, unreachable, too slow),
-// as opposed to an error in what was asked; a caller may retry it.
-var ErrUnavailable = errors.New("member store unavailable")
 
 // Store keeps the composition in the secretariat's own database.
 type Store struct {
@@ -88,11 +83,5 @@ func findAll(ctx context.Context, c *mongo.Collection, filter bson.D, opts *opti
 	return classify(cur.All(ctx, into))
 }
 
-// classify marks the errors that mean the database did not answer, so that the API can say
-// Unavailable (retry) instead of Internal (a bug).
-func classify(err error) error {
-	if err != nil && (mongo.IsTimeout(err) || mongo.IsNetworkError(err)) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return err
-}
+// classify marks the errors that mean the database did not answer (mongodb.ErrUnavailable).
+func classify(err error) error { return mongodb.Classify(err) }

@@ -7,6 +7,7 @@ import (
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/members"
 )
@@ -62,7 +63,7 @@ func (s *Server) ListMembers(ctx context.Context, req *secretariatv1.ListMembers
 // storeError turns a database that does not answer into Unavailable, unless the caller's own
 // deadline or cancellation is the reason, which the server reports as such.
 func storeError(ctx context.Context, err error) error {
-	if ctx.Err() == nil && errors.Is(err, members.ErrUnavailable) {
+	if ctx.Err() == nil && errors.Is(err, mongodb.ErrUnavailable) {
 		return apierr.Unavailable("the member store is not answering; retry shortly")
 	}
 	return err
