@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
+	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
@@ -245,6 +246,7 @@ func testConfig(t *testing.T) app.Config {
 	cfg.MongoURI, cfg.MongoDatabase = testenv.MongoURI(t), testenv.Name("t_")
 	cfg.NATSURL, cfg.NATSNamespace = bus.URL, string(bus.NS)
 	cfg.ShutdownTimeout = shutdownTimeout
+	testenv.PublishAccess(t, bus, testenv.Institutions...)
 	return cfg
 }
 
@@ -379,6 +381,7 @@ func TestMutualTLSFromTheSettings(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.Auth = app.AuthConfig{CertFile: tc.CertFile, KeyFile: tc.KeyFile, ClientCAFile: tc.ClientCAFile, IdentitiesFile: tc.IdentitiesFile}
 	s := start(t, cfg, func(context.Context, *app.Runtime) ([]app.Worker, error) { return nil, nil })
+	testenv.WaitForAccess(t, s.adminAddr)
 
 	verify := func(tlsConfig *tls.Config) error {
 		conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)))
@@ -405,4 +408,43 @@ func TestMutualTLSFromTheSettings(t *testing.T) {
 	if err := verify(stranger); err == nil || status.Code(err) == codes.OK {
 		t.Errorf("a certificate from an unknown CA got through: %v", err)
 	}
+}
+
+// A correctly signed token is not enough: its institution must be in the access directory and
+// active. A deactivation applies to the running service, with no restart.
+func TestOnlyInstitutionsOfTheDirectoryGetIn(t *testing.T) {
+	cfg := testConfig(t)
+	bus := testenv.NewBus(t)
+	cfg.NATSNamespace = string(bus.NS)
+	pub := testenv.PublishAccess(t, bus, "MB-DPAM")
+	iss := authtest.NewIssuer(t)
+	jc := iss.JWTConfig()
+	cfg.Auth = app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience}
+	s := start(t, cfg, noSetup)
+	testenv.WaitForAccess(t, s.adminAddr)
+
+	verify := func(institution string) error {
+		conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithPerRPCCredentials(testenv.Bearer(iss.Token(t, institution, auth.RoleAuditor))))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err = auditv1.NewAuditServiceClient(conn).VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{})
+		return err
+	}
+	if err := verify("MB-DPAM"); err != nil {
+		t.Fatalf("a known institution was refused: %v", err)
+	}
+	if err := verify("ZZ-UNKNOWN"); status.Code(err) != codes.PermissionDenied || !strings.Contains(status.Convert(err).Message(), "not known") {
+		t.Fatalf("an unknown institution: %v, want PermissionDenied, not known", err)
+	}
+	if err := pub.PutInstitution(context.Background(), access.Institution{Code: "MB-DPAM", Kind: access.KindMember, Active: false}); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 20*time.Second, "the deactivation applies", func() bool {
+		return status.Code(verify("MB-DPAM")) == codes.PermissionDenied
+	})
 }

@@ -196,3 +196,16 @@ func rawToken(t testing.TB, header map[string]any, c map[string]any, sig func(si
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
 func b64Decode(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// withoutCredential returns a copy of p, and of whom it acts for, without the credential's
+// details: the tests of who a caller is compare identities, and TestCredentialIsCarried checks
+// the details.
+func withoutCredential(p *auth.Principal) *auth.Principal {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	c.Credential = auth.Credential{}
+	c.OnBehalfOf = withoutCredential(p.OnBehalfOf)
+	return &c
+}

@@ -50,6 +50,14 @@ const (
 	consent    = "/nrm.caseregistry.v1.CaseRegistryService/RecordConsent"
 	merge      = "/nrm.caseregistry.v1.CaseRegistryService/MergeCases"
 	history    = "/nrm.caseregistry.v1.CaseRegistryService/ListCaseHistory"
+
+	institutions    = "/nrm.secretariat.v1.AccessService/ListInstitutions"
+	registerInst    = "/nrm.secretariat.v1.AccessService/RegisterInstitution"
+	deactivate      = "/nrm.secretariat.v1.AccessService/DeactivateInstitution"
+	activate        = "/nrm.secretariat.v1.AccessService/ActivateInstitution"
+	revokeToken     = "/nrm.secretariat.v1.AccessService/RevokeToken"
+	revokeSubject   = "/nrm.secretariat.v1.AccessService/RevokeSubject"
+	listRevocations = "/nrm.secretariat.v1.AccessService/ListRevocations"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -91,6 +99,14 @@ func TestWhoMayCallWhat(t *testing.T) {
 		consent:    {chair, secretariat, police, shelter},
 		merge:      {chair, secretariat},
 		history:    {chair, secretariat, police, shelter, member},
+
+		institutions:    {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		registerInst:    {chair, secretariat},
+		deactivate:      {chair, secretariat},
+		activate:        {chair, secretariat},
+		revokeToken:     {chair, secretariat, operator},
+		revokeSubject:   {chair, secretariat, operator},
+		listRevocations: {chair, secretariat, operator, auditor},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
@@ -28,6 +29,8 @@ type Served struct {
 	Bus *Bus
 	// DB is the name of the service's database.
 	DB string
+	// Access publishes to the service's access directory: register, deactivate, revoke.
+	Access *access.Publisher
 }
 
 // Admin is the principal of Served.Conn: every human role, at the chair's institution.
@@ -43,6 +46,7 @@ var Admin = auth.Principal{Institution: "MB-DPAM", Subject: "test-admin", Roles:
 func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 	t.Helper()
 	bus := NewBus(t)
+	pub := PublishAccess(t, bus, Institutions...)
 	cfg.GRPCAddr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
 	if cfg.MongoURI == "" || cfg.MongoURI == app.Defaults("", "", "").MongoURI {
 		cfg.MongoURI, cfg.MongoDatabase = MongoURI(t), Name("t_")
@@ -61,17 +65,17 @@ func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 	})
 
 	ctx, stop := context.WithCancel(context.Background())
-	listening := make(chan net.Addr, 1)
+	listening := make(chan [2]net.Addr, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, cfg, setup, app.Options{
 			LogOutput: logs,
-			Listening: func(grpcAddr, _ net.Addr) { listening <- grpcAddr },
+			Listening: func(grpcAddr, adminAddr net.Addr) { listening <- [2]net.Addr{grpcAddr, adminAddr} },
 		})
 	}()
-	var addr net.Addr
+	var addrs [2]net.Addr
 	select {
-	case addr = <-listening:
+	case addrs = <-listening:
 	case err := <-done:
 		stop()
 		t.Fatalf("%s did not start: %v", cfg.Service, err)
@@ -82,7 +86,8 @@ func Serve(t testing.TB, cfg app.Config, setup app.Setup) *Served {
 			t.Errorf("%s stopped with %v", cfg.Service, err)
 		}
 	})
-	s := &Served{Issuer: issuer, Addr: addr.String(), Bus: bus, DB: cfg.MongoDatabase}
+	WaitForAccess(t, addrs[1].String())
+	s := &Served{Issuer: issuer, Addr: addrs[0].String(), Bus: bus, DB: cfg.MongoDatabase, Access: pub}
 	s.Conn = s.Dial(t, issuer.TokenFor(t, Admin, time.Hour))
 	return s
 }
