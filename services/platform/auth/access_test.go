@@ -99,4 +99,3 @@ func TestCredentialIsCarried(t *testing.T) {
 		t.Fatalf("certificate credential %+v, want its NotBefore %s", p.Credential, f.shelterCert.NotBefore)
 	}
 }
-
