@@ -16,6 +16,7 @@ import (
 
 	"github.com/nrm-albania/nrm/gateway"
 	"github.com/nrm-albania/nrm/services/caseregistry"
+	"github.com/nrm-albania/nrm/services/platform/admin"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
@@ -186,7 +187,40 @@ func Start(o Options) (_ *Stack, err error) {
 	}
 	s.Services = append(s.Services, svc)
 	s.GatewayURL = "http://" + svc.GRPCAddr
+	if err := s.waitForAccess(accessWithin); err != nil {
+		return nil, err
+	}
 	return s, nil
+}
+
+// accessWithin bounds the wait for the services to load the access directory, which the
+// secretariat publishes when it starts.
+const accessWithin = time.Minute
+
+// waitForAccess waits until every service has loaded the access directory: until then each
+// refuses every call (Unavailable), and a system that says it has started should not.
+func (s *Stack) waitForAccess(within time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	for _, svc := range s.Services {
+		if svc.Database == "" { // the gateway keeps no directory
+			continue
+		}
+		for {
+			checks, err := admin.Readiness(ctx, svc.AdminAddr)
+			if err == nil && checks["access"] == "ok" {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s did not load the access directory within %s (readiness: %v %v)", svc.Name, within, checks, err)
+			case err := <-s.errs:
+				return err
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // launch runs one component in the background and waits until it listens or fails.

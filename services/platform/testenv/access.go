@@ -2,12 +2,11 @@ package testenv
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"testing"
 	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/access"
+	"github.com/nrm-albania/nrm/services/platform/admin"
 )
 
 // Institutions are the institution codes tests' principals use; Serve publishes them as the
@@ -47,14 +46,7 @@ func PublishAccess(t testing.TB, bus *Bus, codes ...string) *access.Publisher {
 func WaitForAccess(t testing.TB, adminAddr string) {
 	t.Helper()
 	Eventually(t, 30*time.Second, "access directory loaded at "+adminAddr, func() bool {
-		resp, err := http.Get("http://" + adminAddr + "/readyz")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		var body struct {
-			Checks map[string]string `json:"checks"`
-		}
-		return json.NewDecoder(resp.Body).Decode(&body) == nil && body.Checks["access"] == "ok"
+		checks, err := admin.Readiness(context.Background(), adminAddr)
+		return err == nil && checks["access"] == "ok"
 	})
 }
