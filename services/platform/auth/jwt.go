@@ -60,6 +60,9 @@ type JWTConfig struct {
 	HTTPClient *http.Client
 	// Logger receives key set refresh failures and changes; nil means slog.Default().
 	Logger *slog.Logger
+	// Clock times the key set's refreshes; nil means time.Now. Tests move it instead of
+	// sleeping through refresh intervals.
+	Clock func() time.Time
 }
 
 // JWTVerifier checks bearer tokens and turns them into principals. It is safe for concurrent
@@ -112,7 +115,11 @@ func NewJWTVerifier(ctx context.Context, c JWTConfig) (*JWTVerifier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	if v.keys, err = newKeyStore(ctx, src, refresh, log); err != nil {
+	clock := c.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	if v.keys, err = newKeyStore(ctx, src, refresh, log, clock); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
 	return v, nil

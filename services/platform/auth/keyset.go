@@ -250,6 +250,7 @@ type keyStore struct {
 	src     jwksSource
 	refresh time.Duration
 	log     *slog.Logger
+	now     func() time.Time
 
 	current atomic.Pointer[keySet]
 
@@ -258,8 +259,8 @@ type keyStore struct {
 	lastStart time.Time
 }
 
-func newKeyStore(ctx context.Context, src jwksSource, refresh time.Duration, log *slog.Logger) (*keyStore, error) {
-	s := &keyStore{src: src, refresh: refresh, log: log, lastStart: time.Now()}
+func newKeyStore(ctx context.Context, src jwksSource, refresh time.Duration, log *slog.Logger, now func() time.Time) (*keyStore, error) {
+	s := &keyStore{src: src, refresh: refresh, log: log, now: now, lastStart: now()}
 	ks, err := s.load(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("JWKS %s: %w", src, err)
@@ -303,10 +304,10 @@ func (s *keyStore) startRefresh(gap time.Duration) <-chan struct{} {
 	if s.running != nil {
 		return s.running
 	}
-	if time.Since(s.lastStart) < gap {
+	if s.now().Sub(s.lastStart) < gap {
 		return nil
 	}
-	s.lastStart = time.Now()
+	s.lastStart = s.now()
 	done := make(chan struct{})
 	s.running = done
 	go func() {

@@ -31,9 +31,23 @@ func eventually(t *testing.T, what string, f func() error) {
 	}
 }
 
+// fakeClock is a time source the test moves; the key set's refresh intervals are measured on
+// it, so no test waits for one to pass in real time.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock() *fakeClock {
+	c := &fakeClock{}
+	c.ns.Store(time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC).UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
 func TestJWKSFileRotationIsPickedUp(t *testing.T) {
-	const refresh = 100 * time.Millisecond
-	v, path := verifierFor(t, func(c *auth.JWTConfig) { c.Refresh = refresh }, "ed-1")
+	const refresh = time.Minute
+	clock := newFakeClock()
+	v, path := verifierFor(t, func(c *auth.JWTConfig) { c.Refresh, c.Clock = refresh, clock.Now }, "ed-1")
 	ctx := context.Background()
 	oldTok := sign(t, "ed-1", jwa.EdDSA(), claims(nil), nil)
 	newTok := sign(t, "ed-2", jwa.EdDSA(), claims(nil), nil)
@@ -46,7 +60,7 @@ func TestJWKSFileRotationIsPickedUp(t *testing.T) {
 
 	// The issuer rotates: the new key is published, the old one withdrawn.
 	writeAtomic(t, path, publicJWKS(t, "ed-2"))
-	time.Sleep(refresh + 20*time.Millisecond)
+	clock.Advance(refresh)
 	// The first token under the new kid is accepted: an unknown kid waits for a re-read.
 	if _, err := v.Verify(ctx, newTok); err != nil {
 		t.Fatalf("new key after rotation: %v", err)
@@ -60,12 +74,11 @@ func TestJWKSFileRotationIsPickedUp(t *testing.T) {
 
 	// A broken file (a half-finished edit) keeps the last good keys.
 	writeAtomic(t, path, []byte(`{"keys":[{"kty":`))
-	time.Sleep(refresh + 20*time.Millisecond)
 	for range 5 {
+		clock.Advance(refresh)
 		if _, err := v.Verify(ctx, newTok); err != nil {
 			t.Fatalf("after a broken JWKS file: %v", err)
 		}
-		time.Sleep(refresh / 2)
 	}
 }
 
@@ -102,11 +115,12 @@ func (s *jwksServer) set(t *testing.T, kids ...string) {
 }
 
 func TestJWKSURLWithRefresh(t *testing.T) {
-	const refresh = 100 * time.Millisecond
+	const refresh = time.Minute
+	clock := newFakeClock()
 	srv := newJWKSServer(t, "ec-1")
 	v, err := auth.NewJWTVerifier(context.Background(), auth.JWTConfig{
 		JWKS: srv.URL + "/jwks", Issuer: testIssuer, Audience: testAudience,
-		Refresh: refresh, HTTPClient: srv.Client(), Logger: quietLog,
+		Refresh: refresh, HTTPClient: srv.Client(), Logger: quietLog, Clock: clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -119,7 +133,7 @@ func TestJWKSURLWithRefresh(t *testing.T) {
 	}
 
 	srv.set(t, "rsa-1")
-	time.Sleep(refresh + 20*time.Millisecond)
+	clock.Advance(refresh)
 	if _, err := v.Verify(ctx, newTok); err != nil {
 		t.Fatalf("new key after rotation: %v", err)
 	}
@@ -133,12 +147,11 @@ func TestJWKSURLWithRefresh(t *testing.T) {
 	// The identity provider goes down: the last good keys stay in use.
 	srv.broken.Store(true)
 	before := srv.fetches.Load()
-	time.Sleep(refresh + 20*time.Millisecond)
 	for range 5 {
+		clock.Advance(refresh)
 		if _, err := v.Verify(ctx, newTok); err != nil {
 			t.Fatalf("while the JWKS URL fails: %v", err)
 		}
-		time.Sleep(refresh / 2)
 	}
 	eventually(t, "no re-fetch while the URL fails", func() error {
 		if srv.fetches.Load() == before {
