@@ -17,12 +17,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/nrm-albania/nrm/gateway"
-	"github.com/nrm-albania/nrm/services/platform/auth"
-	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 )
 
 // registerBody is a RegisterCaseRequest as the portal sends it.

@@ -47,7 +47,9 @@ type testLimiter struct {
 	r rateOf
 }
 
-func (l testLimiter) allow(key principalKey) (bool, time.Duration) { return l.rateLimiter.allow(key, l.r) }
+func (l testLimiter) allow(key principalKey) (bool, time.Duration) {
+	return l.rateLimiter.allow(key, l.r)
+}
 
 func newTestLimiter(perSecond, burst, max int) (testLimiter, *fakeClock) {
 	clock := newFakeClock()
