@@ -40,6 +40,8 @@ type backend struct {
 	conn     *grpc.ClientConn
 	probe    *grpc.ClientConn
 	register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	// services are the full names of the gRPC services whose routes register adds.
+	services []string
 }
 
 type backends []backend
@@ -54,11 +56,13 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 	specs := []struct {
 		name, addr string
 		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+		services   []string
 	}{
-		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry},
-		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler},
-		{"secretariat", cfg.SecretariatAddr, secretariatv1.RegisterSecretariatServiceHandler},
-		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler},
+		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry,
+			[]string{caseregistryv1.CaseRegistryService_ServiceDesc.ServiceName, auditv1.AuditService_ServiceDesc.ServiceName}},
+		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler, []string{referralv1.ReferralService_ServiceDesc.ServiceName}},
+		{"secretariat", cfg.SecretariatAddr, secretariatv1.RegisterSecretariatServiceHandler, []string{secretariatv1.SecretariatService_ServiceDesc.ServiceName}},
+		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -80,7 +84,7 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 			bs.close()
 			return nil, fmt.Errorf("%s backend at %s: %w", s.name, s.addr, err)
 		}
-		b := backend{name: s.name, conn: conn, probe: conn, register: s.register}
+		b := backend{name: s.name, conn: conn, probe: conn, register: s.register, services: s.services}
 		if creds.probes != nil {
 			if b.probe, err = grpc.NewClient(s.addr, append(common, grpc.WithTransportCredentials(creds.probes))...); err != nil {
 				conn.Close()
@@ -138,6 +142,15 @@ func (bs backends) registerOn(ctx context.Context, mux *runtime.ServeMux) error 
 		}
 	}
 	return nil
+}
+
+// routes are the REST routes of every backend, read from the services' descriptors.
+func (bs backends) routes() (routes, error) {
+	var names []string
+	for _, b := range bs {
+		names = append(names, b.services...)
+	}
+	return routesOf(names...)
 }
 
 // checks are the readiness checks: each backend must answer grpc.health.v1 Check with SERVING

@@ -27,6 +27,7 @@ var requestIDHeader = http.CanonicalHeaderKey(requestid.MetadataKey)
 type exchange struct {
 	maxBody int64
 	route   string
+	rpc     *route // the matched route's rule; nil when none matched
 	bodyErr error
 	cause   string
 }

@@ -119,6 +119,7 @@ func startWithIssuer(t *testing.T, issuer *authtest.Issuer, adjust func(*gateway
 		}, map[string]reply{
 			"RegisterCase": respond(&caseregistryv1.RegisterCaseResponse{Case: sampleCase()}),
 			"GetCase":      respond(&caseregistryv1.GetCaseResponse{Case: sampleCase()}),
+			"ListCases":    respond(&caseregistryv1.ListCasesResponse{}),
 			"UpdateCase":   respond(&caseregistryv1.UpdateCaseResponse{Case: sampleCase()}),
 		}),
 		referral: startBackend(t, func(s *grpc.Server, f *fake) {

@@ -143,7 +143,7 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 // public, static and served from memory, and client generators fetch it freely. Everything else
 // is limited, unknown paths included, so that a flood of 404s costs the flooder its budget too.
 func exemptFromRateLimit(path string) bool {
-	return path == "/openapi.json"
+	return path == openAPIPath
 }
 
 // rateLimiter holds one token bucket per principal in a table bounded two ways. An entry unused

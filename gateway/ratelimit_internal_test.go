@@ -319,7 +319,7 @@ func TestLimiterPerPrincipalLimits(t *testing.T) {
 
 // HSTS needs a TLS connection, which Run does not serve yet: the edge is driven directly.
 func TestStrictTransportSecurityOnlyOverTLS(t *testing.T) {
-	mux := runtime.NewServeMux(runtime.WithErrorHandler(writeError), runtime.WithRoutingErrorHandler(routingError))
+	mux := runtime.NewServeMux(runtime.WithErrorHandler(writeError), runtime.WithRoutingErrorHandler(routes{}.routingError))
 	cfg := Defaults()
 	es := edgeSettings{limits: limits{byDefault: rateOf{cfg.RateLimit, cfg.RateBurst}}}
 	e := newEdge(cfg, es, nil, nil, mux, newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()), prometheus.NewRegistry())
