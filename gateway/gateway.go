@@ -148,7 +148,9 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	log.Info("serving", "http_addr", httpLis.Addr().String(), "admin_addr", adminLis.Addr().String(),
 		"caseregistry", cfg.CaseRegistryAddr, "referral", cfg.ReferralAddr,
 		"secretariat", cfg.SecretariatAddr, "reporting", cfg.ReportingAddr,
+		"backend_tls", cfg.BackendTLSCAFile != "", "probe_client_certificate", cfg.BackendTLSCertFile != "",
 		"cors_allowed_origins", es.origins, "rate_limit", cfg.RateLimit, "rate_burst", cfg.RateBurst,
+		"rate_limited_institutions", len(es.limits.institutions), "rate_limited_subjects", len(es.limits.subjects),
 		"trusted_proxies", len(es.proxies))
 	if o.Listening != nil {
 		o.Listening(httpLis.Addr(), adminLis.Addr())
