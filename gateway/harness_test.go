@@ -73,26 +73,7 @@ type env struct {
 	// is the rate limiter's.
 	cfg    gateway.Config
 	issuer *authtest.Issuer
-	clock  *clock
-}
-
-// clock is a settable time source for the rate limiter. It stands still unless a test moves it,
-// so that a limit shows the same whatever the speed of the machine.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	clock  *gateway.FakeClock
 }
 
 // bearer is an Authorization header with a valid token for subject in institution.
@@ -152,7 +133,7 @@ func startWithIssuer(t *testing.T, issuer *authtest.Issuer, adjust func(*gateway
 		}),
 		logs:   &logBuffer{},
 		issuer: issuer,
-		clock:  &clock{t: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)},
+		clock:  gateway.NewFakeClock(),
 	}
 
 	cfg := gateway.Defaults()
@@ -174,7 +155,7 @@ func startWithIssuer(t *testing.T, issuer *authtest.Issuer, adjust func(*gateway
 		done <- gateway.Run(ctx, cfg, gateway.Options{
 			LogOutput: e.logs,
 			Listening: func(h, a net.Addr) { listening <- [2]net.Addr{h, a} },
-			Now:       e.clock.now,
+			Now:       e.clock.Now,
 		})
 	}()
 	select {

@@ -21,25 +21,30 @@ import (
 
 func keyOf(i int) principalKey { return sha256.Sum256(fmt.Appendf(nil, "principal %d", i)) }
 
-// fakeClock is a settable clock for the limiter.
-type fakeClock struct {
+// FakeClock is a settable time source for the rate limiter, exported to the package's external
+// tests too (Options.Now). It stands still unless a test moves it, so that a limit shows the same
+// whatever the speed of the machine.
+type FakeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *fakeClock) now() time.Time {
+// NewFakeClock returns a clock standing at a fixed instant.
+func NewFakeClock() *FakeClock { return &FakeClock{t: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)} }
+
+// Now is the clock's time.
+func (c *FakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *fakeClock) advance(d time.Duration) {
+// Advance moves the clock on by d.
+func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)} }
 
 // testLimiter is a limiter on a fake clock with one limit for every principal.
 type testLimiter struct {
@@ -51,9 +56,9 @@ func (l testLimiter) allow(key principalKey) (bool, time.Duration) {
 	return l.rateLimiter.allow(key, l.r)
 }
 
-func newTestLimiter(perSecond, burst, max int) (testLimiter, *fakeClock) {
-	clock := newFakeClock()
-	return testLimiter{newRateLimiter(max, clock.now), rateOf{perSecond, burst}}, clock
+func newTestLimiter(perSecond, burst, max int) (testLimiter, *FakeClock) {
+	clock := NewFakeClock()
+	return testLimiter{newRateLimiter(max, clock.Now), rateOf{perSecond, burst}}, clock
 }
 
 func TestLimiterBudget(t *testing.T) {
@@ -69,7 +74,7 @@ func TestLimiterBudget(t *testing.T) {
 		t.Fatalf("over the burst: allowed %t, wait %v; want refused with a wait of at most 1/rate", ok, wait)
 	}
 	// A refusal takes nothing: after the wait exactly one request goes through.
-	clock.advance(wait)
+	clock.Advance(wait)
 	if ok, _ := l.allow(a); !ok {
 		t.Fatal("refused after waiting as told")
 	}
@@ -114,12 +119,12 @@ func TestLimiterDropsIdlePrincipals(t *testing.T) {
 	for i := range 100 {
 		l.allow(keyOf(i))
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(1000))
 	if n := l.size(); n != 101 {
 		t.Fatalf("after 1 s the table holds %d, want all 101: no bucket is full yet", n)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(1001))
 	if n := l.size(); n != 2 {
 		t.Errorf("after 2 s idle the table holds %d, want the 2 recent principals only", n)
@@ -285,8 +290,8 @@ func TestLimitsOf(t *testing.T) {
 // Each principal keeps the limit it was given, and an idle one is dropped when its own bucket is
 // full again.
 func TestLimiterPerPrincipalLimits(t *testing.T) {
-	clock := newFakeClock()
-	l := newRateLimiter(10, clock.now)
+	clock := NewFakeClock()
+	l := newRateLimiter(10, clock.Now)
 	slow, fast := keyOf(1), keyOf(2)
 	for i := range 2 {
 		if ok, _ := l.allow(slow, rateOf{1, 2}); !ok {
@@ -305,12 +310,12 @@ func TestLimiterPerPrincipalLimits(t *testing.T) {
 		t.Errorf("fast principal over its burst: allowed %t, wait %v; want refused for 200ms", ok, wait)
 	}
 	// The fast bucket is full again after 1 s, the slow one after 2 s.
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(3), rateOf{1, 1})
 	if _, kept := l.byKey[slow]; !kept {
 		t.Error("the slow principal was dropped before its bucket was full")
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(3), rateOf{1, 1})
 	if n := l.size(); n != 1 {
 		t.Errorf("after 2 s the table holds %d, want only the principal just seen", n)

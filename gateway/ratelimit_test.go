@@ -151,7 +151,7 @@ func TestRateLimitPerPrincipal(t *testing.T) {
 				if s.as != "" {
 					headers = append(headers, "Authorization: Bearer "+tokens[s.as])
 				}
-				e.clock.advance(s.wait)
+				e.clock.Advance(s.wait)
 				before := len(e.cases.recorded())
 				r := e.do(t, http.MethodGet, e.api+path, "", headers...)
 				if r.status != want {
