@@ -2,18 +2,14 @@ package gateway
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // jsonCodec is the REST API's marshaler: protojson with the lowerCamelCase JSON names the OpenAPI
@@ -34,75 +30,7 @@ func (c jsonCodec) Marshal(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return withEmptyLists(m.ProtoReflect(), b)
-}
-
-// withEmptyLists rewrites the JSON object b, which protojson wrote for m, with every list field
-// present, in m's nested messages too. The fields keep protojson's order (declaration order).
-// Well-known types have JSON forms of their own and are left as they are.
-func withEmptyLists(m protoreflect.Message, b []byte) ([]byte, error) {
-	md := m.Descriptor()
-	if md.ParentFile().Package() == "google.protobuf" {
-		return b, nil
-	}
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(b, &obj); err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	out.WriteByte('{')
-	write := func(key string, value []byte) {
-		if out.Len() > 1 {
-			out.WriteByte(',')
-		}
-		k, _ := json.Marshal(key)
-		out.Write(k)
-		out.WriteByte(':')
-		out.Write(value)
-	}
-	fields := md.Fields()
-	for i := range fields.Len() {
-		fd := fields.Get(i)
-		raw, present := obj[fd.JSONName()]
-		delete(obj, fd.JSONName())
-		switch {
-		case !present && fd.IsList():
-			write(fd.JSONName(), []byte("[]"))
-		case !present:
-		case fd.IsMap() || fd.Message() == nil:
-			write(fd.JSONName(), raw)
-		case fd.IsList():
-			list := m.Get(fd).List()
-			var items []json.RawMessage
-			if err := json.Unmarshal(raw, &items); err != nil || len(items) != list.Len() {
-				return nil, fmt.Errorf("list %s: %d values for %d items", fd.FullName(), len(items), list.Len())
-			}
-			for j := range items {
-				item, err := withEmptyLists(list.Get(j).Message(), items[j])
-				if err != nil {
-					return nil, err
-				}
-				items[j] = item
-			}
-			value, err := json.Marshal(items)
-			if err != nil {
-				return nil, err
-			}
-			write(fd.JSONName(), value)
-		default:
-			value, err := withEmptyLists(m.Get(fd).Message(), raw)
-			if err != nil {
-				return nil, err
-			}
-			write(fd.JSONName(), value)
-		}
-	}
-	// Anything left (extensions) keeps its place after the fields, in a stable order.
-	for _, k := range slices.Sorted(maps.Keys(obj)) {
-		write(k, obj[k])
-	}
-	out.WriteByte('}')
-	return out.Bytes(), nil
+	return appendWithLists(make([]byte, 0, len(b)+len(b)/8), m.ProtoReflect(), b)
 }
 
 func newJSONCodec() jsonCodec {
