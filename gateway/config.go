@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -181,7 +180,8 @@ type edgeSettings struct {
 	limits  limits
 }
 
-// parseEdgeSettings checks the edge's settings, all problems at once. Run calls it too, because
+// parseEdgeSettings checks the settings beyond addresses and durations (edge, tokens, TLS to the
+// services), all problems at once. Run calls it too, because
 // an embedder (the dev launcher, tests) fills Config without Bind's checks.
 func (c *Config) parseEdgeSettings() (edgeSettings, error) {
 	origins, oErr := parseOrigins(c.CORSAllowedOrigins)
@@ -205,12 +205,13 @@ func (c *Config) parseEdgeSettings() (edgeSettings, error) {
 // tokens nor tell one caller from another.
 func (c *Config) checkAuth() error {
 	var errs []error
-	for name, v := range map[string]string{settingAuthJWKS: c.AuthJWKS, settingAuthIssuer: c.AuthIssuer, settingAuthAudience: c.AuthAudience} {
-		if strings.TrimSpace(v) == "" {
-			errs = append(errs, settingError(name, "is required: the gateway verifies bearer tokens with the services' key set"))
+	for _, s := range []struct{ name, value string }{
+		{settingAuthJWKS, c.AuthJWKS}, {settingAuthIssuer, c.AuthIssuer}, {settingAuthAudience, c.AuthAudience},
+	} {
+		if strings.TrimSpace(s.value) == "" {
+			errs = append(errs, settingError(s.name, "is required: the gateway verifies bearer tokens with the services' key set"))
 		}
 	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
 	return errors.Join(errs...)
 }
 

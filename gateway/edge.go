@@ -64,8 +64,8 @@ type edge struct {
 	limited *prometheus.CounterVec
 }
 
-// newEdge builds the edge from the parsed settings and registers its metrics on reg. Tokens are
-// verified by tokens; the rate limiter runs on the clock now (time.Now when nil).
+// newEdge builds the edge from the parsed settings and registers its metrics on reg. tokens
+// verifies bearer tokens; the rate limiter runs on the clock now (time.Now when nil).
 func newEdge(cfg Config, es edgeSettings, tokens *auth.JWTVerifier, now func() time.Time, mux *runtime.ServeMux, obs *observer, reg prometheus.Registerer) *edge {
 	e := &edge{
 		next:    mux,
