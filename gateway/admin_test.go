@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 )
 
 // readiness is the /readyz body.
@@ -110,6 +111,32 @@ func TestMetricsAndProfiles(t *testing.T) {
 
 	if r := e.do(t, http.MethodGet, e.admin+"/debug/pprof/", ""); r.status != http.StatusOK {
 		t.Errorf("/debug/pprof/: status %d", r.status)
+	}
+}
+
+// The calls to the backends are counted per gRPC method and code, with their latency, as the
+// services count them on their side.
+func TestBackendCallMetrics(t *testing.T) {
+	e := start(t, nil)
+	token := e.bearer(t, "KKSAT", "ana")
+	e.do(t, http.MethodGet, e.api+"/v1/cases/c-0001", "", token)
+	e.do(t, http.MethodGet, e.api+"/v1/cases/c-0002", "", token)
+	e.cases.set("GetCase", fail(status.Error(codes.NotFound, "case c-0003 not found")))
+	e.do(t, http.MethodGet, e.api+"/v1/cases/c-0003", "", token)
+	e.do(t, http.MethodGet, e.api+"/v1/members", "", token)
+
+	metrics := string(e.do(t, http.MethodGet, e.admin+"/metrics", "").body)
+	const registry = `grpc_method="GetCase",grpc_service="nrm.caseregistry.v1.CaseRegistryService",grpc_type="unary"`
+	for _, want := range []string{
+		`grpc_client_started_total{` + registry + `} 3`,
+		`grpc_client_handled_total{grpc_code="OK",` + registry + `} 2`,
+		`grpc_client_handled_total{grpc_code="NotFound",` + registry + `} 1`,
+		`grpc_client_handling_seconds_count{` + registry + `} 3`,
+		`grpc_client_handled_total{grpc_code="OK",grpc_method="ListMembers",grpc_service="nrm.secretariat.v1.SecretariatService",grpc_type="unary"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
 	}
 }
 

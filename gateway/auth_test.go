@@ -6,10 +6,14 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 )
 
 func TestAuthenticationAndPermissionErrors(t *testing.T) {
@@ -38,27 +42,22 @@ func TestAuthenticationAndPermissionErrors(t *testing.T) {
 			status: http.StatusUnauthorized, challenge: `Bearer realm="nrm"`,
 		},
 		{
-			name: "refused token", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
-			err:     status.Error(codes.Unauthenticated, "token expired"),
-			headers: []string{"Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.expired.sig"},
+			// A token the edge accepts may still be refused by the service (revoked, say).
+			name: "token refused by the service", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
+			err:     status.Error(codes.Unauthenticated, "token revoked"),
+			headers: []string{e.bearer(t, "KKSAT", "ana")},
 			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
 		},
 		{
-			name: "empty Authorization header", method: http.MethodGet, path: "/v1/cases/c-0001", rpc: "GetCase",
-			err:     status.Error(codes.Unauthenticated, "malformed authorization header"),
-			headers: []string{"Authorization: "},
-			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
-		},
-		{
-			name: "refused token on a write", method: http.MethodPost, path: "/v1/cases", body: registerBody, rpc: "RegisterCase",
-			err:     status.Error(codes.Unauthenticated, "token signature invalid"),
-			headers: []string{"Authorization: Bearer tampered"},
+			name: "token refused by the service on a write", method: http.MethodPost, path: "/v1/cases", body: registerBody, rpc: "RegisterCase",
+			err:     status.Error(codes.Unauthenticated, "token revoked"),
+			headers: []string{e.bearer(t, "KKSAT", "ana")},
 			status:  http.StatusUnauthorized, challenge: `Bearer realm="nrm", error="invalid_token"`,
 		},
 		{
 			name: "forbidden", method: http.MethodPost, path: "/v1/cases", body: registerBody, rpc: "RegisterCase",
 			err:     denied.Err(),
-			headers: []string{"Authorization: Bearer analyst"},
+			headers: []string{e.bearer(t, "KKSAT", "analyst")},
 			status:  http.StatusForbidden, details: 1,
 		},
 		{
@@ -90,9 +89,79 @@ func TestAuthenticationAndPermissionErrors(t *testing.T) {
 	}
 }
 
+// A token the services would refuse is refused at the edge, with the body a service gives, and
+// never reaches a backend.
+func TestEdgeRefusesUnverifiableTokens(t *testing.T) {
+	e := start(t, nil)
+	other := authtest.NewIssuer(t)
+	valid := e.issuer.Token(t, "KKSAT", auth.RoleCaseworker)
+	head, payload, _ := strings.Cut(valid, ".")
+	payload, _, _ = strings.Cut(payload, ".")
+	tests := []struct {
+		name   string
+		header string // the whole Authorization value
+		reason string
+	}{
+		{"made up", "Bearer token-a", "TOKEN_MALFORMED"},
+		{"empty", "", "TOKEN_MALFORMED"},
+		{"not a bearer credential", "Basic a2tzYXQ6c2VjcmV0", "TOKEN_MALFORMED"},
+		{"tampered signature", "Bearer " + head + "." + payload + ".c2lnbmF0dXJl", "TOKEN_SIGNATURE"},
+		{"another issuer's key", "Bearer " + other.Token(t, "KKSAT", auth.RoleCaseworker), "TOKEN_UNKNOWN_KEY"},
+		{"expired", "Bearer " + e.issuer.TokenFor(t, auth.Principal{Institution: "KKSAT", Subject: "ana", Roles: []auth.Role{auth.RoleCaseworker}}, -time.Hour), "TOKEN_EXPIRED"},
+		{"wrong audience", "Bearer " + e.issuer.Sign(t, map[string]any{
+			"iss": e.issuer.Issuer, "aud": "someone-else", "sub": "ana", "exp": time.Now().Add(time.Hour).Unix(),
+			auth.ClaimInstitution: "KKSAT", auth.ClaimRoles: []string{"caseworker"},
+		}), "TOKEN_AUDIENCE"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := e.do(t, http.MethodGet, e.api+"/v1/cases/c-0001", "", "Authorization: "+tt.header)
+			assertRefusedToken(t, r, tt.reason)
+		})
+	}
+	t.Run("two Authorization headers", func(t *testing.T) {
+		r := e.sendBytes(t, "GET /v1/cases/c-0001 HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n"+
+			"Authorization: Bearer "+valid+"\r\nAuthorization: Bearer "+valid+"\r\n\r\n")
+		assertRefusedToken(t, r, "CREDENTIALS_AMBIGUOUS")
+	})
+	if calls := e.cases.recorded(); len(calls) != 0 {
+		t.Errorf("refused tokens reached the backend %d times", len(calls))
+	}
+	if strings.Contains(e.logs.String(), payload) {
+		t.Error("a token is in the log")
+	}
+	// A valid token passes.
+	if r := e.do(t, http.MethodGet, e.api+"/v1/cases/c-0001", "", "Authorization: Bearer "+valid); r.status != http.StatusOK {
+		t.Errorf("a valid token: status %d; body %s", r.status, r.body)
+	}
+}
+
+// assertRefusedToken checks the answer a service gives a token it refuses: 401, Unauthenticated
+// with an ErrorInfo naming the reason, and a Bearer challenge with invalid_token.
+func assertRefusedToken(t *testing.T, r response, reason string) {
+	t.Helper()
+	got := wantError(t, r, http.StatusUnauthorized, int(codes.Unauthenticated))
+	if len(got.Details) != 1 {
+		t.Fatalf("details %s, want one ErrorInfo", r.body)
+	}
+	var info struct {
+		Type   string `json:"@type"`
+		Reason string `json:"reason"`
+		Domain string `json:"domain"`
+	}
+	if err := json.Unmarshal(got.Details[0], &info); err != nil || info.Reason != reason || info.Domain != "nrm.gov.al" ||
+		info.Type != "type.googleapis.com/google.rpc.ErrorInfo" {
+		t.Errorf("detail %s, want an ErrorInfo with reason %s", got.Details[0], reason)
+	}
+	if c := r.header.Get("WWW-Authenticate"); c != `Bearer realm="nrm", error="invalid_token"` {
+		t.Errorf("WWW-Authenticate %q", c)
+	}
+}
+
 func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
 	e := start(t, nil)
 	const purpose = `Referral check #42: "shelter" placement (case review; 2026-10-02)`
+	token := e.issuer.Token(t, "KKSAT", auth.RoleCaseworker)
 	tests := []struct {
 		name    string
 		headers []string
@@ -100,26 +169,26 @@ func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
 	}{
 		{
 			name:    "token and purpose",
-			headers: []string{"Authorization: Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln", "X-NRM-Purpose: " + purpose},
+			headers: []string{"Authorization: Bearer " + token, "X-NRM-Purpose: " + purpose},
 			want: map[string][]string{
-				"authorization": {"Bearer eyJhbGciOiJFUzI1NiJ9.e30.c2ln"},
+				"authorization": {"Bearer " + token},
 				"x-nrm-purpose": {purpose},
 			},
 		},
 		{
 			name:    "header names in any case",
-			headers: []string{"authorization: Bearer lower", "x-nrm-purpose: audit sample"},
-			want:    map[string][]string{"authorization": {"Bearer lower"}, "x-nrm-purpose": {"audit sample"}},
+			headers: []string{"authorization: bearer " + token, "x-nrm-purpose: audit sample"},
+			want:    map[string][]string{"authorization": {"bearer " + token}, "x-nrm-purpose": {"audit sample"}},
 		},
 		{
 			// grpc-gateway's legacy matcher turned Grpc-Metadata-<key> into metadata <key>,
 			// which would let a client slip a second credential or purpose past the gateway.
 			name: "metadata smuggled in Grpc-Metadata- headers",
 			headers: []string{
-				"Authorization: Bearer real", "Grpc-Metadata-Authorization: Bearer forged",
+				"Authorization: Bearer " + token, "Grpc-Metadata-Authorization: Bearer forged",
 				"Grpc-Metadata-X-Nrm-Purpose: forged purpose",
 			},
-			want: map[string][]string{"authorization": {"Bearer real"}, "x-nrm-purpose": nil},
+			want: map[string][]string{"authorization": {"Bearer " + token}, "x-nrm-purpose": nil},
 		},
 		{
 			// The gateway adds no credential of its own: a request without one reaches the

@@ -2,14 +2,19 @@ package gateway
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"os"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc/filters"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
@@ -19,6 +24,7 @@ import (
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/admin"
+	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/telemetry"
 )
 
@@ -26,33 +32,43 @@ import (
 // out behind a headless Kubernetes service gets load on all its pods, not on the first one.
 const roundRobin = `{"loadBalancingConfig": [{"round_robin": {}}]}`
 
-// backend is one service the gateway forwards to, over one connection shared by all requests.
+// backend is one service the gateway forwards to, over one connection shared by all requests,
+// and probed for readiness over probe: the same connection, unless the gateway has a client
+// certificate, which only the probe connection presents.
 type backend struct {
 	name     string
 	conn     *grpc.ClientConn
+	probe    *grpc.ClientConn
 	register func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+	// services are the full names of the gRPC services whose routes register adds.
+	services []string
 }
 
 type backends []backend
 
 // dialBackends creates a client per backend. No connection is made yet: grpc.NewClient connects
 // on first use, so the gateway starts while a backend is still down and /readyz tells.
-func dialBackends(cfg Config, tp trace.TracerProvider) (backends, error) {
+func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientMetrics) (backends, error) {
+	creds, err := backendCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	specs := []struct {
 		name, addr string
 		register   func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error
+		services   []string
 	}{
-		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry},
-		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler},
-		{"secretariat", cfg.SecretariatAddr, registerSecretariat},
-		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler},
+		{"caseregistry", cfg.CaseRegistryAddr, registerCaseRegistry,
+			[]string{caseregistryv1.CaseRegistryService_ServiceDesc.ServiceName, auditv1.AuditService_ServiceDesc.ServiceName}},
+		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler, []string{referralv1.ReferralService_ServiceDesc.ServiceName}},
+		{"secretariat", cfg.SecretariatAddr, registerSecretariat,
+			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName}},
+		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
 	}
-	opts := []grpc.DialOption{
+	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
 		// forwarded credentials, which the services verify themselves, so they authorize the
-		// user and never the gateway. The transport is still plain text: TLS to the services
-		// needs a CA setting of its own here.
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// user and never the gateway.
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(tp),
 			otelgrpc.WithPropagators(telemetry.Propagator),
@@ -60,17 +76,63 @@ func dialBackends(cfg Config, tp trace.TracerProvider) (backends, error) {
 			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
 		)),
 		grpc.WithDefaultServiceConfig(roundRobin),
+		grpc.WithChainUnaryInterceptor(metrics.UnaryClientInterceptor()),
 	}
 	var bs backends
 	for _, s := range specs {
-		conn, err := grpc.NewClient(s.addr, opts...)
+		conn, err := grpc.NewClient(s.addr, append(common, grpc.WithTransportCredentials(creds.calls))...)
 		if err != nil {
 			bs.close()
 			return nil, fmt.Errorf("%s backend at %s: %w", s.name, s.addr, err)
 		}
-		bs = append(bs, backend{name: s.name, conn: conn, register: s.register})
+		b := backend{name: s.name, conn: conn, probe: conn, register: s.register, services: s.services}
+		if creds.probes != nil {
+			if b.probe, err = grpc.NewClient(s.addr, append(common, grpc.WithTransportCredentials(creds.probes))...); err != nil {
+				conn.Close()
+				bs.close()
+				return nil, fmt.Errorf("%s backend at %s: %w", s.name, s.addr, err)
+			}
+		}
+		bs = append(bs, b)
 	}
 	return bs, nil
+}
+
+// transport is how the gateway reaches the services: the credentials of the connections that
+// carry callers' requests, and of the readiness probes when they differ (nil otherwise).
+type transport struct {
+	calls, probes credentials.TransportCredentials
+}
+
+// backendCredentials builds the transport from the settings: plain text without a CA; TLS
+// verifying the services' certificates against the CA otherwise. A client certificate goes on
+// the probes only. A service refuses a call that comes with both a client certificate and a
+// bearer token (it could not tell whose rights apply), and a connection's certificate goes with
+// every call on it, so the connections carrying callers' tokens present none.
+func backendCredentials(cfg Config) (transport, error) {
+	if cfg.BackendTLSCAFile == "" {
+		return transport{calls: insecure.NewCredentials()}, nil
+	}
+	pem, err := os.ReadFile(cfg.BackendTLSCAFile)
+	if err != nil {
+		return transport{}, settingError(settingBackendCA, "%v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return transport{}, settingError(settingBackendCA, "%s holds no PEM certificate", cfg.BackendTLSCAFile)
+	}
+	base := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: cfg.BackendTLSServerName}
+	t := transport{calls: credentials.NewTLS(base)}
+	if cfg.BackendTLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.BackendTLSCertFile, cfg.BackendTLSKeyFile)
+		if err != nil {
+			return transport{}, settingError(settingBackendCert, "with %s: %v", config.EnvName(settingBackendKey), err)
+		}
+		probes := base.Clone()
+		probes.Certificates = []tls.Certificate{cert}
+		t.probes = credentials.NewTLS(probes)
+	}
+	return t, nil
 }
 
 // registerOn adds every backend's REST routes to mux.
@@ -83,12 +145,21 @@ func (bs backends) registerOn(ctx context.Context, mux *runtime.ServeMux) error 
 	return nil
 }
 
+// routes are the REST routes of every backend, read from the services' descriptors.
+func (bs backends) routes() (routes, error) {
+	var names []string
+	for _, b := range bs {
+		names = append(names, b.services...)
+	}
+	return routesOf(names...)
+}
+
 // checks are the readiness checks: each backend must answer grpc.health.v1 Check with SERVING
 // for the whole server (service "").
 func (bs backends) checks() map[string]admin.Check {
 	checks := make(map[string]admin.Check, len(bs))
 	for _, b := range bs {
-		client := healthpb.NewHealthClient(b.conn)
+		client := healthpb.NewHealthClient(b.probe)
 		checks[b.name] = func(ctx context.Context) error {
 			resp, err := client.Check(ctx, &healthpb.HealthCheckRequest{})
 			if err != nil {
@@ -109,6 +180,12 @@ func (bs backends) close() error {
 	for _, b := range bs {
 		if err := b.conn.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close %s connection: %w", b.name, err))
+		}
+		if b.probe == b.conn {
+			continue
+		}
+		if err := b.probe.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close %s probe connection: %w", b.name, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -13,8 +13,25 @@ import (
 )
 
 // jsonCodec is the REST API's marshaler: protojson with the lowerCamelCase JSON names the OpenAPI
-// document shows, unset fields left out of responses, and a strict request decoder.
+// document shows, unset fields left out of responses except lists, which are always written
+// ([] when empty), and a strict request decoder.
 type jsonCodec struct{ *runtime.JSONPb }
+
+// Marshal writes a message as protojson does, then adds every list field it left out for being
+// empty. protojson can only emit all unpopulated fields or none; all would also write every
+// unset scalar as its zero ("ageAtIdentification": 0 for an age nobody knows), which reads as a
+// value. A client iterating "cases" should not need to tell a missing list from an empty one.
+func (c jsonCodec) Marshal(v any) ([]byte, error) {
+	m, ok := v.(proto.Message)
+	if !ok {
+		return c.JSONPb.Marshal(v)
+	}
+	b, err := c.MarshalOptions.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return appendWithLists(make([]byte, 0, len(b)+len(b)/8), m.ProtoReflect(), b)
+}
 
 func newJSONCodec() jsonCodec {
 	return jsonCodec{&runtime.JSONPb{

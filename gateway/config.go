@@ -40,11 +40,33 @@ type Config struct {
 	// refuse every page served from another origin. Kept as the raw setting, not a slice, so
 	// that Config stays comparable and reads as it is configured.
 	CORSAllowedOrigins string
+	// AuthJWKS, AuthIssuer, AuthAudience and AuthAlgorithms verify bearer tokens exactly as the
+	// services do (the same NRM_AUTH_* settings): the gateway refuses a token it cannot verify
+	// and keys the rate limit by the verified principal. The services still verify every token.
+	AuthJWKS, AuthIssuer, AuthAudience string
+	AuthAlgorithms                     string // comma-separated; empty means RS256, ES256, EdDSA
 	// RateLimit is the sustained number of requests per second allowed to one principal (one
-	// bearer token, or one client address for requests without one); 0 disables the limit.
+	// verified institution and subject, or one client address for requests without a token);
+	// 0 disables the limit.
 	RateLimit int
 	// RateBurst is how many requests a principal may make at once above RateLimit.
 	RateBurst int
+	// RateLimitInstitutions gives the principals of some institutions another limit than
+	// RateLimit, and RateLimitSubjects some subjects (a portal's service account, say): both
+	// comma-separated NAME=RATE or NAME=RATE/BURST (burst twice the rate when left out). A
+	// subject's entry wins over its institution's.
+	RateLimitInstitutions string
+	RateLimitSubjects     string
+	// BackendTLSCAFile, when set, makes the gateway call the services over TLS, trusting the CAs
+	// in this PEM bundle; empty calls them in plain text.
+	BackendTLSCAFile string
+	// BackendTLSCertFile and BackendTLSKeyFile are the gateway's client certificate, presented
+	// only on its readiness probes: a call carrying a user's token must not present one, since
+	// a service refuses a certificate and a bearer token together.
+	BackendTLSCertFile, BackendTLSKeyFile string
+	// BackendTLSServerName, when set, is the name checked in every service's certificate instead
+	// of the host of its address.
+	BackendTLSServerName string
 	// TrustedProxies lists, comma-separated, the addresses or CIDRs of the reverse proxies in
 	// front of the gateway whose X-Forwarded-For is believed when keying the rate limit by
 	// client address. Empty ignores X-Forwarded-For: any client could write it.
@@ -85,8 +107,20 @@ func (c *Config) Bind(s *config.Set) {
 	s.Duration(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "deadline for graceful shutdown")
 	s.String(&c.CORSAllowedOrigins, settingCORSOrigins, c.CORSAllowedOrigins,
 		"comma-separated origins (scheme://host[:port]) allowed to call the API from a browser; empty allows none")
-	s.Int(&c.RateLimit, settingRateLimit, c.RateLimit, "requests per second per principal (bearer token or client address); 0 disables")
+	s.String(&c.AuthJWKS, settingAuthJWKS, c.AuthJWKS, "key set of bearer tokens, as the services have it: a file path or an https URL")
+	s.String(&c.AuthIssuer, settingAuthIssuer, c.AuthIssuer, "required issuer (iss) of bearer tokens")
+	s.String(&c.AuthAudience, settingAuthAudience, c.AuthAudience, "required audience (aud) of bearer tokens")
+	s.String(&c.AuthAlgorithms, "auth-algorithms", c.AuthAlgorithms, "accepted signature algorithms, comma-separated (default RS256,ES256,EdDSA)")
+	s.Int(&c.RateLimit, settingRateLimit, c.RateLimit, "requests per second per principal (verified token, or client address without one); 0 disables")
 	s.Int(&c.RateBurst, settingRateBurst, c.RateBurst, "requests a principal may make at once above the rate limit")
+	s.String(&c.RateLimitInstitutions, settingRateInstitutions, c.RateLimitInstitutions,
+		"per-institution limits of its principals, comma-separated CODE=RATE or CODE=RATE/BURST")
+	s.String(&c.RateLimitSubjects, settingRateSubjects, c.RateLimitSubjects,
+		"per-subject limits (service accounts), comma-separated SUBJECT=RATE or SUBJECT=RATE/BURST; win over the institution's")
+	s.String(&c.BackendTLSCAFile, settingBackendCA, c.BackendTLSCAFile, "CA bundle (PEM) of the services' certificates; calls them over TLS when set")
+	s.String(&c.BackendTLSCertFile, settingBackendCert, c.BackendTLSCertFile, "client certificate (PEM) presented on readiness probes only")
+	s.String(&c.BackendTLSKeyFile, settingBackendKey, c.BackendTLSKeyFile, "private key (PEM) of the client certificate")
+	s.String(&c.BackendTLSServerName, settingBackendServerName, c.BackendTLSServerName, "name expected in the services' certificates instead of their address's host")
 	s.String(&c.TrustedProxies, settingTrustedProxies, c.TrustedProxies,
 		"comma-separated addresses or CIDRs of reverse proxies whose X-Forwarded-For is believed; empty ignores the header")
 
@@ -108,17 +142,24 @@ func (c *Config) Bind(s *config.Set) {
 		}
 		return config.CheckAddr("otlp-endpoint", c.OTLPEndpoint)
 	})
-	s.Check(func() error { _, err := parseOrigins(c.CORSAllowedOrigins); return err })
-	s.Check(func() error { return checkRate(c.RateLimit, c.RateBurst) })
-	s.Check(func() error { _, err := parseTrustedProxies(c.TrustedProxies); return err })
+	s.Check(func() error { _, err := c.parseEdgeSettings(); return err })
 }
 
 // The edge's settings, by flag name; the environment variables are NRM_ and the name in capitals.
 const (
-	settingCORSOrigins    = "cors-allowed-origins"
-	settingRateLimit      = "rate-limit"
-	settingRateBurst      = "rate-burst"
-	settingTrustedProxies = "trusted-proxies"
+	settingCORSOrigins       = "cors-allowed-origins"
+	settingAuthJWKS          = "auth-jwks"
+	settingAuthIssuer        = "auth-issuer"
+	settingAuthAudience      = "auth-audience"
+	settingRateLimit         = "rate-limit"
+	settingRateBurst         = "rate-burst"
+	settingRateInstitutions  = "rate-limit-institutions"
+	settingRateSubjects      = "rate-limit-subjects"
+	settingTrustedProxies    = "trusted-proxies"
+	settingBackendCA         = "backend-tls-ca-file"
+	settingBackendCert       = "backend-tls-cert-file"
+	settingBackendKey        = "backend-tls-key-file"
+	settingBackendServerName = "backend-tls-server-name"
 )
 
 // maxRate bounds both rate settings: far above what one caller can legitimately need, and low
@@ -136,15 +177,100 @@ func settingError(name, format string, args ...any) error {
 type edgeSettings struct {
 	origins []string
 	proxies []netip.Prefix
+	limits  limits
 }
 
-// parseEdgeSettings checks the edge's settings, all problems at once. Run calls it too, because
+// parseEdgeSettings checks the settings beyond addresses and durations (edge, tokens, TLS to the
+// services), all problems at once. Run calls it too, because
 // an embedder (the dev launcher, tests) fills Config without Bind's checks.
 func (c *Config) parseEdgeSettings() (edgeSettings, error) {
 	origins, oErr := parseOrigins(c.CORSAllowedOrigins)
 	proxies, pErr := parseTrustedProxies(c.TrustedProxies)
-	err := errors.Join(oErr, checkRate(c.RateLimit, c.RateBurst), pErr)
-	return edgeSettings{origins: origins, proxies: proxies}, err
+	institutions, iErr := parseRates(settingRateInstitutions, c.RateLimitInstitutions)
+	subjects, sErr := parseRates(settingRateSubjects, c.RateLimitSubjects)
+	var lErr error
+	if c.RateLimit == 0 && (len(institutions) > 0 || len(subjects) > 0) {
+		lErr = settingError(settingRateLimit, "is 0 (no limit) while %s or %s is set; set a limit for everyone else",
+			config.EnvName(settingRateInstitutions), config.EnvName(settingRateSubjects))
+	}
+	err := errors.Join(oErr, c.checkAuth(), checkRate(c.RateLimit, c.RateBurst), iErr, sErr, lErr, pErr, c.checkBackendTLS())
+	return edgeSettings{
+		origins: origins,
+		proxies: proxies,
+		limits:  limits{byDefault: rateOf{c.RateLimit, c.RateBurst}, institutions: institutions, subjects: subjects},
+	}, err
+}
+
+// checkAuth requires the token settings: without them the gateway could neither refuse made-up
+// tokens nor tell one caller from another.
+func (c *Config) checkAuth() error {
+	var errs []error
+	for _, s := range []struct{ name, value string }{
+		{settingAuthJWKS, c.AuthJWKS}, {settingAuthIssuer, c.AuthIssuer}, {settingAuthAudience, c.AuthAudience},
+	} {
+		if strings.TrimSpace(s.value) == "" {
+			errs = append(errs, settingError(s.name, "is required: the gateway verifies bearer tokens with the services' key set"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkBackendTLS refuses a client certificate without TLS, and half a certificate.
+func (c *Config) checkBackendTLS() error {
+	var errs []error
+	if (c.BackendTLSCertFile == "") != (c.BackendTLSKeyFile == "") {
+		errs = append(errs, settingError(settingBackendCert, "and %s: set both or neither", config.EnvName(settingBackendKey)))
+	}
+	if c.BackendTLSCAFile == "" && (c.BackendTLSCertFile != "" || c.BackendTLSServerName != "") {
+		errs = append(errs, settingError(settingBackendCA, "is required with %s or %s: they only apply over TLS",
+			config.EnvName(settingBackendCert), config.EnvName(settingBackendServerName)))
+	}
+	return errors.Join(errs...)
+}
+
+// parseRates reads a list of NAME=RATE or NAME=RATE/BURST. A burst left out is twice the rate,
+// the ratio of the default limit.
+func parseRates(setting, list string) (map[string]rateOf, error) {
+	rates := map[string]rateOf{}
+	var errs []error
+	for entry := range strings.SplitSeq(list, ",") {
+		e := strings.TrimSpace(entry)
+		if e == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(e, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t/") {
+			errs = append(errs, settingError(setting, "%q is not NAME=RATE or NAME=RATE/BURST", e))
+			continue
+		}
+		if _, dup := rates[name]; dup {
+			errs = append(errs, settingError(setting, "%s is listed twice", name))
+			continue
+		}
+		r, err := parseRate(strings.TrimSpace(value))
+		if err != nil {
+			errs = append(errs, settingError(setting, "%s: %v", name, err))
+			continue
+		}
+		rates[name] = r
+	}
+	return rates, errors.Join(errs...)
+}
+
+func parseRate(v string) (rateOf, error) {
+	perSecond, burstText, hasBurst := strings.Cut(v, "/")
+	limit, err := strconv.Atoi(perSecond)
+	if err != nil || limit < 1 || limit > maxRate {
+		return rateOf{}, fmt.Errorf("rate %q is not a whole number of requests per second in 1..%d", perSecond, maxRate)
+	}
+	burst := min(2*limit, maxRate)
+	if hasBurst {
+		if burst, err = strconv.Atoi(burstText); err != nil || burst < 1 || burst > maxRate {
+			return rateOf{}, fmt.Errorf("burst %q is not a whole number in 1..%d", burstText, maxRate)
+		}
+	}
+	return rateOf{limit, burst}, nil
 }
 
 // parseOrigins splits the CORS allow-list and checks that every entry is an origin exactly as a

@@ -9,8 +9,18 @@ import (
 	"time"
 
 	"github.com/nrm-albania/nrm/gateway"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 	"github.com/nrm-albania/nrm/services/platform/config"
 )
+
+// tokenEnv is the token settings every valid configuration has.
+var tokenEnv = map[string]string{
+	"NRM_AUTH_JWKS": "/etc/nrm/jwks.json", "NRM_AUTH_ISSUER": "https://idp.nrm.gov.al", "NRM_AUTH_AUDIENCE": "nrm",
+}
+
+func withTokens(c *gateway.Config) {
+	c.AuthJWKS, c.AuthIssuer, c.AuthAudience = "/etc/nrm/jwks.json", "https://idp.nrm.gov.al", "nrm"
+}
 
 func TestConfig(t *testing.T) {
 	tests := []struct {
@@ -31,7 +41,11 @@ func TestConfig(t *testing.T) {
 				"NRM_OTLP_ENDPOINT": "otel-collector:4317", "NRM_SHUTDOWN_TIMEOUT": "20s",
 				"NRM_CORS_ALLOWED_ORIGINS": "https://portal.nrm.gov.al, http://localhost:5173",
 				"NRM_RATE_LIMIT":           "5", "NRM_RATE_BURST": "10",
-				"NRM_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, 2001:db8::/32",
+				"NRM_TRUSTED_PROXIES":         "10.0.0.0/8, 192.0.2.7, 2001:db8::/32",
+				"NRM_AUTH_ALGORITHMS":         "ES256",
+				"NRM_RATE_LIMIT_INSTITUTIONS": "MB-DPAM=50, KKSAT=10/15", "NRM_RATE_LIMIT_SUBJECTS": "portal-svc=200",
+				"NRM_BACKEND_TLS_CA_FILE": "/etc/nrm/services-ca.pem", "NRM_BACKEND_TLS_CERT_FILE": "/etc/nrm/gw.pem",
+				"NRM_BACKEND_TLS_KEY_FILE": "/etc/nrm/gw-key.pem", "NRM_BACKEND_TLS_SERVER_NAME": "services.nrm.internal",
 			},
 			want: func(c *gateway.Config) {
 				c.Addr, c.AdminAddr = ":80", ":9000"
@@ -42,7 +56,16 @@ func TestConfig(t *testing.T) {
 				c.CORSAllowedOrigins = "https://portal.nrm.gov.al, http://localhost:5173"
 				c.RateLimit, c.RateBurst = 5, 10
 				c.TrustedProxies = "10.0.0.0/8, 192.0.2.7, 2001:db8::/32"
+				c.AuthAlgorithms = "ES256"
+				c.RateLimitInstitutions, c.RateLimitSubjects = "MB-DPAM=50, KKSAT=10/15", "portal-svc=200"
+				c.BackendTLSCAFile, c.BackendTLSCertFile = "/etc/nrm/services-ca.pem", "/etc/nrm/gw.pem"
+				c.BackendTLSKeyFile, c.BackendTLSServerName = "/etc/nrm/gw-key.pem", "services.nrm.internal"
 			},
+		},
+		{
+			name: "TLS to the services without a client certificate",
+			env:  map[string]string{"NRM_BACKEND_TLS_CA_FILE": "/etc/nrm/services-ca.pem"},
+			want: func(c *gateway.Config) { c.BackendTLSCAFile = "/etc/nrm/services-ca.pem" },
 		},
 		{
 			name: "rate limit disabled",
@@ -87,6 +110,25 @@ func TestConfig(t *testing.T) {
 		{name: "negative burst", env: map[string]string{"NRM_RATE_BURST": "-5"}, wantErr: []string{"NRM_RATE_BURST"}},
 		{name: "trusted proxy not an address", env: map[string]string{"NRM_TRUSTED_PROXIES": "10.0.0.0/8, ingress"}, wantErr: []string{"NRM_TRUSTED_PROXIES", "ingress"}},
 		{name: "trusted proxy bad prefix length", env: map[string]string{"NRM_TRUSTED_PROXIES": "10.0.0.0/33"}, wantErr: []string{"NRM_TRUSTED_PROXIES"}},
+		{name: "no key set", env: map[string]string{"NRM_AUTH_JWKS": ""}, wantErr: []string{"NRM_AUTH_JWKS", "required"}},
+		{name: "no issuer", env: map[string]string{"NRM_AUTH_ISSUER": " "}, wantErr: []string{"NRM_AUTH_ISSUER"}},
+		{name: "no audience", env: map[string]string{"NRM_AUTH_AUDIENCE": ""}, wantErr: []string{"NRM_AUTH_AUDIENCE"}},
+		{name: "institution limit without a rate", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", `"KKSAT"`}},
+		{name: "institution limit without a name", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "=5"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS"}},
+		{name: "institution limit of zero", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT=0"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", "KKSAT", "rate"}},
+		{name: "institution limit not a number", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT=lots"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", "KKSAT"}},
+		{name: "institution limit too large", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT=1000000"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", "KKSAT"}},
+		{name: "institution burst of zero", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT=5/0"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", "burst"}},
+		{name: "institution listed twice", env: map[string]string{"NRM_RATE_LIMIT_INSTITUTIONS": "KKSAT=5, KKSAT=6"}, wantErr: []string{"NRM_RATE_LIMIT_INSTITUTIONS", "twice"}},
+		{name: "subject limit malformed", env: map[string]string{"NRM_RATE_LIMIT_SUBJECTS": "portal svc=5"}, wantErr: []string{"NRM_RATE_LIMIT_SUBJECTS"}},
+		{
+			name:    "own limits while the limit is off",
+			env:     map[string]string{"NRM_RATE_LIMIT": "0", "NRM_RATE_BURST": "0", "NRM_RATE_LIMIT_SUBJECTS": "portal-svc=5"},
+			wantErr: []string{"NRM_RATE_LIMIT", "NRM_RATE_LIMIT_SUBJECTS"},
+		},
+		{name: "client certificate without its key", env: map[string]string{"NRM_BACKEND_TLS_CA_FILE": "/ca.pem", "NRM_BACKEND_TLS_CERT_FILE": "/gw.pem"}, wantErr: []string{"NRM_BACKEND_TLS_CERT_FILE", "NRM_BACKEND_TLS_KEY_FILE"}},
+		{name: "client certificate without TLS", env: map[string]string{"NRM_BACKEND_TLS_CERT_FILE": "/gw.pem", "NRM_BACKEND_TLS_KEY_FILE": "/gw-key.pem"}, wantErr: []string{"NRM_BACKEND_TLS_CA_FILE"}},
+		{name: "server name without TLS", env: map[string]string{"NRM_BACKEND_TLS_SERVER_NAME": "services"}, wantErr: []string{"NRM_BACKEND_TLS_CA_FILE"}},
 		{
 			name: "every problem at once",
 			env: map[string]string{"NRM_HTTP_ADDR": "nope", "NRM_SHUTDOWN_TIMEOUT": "-1s",
@@ -98,7 +140,10 @@ func TestConfig(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := gateway.Defaults()
 			set := config.NewSet("gateway", func(k string) (string, bool) {
-				v, ok := tt.env[k]
+				if v, ok := tt.env[k]; ok {
+					return v, ok
+				}
+				v, ok := tokenEnv[k]
 				return v, ok
 			})
 			cfg.Bind(set)
@@ -119,6 +164,7 @@ func TestConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := gateway.Defaults()
+			withTokens(&want)
 			tt.want(&want)
 			if cfg != want {
 				t.Errorf("config\n got %+v\nwant %+v", cfg, want)
@@ -155,11 +201,20 @@ func TestRunRefusesBadEdgeSettings(t *testing.T) {
 		{"origin with a path", func(c *gateway.Config) { c.CORSAllowedOrigins = "https://portal.example/app" }, []string{"NRM_CORS_ALLOWED_ORIGINS"}},
 		{"burst of zero", func(c *gateway.Config) { c.RateLimit, c.RateBurst = 5, 0 }, []string{"NRM_RATE_BURST"}},
 		{"bad proxy", func(c *gateway.Config) { c.TrustedProxies = "proxy.internal" }, []string{"NRM_TRUSTED_PROXIES"}},
+		{"no token settings", func(c *gateway.Config) { c.AuthJWKS, c.AuthIssuer, c.AuthAudience = "", "", "" }, []string{"NRM_AUTH_JWKS", "NRM_AUTH_ISSUER", "NRM_AUTH_AUDIENCE"}},
+		{"a key set that is not there", func(c *gateway.Config) { c.AuthJWKS = "/nonexistent/jwks.json" }, []string{"NRM_AUTH_JWKS"}},
+		{"bad institution limit", func(c *gateway.Config) { c.RateLimitInstitutions = "KKSAT" }, []string{"NRM_RATE_LIMIT_INSTITUTIONS"}},
+		{"a backend CA that is not there", func(c *gateway.Config) { c.BackendTLSCAFile = "/nonexistent/ca.pem" }, []string{"NRM_BACKEND_TLS_CA_FILE"}},
+		{"client key without its certificate", func(c *gateway.Config) {
+			c.BackendTLSCAFile, c.BackendTLSKeyFile = "/nonexistent/ca.pem", "/nonexistent/key.pem"
+		}, []string{"NRM_BACKEND_TLS_CERT_FILE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := gateway.Defaults()
 			cfg.Addr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
+			jc := authtest.NewIssuer(t).JWTConfig()
+			cfg.AuthJWKS, cfg.AuthIssuer, cfg.AuthAudience = jc.JWKS, jc.Issuer, jc.Audience
 			tt.adjust(&cfg)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()

@@ -11,7 +11,10 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/cors"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/requestid"
 )
 
@@ -24,6 +27,7 @@ var requestIDHeader = http.CanonicalHeaderKey(requestid.MetadataKey)
 type exchange struct {
 	maxBody int64
 	route   string
+	rpc     *route // the matched route's rule; nil when none matched
 	bodyErr error
 	cause   string
 }
@@ -51,14 +55,18 @@ type edge struct {
 	timeout time.Duration
 	// cors is nil when no origin is allowed: then no CORS header is ever sent.
 	cors *cors.Cors
+	// authn verifies bearer tokens as the services do.
+	authn *auth.Authenticator
 	// limiter is nil when the rate limit is disabled.
 	limiter *rateLimiter
+	limits  limits
 	proxies []netip.Prefix
 	limited *prometheus.CounterVec
 }
 
-// newEdge builds the edge from the parsed settings and registers its metrics on reg.
-func newEdge(cfg Config, es edgeSettings, mux *runtime.ServeMux, obs *observer, reg prometheus.Registerer) *edge {
+// newEdge builds the edge from the parsed settings and registers its metrics on reg. tokens
+// verifies bearer tokens; the rate limiter runs on the clock now (time.Now when nil).
+func newEdge(cfg Config, es edgeSettings, tokens *auth.JWTVerifier, now func() time.Time, mux *runtime.ServeMux, obs *observer, reg prometheus.Registerer) *edge {
 	e := &edge{
 		next:    mux,
 		mux:     mux,
@@ -66,6 +74,8 @@ func newEdge(cfg Config, es edgeSettings, mux *runtime.ServeMux, obs *observer, 
 		maxBody: int64(cfg.MaxBodyBytes),
 		timeout: cfg.RequestTimeout,
 		cors:    newCORS(es.origins),
+		authn:   &auth.Authenticator{JWT: tokens},
+		limits:  es.limits,
 		proxies: es.proxies,
 		limited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gateway_rate_limited_requests_total",
@@ -74,10 +84,10 @@ func newEdge(cfg Config, es edgeSettings, mux *runtime.ServeMux, obs *observer, 
 	}
 	reg.MustRegister(e.limited)
 	if cfg.RateLimit > 0 {
-		e.limiter = newRateLimiter(cfg.RateLimit, cfg.RateBurst, maxPrincipals)
+		e.limiter = newRateLimiter(maxPrincipals, now)
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "gateway_rate_limit_principals",
-			Help: "Principals (tokens or client addresses) the rate limiter currently tracks.",
+			Help: "Principals (verified callers or client addresses) the rate limiter currently tracks.",
 		}, func() float64 { return float64(e.limiter.size()) }))
 	}
 	return e
@@ -117,12 +127,18 @@ func (e *edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.obs.observe(ctx, r, x, rec, time.Since(start))
 }
 
-// admit runs the checks that need neither the route nor the body, cheapest first, and returns
-// the error to answer with when one fails.
+// admit runs the checks that need neither the route nor the body and returns the error to
+// answer with when one fails. The token is verified first, as the rate limit is keyed by whom it
+// names; a request whose token is refused is counted against its address, so that a flood of
+// made-up tokens runs out of budget like any other.
 func (e *edge) admit(h http.Header, r *http.Request, x *exchange) error {
-	if e.limiter != nil && !exemptFromRateLimit(r.URL.Path) {
-		key, kind := principalOf(r, e.proxies)
-		if ok, wait := e.limiter.allow(key); !ok {
+	if exemptFromRateLimit(r.URL.Path) {
+		return e.checkRequest(r)
+	}
+	p, authErr := e.verify(r)
+	if e.limiter != nil {
+		key, kind := principalOf(r, p, e.proxies)
+		if ok, wait := e.limiter.allow(key, e.limits.of(p)); !ok {
 			e.limited.WithLabelValues(kind).Inc()
 			x.cause = "rate limit exceeded by a " + kind + " principal"
 			secs := retryAfter(wait)
@@ -130,14 +146,44 @@ func (e *edge) admit(h http.Header, r *http.Request, x *exchange) error {
 			return errRateLimited(secs)
 		}
 	}
+	if err := e.checkRequest(r); err != nil {
+		return err
+	}
+	if authErr != nil {
+		x.cause = "bearer token refused at the edge: " + status.Convert(authErr).Message()
+		return authErr
+	}
+	return nil
+}
+
+// checkRequest refuses headers gRPC cannot carry and a declared body over the limit, before a
+// byte of the body is read.
+func (e *edge) checkRequest(r *http.Request) error {
 	if err := checkForwardedHeaders(r.Header); err != nil {
 		return err
 	}
-	// A declared length over the limit is refused before a byte of the body is read.
 	if r.ContentLength > e.maxBody {
 		return errBodyTooLarge(e.maxBody)
 	}
 	return nil
+}
+
+// verify returns the principal of the request's bearer token, nil without an Authorization
+// header, or the services' own Unauthenticated error (same reason codes, same body) for a token
+// they would refuse. It goes through the platform's Authenticator with the token as the only
+// credential, so that the edge and the services judge a header exactly alike.
+func (e *edge) verify(r *http.Request) (*auth.Principal, error) {
+	values, sent := r.Header["Authorization"]
+	if !sent {
+		return nil, nil
+	}
+	md := metadata.MD{auth.AuthorizationKey: values}
+	ctx, err := e.authn.Authenticate(metadata.NewIncomingContext(r.Context(), md), "")
+	if err != nil {
+		return nil, err
+	}
+	p, _ := auth.FromContext(ctx)
+	return p, nil
 }
 
 // hstsMaxAge is two years, the value the HSTS preload list asks for.

@@ -2,24 +2,54 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	// Also registers google.rpc.BadRequest and the other standard details, so that the details
 	// a backend sends can be written as JSON.
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 )
 
-// errorCodec writes error bodies: google.rpc.Status as {"code", "message", "details"}, every
-// field present even when empty (grpc-gateway's default error shape), so that clients can rely
-// on it. It is used whatever the request's Accept header, so an error is always JSON.
-var errorCodec = &runtime.JSONPb{MarshalOptions: protojson.MarshalOptions{EmitUnpopulated: true}}
+// errorCodec writes error bodies. It is used whatever the request's Accept header, so an error
+// is always JSON.
+var errorCodec = statusCodec{newJSONCodec()}
+
+// statusCodec writes google.rpc.Status as {"code", "message", "details"}, the three always
+// present (details [] when there are none) so that clients can rely on the shape, and each
+// detail as the API writes any message: unset fields left out, not as "reason": "" or
+// "localizedMessage": null.
+type statusCodec struct{ jsonCodec }
+
+func (c statusCodec) Marshal(v any) ([]byte, error) {
+	st, ok := v.(*spb.Status)
+	if !ok {
+		return c.jsonCodec.Marshal(v)
+	}
+	body := struct {
+		Code    int32             `json:"code"`
+		Message string            `json:"message"`
+		Details []json.RawMessage `json:"details"`
+	}{Code: st.GetCode(), Message: st.GetMessage(), Details: []json.RawMessage{}}
+	for _, d := range st.GetDetails() {
+		b, err := c.jsonCodec.Marshal(d)
+		if err != nil {
+			return nil, err
+		}
+		body.Details = append(body.Details, b)
+	}
+	return json.Marshal(body)
+}
 
 // writeError is the mux's error handler: grpc-gateway's default (HTTP status from the gRPC code,
 // server metadata forwarded) with the gateway's corrections.
@@ -34,7 +64,11 @@ func writeError(ctx context.Context, mux *runtime.ServeMux, _ runtime.Marshaler,
 		x.cause = st.Message()
 		err = errUnavailable
 	case isStatus:
-		err = keepResolvableDetails(st).Err()
+		st = keepResolvableDetails(st)
+		if x.rpc != nil {
+			st = withJSONFieldPaths(st, x.rpc)
+		}
+		err = st.Err()
 	}
 	runtime.DefaultHTTPErrorHandler(ctx, mux, errorCodec, &challengeWriter{ResponseWriter: w, r: r}, r, err)
 }
@@ -167,14 +201,51 @@ func keepResolvableDetails(st *status.Status) *status.Status {
 	return status.FromProto(p)
 }
 
+// withJSONFieldPaths rewrites the field paths of st's BadRequest details from the proto spelling
+// the services use to the JSON spelling of the REST request. gRPC callers keep the proto paths:
+// only the REST answer is changed.
+func withJSONFieldPaths(st *status.Status, rt *route) *status.Status {
+	p := st.Proto()
+	for i, d := range p.Details {
+		var br errdetails.BadRequest
+		if !d.MessageIs(&br) || d.UnmarshalTo(&br) != nil {
+			continue
+		}
+		for _, v := range br.FieldViolations {
+			v.Field = rt.jsonPath(v.Field)
+		}
+		if a, err := anypb.New(&br); err == nil {
+			p.Details[i] = a
+		}
+	}
+	return status.FromProto(p)
+}
+
+// errUnknownQuery names every query parameter the route does not read.
+func errUnknownQuery(rt *route, unknown []string) error {
+	accepted := "it takes none"
+	if params := rt.queryParams(); len(params) > 0 {
+		accepted = "it takes " + strings.Join(params, ", ")
+	}
+	var v apierr.Violations
+	for _, name := range unknown {
+		v.Add(name, "is not a query parameter of %s %s; %s", rt.method, rt.template, accepted)
+	}
+	return v.Err()
+}
+
 // routingError answers a request that matches no route. grpc-gateway's default would turn a
-// wrong method into Unimplemented and so into 501; it is 405.
-func routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+// wrong method into Unimplemented and so into 501; it is 405, with the methods the path has in
+// Allow as RFC 9110 asks.
+func (rs routes) routingError(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	var err error
 	switch httpStatus {
 	case http.StatusNotFound:
 		err = status.Errorf(codes.NotFound, "no route for %s %s", r.Method, r.URL.Path)
 	case http.StatusMethodNotAllowed:
+		if allowed := rs.allowed(r.URL.Path); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+		}
 		err = &runtime.HTTPStatusError{
 			HTTPStatus: http.StatusMethodNotAllowed,
 			Err:        status.Errorf(codes.Unimplemented, "method %s is not allowed on %s", r.Method, r.URL.Path),

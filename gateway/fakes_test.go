@@ -108,6 +108,10 @@ func (s caseRegistry) UpdateCase(ctx context.Context, req *caseregistryv1.Update
 	return handle[*caseregistryv1.UpdateCaseResponse](s.fake, ctx, "UpdateCase", req)
 }
 
+func (s caseRegistry) ListCases(ctx context.Context, req *caseregistryv1.ListCasesRequest) (*caseregistryv1.ListCasesResponse, error) {
+	return handle[*caseregistryv1.ListCasesResponse](s.fake, ctx, "ListCases", req)
+}
+
 func (s caseRegistry) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest) (*caseregistryv1.GetCaseResponse, error) {
 	return handle[*caseregistryv1.GetCaseResponse](s.fake, ctx, "GetCase", req)
 }

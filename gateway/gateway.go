@@ -2,8 +2,10 @@
 // protos (google.api.http) onto the four services' gRPC APIs with grpc-gateway, serves the
 // generated OpenAPI document, and owns the edge concerns: request ids, CORS, a per-principal
 // rate limit, size limits, deadlines, security headers, JSON errors, access logs, metrics and
-// traces. It forwards the caller's credentials and authenticates nobody: the services do. Its
-// only state is the rate limiter's table, which a restart may lose.
+// traces. It verifies bearer tokens with the services' key set, to refuse made-up ones at the
+// edge and to key the rate limit by the verified caller, and forwards them as they came: the
+// services verify them again and authorize the caller themselves. Its only state is the rate
+// limiter's table, which a restart may lose.
 package gateway
 
 import (
@@ -15,14 +17,18 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/nrm-albania/nrm/services/platform/admin"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/logging"
 	"github.com/nrm-albania/nrm/services/platform/telemetry"
 )
@@ -49,6 +55,9 @@ type Options struct {
 	LogOutput io.Writer
 	// Listening, when set, is told the bound addresses once the gateway serves.
 	Listening func(httpAddr, adminAddr net.Addr)
+	// Now is the rate limiter's clock; nil means time.Now. Tests set it to drive the limit
+	// without depending on how fast the machine is.
+	Now func() time.Time
 }
 
 // Run serves the REST API and the admin port until ctx ends, then shuts down within
@@ -70,10 +79,21 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}
 	defer shutdownWithin(5*time.Second, tp.Shutdown)
 
+	tokens, err := auth.NewJWTVerifier(ctx, auth.JWTConfig{
+		JWKS: cfg.AuthJWKS, Issuer: cfg.AuthIssuer, Audience: cfg.AuthAudience,
+		Algorithms: splitList(cfg.AuthAlgorithms), Logger: log,
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", config.EnvName(settingAuthJWKS), err)
+	}
+
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	bs, err := dialBackends(cfg, tp)
+	// Per backend method: calls, codes and latency, as the services count them on their side.
+	clientMetrics := grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram())
+	reg.MustRegister(clientMetrics)
+	bs, err := dialBackends(cfg, tp, clientMetrics)
 	if err != nil {
 		return err
 	}
@@ -87,7 +107,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	if err != nil {
 		return err
 	}
-	api := newEdge(cfg, es, mux, newObserver(log, reg), reg)
+	api := newEdge(cfg, es, tokens, o.Now, mux, newObserver(log, reg), reg)
 
 	httpLis, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -128,7 +148,9 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	log.Info("serving", "http_addr", httpLis.Addr().String(), "admin_addr", adminLis.Addr().String(),
 		"caseregistry", cfg.CaseRegistryAddr, "referral", cfg.ReferralAddr,
 		"secretariat", cfg.SecretariatAddr, "reporting", cfg.ReportingAddr,
+		"backend_tls", cfg.BackendTLSCAFile != "", "probe_client_certificate", cfg.BackendTLSCertFile != "",
 		"cors_allowed_origins", es.origins, "rate_limit", cfg.RateLimit, "rate_burst", cfg.RateBurst,
+		"rate_limited_institutions", len(es.limits.institutions), "rate_limited_subjects", len(es.limits.subjects),
 		"trusted_proxies", len(es.proxies))
 	if o.Listening != nil {
 		o.Listening(httpLis.Addr(), adminLis.Addr())
@@ -153,6 +175,17 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	shutdownWithin(time.Until(deadline), adminSrv.Shutdown)
 	log.Info("stopped")
 	return runErr
+}
+
+// splitList reads a comma-separated setting, dropping blanks.
+func splitList(list string) []string {
+	var out []string
+	for v := range strings.SplitSeq(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 // shutdownWithin calls f with a context that ends after d (at least a moment, so that an

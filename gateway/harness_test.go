@@ -21,6 +21,8 @@ import (
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
 )
 
 // registerBody is a RegisterCaseRequest as the portal sends it.
@@ -67,10 +69,30 @@ type env struct {
 	logs     *logBuffer
 	client   *http.Client
 	stop     func() error
+	// cfg is the configuration the gateway runs with; issuer signs the tokens it accepts; clock
+	// is the rate limiter's.
+	cfg    gateway.Config
+	issuer *authtest.Issuer
+	clock  *gateway.FakeClock
+}
+
+// bearer is an Authorization header with a valid token for subject in institution.
+func (e *env) bearer(t *testing.T, institution, subject string) string {
+	t.Helper()
+	return "Authorization: Bearer " + e.issuer.TokenFor(t, auth.Principal{
+		Institution: institution, Subject: subject, Roles: []auth.Role{auth.RoleCaseworker},
+	}, time.Hour)
 }
 
 // start runs a gateway on free ports until the test ends; adjust changes its configuration.
 func start(t *testing.T, adjust func(*gateway.Config)) *env {
+	t.Helper()
+	return startWithIssuer(t, authtest.NewIssuer(t), adjust)
+}
+
+// startWithIssuer is start with the tokens of a given issuer, for tests whose own backends
+// verify them too.
+func startWithIssuer(t *testing.T, issuer *authtest.Issuer, adjust func(*gateway.Config)) *env {
 	t.Helper()
 	e := &env{
 		cases: startBackend(t, func(s *grpc.Server, f *fake) {
@@ -78,6 +100,7 @@ func start(t *testing.T, adjust func(*gateway.Config)) *env {
 		}, map[string]reply{
 			"RegisterCase": respond(&caseregistryv1.RegisterCaseResponse{Case: sampleCase()}),
 			"GetCase":      respond(&caseregistryv1.GetCaseResponse{Case: sampleCase()}),
+			"ListCases":    respond(&caseregistryv1.ListCasesResponse{}),
 			"UpdateCase":   respond(&caseregistryv1.UpdateCaseResponse{Case: sampleCase()}),
 		}),
 		referral: startBackend(t, func(s *grpc.Server, f *fake) {
@@ -108,10 +131,14 @@ func start(t *testing.T, adjust func(*gateway.Config)) *env {
 				From:  "2026-01-01", To: "2026-12-31",
 			}),
 		}),
-		logs: &logBuffer{},
+		logs:   &logBuffer{},
+		issuer: issuer,
+		clock:  gateway.NewFakeClock(),
 	}
 
 	cfg := gateway.Defaults()
+	jc := e.issuer.JWTConfig()
+	cfg.AuthJWKS, cfg.AuthIssuer, cfg.AuthAudience = jc.JWKS, jc.Issuer, jc.Audience
 	cfg.Addr, cfg.AdminAddr = "127.0.0.1:0", "127.0.0.1:0"
 	cfg.CaseRegistryAddr, cfg.ReferralAddr = e.cases.addr, e.referral.addr
 	cfg.SecretariatAddr, cfg.ReportingAddr = e.members.addr, e.stats.addr
@@ -119,6 +146,7 @@ func start(t *testing.T, adjust func(*gateway.Config)) *env {
 	if adjust != nil {
 		adjust(&cfg)
 	}
+	e.cfg = cfg
 
 	ctx, cancel := context.WithCancel(context.Background())
 	listening := make(chan [2]net.Addr, 1)
@@ -127,6 +155,7 @@ func start(t *testing.T, adjust func(*gateway.Config)) *env {
 		done <- gateway.Run(ctx, cfg, gateway.Options{
 			LogOutput: e.logs,
 			Listening: func(h, a net.Addr) { listening <- [2]net.Addr{h, a} },
+			Now:       e.clock.Now,
 		})
 	}()
 	select {

@@ -11,15 +11,17 @@ import (
 	"google.golang.org/grpc/status"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 )
 
 func TestHeadersReachTheBackend(t *testing.T) {
 	e := start(t, nil)
 	const traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	token := e.issuer.Token(t, "KKSAT", auth.RoleCaseworker)
 	r := e.do(t, http.MethodPost, e.api+"/v1/cases", registerBody,
 		"Idempotency-Key: 0b7c5a1e-retry",
 		"X-Request-Id: portal-req-42",
-		"Authorization: Bearer token-abc",
+		"Authorization: Bearer "+token,
 		"Traceparent: 00-"+traceID+"-00f067aa0ba902b7-01",
 	)
 	if r.status != http.StatusOK {
@@ -29,7 +31,7 @@ func TestHeadersReachTheBackend(t *testing.T) {
 	for key, want := range map[string][]string{
 		"idempotency-key": {"0b7c5a1e-retry"},
 		"x-request-id":    {"portal-req-42"},
-		"authorization":   {"Bearer token-abc"},
+		"authorization":   {"Bearer " + token},
 		// The permanent headers keep grpc-gateway's default forwarding.
 		"grpcgateway-content-type": {"application/json"},
 	} {

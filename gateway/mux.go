@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/nrm-albania/nrm/services/platform/requestid"
 )
@@ -31,23 +32,30 @@ const (
 
 // newMux returns the REST mux over the backends, plus GET /openapi.json.
 func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
-	mux := runtime.NewServeMux(
+	rs, err := bs.routes()
+	if err != nil {
+		return nil, err
+	}
+	var mux *runtime.ServeMux // the handlers below answer errors through it
+	mux = runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONCodec()),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMetadata(requestIDMetadata),
 		runtime.WithErrorHandler(writeError),
-		runtime.WithRoutingErrorHandler(routingError),
-		runtime.WithMiddlewares(recordRoute),
+		runtime.WithRoutingErrorHandler(rs.routingError),
+		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc { return rs.checkRoute(mux, next) }),
 		// A form-encoded POST would otherwise be served by the GET route of the same path, and a
 		// header could turn a POST into any other method: the API has exactly the routes the
 		// OpenAPI document lists.
 		runtime.WithDisablePathLengthFallback(),
 		runtime.WithDisableHTTPMethodOverride(),
 	)
-	if err := mux.HandlePath(http.MethodGet, "/openapi.json", serveOpenAPI); err != nil {
+	if err := mux.HandlePath(http.MethodGet, openAPIPath, serveOpenAPI); err != nil {
 		return nil, err
 	}
+	// The document takes no parameters.
+	rs.addGet(openAPIPath, (&emptypb.Empty{}).ProtoReflect().Descriptor())
 	if err := bs.registerOn(ctx, mux); err != nil {
 		return nil, err
 	}
@@ -96,11 +104,22 @@ func requestIDMetadata(ctx context.Context, _ *http.Request) metadata.MD {
 	return metadata.Pairs(requestid.MetadataKey, requestid.From(ctx))
 }
 
-// recordRoute tells the edge which route pattern matched, for the log line and the metrics.
-func recordRoute(next runtime.HandlerFunc) runtime.HandlerFunc {
+// checkRoute tells the edge which route pattern matched, for the log line and the metrics, and
+// the error handler which request message the route has; then it refuses query parameters the
+// route does not read.
+func (rs routes) checkRoute(mux *runtime.ServeMux, next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		if p, ok := runtime.HTTPPattern(r.Context()); ok {
-			exchangeFrom(r.Context()).route = routeName(p)
+		ctx := r.Context()
+		x := exchangeFrom(ctx)
+		if p, ok := runtime.HTTPPattern(ctx); ok {
+			x.route = routeName(p)
+			x.rpc = rs[routeKey(r.Method, x.route)]
+		}
+		if x.rpc != nil {
+			if unknown := x.rpc.unknownQuery(r.URL.Query()); len(unknown) > 0 {
+				runtime.HTTPError(ctx, mux, errorCodec, w, r, errUnknownQuery(x.rpc, unknown))
+				return
+			}
 		}
 		next(w, r, params)
 	}

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// openAPIPath is where the document is served.
+const openAPIPath = "/openapi.json"
+
 // openAPISpec is the OpenAPI document generated from the protos (scripts/generate.sh), served so
 // that the portal generates its client from exactly the API this binary exposes.
 //

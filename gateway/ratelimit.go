@@ -11,15 +11,17 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/nrm-albania/nrm/services/platform/auth"
 )
 
 // maxPrincipals bounds the limiter table. Each entry costs a few hundred bytes, so the table
-// stays within some tens of megabytes however many distinct tokens or addresses a flood uses.
+// stays within some tens of megabytes however many distinct principals or addresses a flood uses.
 const maxPrincipals = 100_000
 
 // principalKey identifies a principal in the limiter table: a SHA-256, so that the table holds
-// neither bearer tokens (a heap dump must not hand out credentials) nor addresses, and every key
-// has the same small size however long the header it came from.
+// neither subjects nor addresses (a heap dump must not list who called), and every key has the
+// same small size however long the names it came from.
 type principalKey [sha256.Size]byte
 
 // The kinds of principal, as the rejected-requests metric labels them.
@@ -28,15 +30,40 @@ const (
 	principalAddress = "address"
 )
 
-// principalOf keys a request for the rate limit. The gateway does not verify tokens (the
-// services do), so the bearer token stands for the caller: a stolen or guessed token is still
-// limited, and a caller rotating made-up tokens only gets 401s from the services. A request
-// without a token is keyed by the client's address.
-func principalOf(r *http.Request, trusted []netip.Prefix) (principalKey, string) {
-	if auth := strings.Join(r.Header.Values("Authorization"), "\n"); strings.TrimSpace(auth) != "" {
-		return sha256.Sum256([]byte("token\x00" + auth)), principalToken
+// principalOf keys a request for the rate limit: by the principal its verified token names
+// (p, nil when the request has no valid token), or else by the client's address. Keying by the
+// verified institution and subject, not by the token's text, means that a caller gets no fresh
+// budget by making up tokens (those are refused and count against the address) nor by asking
+// for a new token.
+func principalOf(r *http.Request, p *auth.Principal, trusted []netip.Prefix) (principalKey, string) {
+	if p != nil {
+		return sha256.Sum256([]byte("principal\x00" + p.Institution + "\x00" + p.Subject)), principalToken
 	}
 	return sha256.Sum256([]byte("address\x00" + addressKey(r, trusted))), principalAddress
+}
+
+// rateOf is a limit: requests per second, and how many may come at once.
+type rateOf struct{ perSecond, burst int }
+
+// limits says which limit applies to a principal.
+type limits struct {
+	byDefault    rateOf
+	institutions map[string]rateOf // by institution code
+	subjects     map[string]rateOf // by subject; wins over the institution's
+}
+
+// of returns p's limit; a request without a verified principal gets the default.
+func (l limits) of(p *auth.Principal) rateOf {
+	if p == nil {
+		return l.byDefault
+	}
+	if r, ok := l.subjects[p.Subject]; ok {
+		return r
+	}
+	if r, ok := l.institutions[p.Institution]; ok {
+		return r
+	}
+	return l.byDefault
 }
 
 // addressKey is the client's address as the limit sees it. An IPv6 client is keyed by its /64:
@@ -116,7 +143,7 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 // public, static and served from memory, and client generators fetch it freely. Everything else
 // is limited, unknown paths included, so that a flood of 404s costs the flooder its budget too.
 func exemptFromRateLimit(path string) bool {
-	return path == "/openapi.json"
+	return path == openAPIPath
 }
 
 // rateLimiter holds one token bucket per principal in a table bounded two ways. An entry unused
@@ -125,11 +152,8 @@ func exemptFromRateLimit(path string) bool {
 // the least recently used entry goes, so a flood of distinct tokens cannot exhaust memory; the
 // principal evicted then merely gets a full bucket early.
 type rateLimiter struct {
-	limit rate.Limit
-	burst int
-	idle  time.Duration // time for an empty bucket to fill up again
-	max   int
-	now   func() time.Time
+	max int
+	now func() time.Time
 
 	mu    sync.Mutex
 	byKey map[principalKey]*list.Element // of *limiterEntry
@@ -140,25 +164,22 @@ type limiterEntry struct {
 	key  principalKey
 	lim  *rate.Limiter
 	used time.Time
+	idle time.Duration // time for its empty bucket to fill up again
 }
 
-// newRateLimiter allows perSecond requests per principal with bursts of burst (both positive),
-// keeping at most max principals.
-func newRateLimiter(perSecond, burst, max int) *rateLimiter {
-	return &rateLimiter{
-		limit: rate.Limit(perSecond),
-		burst: burst,
-		idle:  time.Duration(math.Ceil(float64(burst) / float64(perSecond) * float64(time.Second))),
-		max:   max,
-		now:   time.Now,
-		byKey: make(map[principalKey]*list.Element),
+// newRateLimiter keeps at most max principals, on the clock now (time.Now when nil).
+func newRateLimiter(max int, now func() time.Time) *rateLimiter {
+	if now == nil {
+		now = time.Now
 	}
+	return &rateLimiter{max: max, now: now, byKey: make(map[principalKey]*list.Element)}
 }
 
-// allow takes one request from key's budget. When none is left it reports how long until
-// there is, without taking anything: a refused request must not delay the next one further.
-func (l *rateLimiter) allow(key principalKey) (bool, time.Duration) {
-	lim, now := l.limiterFor(key)
+// allow takes one request from key's budget, a bucket of limit r (both numbers positive) when
+// key has none yet. When none is left it reports how long until there is, without taking
+// anything: a refused request must not delay the next one further.
+func (l *rateLimiter) allow(key principalKey, r rateOf) (bool, time.Duration) {
+	lim, now := l.limiterFor(key, r)
 	res := lim.ReserveN(now, 1)
 	if !res.OK() { // only with a burst below 1, which the settings refuse
 		return false, time.Second
@@ -172,7 +193,7 @@ func (l *rateLimiter) allow(key principalKey) (bool, time.Duration) {
 
 // limiterFor returns key's bucket, creating it, and the time to take from it. The table's lock
 // is held only for the lookup; the bucket has its own.
-func (l *rateLimiter) limiterFor(key principalKey) (*rate.Limiter, time.Time) {
+func (l *rateLimiter) limiterFor(key principalKey, r rateOf) (*rate.Limiter, time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -186,15 +207,22 @@ func (l *rateLimiter) limiterFor(key principalKey) (*rate.Limiter, time.Time) {
 	for l.lru.Len() >= l.max {
 		l.remove(l.lru.Back())
 	}
-	e := &limiterEntry{key: key, lim: rate.NewLimiter(l.limit, l.burst), used: now}
+	e := &limiterEntry{
+		key:  key,
+		lim:  rate.NewLimiter(rate.Limit(r.perSecond), r.burst),
+		used: now,
+		idle: time.Duration(math.Ceil(float64(r.burst) / float64(r.perSecond) * float64(time.Second))),
+	}
 	l.byKey[key] = l.lru.PushFront(e)
 	return e.lim, now
 }
 
 // dropIdle removes, from the least recently used end, the entries whose bucket is full again.
-// Each entry is removed once, so this costs O(1) per request on average.
+// Each entry is removed once, so this costs O(1) per request on average. Buckets of different
+// limits fill up at different speeds: the sweep stops at the first that is not full yet, which
+// may keep a full one behind it a little longer but never drops one too early.
 func (l *rateLimiter) dropIdle(now time.Time) {
-	for el := l.lru.Back(); el != nil && now.Sub(el.Value.(*limiterEntry).used) >= l.idle; el = l.lru.Back() {
+	for el := l.lru.Back(); el != nil && now.Sub(el.Value.(*limiterEntry).used) >= el.Value.(*limiterEntry).idle; el = l.lru.Back() {
 		l.remove(el)
 	}
 }

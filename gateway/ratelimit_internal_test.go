@@ -15,33 +15,50 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/nrm-albania/nrm/services/platform/auth"
 )
 
 func keyOf(i int) principalKey { return sha256.Sum256(fmt.Appendf(nil, "principal %d", i)) }
 
-// fakeClock is a settable clock for the limiter.
-type fakeClock struct {
+// FakeClock is a settable time source for the rate limiter, exported to the package's external
+// tests too (Options.Now). It stands still unless a test moves it, so that a limit shows the same
+// whatever the speed of the machine.
+type FakeClock struct {
 	mu sync.Mutex
 	t  time.Time
 }
 
-func (c *fakeClock) now() time.Time {
+// NewFakeClock returns a clock standing at a fixed instant.
+func NewFakeClock() *FakeClock { return &FakeClock{t: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)} }
+
+// Now is the clock's time.
+func (c *FakeClock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.t
 }
 
-func (c *fakeClock) advance(d time.Duration) {
+// Advance moves the clock on by d.
+func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
 }
 
-func newTestLimiter(perSecond, burst, max int) (*rateLimiter, *fakeClock) {
-	l := newRateLimiter(perSecond, burst, max)
-	clock := &fakeClock{t: time.Date(2026, 10, 2, 9, 0, 0, 0, time.UTC)}
-	l.now = clock.now
-	return l, clock
+// testLimiter is a limiter on a fake clock with one limit for every principal.
+type testLimiter struct {
+	*rateLimiter
+	r rateOf
+}
+
+func (l testLimiter) allow(key principalKey) (bool, time.Duration) {
+	return l.rateLimiter.allow(key, l.r)
+}
+
+func newTestLimiter(perSecond, burst, max int) (testLimiter, *FakeClock) {
+	clock := NewFakeClock()
+	return testLimiter{newRateLimiter(max, clock.Now), rateOf{perSecond, burst}}, clock
 }
 
 func TestLimiterBudget(t *testing.T) {
@@ -57,7 +74,7 @@ func TestLimiterBudget(t *testing.T) {
 		t.Fatalf("over the burst: allowed %t, wait %v; want refused with a wait of at most 1/rate", ok, wait)
 	}
 	// A refusal takes nothing: after the wait exactly one request goes through.
-	clock.advance(wait)
+	clock.Advance(wait)
 	if ok, _ := l.allow(a); !ok {
 		t.Fatal("refused after waiting as told")
 	}
@@ -102,12 +119,12 @@ func TestLimiterDropsIdlePrincipals(t *testing.T) {
 	for i := range 100 {
 		l.allow(keyOf(i))
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(1000))
 	if n := l.size(); n != 101 {
 		t.Fatalf("after 1 s the table holds %d, want all 101: no bucket is full yet", n)
 	}
-	clock.advance(time.Second)
+	clock.Advance(time.Second)
 	l.allow(keyOf(1001))
 	if n := l.size(); n != 2 {
 		t.Errorf("after 2 s idle the table holds %d, want the 2 recent principals only", n)
@@ -119,7 +136,7 @@ func TestLimiterFloodStaysWithinTheBound(t *testing.T) {
 	if testing.Short() {
 		t.Skip("floods the limiter table")
 	}
-	l := newRateLimiter(20, 40, maxPrincipals)
+	l, _ := newTestLimiter(20, 40, maxPrincipals)
 	const workers, each = 8, (maxPrincipals + maxPrincipals/4) / 8
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -198,36 +215,44 @@ func TestClientAddr(t *testing.T) {
 }
 
 func TestPrincipalOf(t *testing.T) {
-	req := func(remote string, headers ...string) *http.Request {
+	req := func(remote string) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, "/v1/cases", nil)
 		r.RemoteAddr = remote
-		for i := 0; i+1 < len(headers); i += 2 {
-			r.Header.Add(headers[i], headers[i+1])
-		}
 		return r
 	}
-	key := func(r *http.Request) principalKey { k, _ := principalOf(r, nil); return k }
-	kind := func(r *http.Request) string { _, k := principalOf(r, nil); return k }
-
-	tokenHere := req("198.51.100.7:1", "Authorization", "Bearer a")
-	if kind(tokenHere) != principalToken || kind(req("198.51.100.7:1")) != principalAddress {
-		t.Error("kinds: a token is a token principal, its absence an address principal")
+	who := func(institution, subject string) *auth.Principal {
+		return &auth.Principal{Institution: institution, Subject: subject}
 	}
+	type keyed struct {
+		r *http.Request
+		p *auth.Principal
+	}
+	key := func(k keyed) principalKey { key, _ := principalOf(k.r, k.p, nil); return key }
+
+	if _, kind := principalOf(req("198.51.100.7:1"), who("KKSAT", "ana"), nil); kind != principalToken {
+		t.Errorf("a verified principal is of kind %q", kind)
+	}
+	if _, kind := principalOf(req("198.51.100.7:1"), nil, nil); kind != principalAddress {
+		t.Errorf("a request without one is of kind %q", kind)
+	}
+	here := req("198.51.100.7:1")
 	tests := []struct {
 		name string
-		a, b *http.Request
+		a, b keyed
 		same bool
 	}{
-		{"one token from two addresses", tokenHere, req("203.0.113.5:2", "Authorization", "Bearer a"), true},
-		{"two tokens from one address", tokenHere, req("198.51.100.7:1", "Authorization", "Bearer b"), false},
-		{"a token and no token from one address", tokenHere, req("198.51.100.7:1"), false},
-		{"a blank token is no token", req("198.51.100.7:1", "Authorization", " "), req("198.51.100.7:9"), true},
-		{"one address, two ports", req("198.51.100.7:1"), req("198.51.100.7:2"), true},
-		{"two addresses", req("198.51.100.7:1"), req("198.51.100.8:1"), false},
-		{"one IPv6 /64", req("[2001:db8:1:2::1]:1"), req("[2001:db8:1:2:ffff::9]:1"), true},
-		{"two IPv6 /64s", req("[2001:db8:1:2::1]:1"), req("[2001:db8:1:3::1]:1"), false},
-		// A token that happens to spell an address cannot borrow that address's budget.
-		{"token text equal to an address", req("198.51.100.7:1", "Authorization", "198.51.100.7"), req("198.51.100.7:1"), false},
+		// Two tokens of one caller (a refreshed token, say) share one budget.
+		{"one principal from two addresses", keyed{here, who("KKSAT", "ana")}, keyed{req("203.0.113.5:2"), who("KKSAT", "ana")}, true},
+		{"two subjects of one institution", keyed{here, who("KKSAT", "ana")}, keyed{here, who("KKSAT", "ben")}, false},
+		{"one subject name in two institutions", keyed{here, who("KKSAT", "ana")}, keyed{here, who("MB-DPAM", "ana")}, false},
+		{"names that run together differently", keyed{here, who("AB", "C")}, keyed{here, who("A", "BC")}, false},
+		{"a principal and no principal from one address", keyed{here, who("KKSAT", "ana")}, keyed{here, nil}, false},
+		{"one address, two ports", keyed{req("198.51.100.7:1"), nil}, keyed{req("198.51.100.7:2"), nil}, true},
+		{"two addresses", keyed{req("198.51.100.7:1"), nil}, keyed{req("198.51.100.8:1"), nil}, false},
+		{"one IPv6 /64", keyed{req("[2001:db8:1:2::1]:1"), nil}, keyed{req("[2001:db8:1:2:ffff::9]:1"), nil}, true},
+		{"two IPv6 /64s", keyed{req("[2001:db8:1:2::1]:1"), nil}, keyed{req("[2001:db8:1:3::1]:1"), nil}, false},
+		// A subject that happens to spell an address cannot borrow that address's budget.
+		{"subject equal to an address", keyed{here, who("", "198.51.100.7")}, keyed{here, nil}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -238,11 +263,71 @@ func TestPrincipalOf(t *testing.T) {
 	}
 }
 
+func TestLimitsOf(t *testing.T) {
+	l := limits{
+		byDefault:    rateOf{20, 40},
+		institutions: map[string]rateOf{"MB-DPAM": {50, 100}, "KKSAT": {10, 20}},
+		subjects:     map[string]rateOf{"portal-svc": {200, 400}},
+	}
+	tests := []struct {
+		name string
+		p    *auth.Principal
+		want rateOf
+	}{
+		{"no principal", nil, rateOf{20, 40}},
+		{"an institution without a limit of its own", &auth.Principal{Institution: "ASP-ANTITRAF", Subject: "ana"}, rateOf{20, 40}},
+		{"an institution with one", &auth.Principal{Institution: "KKSAT", Subject: "ana"}, rateOf{10, 20}},
+		{"a subject with one, in an institution with one", &auth.Principal{Institution: "MB-DPAM", Subject: "portal-svc"}, rateOf{200, 400}},
+		{"a subject with one, in another institution", &auth.Principal{Institution: "ASP-ANTITRAF", Subject: "portal-svc"}, rateOf{200, 400}},
+	}
+	for _, tt := range tests {
+		if got := l.of(tt.p); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// Each principal keeps the limit it was given, and an idle one is dropped when its own bucket is
+// full again.
+func TestLimiterPerPrincipalLimits(t *testing.T) {
+	clock := NewFakeClock()
+	l := newRateLimiter(10, clock.Now)
+	slow, fast := keyOf(1), keyOf(2)
+	for i := range 2 {
+		if ok, _ := l.allow(slow, rateOf{1, 2}); !ok {
+			t.Fatalf("slow request %d refused within its burst", i)
+		}
+	}
+	if ok, _ := l.allow(slow, rateOf{1, 2}); ok {
+		t.Error("slow principal allowed over its burst of 2")
+	}
+	for i := range 5 {
+		if ok, _ := l.allow(fast, rateOf{5, 5}); !ok {
+			t.Fatalf("fast request %d refused within its burst", i)
+		}
+	}
+	if ok, wait := l.allow(fast, rateOf{5, 5}); ok || wait != 200*time.Millisecond {
+		t.Errorf("fast principal over its burst: allowed %t, wait %v; want refused for 200ms", ok, wait)
+	}
+	// The fast bucket is full again after 1 s, the slow one after 2 s.
+	clock.Advance(time.Second)
+	l.allow(keyOf(3), rateOf{1, 1})
+	if _, kept := l.byKey[slow]; !kept {
+		t.Error("the slow principal was dropped before its bucket was full")
+	}
+	clock.Advance(time.Second)
+	l.allow(keyOf(3), rateOf{1, 1})
+	if n := l.size(); n != 1 {
+		t.Errorf("after 2 s the table holds %d, want only the principal just seen", n)
+	}
+}
+
 // HSTS needs a TLS connection, which Run does not serve yet: the edge is driven directly.
 func TestStrictTransportSecurityOnlyOverTLS(t *testing.T) {
-	mux := runtime.NewServeMux(runtime.WithErrorHandler(writeError), runtime.WithRoutingErrorHandler(routingError))
+	mux := runtime.NewServeMux(runtime.WithErrorHandler(writeError), runtime.WithRoutingErrorHandler(routes{}.routingError))
 	cfg := Defaults()
-	e := newEdge(cfg, edgeSettings{}, mux, newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()), prometheus.NewRegistry())
+	es := edgeSettings{limits: limits{byDefault: rateOf{cfg.RateLimit, cfg.RateBurst}}}
+	e := newEdge(cfg, es, nil, nil, mux, newObserver(slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()), prometheus.NewRegistry())
 	for _, overTLS := range []bool{false, true} {
 		t.Run(fmt.Sprintf("tls=%t", overTLS), func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/v1/nothing", nil)

@@ -48,9 +48,11 @@ func TestRoutesReachTheirBackend(t *testing.T) {
 		rpc                      string
 		wantReq                  proto.Message
 		// want maps JSON paths of the response to their values; absent lists paths of fields
-		// the backend left unset, which the response must omit.
+		// the backend left unset, which the response must omit, and empty those of lists the
+		// backend left empty, which the response must write as [].
 		want   map[string]any
 		absent []string
+		empty  []string
 	}{
 		{
 			name: "register a case", method: http.MethodPost, path: "/v1/cases", body: registerBody,
@@ -96,7 +98,8 @@ func TestRoutesReachTheirBackend(t *testing.T) {
 				"members.0.code": "MB-DAMP", "members.0.role": "MEMBER_ROLE_CHAIR", "members.0.chair": true,
 				"nextPageToken": "p2",
 			},
-			absent: []string{"members.1.chair", "inviteeKinds"},
+			absent: []string{"members.1.chair"},
+			empty:  []string{"inviteeKinds"},
 		},
 		{
 			name: "list service types", method: http.MethodGet, path: "/v1/service-types",
@@ -114,7 +117,8 @@ func TestRoutesReachTheirBackend(t *testing.T) {
 			want: map[string]any{
 				"total": "3", "bySex.0.key": "SEX_FEMALE", "bySex.0.count": "3", "from": "2026-01-01",
 			},
-			absent: []string{"byExploitationType", "asOf"},
+			absent: []string{"asOf"},
+			empty:  []string{"byExploitationType", "byAgeBand"},
 		},
 	}
 	for _, tt := range tests {
@@ -147,6 +151,11 @@ func TestRoutesReachTheirBackend(t *testing.T) {
 			for _, path := range tt.absent {
 				if v, ok := lookup(body, path); ok {
 					t.Errorf("%s = %v, want it left out; body %s", path, v, r.body)
+				}
+			}
+			for _, path := range tt.empty {
+				if v, ok := lookup(body, path); !ok || fmt.Sprint(v) != "[]" {
+					t.Errorf("%s = %v (present %t), want []; body %s", path, v, ok, r.body)
 				}
 			}
 			if m := snakeCaseKey.Find(r.body); m != nil {

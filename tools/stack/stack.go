@@ -173,6 +173,8 @@ func Start(o Options) (_ *Stack, err error) {
 
 	gw := gateway.Defaults()
 	gw.LogLevel = o.LogLevel
+	// The gateway verifies tokens with the key set the services trust.
+	gw.AuthJWKS, gw.AuthIssuer, gw.AuthAudience, gw.AuthAlgorithms = devAuth.JWKS, devAuth.Issuer, devAuth.Audience, devAuth.Algorithms
 	gw.CaseRegistryAddr, gw.ReferralAddr = s.Services[0].GRPCAddr, s.Services[1].GRPCAddr
 	gw.SecretariatAddr, gw.ReportingAddr = s.Services[2].GRPCAddr, s.Services[3].GRPCAddr
 	if o.Ephemeral {

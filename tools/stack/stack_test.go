@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,15 +169,18 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 		body []byte
 		url  string
 		want int
+		// field is the field violation the answer must name, as the REST request spells it.
+		field string
 	}{
-		{"truncated JSON", valid[:len(valid)/2], "/v1/cases", 400},
-		{"empty body", nil, "/v1/cases", 400},
-		{"unknown enum value", bytes.Replace(valid, []byte("SEX_FEMALE"), []byte("SEX_BANANA"), 1), "/v1/cases", 400},
-		{"wrong type", bytes.Replace(valid, []byte(`"ageAtIdentification": 17`), []byte(`"ageAtIdentification": "seventeen"`), 1), "/v1/cases", 400},
-		{"invalid country", bytes.Replace(valid, []byte(`"AL"`), []byte(`"ZZ"`), 1), "/v1/cases", 400},
-		{"future date", bytes.Replace(valid, []byte("2026-10-02"), []byte("2099-10-02"), 1), "/v1/cases", 400},
-		{"20 MB body", huge, "/v1/cases", 413},
-		{"unknown route", valid, "/v1/victims", 404},
+		{"truncated JSON", valid[:len(valid)/2], "/v1/cases", 400, ""},
+		{"empty body", nil, "/v1/cases", 400, ""},
+		{"unknown enum value", bytes.Replace(valid, []byte("SEX_FEMALE"), []byte("SEX_BANANA"), 1), "/v1/cases", 400, ""},
+		{"wrong type", bytes.Replace(valid, []byte(`"ageAtIdentification": 17`), []byte(`"ageAtIdentification": "seventeen"`), 1), "/v1/cases", 400, ""},
+		{"invalid country", bytes.Replace(valid, []byte(`"AL"`), []byte(`"ZZ"`), 1), "/v1/cases", 400, "profile.citizenships[0]"},
+		{"future date", bytes.Replace(valid, []byte("2026-10-02"), []byte("2099-10-02"), 1), "/v1/cases", 400, "identification.identificationDate"},
+		{"unknown query parameter", valid, "/v1/cases?dryRun=true", 400, "dryRun"},
+		{"20 MB body", huge, "/v1/cases", 413, ""},
+		{"unknown route", valid, "/v1/victims", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -187,9 +191,17 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 			if msg, _ := e["message"].(string); msg == "" {
 				t.Errorf("error without a message: %v", e)
 			}
+			if tt.field != "" && !slices.Contains(violatedFields(e), tt.field) {
+				t.Errorf("violations %v, want one on %s", violatedFields(e), tt.field)
+			}
 		})
 	}
-	code, e := call(t, "GET", s.GatewayURL+"/v1/cases/0190a3c4-0000-7000-8000-000000000000", nil, secretariat(t, s))
+	// A misspelt filter is an error, not a list of every case.
+	code, e := call(t, "GET", s.GatewayURL+"/v1/cases?identifyingInstituion=ASP-ANTITRAF", nil, secretariat(t, s))
+	if code != http.StatusBadRequest || !slices.Equal(violatedFields(e), []string{"identifyingInstituion"}) {
+		t.Errorf("misspelt filter: %d %v", code, e)
+	}
+	code, e = call(t, "GET", s.GatewayURL+"/v1/cases/0190a3c4-0000-7000-8000-000000000000", nil, secretariat(t, s))
 	if code != http.StatusNotFound {
 		t.Errorf("unknown case id: %d %v", code, e)
 	}
@@ -209,6 +221,22 @@ func TestBadInputIsRefusedAndNothingIsWritten(t *testing.T) {
 	if code, got := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(valid), secretariat(t, s)); code != http.StatusOK {
 		t.Errorf("a valid registration after the bad ones: %d %v", code, got)
 	}
+}
+
+// violatedFields lists the fields of the BadRequest details of a REST error body.
+func violatedFields(e map[string]any) []string {
+	var fields []string
+	details, _ := e["details"].([]any)
+	for _, d := range details {
+		detail, _ := d.(map[string]any)
+		violations, _ := detail["fieldViolations"].([]any)
+		for _, v := range violations {
+			if f, ok := v.(map[string]any)["field"].(string); ok {
+				fields = append(fields, f)
+			}
+		}
+	}
+	return fields
 }
 
 // Member institutions' software calls gRPC directly; a retry with the same idempotency key in
