@@ -9,6 +9,7 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 )
 
 // Housekeeping configures the registry's own periodic work.
@@ -77,13 +78,15 @@ func (s *Server) EraseExpired(ctx context.Context, years int) (int, error) {
 	}
 	ctx = auth.NewContext(context.WithValue(ctx, systemKey{}, true), system)
 	basis := fmt.Sprintf("end of retention: closed more than %d years ago", years)
+	// The trail keeps a purpose code, as for a caller, with the rule as its reference.
+	purpose := authz.Purpose{Code: "erasure", Ref: fmt.Sprintf("retention-%dy", years)}.String()
 	for i, id := range ids {
 		_, err := s.erase(ctx, id, basis)
 		// The trail records what the sweep did, as it records an erasure a caller asks for.
 		if _, aerr := s.trail.Record(ctx, audit.Entry{
 			Institution: system.Institution, Subject: system.Subject, Roles: []string{string(auth.RoleService)},
 			Method: caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName, ObjectIDs: []string{id},
-			Purpose: basis, Outcome: audit.Outcome(err),
+			Purpose: purpose, Outcome: audit.Outcome(err),
 		}); aerr != nil {
 			s.log.ErrorContext(ctx, "the retention erasure could not be recorded in the audit trail", "case_id", id, "error", aerr)
 		}

@@ -30,7 +30,7 @@ func TestRetentionErasesIdentitiesOfCasesClosedLongAgo(t *testing.T) {
 	if n, err := s.EraseExpired(ctx, 10); err != nil || n != 0 {
 		t.Fatalf("a second sweep: erased %d, %v", n, err)
 	}
-	if es := s.trail.(*trail).entries; len(es) != 1 || es[0].ObjectIDs[0] != closed.GetId() || es[0].Outcome != "OK" || es[0].Institution != "NRM" {
+	if es := s.trail.(*trail).entries; len(es) != 1 || es[0].ObjectIDs[0] != closed.GetId() || es[0].Outcome != "OK" || es[0].Institution != "NRM" || es[0].Purpose != "erasure;ref=retention-10y" {
 		t.Errorf("audit trail of the sweep: %+v", es)
 	}
 	if n := count(t, db, store.KeyCollection); n != 1 {
@@ -40,7 +40,7 @@ func TestRetentionErasesIdentitiesOfCasesClosedLongAgo(t *testing.T) {
 		closed.GetId(): caseregistryv1.IdentityView_IDENTITY_VIEW_ERASED,
 		open.GetId():   caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE,
 	} {
-		got, err := s.GetCase(as(secretariat, "review"), &caseregistryv1.GetCaseRequest{Id: id})
+		got, err := s.GetCase(as(secretariat, "case-management"), &caseregistryv1.GetCaseRequest{Id: id})
 		if err != nil || got.GetCase().GetIdentityView() != want {
 			t.Errorf("case %s: %v, %v; want %s", id, got.GetCase().GetIdentityView(), err, want)
 		}
