@@ -73,7 +73,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger)
+	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger, rt.Registry)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
 	lists := consumer.New(rt.JS, rt.NS, consumer.Config{
 		Stream:   natsbus.StreamCase,

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -44,6 +45,8 @@ type Server struct {
 	trail Recorder
 	log   *slog.Logger
 	now   func() time.Time
+	// failures counts the cases housekeeping could not handle, by task.
+	failures *prometheus.CounterVec
 }
 
 // Recorder writes the audit trail of what the registry does by itself; *audit.Trail is one.
@@ -53,9 +56,14 @@ type Recorder interface {
 
 // New returns the service over st; relay is woken after every commit; keys seal identities and
 // index keys the fingerprints of requests (which contain them); trail records what the registry
-// does by itself (calls are recorded by the gRPC server).
-func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, trail Recorder, log *slog.Logger) *Server {
-	return &Server{store: st, relay: relay, keys: keys, index: index, trail: trail, log: log, now: time.Now}
+// does by itself (calls are recorded by the gRPC server); its metrics are registered on reg.
+func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, trail Recorder, log *slog.Logger, reg prometheus.Registerer) *Server {
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nrm_housekeeping_failures_total",
+		Help: "Cases the registry's housekeeping could not handle in a round (retried the next), by task: retention, key-cleanup.",
+	}, []string{"task"})
+	reg.MustRegister(failures)
+	return &Server{store: st, relay: relay, keys: keys, index: index, trail: trail, log: log, now: time.Now, failures: failures}
 }
 
 // idempotencyNamespace scopes case ids derived from idempotency keys.
