@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/prototext"
 	"google.golang.org/protobuf/proto"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
@@ -119,4 +121,76 @@ func TestNamesNeverReachTheAuditTrail(t *testing.T) {
 	if n, err := db.Collection("cases").CountDocuments(context.Background(), bson.D{}); err != nil || n != 1 {
 		t.Errorf("%d cases, %v; the refused registration wrote one", n, err)
 	}
+}
+
+func withIdentity() *caseregistryv1.RegisterCaseRequest {
+	req := register()
+	req.Profile.AgeAtIdentification = nil
+	req.Identity = &caseregistryv1.Identity{GivenName: "Zamira", FamilyName: "Duplicate", DateOfBirth: "2002-03-04"}
+	return req
+}
+
+// objectsOfLast returns the object ids of the newest audit record of method.
+func objectsOfLast(t *testing.T, db *mongo.Database, method string) (ids []string, purpose string) {
+	t.Helper()
+	for _, r := range auditRecords(t, db) {
+		var d struct {
+			Method    string   `bson:"method"`
+			Purpose   string   `bson:"purpose"`
+			ObjectIDs []string `bson:"object_ids"`
+		}
+		if err := bson.Unmarshal(r, &d); err != nil {
+			t.Fatal(err)
+		}
+		if d.Method == method {
+			ids, purpose = d.ObjectIDs, d.Purpose
+		}
+	}
+	return ids, purpose
+}
+
+// A registration refused as a likely duplicate names the matching cases only to a caller who
+// stated a purpose, as FindPossibleDuplicates does, and the audit record of that refusal names
+// them too; without a purpose the refusal names none.
+func TestADuplicateRefusalNamesCasesOnlyWithAPurpose(t *testing.T) {
+	client, db := serve(t)
+	first, err := client.RegisterCase(context.Background(), withIdentity())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, code := first.GetCase().GetId(), first.GetCase().GetCode()
+
+	_, err = client.RegisterCase(context.Background(), withIdentity())
+	if status.Code(err) != codes.AlreadyExists || strings.Contains(err.Error(), code) || strings.Contains(fmtDetails(err), id) ||
+		strings.Contains(fmtDetails(err), code) || !strings.Contains(fmtDetails(err), "POSSIBLE_DUPLICATE") {
+		t.Errorf("without a purpose: %v %s, want ALREADY_EXISTS POSSIBLE_DUPLICATE naming no case", err, fmtDetails(err))
+	}
+	_, err = client.RegisterCase(withPurpose("duplicate-check"), withIdentity())
+	if status.Code(err) != codes.AlreadyExists || !strings.Contains(fmtDetails(err), id) || !strings.Contains(err.Error(), code) {
+		t.Errorf("with a purpose: %v %s, want ALREADY_EXISTS naming %s", err, fmtDetails(err), code)
+	}
+	ids, purpose := objectsOfLast(t, db, caseregistryv1.CaseRegistryService_RegisterCase_FullMethodName)
+	if !slices.Contains(ids, id) || purpose != "duplicate-check" {
+		t.Errorf("audit record of the refusal: objects %v, purpose %q; want %s and duplicate-check", ids, purpose, id)
+	}
+
+	// FindPossibleDuplicates records the cases it names as well.
+	found, err := client.FindPossibleDuplicates(withPurpose("duplicate-check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: withIdentity().GetIdentity()})
+	if err != nil || len(found.GetDuplicates()) != 1 {
+		t.Fatalf("FindPossibleDuplicates: %v, %v", found, err)
+	}
+	if ids, _ := objectsOfLast(t, db, caseregistryv1.CaseRegistryService_FindPossibleDuplicates_FullMethodName); !slices.Contains(ids, id) {
+		t.Errorf("audit record of the search: objects %v, want %s", ids, id)
+	}
+}
+
+// fmtDetails renders an error's details, where metadata such as case ids travel.
+func fmtDetails(err error) string {
+	var b strings.Builder
+	for _, d := range status.Convert(err).Details() {
+		if m, ok := d.(proto.Message); ok {
+			b.WriteString(prototext.Format(m))
+		}
+	}
+	return b.String()
 }

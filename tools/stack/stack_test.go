@@ -431,8 +431,13 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 	id := created["case"].(map[string]any)["id"].(string)
 	caseCode := created["case"].(map[string]any)["code"].(string)
 
-	// The same person again, from the shelter: refused as a likely duplicate naming the case.
+	// The same person again, from the shelter: refused as a likely duplicate, naming the case
+	// only to a caller who states a purpose.
 	code, dup := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_SHELTER", ""))
+	if code != http.StatusConflict || strings.Contains(mustJSON(t, dup), caseCode) || strings.Contains(mustJSON(t, dup), id) {
+		t.Errorf("a likely duplicate without a purpose: %d %v, want 409 naming no case", code, dup)
+	}
+	code, dup = call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_SHELTER", "duplicate-check"))
 	if code != http.StatusConflict || !strings.Contains(mustJSON(t, dup["details"]), caseCode) {
 		t.Errorf("a likely duplicate: %d %v, want 409 naming %s", code, dup, caseCode)
 	}

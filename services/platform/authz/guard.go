@@ -58,7 +58,7 @@ func (g Guard) Admit(ctx context.Context, method string) (context.Context, error
 	if purpose.Code != "" {
 		ctx = WithPurpose(ctx, purpose)
 	}
-	return ctx, nil
+	return withNotes(ctx), nil
 }
 
 func denied(reason, msg string, meta map[string]string) error {

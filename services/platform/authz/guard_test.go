@@ -190,3 +190,24 @@ func TestGuardChecksThePurposeAndPassesItOn(t *testing.T) {
 		t.Errorf("a purpose %+v where none was stated", p)
 	}
 }
+
+// What a handler notes reaches the recorder through the admitted context, and only there.
+func TestNotedObjectsStayWithTheirCall(t *testing.T) {
+	g := guardFor(principal("ASP-ANTITRAF", auth.RoleCaseworker))
+	a, err := g.Admit(context.Background(), register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.Admit(context.Background(), register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	NoteObjects(a, "0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40")
+	NoteObjects(context.Background(), "ignored outside a call")
+	if got := notedObjects(a); !slices.Equal(got, []string{"0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40"}) {
+		t.Errorf("noted %v", got)
+	}
+	if got := notedObjects(b); len(got) != 0 {
+		t.Errorf("another call's notes leaked: %v", got)
+	}
+}

@@ -44,6 +44,9 @@ func (r *Recorder) Audit(ctx context.Context, method string, req, resp any, call
 		return nil
 	}
 	e := audit.Entry{Method: method, Outcome: audit.Outcome(callErr), ObjectIDs: objectIDs(req, resp)}
+	for _, id := range notedObjects(ctx) {
+		e.ObjectIDs = append(e.ObjectIDs, objectID(id))
+	}
 	if p, ok := auth.FromContext(ctx); ok {
 		e.Institution, e.Subject, e.Roles = p.Institution, p.Subject, roleNames(p.Roles)
 		if o := p.OnBehalfOf; o != nil {

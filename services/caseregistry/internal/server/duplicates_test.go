@@ -9,6 +9,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 )
 
 func registerPerson(t *testing.T, s *Server, id *caseregistryv1.Identity, confirm bool) (*caseregistryv1.Case, error) {
@@ -19,7 +20,8 @@ func registerPerson(t *testing.T, s *Server, id *caseregistryv1.Identity, confir
 	if confirm {
 		req.ConfirmedDifferentPerson, req.DifferentPersonReason = true, "different mother's name, checked with the family"
 	}
-	resp, err := s.RegisterCase(asCaller(), req)
+	// With a purpose, so that a refusal names the cases it matched.
+	resp, err := s.RegisterCase(authz.WithPurpose(asCaller(), authz.Purpose{Code: "duplicate-check"}), req)
 	return resp.GetCase(), err
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
@@ -158,7 +159,9 @@ func (s *Server) sealNew(ctx context.Context, caseID string, id domain.Identity)
 }
 
 // checkDuplicates refuses a registration of a person likely registered already, unless the
-// caller confirms, with a reason, that it is someone else.
+// caller confirms, with a reason, that it is someone else. Whether a person is in the database
+// is itself sensitive: as FindPossibleDuplicates, the refusal names the matching cases only to
+// a caller who stated a purpose, and the audit record of the call names them too.
 func (s *Server) checkDuplicates(ctx context.Context, confirmed bool, reason string, id domain.Identity, caseID string) error {
 	if confirmed {
 		if r := strings.TrimSpace(reason); r == "" || len(r) > 200 {
@@ -167,13 +170,14 @@ func (s *Server) checkDuplicates(ctx context.Context, confirmed bool, reason str
 		return nil
 	}
 	ds, err := s.duplicates(ctx, id, caseID)
-	if err != nil {
+	if err != nil || len(ds) == 0 {
 		return err
 	}
-	if len(ds) > 0 {
-		return refuseDuplicates(ds)
+	if _, stated := authz.StatedPurpose(ctx); !stated {
+		return refuseDuplicates(nil)
 	}
-	return nil
+	noteDuplicates(ctx, ds)
+	return refuseDuplicates(ds)
 }
 
 // replay answers a retried registration with the case the first attempt stored, or refuses a
