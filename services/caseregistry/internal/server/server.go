@@ -70,6 +70,31 @@ func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKey
 // idempotencyNamespace scopes case ids derived from idempotency keys.
 var idempotencyNamespace = uuid.MustParse("0b6f6c52-2b8e-4a3e-8f0e-5b3c9a1d7e21")
 
+// keyedCaseID is the id of the case an institution registers with an idempotency key: a key is
+// the institution's own, so that another institution using the same key can neither block a
+// registration nor receive this one's case. Institution codes hold no NUL, so the pair is unique.
+func keyedCaseID(institution, key string) string {
+	return uuid.NewSHA1(idempotencyNamespace, []byte(institution+"\x00"+key)).String()
+}
+
+// registeredWithKey returns the case the institution registered with the key, or
+// store.ErrNotFound. Cases registered before keys were scoped have the id derived from the key
+// alone: such a case is the institution's when it owns it and was registered with that key.
+func (s *Server) registeredWithKey(ctx context.Context, id, institution, key string) (domain.Case, error) {
+	c, err := s.store.Get(ctx, id)
+	if !errors.Is(err, store.ErrNotFound) {
+		return c, err
+	}
+	c, err = s.store.Get(ctx, uuid.NewSHA1(idempotencyNamespace, []byte(key)).String())
+	switch {
+	case err != nil:
+		return domain.Case{}, err
+	case c.OwnerInstitution != institution || c.Idempotency == nil || c.Idempotency.Key != key:
+		return domain.Case{}, store.ErrNotFound
+	}
+	return c, nil
+}
+
 // RegisterCase validates and stores a new case and its case.registered event in one write.
 func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterCaseRequest) (*caseregistryv1.RegisterCaseResponse, error) {
 	key, err := idempotencyKey(ctx)
@@ -93,14 +118,17 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	if key == "" {
 		c.ID = uuid.Must(uuid.NewV7()).String()
 	} else {
-		// The id is derived from the key, so a retry collides with the first attempt's insert and
-		// can never create a second case, whatever happened to the first response.
-		c.ID = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
+		// The id is derived from the institution and the key, so a retry collides with the first
+		// attempt's insert and can never create a second case, whatever happened to the first
+		// response; and another institution's same key is another case.
+		c.ID = keyedCaseID(c.OwnerInstitution, key)
 		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: s.fingerprint(req)}
 		// A retry is answered before a case code is claimed for it, so retries leave no gaps.
-		if stored, err := s.store.Get(ctx, c.ID); err == nil {
+		stored, err := s.registeredWithKey(ctx, c.ID, c.OwnerInstitution, key)
+		switch {
+		case err == nil:
 			return s.replay(ctx, stored, c)
-		} else if !errors.Is(err, store.ErrNotFound) {
+		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
 	}
