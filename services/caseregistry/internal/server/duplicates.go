@@ -97,7 +97,7 @@ func (s *Server) duplicates(ctx context.Context, id domain.Identity, except stri
 // refuseDuplicates is ALREADY_EXISTS naming the cases a registration likely duplicates; with
 // none given (the caller stated no purpose), it says there are some and how to learn which.
 func refuseDuplicates(ds []*caseregistryv1.PossibleDuplicate) error {
-	msg := "the person is likely registered already; state a purpose (x-nrm-purpose, e.g. duplicate-check) to learn as which cases"
+	msg := "the person is likely registered already; state a purpose (x-nrm-purpose, e.g. duplicate-check) to learn which cases match"
 	var meta map[string]string
 	if len(ds) > 0 {
 		caseCodes := make([]string, len(ds))
