@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 )
 
 func TestParsePurposes(t *testing.T) {
@@ -113,12 +115,8 @@ func TestRefusedPurposeNamesTheCodesNotTheValue(t *testing.T) {
 		_, err := ps.FromMetadata(incoming(v), false)
 		s := status.Convert(err)
 		text := s.Message()
-		for _, d := range s.Details() {
-			if br, ok := d.(*errdetails.BadRequest); ok {
-				for _, fv := range br.GetFieldViolations() {
-					text += fv.GetDescription()
-				}
-			}
+		for _, fv := range apierr.FieldViolations(err) {
+			text += fv.GetDescription()
 		}
 		if strings.Contains(text, "Hoxha") {
 			t.Errorf("the refusal of %q quotes it: %s", v, text)
@@ -130,14 +128,5 @@ func TestRefusedPurposeNamesTheCodesNotTheValue(t *testing.T) {
 }
 
 func violates(err error, field string) bool {
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	return slices.ContainsFunc(apierr.FieldViolations(err), func(v *errdetails.BadRequest_FieldViolation) bool { return v.GetField() == field })
 }
