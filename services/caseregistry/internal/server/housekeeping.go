@@ -37,9 +37,10 @@ var system = &auth.Principal{Institution: "NRM", Subject: "caseregistry/retentio
 func isSystem(ctx context.Context) bool { return ctx.Value(systemKey{}) != nil }
 
 // Housekeep returns the worker that, at start and then every h.Every, re-wraps data keys still
-// under an old master key (after a rotation: the old key can be retired once none is left) and
-// erases the identities of cases closed more than h.RetentionYears ago. Each step is idempotent,
-// so replicas may run it side by side. A failed round is logged and retried the next time.
+// under an old master key (after a rotation: the old key can be retired once none is left),
+// destroys the keys of cases left without an identity, and erases the identities of cases
+// closed more than h.RetentionYears ago. Each step is idempotent, so replicas may run it side by
+// side. What fails is logged and retried the next round.
 func (s *Server) Housekeep(h Housekeeping) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := time.NewTicker(h.Every)
