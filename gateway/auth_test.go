@@ -160,7 +160,8 @@ func assertRefusedToken(t *testing.T, r response, reason string) {
 
 func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
 	e := start(t, nil)
-	const purpose = `Referral check #42: "shelter" placement (case review; 2026-10-02)`
+	// A purpose code with a reference: the punctuation of the reference syntax passes as sent.
+	const purpose = "referral;ref=REF-2026/0042:a_b.c"
 	token := e.issuer.Token(t, "KKSAT", auth.RoleCaseworker)
 	tests := []struct {
 		name    string
@@ -177,8 +178,8 @@ func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
 		},
 		{
 			name:    "header names in any case",
-			headers: []string{"authorization: bearer " + token, "x-nrm-purpose: audit sample"},
-			want:    map[string][]string{"authorization": {"bearer " + token}, "x-nrm-purpose": {"audit sample"}},
+			headers: []string{"authorization: bearer " + token, "x-nrm-purpose: audit"},
+			want:    map[string][]string{"authorization": {"bearer " + token}, "x-nrm-purpose": {"audit"}},
 		},
 		{
 			// grpc-gateway's legacy matcher turned Grpc-Metadata-<key> into metadata <key>,
@@ -186,7 +187,7 @@ func TestCredentialsAndPurposeReachTheBackendUnchanged(t *testing.T) {
 			name: "metadata smuggled in Grpc-Metadata- headers",
 			headers: []string{
 				"Authorization: Bearer " + token, "Grpc-Metadata-Authorization: Bearer forged",
-				"Grpc-Metadata-X-Nrm-Purpose: forged purpose",
+				"Grpc-Metadata-X-Nrm-Purpose: case-management",
 			},
 			want: map[string][]string{"authorization": {"Bearer " + token}, "x-nrm-purpose": nil},
 		},
@@ -223,8 +224,8 @@ func TestHeadersGRPCCannotCarryAreRefused(t *testing.T) {
 	tests := []struct {
 		name, header string
 	}{
-		// Albanian in the purpose: valid HTTP, but not valid gRPC metadata.
-		{"X-Nrm-Purpose", "X-NRM-Purpose: kontroll për strehimin"},
+		// Albanian in the purpose's reference: valid HTTP, but not valid gRPC metadata.
+		{"X-Nrm-Purpose", "X-NRM-Purpose: referral;ref=strehë-1"},
 		{"Authorization", "Authorization: Bearer tökén"},
 		{"Idempotency-Key", "Idempotency-Key: key\twith a tab"},
 	}

@@ -33,7 +33,7 @@ func (s *Service) Bind(set *config.Set) {
 	set.Int(&s.Housekeeping.RetentionYears, "retention-years", 10,
 		"years after a case's closure at which its identity is erased (crypto-shredded); 0 keeps identities until erased by hand")
 	set.Duration(&s.Housekeeping.Every, "housekeeping-interval", time.Hour,
-		"pause between rounds of the retention sweep and of re-wrapping data keys after a master-key rotation")
+		"pause between rounds of the retention sweep, of re-wrapping data keys after a master-key rotation and of destroying keys left without an identity")
 	set.RequirePositive("housekeeping-interval", &s.Housekeeping.Every)
 	set.Check(func() error { return config.CheckRange("retention-years", s.Housekeeping.RetentionYears, 0, 100) })
 }
@@ -73,7 +73,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	if err := st.EnsureIndexes(ctx); err != nil {
 		return nil, err
 	}
-	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger)
+	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger, rt.Registry)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
 	lists := consumer.New(rt.JS, rt.NS, consumer.Config{
 		Stream:   natsbus.StreamCase,

@@ -56,7 +56,7 @@ func BenchmarkCaseRegistryAtScale(b *testing.B) {
 	}
 	defer mc.Disconnect(context.Background())
 	db := mc.Database(s.Services[0].Database)
-	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-nrm-purpose", "benchmark")
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "x-nrm-purpose", "case-management")
 
 	var ids []string
 	var blocks listBlocks

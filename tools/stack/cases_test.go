@@ -331,7 +331,7 @@ func TestGrantedInstitutionSeesTheAddressAndMayChangeTheCaseThroughREST(t *testi
 	id := created["case"].(map[string]any)["id"].(string)
 	view := func(h map[string]string) (string, map[string]any) {
 		t.Helper()
-		code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, with(h, "X-NRM-Purpose", "shelter placement"))
+		code, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, with(h, "X-NRM-Purpose", "assistance"))
 		if code != http.StatusOK {
 			t.Fatalf("GET: %d %v", code, got)
 		}
@@ -390,7 +390,7 @@ func TestMergingADuplicateThroughRESTClosesItAndHidesItFromDuplicateChecks(t *te
 	found := func() []string {
 		t.Helper()
 		code, out := call(t, "POST", s.GatewayURL+"/v1/cases:findPossibleDuplicates", strings.NewReader(findBody),
-			with(secretariat(t, s), "X-NRM-Purpose", "merge review"))
+			with(secretariat(t, s), "X-NRM-Purpose", "duplicate-check"))
 		if code != http.StatusOK {
 			t.Fatalf("findPossibleDuplicates: %d %v", code, out)
 		}

@@ -346,9 +346,21 @@ func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
 	_, created := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), map[string]string{"Authorization": police})
 	id := created["case"].(map[string]any)["id"].(string)
 	if code, e := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, map[string]string{
-		"Authorization": police, "X-NRM-Purpose": "referral to a shelter",
+		"Authorization": police, "X-NRM-Purpose": "referral;ref=REF-2026-0042",
 	}); code != http.StatusOK {
 		t.Fatalf("GET case: %d %v", code, e)
+	}
+	// A purpose in prose, naming a person, is refused naming the codes; a name where the id goes
+	// is refused too. Neither leaves the name in the trail.
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/cases/"+id, nil, map[string]string{
+		"Authorization": police, "X-NRM-Purpose": "referral of Arta Hoxha",
+	}); code != http.StatusBadRequest || !strings.Contains(mustJSON(t, e), "case-management, referral") {
+		t.Errorf("a purpose naming a person: %d %v, want 400 naming the codes", code, e)
+	}
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/cases/Arta%20Hoxha", nil, map[string]string{
+		"Authorization": police, "X-NRM-Purpose": "referral",
+	}); code != http.StatusBadRequest {
+		t.Errorf("GET /v1/cases/<a name>: %d %v, want 400", code, e)
 	}
 
 	auditor := map[string]string{"Authorization": "Bearer " + token(t, s, "NRM_TOKEN_AUDITOR")}
@@ -360,9 +372,13 @@ func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
 	if len(records) != 2 {
 		t.Fatalf("%d records for the case, want the registration and the read: %v", len(records), trail)
 	}
+	code, all := call(t, "GET", s.GatewayURL+"/v1/audit/records", nil, auditor)
+	if code != http.StatusOK || !strings.Contains(mustJSON(t, all), `"invalid"`) || strings.Contains(mustJSON(t, all), "Hoxha") {
+		t.Errorf("the whole trail, with the read of an invalid id: %d %v", code, all)
+	}
 	read := records[0].(map[string]any) // newest first
 	if read["method"] != "/nrm.caseregistry.v1.CaseRegistryService/GetCase" || read["institution"] != "ASP-ANTITRAF" ||
-		read["purpose"] != "referral to a shelter" || read["outcome"] != "OK" || read["requestId"] == nil {
+		read["purpose"] != "referral;ref=REF-2026-0042" || read["outcome"] != "OK" || read["requestId"] == nil {
 		t.Errorf("record of the read: %v", read)
 	}
 	if reg := records[1].(map[string]any); reg["method"] != "/nrm.caseregistry.v1.CaseRegistryService/RegisterCase" {
@@ -379,8 +395,7 @@ func TestAccessToCasesIsAuditedAndTheChainVerifies(t *testing.T) {
 }
 
 // Nothing a caller sends that could identify someone or grant access reaches a log line: not the
-// bearer token, not the stated purpose (free text, so it may name a person), not the idempotency
-// key. The identity headings (names, birth dates) join the markers when the registry stores them.
+// bearer token, not the stated purpose's reference, not the idempotency key. The identity headings (names, birth dates) join the markers when the registry stores them.
 func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
 	logs := &testenv.LogBuffer{}
 	s, err := stack.Start(stack.Options{
@@ -396,7 +411,7 @@ func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := token(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
-	const purpose, key = "MARKER-PURPOSE Arta Hoxha", "MARKER-IDEMPOTENCY-7f3a"
+	const purpose, key = "referral;ref=MARKER-PURPOSE-7f3a", "MARKER-IDEMPOTENCY-7f3a"
 	// A person with marker names: they must reach no log line, neither on success nor in errors.
 	body = bytes.Replace(body, []byte(`"Arjola"`), []byte(`"MARKERGIVEN"`), 1)
 	body = bytes.Replace(body, []byte(`"Kapllani"`), []byte(`"MARKERFAMILY"`), 1)
@@ -418,7 +433,7 @@ func TestSecretsAndFreeTextNeverReachTheLogs(t *testing.T) {
 	}
 	for name, secret := range map[string]string{
 		"bearer token": tok, "token signature": tok[strings.LastIndex(tok, ".")+1:],
-		"purpose": "Arta Hoxha", "idempotency key": key,
+		"purpose": "MARKER-PURPOSE-7f3a", "idempotency key": key,
 		"given name": "MARKERGIVEN", "family name": "MARKERFAMILY", "document number": "MARKERDOC1",
 		"date of birth": "2009-03-15", "notes": "Durrës port",
 	} {
@@ -444,14 +459,19 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 	id := created["case"].(map[string]any)["id"].(string)
 	caseCode := created["case"].(map[string]any)["code"].(string)
 
-	// The same person again, from the shelter: refused as a likely duplicate naming the case.
+	// The same person again, from the shelter: refused as a likely duplicate, naming the case
+	// only to a caller who states a purpose.
 	code, dup := call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_SHELTER", ""))
+	if code != http.StatusConflict || strings.Contains(mustJSON(t, dup), caseCode) || strings.Contains(mustJSON(t, dup), id) {
+		t.Errorf("a likely duplicate without a purpose: %d %v, want 409 naming no case", code, dup)
+	}
+	code, dup = call(t, "POST", s.GatewayURL+"/v1/cases", bytes.NewReader(body), bearer("NRM_TOKEN_CASEWORKER_SHELTER", "duplicate-check"))
 	if code != http.StatusConflict || !strings.Contains(mustJSON(t, dup["details"]), caseCode) {
 		t.Errorf("a likely duplicate: %d %v, want 409 naming %s", code, dup, caseCode)
 	}
 	code, found := call(t, "POST", s.GatewayURL+"/v1/cases:findPossibleDuplicates",
 		strings.NewReader(`{"identity":{"givenName":"ARJOLA","familyName":"kapllani","dateOfBirth":"2009-03-15"}}`),
-		bearer("NRM_TOKEN_CASEWORKER_SHELTER", "registration check"))
+		bearer("NRM_TOKEN_CASEWORKER_SHELTER", "duplicate-check"))
 	if code != http.StatusOK || !strings.Contains(mustJSON(t, found), caseCode) || strings.Contains(mustJSON(t, found), "Kapllani") {
 		t.Errorf("findPossibleDuplicates: %d %v", code, found)
 	}
@@ -464,7 +484,7 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 		identity, _ := c["identity"].(map[string]any)
 		return c["identityView"].(string), identity
 	}
-	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_POLICE", "referral to a shelter")); v != "IDENTITY_VIEW_VISIBLE" || identity["familyName"] != "Kapllani" {
+	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_POLICE", "referral")); v != "IDENTITY_VIEW_VISIBLE" || identity["familyName"] != "Kapllani" {
 		t.Errorf("registering institution: %s %v", v, identity)
 	}
 	if v, identity := view(bearer("NRM_TOKEN_CASEWORKER_POLICE", "")); v != "IDENTITY_VIEW_PURPOSE_REQUIRED" || identity != nil {
@@ -484,7 +504,7 @@ func TestIdentityNeedToKnowAndErasureThroughREST(t *testing.T) {
 	if code != http.StatusOK || erased["case"].(map[string]any)["identityView"] != "IDENTITY_VIEW_ERASED" {
 		t.Fatalf("erasure: %d %v", code, erased)
 	}
-	if v, identity := view(bearer("NRM_TOKEN_SECRETARIAT", "review")); v != "IDENTITY_VIEW_ERASED" || identity != nil {
+	if v, identity := view(bearer("NRM_TOKEN_SECRETARIAT", "case-management")); v != "IDENTITY_VIEW_ERASED" || identity != nil {
 		t.Errorf("after erasure: %s %v", v, identity)
 	}
 	if n := total(t, s); n != 1 {

@@ -93,3 +93,15 @@ func withDetails(c codes.Code, msg string, details ...protoadapt.MessageV1) erro
 	}
 	return st.Err()
 }
+
+// FieldViolations returns the field violations an error carries (google.rpc.BadRequest), for a
+// caller that acts on them field by field; none for any other error.
+func FieldViolations(err error) []*errdetails.BadRequest_FieldViolation {
+	var out []*errdetails.BadRequest_FieldViolation
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			out = append(out, br.GetFieldViolations()...)
+		}
+	}
+	return out
+}

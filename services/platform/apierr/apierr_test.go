@@ -1,6 +1,7 @@
 package apierr_test
 
 import (
+	"errors"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -180,4 +181,19 @@ func detail[T proto.Message](t *testing.T, st *status.Status) T {
 		t.Fatalf("detail is %T, want %T", ds[0], zero)
 	}
 	return d
+}
+
+func TestFieldViolations(t *testing.T) {
+	var v apierr.Violations
+	v.Add("a", "first")
+	v.Add("b.c", "second")
+	got := apierr.FieldViolations(v.Err())
+	if len(got) != 2 || got[0].GetField() != "a" || got[1].GetField() != "b.c" || got[1].GetDescription() != "second" {
+		t.Errorf("FieldViolations = %v", got)
+	}
+	for _, err := range []error{nil, errors.New("plain"), apierr.NotFound("case", "x")} {
+		if got := apierr.FieldViolations(err); len(got) != 0 {
+			t.Errorf("FieldViolations(%v) = %v, want none", err, got)
+		}
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
 	"github.com/nrm-albania/nrm/services/platform/access"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/config"
 )
 
@@ -43,6 +44,9 @@ type Config struct {
 	// AccessMaxStaleness is how long the access directory is trusted without the bus
 	// confirming it; past it every call is refused (Unavailable).
 	AccessMaxStaleness time.Duration
+	// AuditPurposes is the comma-separated list of codes in which callers state why they read
+	// personal data (x-nrm-purpose); every other purpose is refused.
+	AuditPurposes string
 	// Auth configures how callers are authenticated. At least one of bearer tokens (JWKS) and
 	// client certificates (ClientCAFile) must be set.
 	Auth AuthConfig
@@ -76,6 +80,7 @@ func Defaults(service, grpcAddr, adminAddr string) Config {
 		MaxRecvBytes:    4 << 20,
 
 		AccessMaxStaleness: access.DefaultMaxStaleness,
+		AuditPurposes:      authz.DefaultPurposes,
 	}
 }
 
@@ -95,6 +100,7 @@ func (c *Config) Bind(s *config.Set) {
 	s.Int(&c.MaxRecvBytes, "grpc-max-recv-bytes", c.MaxRecvBytes, "largest gRPC request message accepted, in bytes")
 	s.Duration(&c.AccessMaxStaleness, "access-max-staleness", c.AccessMaxStaleness,
 		"how long the directory of institutions and revocations is trusted without the bus confirming it; past it calls are refused")
+	s.String(&c.AuditPurposes, "audit-purposes", c.AuditPurposes, "codes in which callers state the purpose of reading personal data (x-nrm-purpose), comma-separated")
 	c.Auth.bind(s)
 
 	s.RequireAddr("grpc-addr", &c.GRPCAddr)
@@ -103,6 +109,12 @@ func (c *Config) Bind(s *config.Set) {
 	s.RequireNonEmpty("mongo-database", &c.MongoDatabase)
 	s.RequireURL("nats-url", &c.NATSURL, "nats", "tls", "ws", "wss")
 	s.Check(func() error { return config.CheckPattern("nats-namespace", c.NATSNamespace, `^[a-z0-9]{0,16}$`) })
+	s.Check(func() error {
+		if _, err := authz.ParsePurposes(c.AuditPurposes); err != nil {
+			return fmt.Errorf("%s (--audit-purposes): %w", config.EnvName("audit-purposes"), err)
+		}
+		return nil
+	})
 	s.RequireOneOf("log-level", &c.LogLevel, "debug", "info", "warn", "error")
 	s.RequirePositive("shutdown-timeout", &c.ShutdownTimeout)
 	s.Check(func() error {

@@ -89,6 +89,7 @@ func TestBindReadsTheEnvironment(t *testing.T) {
 		"NRM_GRPC_REFLECTION":     "true",
 		"NRM_GRPC_MAX_RECV_BYTES": "1048576",
 		"NRM_OTLP_ENDPOINT":       "collector:4317",
+		"NRM_AUDIT_PURPOSES":      "referral,audit",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +105,7 @@ func TestBindReadsTheEnvironment(t *testing.T) {
 	want.Auth = baseAuth
 	want.MaxRecvBytes = 1 << 20
 	want.OTLPEndpoint = "collector:4317"
+	want.AuditPurposes = "referral,audit"
 	if cfg != want {
 		t.Errorf("got  %+v\nwant %+v", cfg, want)
 	}
@@ -135,6 +137,9 @@ func TestBindRejectsABadSettingNamingIt(t *testing.T) {
 		{"NRM_GRPC_MAX_RECV_BYTES", "100"},
 		{"NRM_GRPC_MAX_RECV_BYTES", "1000000000"},
 		{"NRM_OTLP_ENDPOINT", "collector"},
+		{"NRM_AUDIT_PURPOSES", ""},
+		{"NRM_AUDIT_PURPOSES", "referral to a shelter"},
+		{"NRM_AUDIT_PURPOSES", "referral,referral"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {

@@ -46,5 +46,9 @@ func security(ctx context.Context, c Config, admit auth.Access) (authz.Guard, *t
 			return authz.Guard{}, nil, fmt.Errorf("%s: %w", config.EnvName("tls-cert-file"), err)
 		}
 	}
-	return authz.Guard{Authn: &authn, Table: authz.Table, Reflection: c.Reflection}, tc, nil
+	purposes, err := authz.ParsePurposes(c.AuditPurposes)
+	if err != nil {
+		return authz.Guard{}, nil, fmt.Errorf("%s: %w", config.EnvName("audit-purposes"), err)
+	}
+	return authz.Guard{Authn: &authn, Table: authz.Table, Reflection: c.Reflection, Purposes: purposes}, tc, nil
 }

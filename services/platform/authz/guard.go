@@ -7,19 +7,11 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 )
-
-// PurposeKey is the gRPC metadata key (REST header X-NRM-Purpose) in which a caller states why
-// it reads personal data; the purpose goes into the audit trail.
-const PurposeKey = "x-nrm-purpose"
-
-// MaxPurpose bounds a stated purpose.
-const MaxPurpose = 200
 
 // Authenticator establishes who is calling.
 type Authenticator interface {
@@ -32,6 +24,8 @@ type Guard struct {
 	Authn      Authenticator
 	Table      map[string]Rule
 	Reflection bool // reflection enabled, hence open
+	// Purposes is the list of codes a stated purpose must be one of.
+	Purposes Purposes
 }
 
 // Admit returns the context carrying the principal, or the status error that refuses the call.
@@ -57,38 +51,14 @@ func (g Guard) Admit(ctx context.Context, method string) (context.Context, error
 			"your roles ("+roles(eff.Roles)+") may not call "+method+"; allowed: "+roles(rule.Roles),
 			map[string]string{"method": method, "allowed_roles": roles(rule.Roles)})
 	}
-	if _, err := Purpose(ctx, rule.PurposeRequired); err != nil {
+	purpose, err := g.Purposes.FromMetadata(ctx, rule.PurposeRequired)
+	if err != nil {
 		return nil, err
 	}
-	return ctx, nil
-}
-
-// Purpose returns the purpose the caller stated, validated; required says whether it must be
-// there.
-func Purpose(ctx context.Context, required bool) (string, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	vals := md.Get(PurposeKey)
-	switch {
-	case len(vals) == 0 && required:
-		return "", apierr.InvalidField(PurposeKey, "state why you need this data (REST header X-NRM-Purpose)")
-	case len(vals) == 0:
-		return "", nil
-	case len(vals) > 1:
-		return "", apierr.InvalidField(PurposeKey, "must be sent once")
+	if purpose.Code != "" {
+		ctx = WithPurpose(ctx, purpose)
 	}
-	p := strings.TrimSpace(vals[0])
-	if p == "" && required {
-		return "", apierr.InvalidField(PurposeKey, "must not be blank")
-	}
-	if len(p) > MaxPurpose {
-		return "", apierr.InvalidField(PurposeKey, "must be at most %d bytes", MaxPurpose)
-	}
-	for _, r := range p {
-		if r < 0x20 || r == 0x7f {
-			return "", apierr.InvalidField(PurposeKey, "must not contain control characters")
-		}
-	}
-	return p, nil
+	return withNotes(ctx), nil
 }
 
 func denied(reason, msg string, meta map[string]string) error {

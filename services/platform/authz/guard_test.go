@@ -23,7 +23,11 @@ func (f fixed) Authenticate(ctx context.Context, _ string) (context.Context, err
 }
 
 func guardFor(p *auth.Principal) Guard {
-	return Guard{Authn: fixed{p}, Table: Table}
+	ps, err := ParsePurposes(DefaultPurposes)
+	if err != nil {
+		panic(err)
+	}
+	return Guard{Authn: fixed{p}, Table: Table, Purposes: ps}
 }
 
 func principal(institution string, roles ...auth.Role) *auth.Principal {
@@ -115,7 +119,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		for _, w := range everyone {
 			want := slices.ContainsFunc(yes, func(y who) bool { return y.name == w.name })
 			t.Run(w.name+" "+method, func(t *testing.T) {
-				ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(PurposeKey, "case review"))
+				ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs(PurposeKey, "case-management"))
 				_, err := guardFor(w.p).Admit(ctx, method)
 				switch {
 				case want && err != nil:
@@ -168,40 +172,6 @@ func TestOnBehalfOfUsesTheOriginalCallersRoles(t *testing.T) {
 	}
 }
 
-func TestPurpose(t *testing.T) {
-	with := func(vals ...string) context.Context {
-		md := metadata.MD{}
-		for _, v := range vals {
-			md.Append(PurposeKey, v)
-		}
-		return metadata.NewIncomingContext(context.Background(), md)
-	}
-	long := string(make([]byte, MaxPurpose+1))
-	for _, tt := range []struct {
-		name     string
-		ctx      context.Context
-		required bool
-		want     string
-		code     codes.Code
-	}{
-		{"absent, optional", context.Background(), false, "", codes.OK},
-		{"absent, required", context.Background(), true, "", codes.InvalidArgument},
-		{"stated", with("referral to shelter"), true, "referral to shelter", codes.OK},
-		{"trimmed", with("  review  "), true, "review", codes.OK},
-		{"blank, required", with("   "), true, "", codes.InvalidArgument},
-		{"twice", with("a", "b"), false, "", codes.InvalidArgument},
-		{"too long", with(long), false, "", codes.InvalidArgument},
-		{"control characters", with("a\nb"), false, "", codes.InvalidArgument},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := Purpose(tt.ctx, tt.required)
-			if status.Code(err) != tt.code || got != tt.want {
-				t.Errorf("Purpose = %q, %v; want %q, %s", got, err, tt.want, tt.code)
-			}
-		})
-	}
-}
-
 func TestPurposeIsRequiredWhereTheTableSaysSo(t *testing.T) {
 	g := guardFor(principal("ASP-ANTITRAF", auth.RoleCaseworker))
 	if _, err := g.Admit(context.Background(), duplicates); status.Code(err) != codes.InvalidArgument {
@@ -209,5 +179,51 @@ func TestPurposeIsRequiredWhereTheTableSaysSo(t *testing.T) {
 	}
 	if _, err := g.Admit(context.Background(), getCase); err != nil {
 		t.Errorf("GetCase without a purpose refused (it withholds the identity instead): %v", err)
+	}
+}
+
+// The guard refuses a purpose outside the list wherever it is sent, and hands the one it
+// admits, parsed, to the handler and the audit recorder.
+func TestGuardChecksThePurposeAndPassesItOn(t *testing.T) {
+	g := guardFor(principal("ASP-ANTITRAF", auth.RoleCaseworker))
+	for _, m := range []string{getCase, duplicates, register} {
+		if _, err := g.Admit(incoming("referral of Arta Hoxha"), m); status.Code(err) != codes.InvalidArgument || !violates(err, PurposeKey) {
+			t.Errorf("%s with a free-text purpose: %v, want InvalidArgument on %s", m, err, PurposeKey)
+		}
+	}
+	ctx, err := g.Admit(incoming("referral;ref=REF-2026-0042"), getCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := StatedPurpose(ctx); !ok || p.Code != "referral" || p.Ref != "REF-2026-0042" {
+		t.Errorf("stated purpose %+v, %v", p, ok)
+	}
+	ctx, err = g.Admit(context.Background(), getCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := StatedPurpose(ctx); ok {
+		t.Errorf("a purpose %+v where none was stated", p)
+	}
+}
+
+// What a handler notes reaches the recorder through the admitted context, and only there.
+func TestNotedObjectsStayWithTheirCall(t *testing.T) {
+	g := guardFor(principal("ASP-ANTITRAF", auth.RoleCaseworker))
+	a, err := g.Admit(context.Background(), register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := g.Admit(context.Background(), register)
+	if err != nil {
+		t.Fatal(err)
+	}
+	NoteObjects(a, "0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40")
+	NoteObjects(context.Background(), "ignored outside a call")
+	if got := notedObjects(a); !slices.Equal(got, []string{"0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40"}) {
+		t.Errorf("noted %v", got)
+	}
+	if got := notedObjects(b); len(got) != 0 {
+		t.Errorf("another call's notes leaked: %v", got)
 	}
 }

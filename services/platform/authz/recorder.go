@@ -3,9 +3,11 @@ package authz
 import (
 	"context"
 	"log/slog"
+	"regexp"
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,13 +44,18 @@ func (r *Recorder) Audit(ctx context.Context, method string, req, resp any, call
 		return nil
 	}
 	e := audit.Entry{Method: method, Outcome: audit.Outcome(callErr), ObjectIDs: objectIDs(req, resp)}
+	for _, id := range notedObjects(ctx) {
+		e.ObjectIDs = append(e.ObjectIDs, objectID(id))
+	}
 	if p, ok := auth.FromContext(ctx); ok {
 		e.Institution, e.Subject, e.Roles = p.Institution, p.Subject, roleNames(p.Roles)
 		if o := p.OnBehalfOf; o != nil {
 			e.OnBehalfOf = audit.Principal{Institution: o.Institution, Subject: o.Subject, Roles: roleNames(o.Roles)}
 		}
 	}
-	e.Purpose, _ = Purpose(ctx, false) // the guard has validated it
+	if p, ok := StatedPurpose(ctx); ok {
+		e.Purpose = p.String()
+	}
 	// The record is written even if the caller has gone: the call happened.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -63,6 +70,23 @@ func (r *Recorder) Audit(ctx context.Context, method string, req, resp any, call
 			"objects", strings.Join(e.ObjectIDs, ","), "outcome", e.Outcome, "error", err)
 	}
 	return nil
+}
+
+// InvalidObjectID is recorded in place of an id field that holds no id: what a caller typed
+// there (a name in GET /v1/cases/{id}, say) must not be kept in the trail.
+const InvalidObjectID = "invalid"
+
+// objectIDPattern is what an object id looks like when it is not a UUID: a resource code such
+// as the case code VT-2026-00042.
+var objectIDPattern = regexp.MustCompile(`^[A-Z]{2,4}-[0-9]{4}-[0-9]{5}$`)
+
+// objectID is id if it has the shape of an id (a UUID in canonical form, or a resource code),
+// InvalidObjectID otherwise.
+func objectID(id string) string {
+	if _, err := uuid.Parse(id); (err == nil && len(id) == 36) || objectIDPattern.MatchString(id) {
+		return id
+	}
+	return InvalidObjectID
 }
 
 // objectIDs finds the ids a call concerned: the request's own id fields ("id", "case_id", …)
@@ -87,7 +111,7 @@ func appendIDs(ids []string, m protoreflect.Message) []string {
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		name := string(fd.Name())
 		if fd.Kind() == protoreflect.StringKind && !fd.IsList() && !fd.IsMap() && (name == "id" || strings.HasSuffix(name, "_id")) {
-			ids = append(ids, v.String())
+			ids = append(ids, objectID(v.String()))
 		}
 		return true
 	})

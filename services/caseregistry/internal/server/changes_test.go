@@ -202,7 +202,7 @@ func TestIdentityUpdatesMoveTheBlindIndexes(t *testing.T) {
 	if _, err := s.UpdateCase(as(shelter, ""), update(c.GetId(), 1, &caseregistryv1.Case{Identity: newID}, "identity")); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("an uninvolved institution changed the identity: %v", err)
 	}
-	resp, err := s.UpdateCase(as(police, "correction"), update(c.GetId(), 1, &caseregistryv1.Case{Identity: newID}, "identity"))
+	resp, err := s.UpdateCase(as(police, "case-management"), update(c.GetId(), 1, &caseregistryv1.Case{Identity: newID}, "identity"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestIdentityUpdatesMoveTheBlindIndexes(t *testing.T) {
 		t.Errorf("identity after the update: %v", got)
 	}
 	find := func(id *caseregistryv1.Identity) int {
-		r, err := s.FindPossibleDuplicates(as(police, "check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: id})
+		r, err := s.FindPossibleDuplicates(as(police, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: id})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -239,16 +239,16 @@ func TestAnIdentityChangedIntoAnotherCasesPersonIsRefused(t *testing.T) {
 	other := register(t, s, marker)
 	c := register(t, s, &caseregistryv1.Identity{GivenName: "Someone", FamilyName: "Else", DateOfBirth: "2001-02-03"})
 	into := update(c.GetId(), 1, &caseregistryv1.Case{Identity: marker}, "identity")
-	_, err := s.UpdateCase(as(police, "correction"), into)
+	_, err := s.UpdateCase(as(police, "case-management"), into)
 	if st, _ := status.FromError(err); st.Code() != codes.AlreadyExists || !strings.Contains(fmt.Sprint(st.Details()), other.GetCode()) {
 		t.Fatalf("an identity changed into another case's person: %v, want ALREADY_EXISTS naming %s", err, other.GetCode())
 	}
 	into.ConfirmedDifferentPerson, into.DifferentPersonReason = true, "twins, confirmed by the civil registry"
-	if _, err := s.UpdateCase(as(police, "correction"), into); err != nil {
+	if _, err := s.UpdateCase(as(police, "case-management"), into); err != nil {
 		t.Fatalf("confirmed as another person: %v", err)
 	}
 	address := update(c.GetId(), 2, &caseregistryv1.Case{Identity: &caseregistryv1.Identity{Address: "Rruga 5"}}, "identity.address")
-	if _, err := s.UpdateCase(as(police, "correction"), address); err != nil {
+	if _, err := s.UpdateCase(as(police, "case-management"), address); err != nil {
 		t.Errorf("an address change was checked for duplicates: %v", err)
 	}
 }
@@ -378,7 +378,7 @@ func TestMergeJoinsADuplicateIntoTheSurvivor(t *testing.T) {
 		g.GetClosure().GetReason() != caseregistryv1.ClosureReason_CLOSURE_REASON_DUPLICATE || g.GetVersion() != 2 {
 		t.Errorf("duplicate after the merge: %v", g)
 	}
-	r, err := s.FindPossibleDuplicates(as(police, "check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: marker})
+	r, err := s.FindPossibleDuplicates(as(police, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: marker})
 	if err != nil || len(r.GetDuplicates()) != 0 {
 		t.Errorf("the merged record is still found: %v, %v", r, err)
 	}

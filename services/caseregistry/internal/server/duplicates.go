@@ -14,6 +14,7 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
@@ -93,23 +94,35 @@ func (s *Server) duplicates(ctx context.Context, id domain.Identity, except stri
 	return out, nil
 }
 
-// refuseDuplicates is ALREADY_EXISTS naming the cases a registration likely duplicates.
+// refuseDuplicates is ALREADY_EXISTS naming the cases a registration likely duplicates; with
+// none given (the caller stated no purpose), it says there are some and how to learn which.
 func refuseDuplicates(ds []*caseregistryv1.PossibleDuplicate) error {
-	caseCodes := make([]string, len(ds))
-	ids := make([]string, len(ds))
-	for i, d := range ds {
-		caseCodes[i], ids[i] = d.GetCaseCode(), d.GetCaseId()
+	msg := "the person is likely registered already; state a purpose (x-nrm-purpose, e.g. duplicate-check) to learn which cases match"
+	var meta map[string]string
+	if len(ds) > 0 {
+		caseCodes := make([]string, len(ds))
+		ids := make([]string, len(ds))
+		for i, d := range ds {
+			caseCodes[i], ids[i] = d.GetCaseCode(), d.GetCaseId()
+		}
+		msg = "the person is likely registered already as " + strings.Join(caseCodes, ", ")
+		meta = map[string]string{"case_codes": strings.Join(caseCodes, ","), "case_ids": strings.Join(ids, ",")}
 	}
-	msg := "the person is likely registered already as " + strings.Join(caseCodes, ", ") +
-		"; if not, register again with confirmed_different_person and a reason"
+	msg += "; if not, register again with confirmed_different_person and a reason"
 	st, err := status.New(codes.AlreadyExists, msg).WithDetails(&errdetails.ErrorInfo{
-		Reason: "POSSIBLE_DUPLICATE", Domain: apierr.Domain,
-		Metadata: map[string]string{"case_codes": strings.Join(caseCodes, ","), "case_ids": strings.Join(ids, ",")},
+		Reason: "POSSIBLE_DUPLICATE", Domain: apierr.Domain, Metadata: meta,
 	})
 	if err != nil {
 		return status.Error(codes.AlreadyExists, msg)
 	}
 	return st.Err()
+}
+
+// noteDuplicates puts the cases an answer names into the call's audit record.
+func noteDuplicates(ctx context.Context, ds []*caseregistryv1.PossibleDuplicate) {
+	for _, d := range ds {
+		authz.NoteObjects(ctx, d.GetCaseId())
+	}
 }
 
 // FindPossibleDuplicates looks for registered cases that are likely the given person.
@@ -124,5 +137,6 @@ func (s *Server) FindPossibleDuplicates(ctx context.Context, req *caseregistryv1
 	if err != nil {
 		return nil, err
 	}
+	noteDuplicates(ctx, ds)
 	return &caseregistryv1.FindPossibleDuplicatesResponse{Duplicates: ds}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 )
 
 func registerPerson(t *testing.T, s *Server, id *caseregistryv1.Identity, confirm bool) (*caseregistryv1.Case, error) {
@@ -19,7 +20,8 @@ func registerPerson(t *testing.T, s *Server, id *caseregistryv1.Identity, confir
 	if confirm {
 		req.ConfirmedDifferentPerson, req.DifferentPersonReason = true, "different mother's name, checked with the family"
 	}
-	resp, err := s.RegisterCase(asCaller(), req)
+	// With a purpose, so that a refusal names the cases it matched.
+	resp, err := s.RegisterCase(authz.WithPurpose(asCaller(), authz.Purpose{Code: "duplicate-check"}), req)
 	return resp.GetCase(), err
 }
 
@@ -41,7 +43,7 @@ func TestLikelyDuplicatesAreFoundAndRefused(t *testing.T) {
 		{"everything", &caseregistryv1.Identity{GivenName: "Endrit", FamilyName: "Cela", DateOfBirth: "1999-01-02", DocumentNumber: "I12345678A"}, []caseregistryv1.DuplicateMatch{matchNameDOB, matchDocument}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			found, err := s.FindPossibleDuplicates(as(police, "registration"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: tt.id})
+			found, err := s.FindPossibleDuplicates(as(police, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: tt.id})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +67,7 @@ func TestLikelyDuplicatesAreFoundAndRefused(t *testing.T) {
 		})
 	}
 	// Another person: another birth date, another document.
-	found, err := s.FindPossibleDuplicates(as(police, "registration"), &caseregistryv1.FindPossibleDuplicatesRequest{
+	found, err := s.FindPossibleDuplicates(as(police, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{
 		Identity: &caseregistryv1.Identity{GivenName: "Endrit", FamilyName: "Cela", DateOfBirth: "1999-01-03"}})
 	if err != nil || len(found.GetDuplicates()) != 0 {
 		t.Errorf("a different birth date matched: %v %v", found, err)
@@ -74,7 +76,7 @@ func TestLikelyDuplicatesAreFoundAndRefused(t *testing.T) {
 	if _, err := registerPerson(t, s, &caseregistryv1.Identity{GivenName: "Endrit", FamilyName: "Cela", DateOfBirth: "1999-01-02"}, true); err != nil {
 		t.Errorf("a confirmed different person was refused: %v", err)
 	}
-	if _, err := s.FindPossibleDuplicates(as(police, "x"), &caseregistryv1.FindPossibleDuplicatesRequest{
+	if _, err := s.FindPossibleDuplicates(as(police, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{
 		Identity: &caseregistryv1.Identity{GivenName: "Endrit"}}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a search by a name alone: %v, want InvalidArgument", err)
 	}
@@ -91,7 +93,7 @@ func TestErasedIdentitiesAreNoLongerFound(t *testing.T) {
 	if _, err := s.EraseIdentity(as(secretariat, ""), &caseregistryv1.EraseIdentityRequest{Id: c.GetId(), Reason: "retention"}); err != nil {
 		t.Fatal(err)
 	}
-	found, err := s.FindPossibleDuplicates(as(secretariat, "check"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: person})
+	found, err := s.FindPossibleDuplicates(as(secretariat, "case-management"), &caseregistryv1.FindPossibleDuplicatesRequest{Identity: person})
 	if err != nil || len(found.GetDuplicates()) != 0 {
 		t.Errorf("an erased identity is still found: %v %v", found, err)
 	}

@@ -2,13 +2,16 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 )
 
 // Housekeeping configures the registry's own periodic work.
@@ -34,9 +37,10 @@ var system = &auth.Principal{Institution: "NRM", Subject: "caseregistry/retentio
 func isSystem(ctx context.Context) bool { return ctx.Value(systemKey{}) != nil }
 
 // Housekeep returns the worker that, at start and then every h.Every, re-wraps data keys still
-// under an old master key (after a rotation: the old key can be retired once none is left) and
-// erases the identities of cases closed more than h.RetentionYears ago. Each step is idempotent,
-// so replicas may run it side by side. A failed round is logged and retried the next time.
+// under an old master key (after a rotation: the old key can be retired once none is left),
+// destroys the keys of cases left without an identity, and erases the identities of cases
+// closed more than h.RetentionYears ago. Each step is idempotent, so replicas may run it side by
+// side. What fails is logged and retried the next round.
 func (s *Server) Housekeep(h Housekeeping) func(context.Context) error {
 	return func(ctx context.Context) error {
 		t := time.NewTicker(h.Every)
@@ -58,6 +62,11 @@ func (s *Server) housekeepOnce(ctx context.Context, h Housekeeping) {
 	} else if n > 0 {
 		s.log.InfoContext(ctx, "data keys re-wrapped under the primary master key", "rewrapped", n, "primary", s.keys.Primary())
 	}
+	if n, err := s.destroyOrphanKeys(ctx); err != nil {
+		s.log.ErrorContext(ctx, "destroying the data keys of cases without identity failed", "destroyed", n, "error", err)
+	} else if n > 0 {
+		s.log.InfoContext(ctx, "data keys of cases without identity destroyed", "destroyed", n)
+	}
 	if h.RetentionYears > 0 {
 		if n, err := s.EraseExpired(ctx, h.RetentionYears); err != nil {
 			s.log.ErrorContext(ctx, "retention sweep failed", "erased", n, "error", err)
@@ -68,7 +77,9 @@ func (s *Server) housekeepOnce(ctx context.Context, h Housekeeping) {
 }
 
 // EraseExpired erases the identities of up to a batch of cases closed more than years ago (in
-// Tirana's calendar) and returns how many it erased.
+// Tirana's calendar) and returns how many it erased. A case it cannot erase is logged with its
+// id and counted (nrm_housekeeping_failures_total{task="retention"}); the sweep goes on with the
+// others, and the next round tries it again. The error is only for the query itself.
 func (s *Server) EraseExpired(ctx context.Context, years int) (int, error) {
 	cutoff := s.now().In(domain.Tirana).AddDate(-years, 0, 0).Format(time.DateOnly)
 	ids, err := s.store.ClosedWithIdentityBefore(ctx, cutoff, retentionBatch)
@@ -77,19 +88,60 @@ func (s *Server) EraseExpired(ctx context.Context, years int) (int, error) {
 	}
 	ctx = auth.NewContext(context.WithValue(ctx, systemKey{}, true), system)
 	basis := fmt.Sprintf("end of retention: closed more than %d years ago", years)
-	for i, id := range ids {
+	// The trail keeps a purpose code, as for a caller, with the rule as its reference.
+	purpose := authz.Purpose{Code: "erasure", Ref: fmt.Sprintf("retention-%dy", years)}.String()
+	erased := 0
+	for _, id := range ids {
 		_, err := s.erase(ctx, id, basis)
 		// The trail records what the sweep did, as it records an erasure a caller asks for.
 		if _, aerr := s.trail.Record(ctx, audit.Entry{
 			Institution: system.Institution, Subject: system.Subject, Roles: []string{string(auth.RoleService)},
 			Method: caseregistryv1.CaseRegistryService_EraseIdentity_FullMethodName, ObjectIDs: []string{id},
-			Purpose: basis, Outcome: audit.Outcome(err),
+			Purpose: purpose, Outcome: audit.Outcome(err),
 		}); aerr != nil {
 			s.log.ErrorContext(ctx, "the retention erasure could not be recorded in the audit trail", "case_id", id, "error", aerr)
 		}
 		if err != nil {
-			return i, fmt.Errorf("erase the identity of case %s: %w", id, err)
+			s.failures.WithLabelValues("retention").Inc()
+			s.log.ErrorContext(ctx, "retention: the identity of a case could not be erased; retried next round", "case_id", id, "error", err)
+			continue
 		}
+		erased++
 	}
-	return len(ids), nil
+	return erased, nil
+}
+
+// keyGrace is how long a data key may sit in the vault without an identity sealed under it: the
+// time between storing a key and committing the identity it seals, which a call does within its
+// deadline (30 s at most), with a wide margin.
+const keyGrace = 10 * time.Minute
+
+// destroyOrphanKeys destroys the data key of every case that has none of its identity left
+// sealed: the clean-up of a removal through UpdateCase that failed after its commit, or done
+// before removals destroyed keys. Keys younger than keyGrace are left alone, as a writer may be
+// about to commit the identity they seal, and so are keys of cases that do not exist (a
+// registration that failed before its commit sealed nothing that was kept). It returns how many
+// keys it destroyed; a case it cannot clean up is logged, counted, and tried again next round.
+func (s *Server) destroyOrphanKeys(ctx context.Context) (int, error) {
+	keys, err := s.store.OldKeys(ctx, s.now().Add(-keyGrace))
+	if err != nil {
+		return 0, err
+	}
+	destroyed := 0
+	for _, k := range keys {
+		c, err := s.store.Get(ctx, k.CaseID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && c.SealedIdentity != nil) {
+			continue
+		}
+		if err == nil {
+			err = s.store.DestroyKeyIf(ctx, k.CaseID, k.Key)
+		}
+		if err != nil {
+			s.failures.WithLabelValues("key-cleanup").Inc()
+			s.log.ErrorContext(ctx, "the data key of a case without identity could not be destroyed; retried next round", "case_id", k.CaseID, "error", err)
+			continue
+		}
+		destroyed++
+	}
+	return destroyed, nil
 }

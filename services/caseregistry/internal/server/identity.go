@@ -105,7 +105,7 @@ func (s *Server) identityFor(ctx context.Context, c domain.Case) (*caseregistryv
 	if may, err := s.needsToKnow(ctx, p.Effective(), c); err != nil || !may {
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD, err
 	}
-	if purpose, err := authz.Purpose(ctx, false); err != nil || purpose == "" {
+	if _, stated := authz.StatedPurpose(ctx); !stated {
 		return nil, caseregistryv1.IdentityView_IDENTITY_VIEW_PURPOSE_REQUIRED, nil
 	}
 	id, err := s.openIdentity(ctx, c)

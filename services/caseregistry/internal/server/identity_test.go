@@ -7,12 +7,12 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 )
 
 var marker = &caseregistryv1.Identity{GivenName: "Zamira", FamilyName: "MARKERFAMILY", DateOfBirth: "2002-03-04",
@@ -21,7 +21,7 @@ var marker = &caseregistryv1.Identity{GivenName: "Zamira", FamilyName: "MARKERFA
 func as(p *auth.Principal, purpose string) context.Context {
 	ctx := auth.NewContext(context.Background(), p)
 	if purpose != "" {
-		ctx = metadata.NewIncomingContext(ctx, metadata.Pairs("x-nrm-purpose", purpose))
+		ctx = authz.WithPurpose(ctx, authz.Purpose{Code: purpose})
 	}
 	return ctx
 }
@@ -59,7 +59,7 @@ func TestIdentityIsSealedAndShownOnlyToThoseWhoNeedToKnow(t *testing.T) {
 		{"owner with a purpose", as(police, "referral"), caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE},
 		{"owner without a purpose", as(police, ""), caseregistryv1.IdentityView_IDENTITY_VIEW_PURPOSE_REQUIRED},
 		{"another institution", as(shelter, "referral"), caseregistryv1.IdentityView_IDENTITY_VIEW_WITHHELD},
-		{"the secretariat", as(secretariat, "monthly review"), caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE},
+		{"the secretariat", as(secretariat, "case-management"), caseregistryv1.IdentityView_IDENTITY_VIEW_VISIBLE},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.GetCase(tt.ctx, &caseregistryv1.GetCaseRequest{Id: id})
@@ -102,7 +102,7 @@ func TestErasureDestroysTheIdentityForGood(t *testing.T) {
 	if c := erased.GetCase(); c.GetIdentityView() != caseregistryv1.IdentityView_IDENTITY_VIEW_ERASED || c.GetVersion() != 2 {
 		t.Errorf("after erasure: view %s, version %d", c.GetIdentityView(), c.GetVersion())
 	}
-	got, err := s.GetCase(as(secretariat, "review"), &caseregistryv1.GetCaseRequest{Id: id})
+	got, err := s.GetCase(as(secretariat, "case-management"), &caseregistryv1.GetCaseRequest{Id: id})
 	if err != nil || got.GetCase().GetIdentity() != nil || got.GetCase().GetIdentityView() != caseregistryv1.IdentityView_IDENTITY_VIEW_ERASED {
 		t.Fatalf("GetCase after erasure: %v, %v", got, err)
 	}
@@ -142,7 +142,7 @@ func TestGrantedInstitutionsNeedToKnow(t *testing.T) {
 	secretariat := &auth.Principal{Institution: "MB-SEKRETARIATI", Subject: "x", Roles: []auth.Role{auth.RoleSecretariat}}
 	viewOf := func() caseregistryv1.IdentityView {
 		t.Helper()
-		got, err := s.GetCase(as(shelter, "shelter placement"), &caseregistryv1.GetCaseRequest{Id: id})
+		got, err := s.GetCase(as(shelter, "assistance"), &caseregistryv1.GetCaseRequest{Id: id})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,8 @@ import (
 const EventMerged = "case.merged"
 
 // MergeCases joins a duplicate record into a survivor. The two records are two aggregates, so
-// the merge is two commits: first the duplicate (closed, pointing to the survivor), then the
-// survivor (listing the duplicate). Should the second fail, the duplicate already points to the
+// the merge is two commits, each with its event: first the duplicate (closed, pointing to the
+// survivor: case.merged), then the survivor (listing the duplicate: case.updated). Should the second fail, the duplicate already points to the
 // survivor and repeating the call completes the merge.
 func (s *Server) MergeCases(ctx context.Context, req *caseregistryv1.MergeCasesRequest) (*caseregistryv1.MergeCasesResponse, error) {
 	var v apierr.Violations
@@ -69,10 +69,17 @@ func (s *Server) MergeCases(ctx context.Context, req *caseregistryv1.MergeCasesR
 		if slices.Contains(c.MergedCaseIDs, req.GetDuplicateId()) {
 			return outcome{noop: true}, nil
 		}
+		next := domain.Absorb(c, req.GetDuplicateId())
 		return outcome{
-			next: domain.Absorb(c, req.GetDuplicateId()),
+			next: next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_ABSORBED.String(),
 				Fields: []string{"merged_case_ids"}, Note: reason, RelatedCaseID: req.GetDuplicateId()},
+			// Every commit publishes an event of its own case, which the list index and reporting
+			// follow. case.merged is the duplicate's (one merge, one case.merged, whose facts
+			// are the duplicate's); the survivor's change is a field of its own: case.updated.
+			events: []event{{EventUpdated, &caseregistryv1.CaseUpdated{
+				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Fields: []string{"merged_case_ids"}, Facts: facts(next),
+			}}},
 		}, nil
 	})
 	if err != nil {

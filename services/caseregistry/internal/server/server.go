@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -23,6 +24,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
@@ -44,6 +46,8 @@ type Server struct {
 	trail Recorder
 	log   *slog.Logger
 	now   func() time.Time
+	// failures counts the cases housekeeping could not handle, by task.
+	failures *prometheus.CounterVec
 }
 
 // Recorder writes the audit trail of what the registry does by itself; *audit.Trail is one.
@@ -53,13 +57,43 @@ type Recorder interface {
 
 // New returns the service over st; relay is woken after every commit; keys seal identities and
 // index keys the fingerprints of requests (which contain them); trail records what the registry
-// does by itself (calls are recorded by the gRPC server).
-func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, trail Recorder, log *slog.Logger) *Server {
-	return &Server{store: st, relay: relay, keys: keys, index: index, trail: trail, log: log, now: time.Now}
+// does by itself (calls are recorded by the gRPC server); its metrics are registered on reg.
+func New(st *store.Store, relay interface{ Notify() }, keys *piicrypto.MasterKeys, index *piicrypto.IndexKey, trail Recorder, log *slog.Logger, reg prometheus.Registerer) *Server {
+	failures := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "nrm_housekeeping_failures_total",
+		Help: "Cases the registry's housekeeping could not handle in a round (retried the next), by task: retention, key-cleanup.",
+	}, []string{"task"})
+	reg.MustRegister(failures)
+	return &Server{store: st, relay: relay, keys: keys, index: index, trail: trail, log: log, now: time.Now, failures: failures}
 }
 
 // idempotencyNamespace scopes case ids derived from idempotency keys.
 var idempotencyNamespace = uuid.MustParse("0b6f6c52-2b8e-4a3e-8f0e-5b3c9a1d7e21")
+
+// keyedCaseID is the id of the case an institution registers with an idempotency key: a key is
+// the institution's own, so that another institution using the same key can neither block a
+// registration nor receive this one's case. Institution codes hold no NUL, so the pair is unique.
+func keyedCaseID(institution, key string) string {
+	return uuid.NewSHA1(idempotencyNamespace, []byte(institution+"\x00"+key)).String()
+}
+
+// registeredWithKey returns the case the institution registered with the key, or
+// store.ErrNotFound. Cases registered before keys were scoped have the id derived from the key
+// alone: such a case is the institution's when it owns it and was registered with that key.
+func (s *Server) registeredWithKey(ctx context.Context, id, institution, key string) (domain.Case, error) {
+	c, err := s.store.Get(ctx, id)
+	if !errors.Is(err, store.ErrNotFound) {
+		return c, err
+	}
+	c, err = s.store.Get(ctx, uuid.NewSHA1(idempotencyNamespace, []byte(key)).String())
+	switch {
+	case err != nil:
+		return domain.Case{}, err
+	case c.OwnerInstitution != institution || c.Idempotency == nil || c.Idempotency.Key != key:
+		return domain.Case{}, store.ErrNotFound
+	}
+	return c, nil
+}
 
 // RegisterCase validates and stores a new case and its case.registered event in one write.
 func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterCaseRequest) (*caseregistryv1.RegisterCaseResponse, error) {
@@ -84,14 +118,17 @@ func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterC
 	if key == "" {
 		c.ID = uuid.Must(uuid.NewV7()).String()
 	} else {
-		// The id is derived from the key, so a retry collides with the first attempt's insert and
-		// can never create a second case, whatever happened to the first response.
-		c.ID = uuid.NewSHA1(idempotencyNamespace, []byte(key)).String()
+		// The id is derived from the institution and the key, so a retry collides with the first
+		// attempt's insert and can never create a second case, whatever happened to the first
+		// response; and another institution's same key is another case.
+		c.ID = keyedCaseID(c.OwnerInstitution, key)
 		c.Idempotency = &domain.Idempotency{Key: key, RequestHash: s.fingerprint(req)}
 		// A retry is answered before a case code is claimed for it, so retries leave no gaps.
-		if stored, err := s.store.Get(ctx, c.ID); err == nil {
+		stored, err := s.registeredWithKey(ctx, c.ID, c.OwnerInstitution, key)
+		switch {
+		case err == nil:
 			return s.replay(ctx, stored, c)
-		} else if !errors.Is(err, store.ErrNotFound) {
+		case !errors.Is(err, store.ErrNotFound):
 			return nil, err
 		}
 	}
@@ -150,7 +187,9 @@ func (s *Server) sealNew(ctx context.Context, caseID string, id domain.Identity)
 }
 
 // checkDuplicates refuses a registration of a person likely registered already, unless the
-// caller confirms, with a reason, that it is someone else.
+// caller confirms, with a reason, that it is someone else. Whether a person is in the database
+// is itself sensitive: as FindPossibleDuplicates, the refusal names the matching cases only to
+// a caller who stated a purpose, and the audit record of the call names them too.
 func (s *Server) checkDuplicates(ctx context.Context, confirmed bool, reason string, id domain.Identity, caseID string) error {
 	if confirmed {
 		if r := strings.TrimSpace(reason); r == "" || len(r) > 200 {
@@ -159,13 +198,14 @@ func (s *Server) checkDuplicates(ctx context.Context, confirmed bool, reason str
 		return nil
 	}
 	ds, err := s.duplicates(ctx, id, caseID)
-	if err != nil {
+	if err != nil || len(ds) == 0 {
 		return err
 	}
-	if len(ds) > 0 {
-		return refuseDuplicates(ds)
+	if _, stated := authz.StatedPurpose(ctx); !stated {
+		return refuseDuplicates(nil)
 	}
-	return nil
+	noteDuplicates(ctx, ds)
+	return refuseDuplicates(ds)
 }
 
 // replay answers a retried registration with the case the first attempt stored, or refuses a

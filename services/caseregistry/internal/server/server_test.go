@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/codes"
@@ -56,7 +57,7 @@ func newServer(t *testing.T) (*Server, *mongo.Database, *pokes) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(store.New(db), p, mk, ik, &trail{}, slog.New(slog.DiscardHandler)), db, p
+	return New(store.New(db), p, mk, ik, &trail{}, slog.New(slog.DiscardHandler), prometheus.NewRegistry()), db, p
 }
 
 func randomKey() string {

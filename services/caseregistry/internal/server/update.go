@@ -11,6 +11,7 @@ import (
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 )
 
 // EventUpdated is the type of the event a change of headings publishes.
@@ -99,11 +100,30 @@ func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseR
 }
 
 // replaceIdentity seals the new identity (nil: remove it) into next and indexes it; the indexes
-// it no longer has are cleared once the change has committed.
+// it no longer has are cleared once the change has committed. Removing the identity erases it:
+// once the change has committed, the data key is destroyed, so the revisions that hold it sealed
+// can no longer be read (an erasure that EraseIdentity would refuse to undo; here a caller may
+// record an identity again, under a new key). Should that clean-up fail, housekeeping destroys
+// the key of a case without identity (destroyOrphanKeys).
 func (s *Server) replaceIdentity(ctx context.Context, next *domain.Case, id *domain.Identity, out *outcome) error {
-	old := next.BlindIndexes
+	old, hadIdentity := next.BlindIndexes, next.SealedIdentity != nil
 	next.SealedIdentity, next.BlindIndexes = nil, nil
+	// The key in the vault: the current identity's, or one left by a removal whose clean-up failed.
+	stored, storedAt, err := s.store.KeyStoredAt(ctx, next.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		stored = piicrypto.WrappedKey{}
+	case err != nil:
+		return err
+	}
 	if id != nil {
+		if !hadIdentity && stored.Ciphertext != nil && storedAt.Before(s.now().Add(-keyGrace)) {
+			// A key left over must not seal again what it once sealed: a new identity gets a new
+			// key. A younger key may be a concurrent writer's, about to commit: it is used.
+			if err := s.store.DestroyKeyIf(ctx, next.ID, stored); err != nil {
+				return err
+			}
+		}
 		key, err := s.newDataKey(ctx, next.ID)
 		if err != nil {
 			return err
@@ -126,9 +146,19 @@ func (s *Server) replaceIdentity(ctx context.Context, next *domain.Case, id *dom
 			gone = append(gone, idx)
 		}
 	}
-	if len(gone) > 0 {
+	removed := id == nil && hadIdentity && stored.Ciphertext != nil
+	if removed {
+		out.change.Note = "identity removed; its data key destroyed"
+	}
+	if len(gone) > 0 || removed {
 		caseID := next.ID
-		out.after = func(ctx context.Context) error { return s.store.RemoveIndexes(ctx, caseID, gone) }
+		out.after = func(ctx context.Context) error {
+			var err error
+			if removed {
+				err = s.store.DestroyKeyIf(ctx, caseID, stored)
+			}
+			return errors.Join(err, s.store.RemoveIndexes(ctx, caseID, gone))
+		}
 	}
 	return nil
 }

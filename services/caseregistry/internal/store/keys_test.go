@@ -93,3 +93,27 @@ func TestRewrapMovesEveryKeyToThePrimary(t *testing.T) {
 		}
 	}
 }
+
+// DestroyKeyIf destroys only the key it was given: one put in its place meanwhile stays.
+func TestDestroyKeyIfLeavesAReplacedKey(t *testing.T) {
+	ctx := context.Background()
+	s := New(testenv.Database(t))
+	mk, _ := masterKey(t, "m1")
+	_, first, _ := piicrypto.NewDataKey(mk, "c1")
+	_, second, _ := piicrypto.NewDataKey(mk, "c1")
+	if _, err := s.StoreKey(ctx, "c1", first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DestroyKeyIf(ctx, "c1", second); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Key(ctx, "c1"); err != nil || string(got.Ciphertext) != string(first.Ciphertext) {
+		t.Fatalf("a key that was not the one given was destroyed: %v", err)
+	}
+	if err := s.DestroyKeyIf(ctx, "c1", first); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Key(ctx, "c1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("key after DestroyKeyIf: %v", err)
+	}
+}
