@@ -28,6 +28,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/admin"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/authz"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/grpcserver"
 	"github.com/nrm-albania/nrm/services/platform/logging"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
@@ -53,6 +54,17 @@ type Runtime struct {
 	Audit    *audit.Trail
 	Registry *prometheus.Registry
 	Tracer   trace.TracerProvider
+
+	// provisioned is closed once the streams exist.
+	provisioned chan struct{}
+}
+
+// Consumer returns a durable consumer on the service's bus, with its metrics and traces; return
+// its Run as a worker. It starts consuming once the runtime has provisioned the streams, so that a
+// first start does not race their creation.
+func (rt *Runtime) Consumer(cfg consumer.Config, h consumer.Handler) *consumer.Consumer {
+	cfg.Ready = rt.provisioned
+	return consumer.New(rt.JS, rt.NS, cfg, h, rt.Logger, rt.Registry, rt.Tracer)
 }
 
 // Worker is a background task that runs until its context ends.
@@ -116,7 +128,8 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
 	auditv1.RegisterAuditServiceServer(gs, audit.NewServer(db))
-	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp}
+	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp,
+		provisioned: make(chan struct{})}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -130,6 +143,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
+		}
+		if err == nil {
+			close(rt.provisioned)
 		}
 		return err
 	})

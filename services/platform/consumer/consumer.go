@@ -58,6 +58,10 @@ type Config struct {
 	MaxDeliver int
 	// AckWait is how long JetStream waits for an ack before redelivering [30s].
 	AckWait time.Duration
+	// Ready, when set, holds consumption back until it is closed. The service runtime closes it
+	// once the streams are provisioned (app.Runtime.Consumer), so that a first start creates the
+	// streams before any consumer asks for one.
+	Ready <-chan struct{}
 }
 
 // Consumer runs one durable consumer.
@@ -102,8 +106,16 @@ func New(js jetstream.JetStream, ns natsbus.Namespace, cfg Config, h Handler, lo
 	return c
 }
 
-// Run consumes until ctx ends. While NATS or the stream is unavailable it keeps retrying.
+// Run consumes, once Config.Ready is closed, until ctx ends. While NATS or the stream is
+// unavailable it keeps retrying.
 func (c *Consumer) Run(ctx context.Context) error {
+	if c.cfg.Ready != nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.cfg.Ready:
+		}
+	}
 	wait := 250 * time.Millisecond
 	for {
 		err := c.consume(ctx)
@@ -112,8 +124,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		level := slog.LevelWarn
 		if streamMissing(err) {
-			// At a first start the streams are being created beside the consumers
-			// (natsbus.Provision); a consumer waits for its stream without alarming anyone.
+			// A consumer run without Ready may start before its stream is provisioned; it
+			// waits for the stream without alarming anyone.
 			level = slog.LevelInfo
 		}
 		c.log.Log(ctx, level, "consumer stopped; restarting", "error", err, "retry_in", wait)

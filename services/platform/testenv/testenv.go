@@ -119,6 +119,19 @@ type Bus struct {
 // deleted when the test ends.
 func NewBus(t testing.TB) *Bus {
 	t.Helper()
+	b := BusOn(t, natsbus.Namespace(Name("t")))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := natsbus.Provision(ctx, b.JS, b.NS, 1, discardLogger()); err != nil {
+		t.Fatalf("provision streams: %v", err)
+	}
+	return b
+}
+
+// BusOn connects to the test NATS in namespace ns without provisioning anything, for a test of
+// what a service does on a bus of its own; the namespace's streams are deleted when the test ends.
+func BusOn(t testing.TB, ns natsbus.Namespace) *Bus {
+	t.Helper()
 	url := NATSURL(t)
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -127,12 +140,6 @@ func NewBus(t testing.TB) *Bus {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ns := natsbus.Namespace(Name("t"))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := natsbus.Provision(ctx, js, ns, 1, discardLogger()); err != nil {
-		t.Fatalf("provision streams: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
