@@ -254,9 +254,9 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered 
 		}
 		dl.Header[k] = v
 	}
-	dl.Header.Set("Nrm-Dlq-Reason", cause.Error())
-	dl.Header.Set("Nrm-Dlq-Subject", msg.Subject())
-	dl.Header.Set("Nrm-Dlq-Deliveries", strconv.FormatUint(delivered, 10))
+	dl.Header.Set(HeaderDLQReason, cause.Error())
+	dl.Header.Set(HeaderDLQSubject, msg.Subject())
+	dl.Header.Set(HeaderDLQDeliveries, strconv.FormatUint(delivered, 10))
 	if _, err := c.js.PublishMsg(ctx, dl); err != nil {
 		c.log.ErrorContext(ctx, "dead-lettering failed; message left for redelivery", "subject", msg.Subject(), "error", err)
 		_ = msg.NakWithDelay(5 * time.Second)

@@ -277,6 +277,13 @@ func (r *recorder) handle(ctx context.Context, env *eventsv1.Envelope) error {
 	return r.fail[env.GetId()]
 }
 
+// heal makes the event id succeed from now on.
+func (r *recorder) heal(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.fail, id)
+}
+
 func (r *recorder) count(id string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
