@@ -3,6 +3,8 @@
 //	nrm run     the whole system on embedded defaults (what `make run` calls)
 //	nrm store   FerretDB alone, e.g. on PostgreSQL for the external integration run in CI
 //	nrm audit verify   prove a service's audit chain intact, or name the first bad record
+//	nrm events list    events or dead letters of a stream as JSON lines, decoded
+//	nrm events replay  republish dead letters to their original subjects, and remove them
 //
 // Settings come from flags or NRM_* variables; `nrm run --help` lists them.
 package main
@@ -18,6 +20,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
@@ -32,8 +35,8 @@ func main() {
 	if len(args) > 0 && (args[0] == "run" || args[0] == "store") {
 		cmd, args = args[0], args[1:]
 	}
-	if len(args) > 1 && args[0] == "audit" && args[1] == "verify" {
-		cmd, args = "audit verify", args[2:]
+	if len(args) > 1 && (args[0] == "audit" && args[1] == "verify" || args[0] == "events" && (args[1] == "list" || args[1] == "replay")) {
+		cmd, args = args[0]+" "+args[1], args[2:]
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -45,6 +48,10 @@ func main() {
 		err = store(ctx, args)
 	case "audit verify":
 		err = verifyAudit(ctx, args)
+	case "events list":
+		err = listEventsCommand(ctx, args, os.Stdout, time.Now)
+	case "events replay":
+		err = replayEventCommand(ctx, args, os.Stdout)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
