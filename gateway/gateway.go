@@ -18,8 +18,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/nrm-albania/nrm/services/platform/admin"
@@ -70,8 +68,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 	}
 	defer shutdownWithin(5*time.Second, tp.Shutdown)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := admin.NewRegistry()
 
 	bs, err := dialBackends(cfg, tp)
 	if err != nil {

@@ -518,3 +518,23 @@ func TestAFreshStartLogsNoMissingStream(t *testing.T) {
 		}
 	}
 }
+
+// Every component says on its /metrics which build it runs.
+func TestEveryComponentExportsItsBuildInfo(t *testing.T) {
+	s := start(t)
+	for _, svc := range s.Services {
+		resp, err := http.Get("http://" + svc.AdminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := regexp.MustCompile(`(?m)^nrm_build_info\{.*\} 1$`).FindString(string(b))
+		if line == "" || !strings.Contains(line, `go_version="go1.`) || !strings.Contains(line, `revision="`) || !strings.Contains(line, `version="`) {
+			t.Errorf("%s: build info %q, want nrm_build_info{go_version, revision, version, …} 1", svc.Name, line)
+		}
+	}
+}

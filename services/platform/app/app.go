@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/otel/trace"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -94,8 +93,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	}
 	defer shutdownWithin(5*time.Second, tp.Shutdown)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := admin.NewRegistry()
 
 	mc, err := mongodb.Connect(cfg.MongoURI, "nrm-"+cfg.Service)
 	if err != nil {

@@ -76,6 +76,8 @@ type Consumer struct {
 	applied prometheus.Counter
 	retried prometheus.Counter
 	dead    prometheus.Counter
+	// deadLetters is how many of the consumer's dead letters the dead-letter stream holds.
+	deadLetters prometheus.Gauge
 }
 
 // New returns a consumer, registering its metrics on reg.
@@ -101,8 +103,11 @@ func New(js jetstream.JetStream, ns natsbus.Namespace, cfg Config, h Handler, lo
 		dead: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nrm_consumer_dead_lettered_total", Help: "Events sent to the dead-letter subject.", ConstLabels: labels,
 		}),
+		deadLetters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "nrm_consumer_dead_letters", Help: "The consumer's dead letters waiting in the dead-letter stream.", ConstLabels: labels,
+		}),
 	}
-	reg.MustRegister(c.pending, c.applied, c.retried, c.dead)
+	reg.MustRegister(c.pending, c.applied, c.retried, c.dead, c.deadLetters)
 	return c
 }
 
@@ -188,7 +193,8 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}
 }
 
-// watchLag publishes the consumer's lag every few seconds and stops the iterator when ctx ends.
+// watchLag publishes the consumer's lag and its dead letters' count every few seconds, and stops
+// the iterator when ctx ends.
 func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer, it jetstream.MessagesContext) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -204,8 +210,38 @@ func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer, it jet
 			if err == nil {
 				c.pending.Set(float64(info.NumPending + uint64(info.NumAckPending)))
 			}
+			qctx, cancel = context.WithTimeout(ctx, time.Second)
+			n, err := c.countDeadLetters(qctx)
+			cancel()
+			if err == nil {
+				c.deadLetters.Set(float64(n))
+			}
 		}
 	}
+}
+
+// countDeadLetters counts the messages on the consumer's dead-letter subjects. They are counted
+// while they wait, so a replay (Replay deletes them) or their expiry brings the count down.
+func (c *Consumer) countDeadLetters(ctx context.Context) (uint64, error) {
+	s, err := c.js.Stream(ctx, c.ns.Stream(natsbus.StreamDLQ))
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(c.deadLetterSubject(">")))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, count := range info.State.Subjects {
+		n += count
+	}
+	return n, nil
+}
+
+// deadLetterSubject is where the consumer's dead letter of a message on subject (without
+// namespace) goes.
+func (c *Consumer) deadLetterSubject(subject string) string {
+	return c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + subject)
 }
 
 func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
@@ -246,7 +282,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 // copy cannot be stored the message is left for redelivery rather than lost.
 func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered uint64, cause error) {
 	original := strings.TrimPrefix(msg.Subject(), c.ns.Subject(""))
-	dl := nats.NewMsg(c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + original))
+	dl := nats.NewMsg(c.deadLetterSubject(original))
 	dl.Data = msg.Data()
 	for k, v := range msg.Headers() {
 		if k == jetstream.MsgIDHeader {

@@ -2,12 +2,16 @@ package consumer_test
 
 import (
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/nrm-albania/nrm/services/platform/admin"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
@@ -158,4 +162,44 @@ func streamState(t *testing.T, bus *testenv.Bus, stream string) jetstream.Stream
 		t.Fatal(err)
 	}
 	return info.State
+}
+
+// The consumer's /metrics counts its dead letters waiting in NRM_DLQ, and none once replayed.
+func TestDeadLetterDepthIsExported(t *testing.T) {
+	bus := testenv.NewBus(t)
+	h := &recorder{fail: map[string]error{"e-1": consumer.Permanent(errors.New("no")), "e-2": consumer.Permanent(errors.New("no"))}}
+	c := run(t, bus, consumer.Config{}, h.handle)
+	// Another consumer's dead letter is not this one's.
+	publishRaw(t, bus, natsbus.SubjectDLQPrefix+"other."+registered, []byte("x"), nats.Header{consumer.HeaderDLQSubject: {bus.NS.Subject(registered)}})
+	publish(t, bus, registered, envelope("e-1"), nil)
+	publish(t, bus, registered, envelope("e-2"), nil)
+
+	metrics := httptest.NewServer(admin.Handler(c.reg, nil, func() bool { return false }))
+	t.Cleanup(metrics.Close)
+	depth := func() string {
+		resp, err := http.Get(metrics.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, `nrm_consumer_dead_letters{consumer="`+durable+`"} `); ok {
+				return strings.TrimSpace(v)
+			}
+		}
+		return ""
+	}
+	testenv.Eventually(t, wait, "two dead letters counted", func() bool { return depth() == "2" })
+	h.heal("e-1")
+	h.heal("e-2")
+	for _, seq := range []uint64{2, 3} {
+		if _, err := consumer.Replay(ctxFor(t), bus.JS, bus.NS, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testenv.Eventually(t, wait, "no dead letter counted after the replays", func() bool { return depth() == "0" })
 }
