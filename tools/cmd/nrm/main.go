@@ -5,6 +5,7 @@
 //	nrm audit verify   prove a service's audit chain intact, or name the first bad record
 //	nrm events list    events or dead letters of a stream as JSON lines, decoded
 //	nrm events replay  republish dead letters to their original subjects, and remove them
+//	nrm deploy-secrets the keys and tokens deploy/compose.yaml needs, into deploy/secrets
 //
 // Settings come from flags or NRM_* variables; `nrm run --help` lists them.
 package main
@@ -32,7 +33,7 @@ import (
 func main() {
 	cmd := "run"
 	args := os.Args[1:]
-	if len(args) > 0 && (args[0] == "run" || args[0] == "store") {
+	if len(args) > 0 && (args[0] == "run" || args[0] == "store" || args[0] == "deploy-secrets") {
 		cmd, args = args[0], args[1:]
 	}
 	if len(args) > 1 && (args[0] == "audit" && args[1] == "verify" || args[0] == "events" && (args[1] == "list" || args[1] == "replay")) {
@@ -52,6 +53,8 @@ func main() {
 		err = listEventsCommand(ctx, args, os.Stdout, time.Now)
 	case "events replay":
 		err = replayEventCommand(ctx, args, os.Stdout)
+	case "deploy-secrets":
+		err = deploySecretsCommand(args, os.Stdout)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
