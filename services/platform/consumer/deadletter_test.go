@@ -23,7 +23,7 @@ func TestReplayRepublishesADeadLetterAndRemovesIt(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{fail: map[string]error{"e-1": consumer.Permanent(errors.New("unknown service type"))}}
 	run(t, bus, consumer.Config{}, h.handle)
-	published := publish(t, bus, registered, envelope("e-1"), nats.Header{"Traceparent": {"00-0102-01"}})
+	published := bus.Publish(t, registered, envelope("e-1"), nats.Header{"Traceparent": {"00-0102-01"}})
 	dl := deadLetter(t, bus, registered)
 	h.heal("e-1")
 
@@ -60,7 +60,7 @@ func TestReplayRepeatedWithinTheDuplicateWindowIsStoredOnce(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{fail: map[string]error{"e-1": consumer.Permanent(errors.New("no"))}}
 	run(t, bus, consumer.Config{}, h.handle)
-	publish(t, bus, registered, envelope("e-1"), nil)
+	bus.Publish(t, registered, envelope("e-1"), nil)
 	dl := deadLetter(t, bus, registered)
 	// The republish of a first attempt that failed before deleting the dead letter.
 	m := nats.NewMsg(bus.NS.Subject(registered))
@@ -170,9 +170,9 @@ func TestDeadLetterDepthIsExported(t *testing.T) {
 	h := &recorder{fail: map[string]error{"e-1": consumer.Permanent(errors.New("no")), "e-2": consumer.Permanent(errors.New("no"))}}
 	c := run(t, bus, consumer.Config{}, h.handle)
 	// Another consumer's dead letter is not this one's.
-	publishRaw(t, bus, natsbus.SubjectDLQPrefix+"other."+registered, []byte("x"), nats.Header{consumer.HeaderDLQSubject: {bus.NS.Subject(registered)}})
-	publish(t, bus, registered, envelope("e-1"), nil)
-	publish(t, bus, registered, envelope("e-2"), nil)
+	bus.PublishRaw(t, natsbus.SubjectDLQPrefix+"other."+registered, []byte("x"), nats.Header{consumer.HeaderDLQSubject: {bus.NS.Subject(registered)}})
+	bus.Publish(t, registered, envelope("e-1"), nil)
+	bus.Publish(t, registered, envelope("e-2"), nil)
 
 	metrics := httptest.NewServer(admin.Handler(c.reg, nil, func() bool { return false }))
 	t.Cleanup(metrics.Close)

@@ -17,7 +17,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/protobuf/proto"
 
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
@@ -166,3 +168,35 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Publish publishes env on the namespaced subject with the event id as its message id, as the
+// outbox relay does, and returns what was published.
+func (b *Bus) Publish(t testing.TB, subject string, env *eventsv1.Envelope, hdr nats.Header) *nats.Msg {
+	t.Helper()
+	data, err := proto.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr == nil {
+		hdr = nats.Header{}
+	}
+	hdr.Set(jetstream.MsgIDHeader, env.GetId())
+	return b.PublishRaw(t, subject, data, hdr)
+}
+
+// PublishRaw publishes data with the headers on the namespaced subject and returns what was
+// published.
+func (b *Bus) PublishRaw(t testing.TB, subject string, data []byte, hdr nats.Header) *nats.Msg {
+	t.Helper()
+	m := nats.NewMsg(b.NS.Subject(subject))
+	m.Data = data
+	for k, v := range hdr {
+		m.Header[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.JS.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

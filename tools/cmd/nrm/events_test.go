@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace/noop"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
@@ -39,7 +38,7 @@ func TestEventsListDecodesDeadLetters(t *testing.T) {
 	stopConsumer := consume(t, bus, func(*eventsv1.Envelope) error {
 		return consumer.Permanent(errors.New("unknown prefecture"))
 	})
-	publishEvent(t, bus, registered, caseEvent(t, "ev-1"), nats.Header{"Traceparent": {"00-01-02-01"}})
+	bus.Publish(t, registered, caseEvent(t, "ev-1"), nats.Header{"Traceparent": {"00-01-02-01"}})
 	waitForDeadLetters(t, bus, 1)
 	stopConsumer()
 
@@ -81,10 +80,10 @@ func TestEventsListDecodesDeadLetters(t *testing.T) {
 func TestEventsListFilters(t *testing.T) {
 	bus := testenv.NewBus(t)
 	for _, id := range []string{"a", "b", "c"} {
-		publishEvent(t, bus, registered, caseEvent(t, id), nil)
+		bus.Publish(t, registered, caseEvent(t, id), nil)
 	}
-	publishEvent(t, bus, "nrm.case.closed", &eventsv1.Envelope{Id: "d", Type: "case.closed"}, nil)
-	publishRaw(t, bus, "nrm.case.updated", []byte{0xff, 0xff}, nil)
+	bus.Publish(t, "nrm.case.closed", &eventsv1.Envelope{Id: "d", Type: "case.closed"}, nil)
+	bus.PublishRaw(t, "nrm.case.updated", []byte{0xff, 0xff}, nil)
 
 	// The clock stands one hour after the third event.
 	third := list(t, bus, "--stream", "NRM_CASE", "--since-seq", "3", "--limit", "1")[0]
@@ -151,7 +150,7 @@ func TestEventsReplayRepublishesAndRemoves(t *testing.T) {
 			return consumer.Permanent(errors.New("unknown prefecture"))
 		}
 	})
-	publishEvent(t, bus, registered, caseEvent(t, "ev-1"), nil)
+	bus.Publish(t, registered, caseEvent(t, "ev-1"), nil)
 	waitForDeadLetters(t, bus, 1)
 	close(healed)
 
@@ -210,7 +209,7 @@ func TestParseSince(t *testing.T) {
 // Bad settings are refused with a message naming them, and nothing is read, printed or changed.
 func TestEventsCommandsRefuseBadInput(t *testing.T) {
 	bus := testenv.NewBus(t)
-	publishRaw(t, bus, natsbus.SubjectDLQPrefix+statsDurable+"."+registered, []byte("x"), nil)
+	bus.PublishRaw(t, natsbus.SubjectDLQPrefix+statsDurable+"."+registered, []byte("x"), nil)
 	tests := []struct {
 		name string
 		run  func(args []string, out *bytes.Buffer) error
@@ -294,31 +293,6 @@ func caseEvent(t *testing.T, id string) *eventsv1.Envelope {
 		t.Fatal(err)
 	}
 	return &eventsv1.Envelope{Id: id, Type: "case.registered", AggregateId: "case-" + id, AggregateVersion: 1, Payload: payload}
-}
-
-func publishEvent(t *testing.T, bus *testenv.Bus, subject string, env *eventsv1.Envelope, hdr nats.Header) {
-	t.Helper()
-	b, err := proto.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hdr == nil {
-		hdr = nats.Header{}
-	}
-	hdr.Set(jetstream.MsgIDHeader, env.GetId())
-	publishRaw(t, bus, subject, b, hdr)
-}
-
-func publishRaw(t *testing.T, bus *testenv.Bus, subject string, data []byte, hdr nats.Header) {
-	t.Helper()
-	m := nats.NewMsg(bus.NS.Subject(subject))
-	m.Data = data
-	for k, v := range hdr {
-		m.Header[k] = v
-	}
-	if _, err := bus.JS.PublishMsg(ctxFor(t), m); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // consume runs the statistics consumer with handle on the test's case stream, until the returned
