@@ -3,7 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"io"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +17,16 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/status"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
+	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
 // The compose file is valid, and with what `nrm deploy-secrets` writes every service gets what it
@@ -24,7 +35,7 @@ import (
 func TestComposeFileStartsWithTheDeploySecrets(t *testing.T) {
 	deploy := copyDeploy(t)
 	var out bytes.Buffer
-	if err := deploySecretsCommand([]string{"--out", filepath.Join(deploy, "secrets")}, &out); err != nil {
+	if err := deploySecretsCommand([]string{"--out", filepath.Join(deploy, "secrets")}, &out, time.Now); err != nil {
 		t.Fatal(err)
 	}
 	p := loadCompose(t, deploy)
@@ -98,17 +109,90 @@ func TestDeploySecretsKeepsItsKeys(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return string(key), string(pii)
+		ca, err := os.ReadFile(filepath.Join(dir, tlsDir, caFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(key), string(pii) + string(ca)
 	}
-	if err := deploySecretsCommand([]string{"--out", dir}, &bytes.Buffer{}); err != nil {
+	if err := deploySecretsCommand([]string{"--out", dir}, &bytes.Buffer{}, time.Now); err != nil {
 		t.Fatal(err)
 	}
 	key1, pii1 := read()
-	if err := deploySecretsCommand([]string{"--out", dir}, &bytes.Buffer{}); err != nil {
+	if err := deploySecretsCommand([]string{"--out", dir}, &bytes.Buffer{}, time.Now); err != nil {
 		t.Fatal(err)
 	}
 	if key2, pii2 := read(); key1 != key2 || pii1 != pii2 {
 		t.Error("a second run replaced keys")
+	}
+}
+
+// A service given the written certificates serves mutual TLS: the institution's client
+// certificate is recognised as that institution with its roles, and a call without one is not.
+func TestDeploySecretsCertificatesServeMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	if err := deploySecretsCommand([]string{"--out", dir}, &bytes.Buffer{}, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	certs := filepath.Join(dir, tlsDir)
+	bus := testenv.NewBus(t)
+	cfg := app.Defaults("caseregistry", "127.0.0.1:0", "127.0.0.1:0")
+	cfg.MongoURI, cfg.MongoDatabase = testenv.MongoURI(t), testenv.Name("t_")
+	cfg.NATSURL, cfg.NATSNamespace, cfg.ShutdownTimeout = bus.URL, string(bus.NS), 5*time.Second
+	cfg.Auth = app.AuthConfig{CertFile: filepath.Join(certs, "caseregistry.pem"), KeyFile: filepath.Join(certs, "caseregistry-key.pem"),
+		ClientCAFile: filepath.Join(certs, caFile), IdentitiesFile: filepath.Join(certs, identitiesFile)}
+	ctx, stop := context.WithCancel(context.Background())
+	listening, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, cfg, func(context.Context, *app.Runtime) ([]app.Worker, error) { return nil, nil },
+			app.Options{LogOutput: io.Discard, Listening: func(g, _ net.Addr) { listening <- g.String() }})
+	}()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("the service stopped with %v", err)
+		}
+	})
+	var addr string
+	select {
+	case addr = <-listening:
+	case err := <-done:
+		t.Fatalf("the service did not start with the written certificates: %v", err)
+	}
+
+	roots := x509.NewCertPool()
+	pemCA, err := os.ReadFile(filepath.Join(certs, caFile))
+	if err != nil || !roots.AppendCertsFromPEM(pemCA) {
+		t.Fatalf("ca.pem: %v", err)
+	}
+	client, err := tls.LoadX509KeyPair(filepath.Join(certs, exampleClient+".pem"), filepath.Join(certs, exampleClient+"-key.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		certs []tls.Certificate
+		want  codes.Code
+	}{
+		// A caseworker may not read the audit trail: refused as the institution it is.
+		{"the institution's certificate", []tls.Certificate{client}, codes.PermissionDenied},
+		{"no certificate", nil, codes.Unauthenticated},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			creds := credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, RootCAs: roots, ServerName: "caseregistry", Certificates: tt.certs})
+			conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err = auditv1.NewAuditServiceClient(conn).ListAuditRecords(ctx, &auditv1.ListAuditRecordsRequest{})
+			if got := status.Code(err); got != tt.want {
+				t.Errorf("ListAuditRecords: %v, want %s", err, tt.want)
+			}
+		})
 	}
 }
 
@@ -124,7 +208,7 @@ func TestDeploySecretsRefusesBadInput(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			if err := deploySecretsCommand(args, &out); err == nil {
+			if err := deploySecretsCommand(args, &out, time.Now); err == nil {
 				t.Fatal("accepted")
 			}
 			if out.Len() != 0 {

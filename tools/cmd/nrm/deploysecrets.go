@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
@@ -13,9 +14,9 @@ import (
 
 // deploySecretsCommand writes what deploy/compose.yaml needs and must not be committed: the key
 // set the services verify tokens with (and the key that signs them, with tokens for each role),
-// and the case registry's identity keys. Files already there are kept, so running it again
-// changes no key: identities sealed under the old ones stay readable.
-func deploySecretsCommand(args []string, out io.Writer) error {
+// the case registry's identity keys, and the certificates of mutual TLS. Keys already there are
+// kept, so running it again changes none: identities sealed under the old ones stay readable.
+func deploySecretsCommand(args []string, out io.Writer, now func() time.Time) error {
 	var dir string
 	set := config.NewSet("nrm deploy-secrets", nil)
 	set.String(&dir, "out", "deploy/secrets", "the directory to write (git-ignored)")
@@ -38,11 +39,16 @@ func deploySecretsCommand(args []string, out io.Writer) error {
 	if _, _, err := stack.PIIKeys(dir); err != nil {
 		return err
 	}
+	if err := writeCertificates(dir, now()); err != nil {
+		return err
+	}
 	for _, f := range []struct{ name, what string }{
 		{auth.DevJWKSFile, "key set the services verify tokens with (issuer " + auth.DevIssuerName + ", audience " + auth.DevAudience + ")"},
 		{auth.DevKeyFile, "the key that signs the tokens: keep it secret"},
 		{auth.DevTokensFile, "a token per role, valid 30 days (`source` it); run again for fresh ones"},
 		{stack.PIIKeysFile, "the case registry's identity keys: losing them loses every identity"},
+		{filepath.Join(tlsDir, caFile), "the CA of mutual TLS (its key: ca-key.pem), with a certificate per service and " +
+			exampleClient + ".pem for the institution that " + identitiesFile + " maps"},
 	} {
 		fmt.Fprintf(out, "%s\t%s\n", filepath.Join(dir, f.name), f.what)
 	}

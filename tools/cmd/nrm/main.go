@@ -54,7 +54,7 @@ func main() {
 	case "events replay":
 		err = replayEventCommand(ctx, args, os.Stdout)
 	case "deploy-secrets":
-		err = deploySecretsCommand(args, os.Stdout)
+		err = deploySecretsCommand(args, os.Stdout, time.Now)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
