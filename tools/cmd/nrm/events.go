@@ -156,7 +156,12 @@ func listEvents(ctx context.Context, js jetstream.JetStream, ns natsbus.Namespac
 	if err != nil {
 		return 0, fmt.Errorf("read %s: %w", name, err)
 	}
-	defer func() { _ = s.DeleteConsumer(context.WithoutCancel(ctx), c.CachedInfo().Name) }()
+	// Deleted even after a Ctrl-C; if NATS is gone, the server drops it after InactiveThreshold.
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = s.DeleteConsumer(dctx, c.CachedInfo().Name)
+	}()
 	want := min(int(c.CachedInfo().NumPending), q.limit)
 	enc := json.NewEncoder(out)
 	n := 0
