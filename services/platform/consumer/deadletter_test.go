@@ -121,10 +121,10 @@ func TestReplayRefusesWhatIsNotADeadLetter(t *testing.T) {
 			}
 		})
 	}
-	if n := streamState(t, bus, natsbus.StreamCase).Msgs; n != 0 {
+	if n := bus.StreamInfo(t, natsbus.StreamCase).State.Msgs; n != 0 {
 		t.Errorf("%d messages published to the case stream", n)
 	}
-	if n := streamState(t, bus, natsbus.StreamDLQ).Msgs; n != 3 {
+	if n := bus.StreamInfo(t, natsbus.StreamDLQ).State.Msgs; n != 3 {
 		t.Errorf("%d messages left in the dead-letter stream, want the 3 refused", n)
 	}
 }
@@ -149,19 +149,6 @@ func streamMsg(t *testing.T, bus *testenv.Bus, stream string, seq uint64) *jetst
 		t.Fatal(err)
 	}
 	return m
-}
-
-func streamState(t *testing.T, bus *testenv.Bus, stream string) jetstream.StreamState {
-	t.Helper()
-	s, err := bus.JS.Stream(ctxFor(t), bus.NS.Stream(stream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.State
 }
 
 // The consumer's /metrics counts its dead letters waiting in NRM_DLQ, and none once replayed.

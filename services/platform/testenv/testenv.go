@@ -200,3 +200,19 @@ func (b *Bus) PublishRaw(t testing.TB, subject string, data []byte, hdr nats.Hea
 	}
 	return m
 }
+
+// StreamInfo returns the state of the namespaced stream name (e.g. natsbus.StreamDLQ).
+func (b *Bus) StreamInfo(t testing.TB, name string) *jetstream.StreamInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := b.JS.Stream(ctx, b.NS.Stream(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}

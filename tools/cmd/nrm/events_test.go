@@ -130,7 +130,7 @@ func TestEventsListFilters(t *testing.T) {
 			}
 		})
 	}
-	if st := streamInfo(t, bus, natsbus.StreamCase).State; st.Consumers != 0 || st.Msgs != 5 {
+	if st := bus.StreamInfo(t, natsbus.StreamCase).State; st.Consumers != 0 || st.Msgs != 5 {
 		t.Errorf("after the listings the case stream has %d consumers and %d messages, want 0 and the 5 published", st.Consumers, st.Msgs)
 	}
 	undecodable := list(t, bus, "--stream", "NRM_CASE", "--subject", "nrm.case.updated")[0]
@@ -325,21 +325,8 @@ func consume(t *testing.T, bus *testenv.Bus, handle func(*eventsv1.Envelope) err
 func waitForDeadLetters(t *testing.T, bus *testenv.Bus, n uint64) {
 	t.Helper()
 	testenv.Eventually(t, 20*time.Second, "dead letters in NRM_DLQ", func() bool {
-		return streamInfo(t, bus, natsbus.StreamDLQ).State.Msgs == n
+		return bus.StreamInfo(t, natsbus.StreamDLQ).State.Msgs == n
 	})
-}
-
-func streamInfo(t *testing.T, bus *testenv.Bus, stream string) *jetstream.StreamInfo {
-	t.Helper()
-	s, err := bus.JS.Stream(ctxFor(t), bus.NS.Stream(stream))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctxFor(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info
 }
 
 func ctxFor(t *testing.T) context.Context {
