@@ -1,4 +1,4 @@
-// Command nrm is the developer's launcher.
+// Command nrm is the developer's launcher and the operators' tool.
 //
 //	nrm run     the whole system on embedded defaults (what `make run` calls)
 //	nrm store   FerretDB alone, e.g. on PostgreSQL for the external integration run in CI
