@@ -334,3 +334,36 @@ func ctxFor(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func TestCommandNames(t *testing.T) {
+	tests := []struct {
+		args    []string
+		cmd     string
+		rest    []string
+		unknown bool
+	}{
+		{nil, "run", nil, false},
+		{[]string{"--data-dir", "x"}, "run", []string{"--data-dir", "x"}, false},
+		{[]string{"run", "--ephemeral-ports"}, "run", []string{"--ephemeral-ports"}, false},
+		{[]string{"events", "list", "--limit", "3"}, "events list", []string{"--limit", "3"}, false},
+		{[]string{"events", "replay", "4"}, "events replay", []string{"4"}, false},
+		{[]string{"audit", "verify"}, "audit verify", []string{}, false},
+		{[]string{"deploy-secrets", "--out", "d"}, "deploy-secrets", []string{"--out", "d"}, false},
+		{[]string{"events"}, "", nil, true},
+		{[]string{"events", "show"}, "", nil, true},
+		{[]string{"audit"}, "", nil, true},
+		{[]string{"evnets", "list"}, "", nil, true},
+	}
+	for _, tt := range tests {
+		cmd, rest, err := command(tt.args)
+		if tt.unknown {
+			if err == nil || !strings.Contains(err.Error(), "unknown command") {
+				t.Errorf("command(%q) = %q, %v; want it refused", tt.args, cmd, err)
+			}
+			continue
+		}
+		if err != nil || cmd != tt.cmd || strings.Join(rest, " ") != strings.Join(tt.rest, " ") {
+			t.Errorf("command(%q) = %q %q %v; want %q %q", tt.args, cmd, rest, err, tt.cmd, tt.rest)
+		}
+	}
+}

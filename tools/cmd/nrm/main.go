@@ -19,6 +19,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -31,17 +33,13 @@ import (
 )
 
 func main() {
-	cmd := "run"
-	args := os.Args[1:]
-	if len(args) > 0 && (args[0] == "run" || args[0] == "store" || args[0] == "deploy-secrets") {
-		cmd, args = args[0], args[1:]
-	}
-	if len(args) > 1 && (args[0] == "audit" && args[1] == "verify" || args[0] == "events" && (args[1] == "list" || args[1] == "replay")) {
-		cmd, args = args[0]+" "+args[1], args[2:]
+	cmd, args, err := command(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nrm: %v\n", err)
+		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
 	switch cmd {
 	case "run":
 		err = run(ctx, args)
@@ -62,6 +60,24 @@ func main() {
 		fmt.Fprintf(os.Stderr, "nrm %s: %v\n", cmd, err)
 		os.Exit(1)
 	}
+}
+
+// commands are the commands nrm knows; none named (flags alone, or nothing) is "run".
+var commands = []string{"run", "store", "audit verify", "events list", "events replay", "deploy-secrets"}
+
+// command splits the arguments into the command they name and its own arguments. A first word
+// that names no command is refused rather than taken for `run`'s, which would start the system.
+func command(args []string) (string, []string, error) {
+	for _, c := range commands {
+		words := strings.Fields(c)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c, args[len(words):], nil
+		}
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "run", args, nil
+	}
+	return "", nil, fmt.Errorf("unknown command %q; the commands are: %s", strings.Join(args, " "), strings.Join(commands, ", "))
 }
 
 func run(ctx context.Context, args []string) error {
