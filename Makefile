@@ -62,3 +62,9 @@ bench: ## benchmarks against the embedded stack; figures go in docs/benchmarks.m
 
 clean:
 	rm -rf bin .cache
+
+# deploy/compose.yaml is valid, and starts with what `nrm deploy-secrets` writes (deploy/README.md).
+.PHONY: compose
+check: compose
+compose:
+	go test -count=1 -run '^TestComposeFile' ./tools/cmd/nrm/

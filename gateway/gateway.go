@@ -22,8 +22,6 @@ import (
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/nrm-albania/nrm/services/platform/admin"
@@ -87,8 +85,7 @@ func Run(ctx context.Context, cfg Config, o Options) error {
 		return fmt.Errorf("%s: %w", config.EnvName(settingAuthJWKS), err)
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := admin.NewRegistry()
 
 	// Per backend method: calls, codes and latency, as the services count them on their side.
 	clientMetrics := grpcprom.NewClientMetrics(grpcprom.WithClientHandlingTimeHistogram())

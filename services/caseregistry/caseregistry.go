@@ -75,10 +75,10 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	}
 	srv := server.New(st, rt.Outbox, s.Keys.MasterKeys(), s.Keys.IndexKey(), rt.Audit, rt.Logger, rt.Registry)
 	caseregistryv1.RegisterCaseRegistryServiceServer(rt.GRPC, srv)
-	lists := consumer.New(rt.JS, rt.NS, consumer.Config{
+	lists := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamCase,
 		Durable:  ListConsumer,
 		Subjects: []string{"nrm.case.>"},
-	}, srv.ListIndexer(), rt.Logger, rt.Registry, rt.Tracer)
+	}, srv.ListIndexer())
 	return []app.Worker{srv.Housekeep(s.Housekeeping), lists.Run}, nil
 }

@@ -27,10 +27,10 @@ func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", 
 func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
-	c := consumer.New(rt.JS, rt.NS, consumer.Config{
+	c := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamCase,
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
-	}, events.CaseStatistics(stats, rt.Logger), rt.Logger, rt.Registry, rt.Tracer)
+	}, events.CaseStatistics(stats, rt.Logger))
 	return []app.Worker{c.Run}, nil
 }

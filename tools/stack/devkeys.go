@@ -10,14 +10,15 @@ import (
 	"strings"
 )
 
-// devKeysFile keeps the development identity keys, so that identities registered under `make run`
-// stay readable across restarts.
-const devKeysFile = "dev-pii-keys.env"
+// PIIKeysFile keeps the development identity keys, so that identities registered under `make run`
+// stay readable across restarts. Its lines NRM_PII_MASTER_KEYS=… and NRM_PII_INDEX_KEY=… make it
+// an environment file, which `nrm deploy-secrets` gives deploy/compose.yaml.
+const PIIKeysFile = "dev-pii-keys.env"
 
-// devPIIKeys returns the development master key and index key in dir, creating them on first use.
+// PIIKeys returns the development master key and index key in dir, creating them on first use.
 // They are random per data directory and never valid anywhere else.
-func devPIIKeys(dir string) (masterKeys, indexKey string, err error) {
-	path := filepath.Join(dir, devKeysFile)
+func PIIKeys(dir string) (masterKeys, indexKey string, err error) {
+	path := filepath.Join(dir, PIIKeysFile)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		k := func() string {

@@ -125,7 +125,7 @@ func Start(o Options) (_ *Stack, err error) {
 	jc := s.Issuer.JWTConfig()
 	devAuth := app.AuthConfig{JWKS: jc.JWKS, Issuer: jc.Issuer, Audience: jc.Audience, Algorithms: strings.Join(jc.Algorithms, ",")}
 
-	mk, ik, err := devPIIKeys(o.DataDir)
+	mk, ik, err := PIIKeys(o.DataDir)
 	if err != nil {
 		return nil, err
 	}

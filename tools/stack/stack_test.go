@@ -20,8 +20,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	"github.com/nrm-albania/nrm/services/caseregistry"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/services/reporting"
 	"github.com/nrm-albania/nrm/tools/stack"
 )
 
@@ -530,4 +533,56 @@ func anonymous(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// A first start on a bus that has no streams yet: the streams are provisioned before any consumer
+// starts, so no consumer reports its stream missing.
+func TestAFreshStartLogsNoMissingStream(t *testing.T) {
+	logs := &testenv.LogBuffer{}
+	ns := testenv.Name("e")
+	s, err := stack.Start(stack.Options{
+		MongoURI: testenv.MongoURI(t), NATSURL: testenv.NATSURL(t), DataDir: t.TempDir(), Ephemeral: true,
+		DatabasePrefix: testenv.Name("e2e") + "_", NATSNamespace: ns, LogOutput: logs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	bus := testenv.BusOn(t, natsbus.Namespace(ns))
+	for _, durable := range []string{caseregistry.ListConsumer, reporting.CaseStatisticsConsumer} {
+		testenv.Eventually(t, 60*time.Second, "consumer "+durable+" exists", func() bool {
+			_, err := bus.JS.Consumer(context.Background(), bus.NS.Stream(natsbus.StreamCase), durable)
+			return err == nil
+		})
+	}
+	s.Stop()
+	out := logs.String()
+	if !strings.Contains(out, `"msg":"serving"`) {
+		t.Fatalf("the run logged nothing useful; the scan proves nothing:\n%s", out)
+	}
+	for line := range strings.Lines(out) {
+		if strings.Contains(line, "consumer stopped") || strings.Contains(line, "stream not found") {
+			t.Errorf("a fresh start logged: %s", line)
+		}
+	}
+}
+
+// Every component says on its /metrics which build it runs.
+func TestEveryComponentExportsItsBuildInfo(t *testing.T) {
+	s := start(t)
+	for _, svc := range s.Services {
+		resp, err := http.Get("http://" + svc.AdminAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := regexp.MustCompile(`(?m)^nrm_build_info\{.*\} 1$`).FindString(string(b))
+		if line == "" || !strings.Contains(line, `go_version="go1.`) || !strings.Contains(line, `revision="`) || !strings.Contains(line, `version="`) {
+			t.Errorf("%s: build info %q, want nrm_build_info{go_version, revision, version, …} 1", svc.Name, line)
+		}
+	}
 }

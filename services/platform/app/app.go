@@ -19,7 +19,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/otel/trace"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -29,6 +28,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/admin"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/authz"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/grpcserver"
 	"github.com/nrm-albania/nrm/services/platform/logging"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
@@ -57,6 +57,17 @@ type Runtime struct {
 	// Access is the directory of institutions and revoked credentials every call is admitted
 	// against, followed from the access bucket.
 	Access *access.Directory
+
+	// provisioned is closed once the streams exist.
+	provisioned chan struct{}
+}
+
+// Consumer returns a durable consumer on the service's bus, with its metrics and traces; return
+// its Run as a worker. It starts consuming once the runtime has provisioned the streams, so that a
+// first start does not race their creation.
+func (rt *Runtime) Consumer(cfg consumer.Config, h consumer.Handler) *consumer.Consumer {
+	cfg.Ready = rt.provisioned
+	return consumer.New(rt.JS, rt.NS, cfg, h, rt.Logger, rt.Registry, rt.Tracer)
 }
 
 // Worker is a background task that runs until its context ends.
@@ -86,8 +97,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 	}
 	defer shutdownWithin(5*time.Second, tp.Shutdown)
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := admin.NewRegistry()
 
 	mc, err := mongodb.Connect(cfg.MongoURI, "nrm-"+cfg.Service)
 	if err != nil {
@@ -122,7 +132,8 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		Reflection: cfg.Reflection, MaxRecvBytes: cfg.MaxRecvBytes,
 	})
 	auditv1.RegisterAuditServiceServer(gs, audit.NewServer(db))
-	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp, Access: directory}
+	rt := &Runtime{Config: cfg, Logger: log, DB: db, NATS: nc, JS: js, NS: ns, Outbox: relay, GRPC: gs, Audit: trail, Registry: reg, Tracer: tp,
+		Access: directory, provisioned: make(chan struct{})}
 
 	workerCtx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorkers()
@@ -138,6 +149,9 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 		err := natsbus.Provision(ctx, js, rt.NS, cfg.NATSReplicas, log)
 		if errors.Is(err, context.Canceled) {
 			return nil
+		}
+		if err == nil {
+			close(rt.provisioned)
 		}
 		return err
 	})

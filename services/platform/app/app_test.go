@@ -21,10 +21,12 @@ import (
 	"google.golang.org/grpc/status"
 
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/auth/authtest"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
@@ -160,6 +162,30 @@ func TestRunProvisionsTheStreams(t *testing.T) {
 		}
 		return true
 	})
+}
+
+// A consumer made by the runtime starts once the streams exist: on a bus with none yet, it never
+// finds its stream missing.
+func TestRuntimeConsumersStartOnceTheStreamsExist(t *testing.T) {
+	cfg := testConfig(t)
+	ns := natsbus.Namespace(testenv.Name("t"))
+	cfg.NATSNamespace = string(ns)
+	bus := testenv.BusOn(t, ns)
+	s := start(t, cfg, func(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+		c := rt.Consumer(consumer.Config{Stream: natsbus.StreamCase, Durable: "fresh"},
+			func(context.Context, *eventsv1.Envelope) error { return nil })
+		return []app.Worker{c.Run}, nil
+	})
+	testenv.Eventually(t, 20*time.Second, "the consumer exists", func() bool {
+		_, err := bus.JS.Consumer(context.Background(), ns.Stream(natsbus.StreamCase), "fresh")
+		return err == nil
+	})
+	if err := s.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.logs.String(); strings.Contains(out, "consumer stopped") {
+		t.Errorf("the consumer started before its stream existed:\n%s", out)
+	}
 }
 
 func TestRunWithMongoDBDownServesButIsNotReady(t *testing.T) {

@@ -58,6 +58,10 @@ type Config struct {
 	MaxDeliver int
 	// AckWait is how long JetStream waits for an ack before redelivering [30s].
 	AckWait time.Duration
+	// Ready, when set, holds consumption back until it is closed. The service runtime closes it
+	// once the streams are provisioned (app.Runtime.Consumer), so that a first start creates the
+	// streams before any consumer asks for one.
+	Ready <-chan struct{}
 }
 
 // Consumer runs one durable consumer.
@@ -72,6 +76,8 @@ type Consumer struct {
 	applied prometheus.Counter
 	retried prometheus.Counter
 	dead    prometheus.Counter
+	// deadLetters is how many of the consumer's dead letters the dead-letter stream holds.
+	deadLetters prometheus.Gauge
 }
 
 // New returns a consumer, registering its metrics on reg.
@@ -97,13 +103,24 @@ func New(js jetstream.JetStream, ns natsbus.Namespace, cfg Config, h Handler, lo
 		dead: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "nrm_consumer_dead_lettered_total", Help: "Events sent to the dead-letter subject.", ConstLabels: labels,
 		}),
+		deadLetters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "nrm_consumer_dead_letters", Help: "The consumer's dead letters waiting in the dead-letter stream.", ConstLabels: labels,
+		}),
 	}
-	reg.MustRegister(c.pending, c.applied, c.retried, c.dead)
+	reg.MustRegister(c.pending, c.applied, c.retried, c.dead, c.deadLetters)
 	return c
 }
 
-// Run consumes until ctx ends. While NATS or the stream is unavailable it keeps retrying.
+// Run consumes, once Config.Ready is closed, until ctx ends. While NATS or the stream is
+// unavailable it keeps retrying.
 func (c *Consumer) Run(ctx context.Context) error {
+	if c.cfg.Ready != nil {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-c.cfg.Ready:
+		}
+	}
 	wait := 250 * time.Millisecond
 	for {
 		err := c.consume(ctx)
@@ -112,8 +129,8 @@ func (c *Consumer) Run(ctx context.Context) error {
 		}
 		level := slog.LevelWarn
 		if streamMissing(err) {
-			// At a first start the streams are being created beside the consumers
-			// (natsbus.Provision); a consumer waits for its stream without alarming anyone.
+			// A consumer run without Ready may start before its stream is provisioned; it
+			// waits for the stream without alarming anyone.
 			level = slog.LevelInfo
 		}
 		c.log.Log(ctx, level, "consumer stopped; restarting", "error", err, "retry_in", wait)
@@ -176,7 +193,8 @@ func (c *Consumer) consume(ctx context.Context) error {
 	}
 }
 
-// watchLag publishes the consumer's lag every few seconds and stops the iterator when ctx ends.
+// watchLag publishes the consumer's lag and its dead letters' count every few seconds, and stops
+// the iterator when ctx ends.
 func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer, it jetstream.MessagesContext) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
@@ -192,8 +210,38 @@ func (c *Consumer) watchLag(ctx context.Context, cons jetstream.Consumer, it jet
 			if err == nil {
 				c.pending.Set(float64(info.NumPending + uint64(info.NumAckPending)))
 			}
+			qctx, cancel = context.WithTimeout(ctx, time.Second)
+			n, err := c.countDeadLetters(qctx)
+			cancel()
+			if err == nil {
+				c.deadLetters.Set(float64(n))
+			}
 		}
 	}
+}
+
+// countDeadLetters counts the messages on the consumer's dead-letter subjects. They are counted
+// while they wait, so a replay (Replay deletes them) or their expiry brings the count down.
+func (c *Consumer) countDeadLetters(ctx context.Context) (uint64, error) {
+	s, err := c.js.Stream(ctx, c.ns.Stream(natsbus.StreamDLQ))
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx, jetstream.WithSubjectFilter(c.deadLetterSubject(">")))
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	for _, count := range info.State.Subjects {
+		n += count
+	}
+	return n, nil
+}
+
+// deadLetterSubject is where the consumer's dead letter of a message on subject (without
+// namespace) goes.
+func (c *Consumer) deadLetterSubject(subject string) string {
+	return c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + subject)
 }
 
 func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
@@ -234,7 +282,7 @@ func (c *Consumer) process(ctx context.Context, msg jetstream.Msg) {
 // copy cannot be stored the message is left for redelivery rather than lost.
 func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered uint64, cause error) {
 	original := strings.TrimPrefix(msg.Subject(), c.ns.Subject(""))
-	dl := nats.NewMsg(c.ns.Subject(natsbus.SubjectDLQPrefix + c.cfg.Durable + "." + original))
+	dl := nats.NewMsg(c.deadLetterSubject(original))
 	dl.Data = msg.Data()
 	for k, v := range msg.Headers() {
 		if k == jetstream.MsgIDHeader {
@@ -242,9 +290,9 @@ func (c *Consumer) deadLetter(ctx context.Context, msg jetstream.Msg, delivered 
 		}
 		dl.Header[k] = v
 	}
-	dl.Header.Set("Nrm-Dlq-Reason", cause.Error())
-	dl.Header.Set("Nrm-Dlq-Subject", msg.Subject())
-	dl.Header.Set("Nrm-Dlq-Deliveries", strconv.FormatUint(delivered, 10))
+	dl.Header.Set(HeaderDLQReason, cause.Error())
+	dl.Header.Set(HeaderDLQSubject, msg.Subject())
+	dl.Header.Set(HeaderDLQDeliveries, strconv.FormatUint(delivered, 10))
 	if _, err := c.js.PublishMsg(ctx, dl); err != nil {
 		c.log.ErrorContext(ctx, "dead-lettering failed; message left for redelivery", "subject", msg.Subject(), "error", err)
 		_ = msg.NakWithDelay(5 * time.Second)

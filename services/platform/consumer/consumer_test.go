@@ -20,7 +20,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
@@ -73,7 +72,7 @@ func TestEventIsAppliedOnceAndAcknowledged(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{}
 	c := run(t, bus, consumer.Config{}, h.handle)
-	publish(t, bus, registered, envelope("e-1"), nil)
+	bus.Publish(t, registered, envelope("e-1"), nil)
 
 	testenv.Eventually(t, wait, "e-1 applied", func() bool { return h.count("e-1") == 1 })
 	testenv.Eventually(t, wait, "nothing pending or unacknowledged", func() bool { return idle(t, bus) })
@@ -89,8 +88,8 @@ func TestFailingEventIsDeadLetteredAfterMaxDeliver(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{fail: map[string]error{"poison": errors.New("projection store unavailable")}}
 	c := run(t, bus, consumer.Config{MaxDeliver: 2, AckWait: 5 * time.Second}, h.handle)
-	poison := publish(t, bus, registered, envelope("poison"), nats.Header{"X-Origin": {"test"}})
-	publish(t, bus, registered, envelope("good"), nil)
+	poison := bus.Publish(t, registered, envelope("poison"), nats.Header{"X-Origin": {"test"}})
+	bus.Publish(t, registered, envelope("good"), nil)
 
 	testenv.Eventually(t, wait, "the next good event applied", func() bool { return h.count("good") == 1 })
 	dl := deadLetter(t, bus, registered)
@@ -120,7 +119,7 @@ func TestPermanentErrorIsDeadLetteredOnFirstDelivery(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{fail: map[string]error{"bad": consumer.Permanent(errors.New("payload is not a CaseRegistered"))}}
 	c := run(t, bus, consumer.Config{MaxDeliver: 5}, h.handle)
-	bad := publish(t, bus, registered, envelope("bad"), nil)
+	bad := bus.Publish(t, registered, envelope("bad"), nil)
 
 	dl := deadLetter(t, bus, registered)
 	assertDeadLetter(t, bus, dl, bad, "payload is not a CaseRegistered", "1")
@@ -137,8 +136,8 @@ func TestUndecodablePayloadIsDeadLettered(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{}
 	run(t, bus, consumer.Config{MaxDeliver: 5}, h.handle)
-	garbage := publishRaw(t, bus, registered, []byte{0xff, 0xff, 0xff}, nil)
-	publish(t, bus, registered, envelope("good"), nil)
+	garbage := bus.PublishRaw(t, registered, []byte{0xff, 0xff, 0xff}, nil)
+	bus.Publish(t, registered, envelope("good"), nil)
 
 	dl := deadLetter(t, bus, registered)
 	assertDeadLetter(t, bus, dl, garbage, "undecodable envelope", "1")
@@ -153,7 +152,7 @@ func TestDeadLetterSubjectNamesTheConsumerAndTheOriginalSubject(t *testing.T) {
 	h := &recorder{fail: map[string]error{"x": consumer.Permanent(errors.New("no"))}}
 	run(t, bus, consumer.Config{}, h.handle)
 	const subject = "nrm.case.closed"
-	publish(t, bus, subject, envelope("x"), nil)
+	bus.Publish(t, subject, envelope("x"), nil)
 
 	dl := deadLetter(t, bus, subject)
 	want := bus.NS.Subject("nrm.dlq." + durable + "." + subject)
@@ -166,8 +165,8 @@ func TestSubjectsFilterTheStream(t *testing.T) {
 	bus := testenv.NewBus(t)
 	h := &recorder{}
 	run(t, bus, consumer.Config{Subjects: []string{registered}}, h.handle)
-	publish(t, bus, "nrm.case.closed", envelope("closed"), nil)
-	publish(t, bus, registered, envelope("registered"), nil)
+	bus.Publish(t, "nrm.case.closed", envelope("closed"), nil)
+	bus.Publish(t, registered, envelope("registered"), nil)
 
 	testenv.Eventually(t, wait, "the registered event applied", func() bool { return h.count("registered") == 1 })
 	testenv.Eventually(t, wait, "nothing pending or unacknowledged", func() bool { return idle(t, bus) })
@@ -182,7 +181,7 @@ func TestHandlerContinuesATraceInCanonicalHeaders(t *testing.T) {
 	run(t, bus, consumer.Config{}, h.handle)
 	hdr := nats.Header{}
 	telemetry.Propagator.Inject(withParentSpan(), propagation.HeaderCarrier(hdr)) // "Traceparent"
-	publish(t, bus, registered, envelope("traced"), hdr)
+	bus.Publish(t, registered, envelope("traced"), hdr)
 
 	testenv.Eventually(t, wait, "traced applied", func() bool { return h.count("traced") == 1 })
 	got := h.spanContext("traced")
@@ -232,7 +231,7 @@ func TestRunWaitsForTheStreamToExist(t *testing.T) {
 	if err := natsbus.Provision(ctxFor(t), js, bus.NS, 1, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, bus, registered, envelope("late"), nil)
+	bus.Publish(t, registered, envelope("late"), nil)
 	testenv.Eventually(t, wait, "late applied once the stream exists", func() bool { return h.count("late") == 1 })
 }
 
@@ -275,6 +274,13 @@ func (r *recorder) handle(ctx context.Context, env *eventsv1.Envelope) error {
 	}
 	r.spans[env.GetId()] = trace.SpanContextFromContext(ctx)
 	return r.fail[env.GetId()]
+}
+
+// heal makes the event id succeed from now on.
+func (r *recorder) heal(id string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.fail, id)
 }
 
 func (r *recorder) count(id string) int {
@@ -358,34 +364,6 @@ func (r *running) metric(t *testing.T, name string) float64 {
 
 func envelope(id string) *eventsv1.Envelope {
 	return &eventsv1.Envelope{Id: id, Type: "case.registered", AggregateId: "case-" + id, AggregateVersion: 1}
-}
-
-// publish publishes env on the namespaced subject, with the event id as message id, and returns
-// what was published.
-func publish(t *testing.T, bus *testenv.Bus, subject string, env *eventsv1.Envelope, hdr nats.Header) *nats.Msg {
-	t.Helper()
-	b, err := proto.Marshal(env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if hdr == nil {
-		hdr = nats.Header{}
-	}
-	hdr.Set(jetstream.MsgIDHeader, env.GetId())
-	return publishRaw(t, bus, subject, b, hdr)
-}
-
-func publishRaw(t *testing.T, bus *testenv.Bus, subject string, data []byte, hdr nats.Header) *nats.Msg {
-	t.Helper()
-	m := nats.NewMsg(bus.NS.Subject(subject))
-	m.Data = data
-	for k, v := range hdr {
-		m.Header[k] = v
-	}
-	if _, err := bus.JS.PublishMsg(ctxFor(t), m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // deadLetter waits for the dead letter of a message published on subject and returns it.
@@ -501,7 +479,7 @@ func TestAConsumerWaitsQuietlyForItsStream(t *testing.T) {
 	if err := natsbus.Provision(ctx, bus.JS, bus.NS, 1, slog.New(slog.DiscardHandler)); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, bus, registered, envelope("e-1"), nil)
+	bus.Publish(t, registered, envelope("e-1"), nil)
 	testenv.Eventually(t, wait, "e-1 applied once the stream exists", func() bool { return h.count("e-1") == 1 })
 	if out := logs.String(); strings.Contains(out, "level=WARN") || !strings.Contains(out, "level=INFO") {
 		t.Errorf("waiting for the stream was not logged at info level alone:\n%s", out)

@@ -8,7 +8,7 @@ import (
 )
 
 // Subject prefixes and stream names. Each area publishes under its own prefix into its own
-// stream; deploy/nats/streams.json describes the same streams for operators.
+// stream; deploy/nats/streams.md describes the same streams for operators.
 const (
 	StreamCase     = "NRM_CASE"
 	StreamReferral = "NRM_REFERRAL"

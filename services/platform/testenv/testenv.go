@@ -17,7 +17,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"google.golang.org/protobuf/proto"
 
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	"github.com/nrm-albania/nrm/services/platform/embedded"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
@@ -119,6 +121,19 @@ type Bus struct {
 // deleted when the test ends.
 func NewBus(t testing.TB) *Bus {
 	t.Helper()
+	b := BusOn(t, natsbus.Namespace(Name("t")))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := natsbus.Provision(ctx, b.JS, b.NS, 1, discardLogger()); err != nil {
+		t.Fatalf("provision streams: %v", err)
+	}
+	return b
+}
+
+// BusOn connects to the test NATS in namespace ns without provisioning anything, for a test of
+// what a service does on a bus of its own; the namespace's streams are deleted when the test ends.
+func BusOn(t testing.TB, ns natsbus.Namespace) *Bus {
+	t.Helper()
 	url := NATSURL(t)
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -127,12 +142,6 @@ func NewBus(t testing.TB) *Bus {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
-	}
-	ns := natsbus.Namespace(Name("t"))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := natsbus.Provision(ctx, js, ns, 1, discardLogger()); err != nil {
-		t.Fatalf("provision streams: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -159,3 +168,51 @@ func Eventually(t testing.TB, within time.Duration, what string, cond func() boo
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// Publish publishes env on the namespaced subject with the event id as its message id, as the
+// outbox relay does, and returns what was published.
+func (b *Bus) Publish(t testing.TB, subject string, env *eventsv1.Envelope, hdr nats.Header) *nats.Msg {
+	t.Helper()
+	data, err := proto.Marshal(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hdr == nil {
+		hdr = nats.Header{}
+	}
+	hdr.Set(jetstream.MsgIDHeader, env.GetId())
+	return b.PublishRaw(t, subject, data, hdr)
+}
+
+// PublishRaw publishes data with the headers on the namespaced subject and returns what was
+// published.
+func (b *Bus) PublishRaw(t testing.TB, subject string, data []byte, hdr nats.Header) *nats.Msg {
+	t.Helper()
+	m := nats.NewMsg(b.NS.Subject(subject))
+	m.Data = data
+	for k, v := range hdr {
+		m.Header[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := b.JS.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// StreamInfo returns the state of the namespaced stream name (e.g. natsbus.StreamDLQ).
+func (b *Bus) StreamInfo(t testing.TB, name string) *jetstream.StreamInfo {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := b.JS.Stream(ctx, b.NS.Stream(name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info
+}

@@ -1,8 +1,11 @@
-// Command nrm is the developer's launcher.
+// Command nrm is the developer's launcher and the operators' tool.
 //
 //	nrm run     the whole system on embedded defaults (what `make run` calls)
 //	nrm store   FerretDB alone, e.g. on PostgreSQL for the external integration run in CI
 //	nrm audit verify   prove a service's audit chain intact, or name the first bad record
+//	nrm events list    events or dead letters of a stream as JSON lines, decoded
+//	nrm events replay  republish dead letters to their original subjects, and remove them
+//	nrm deploy-secrets the keys and tokens deploy/compose.yaml needs, into deploy/secrets
 //
 // Settings come from flags or NRM_* variables; `nrm run --help` lists them.
 package main
@@ -16,8 +19,11 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
@@ -27,17 +33,13 @@ import (
 )
 
 func main() {
-	cmd := "run"
-	args := os.Args[1:]
-	if len(args) > 0 && (args[0] == "run" || args[0] == "store") {
-		cmd, args = args[0], args[1:]
-	}
-	if len(args) > 1 && args[0] == "audit" && args[1] == "verify" {
-		cmd, args = "audit verify", args[2:]
+	cmd, args, err := command(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nrm: %v\n", err)
+		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	var err error
 	switch cmd {
 	case "run":
 		err = run(ctx, args)
@@ -45,6 +47,12 @@ func main() {
 		err = store(ctx, args)
 	case "audit verify":
 		err = verifyAudit(ctx, args)
+	case "events list":
+		err = listEventsCommand(ctx, args, os.Stdout, time.Now)
+	case "events replay":
+		err = replayEventCommand(ctx, args, os.Stdout)
+	case "deploy-secrets":
+		err = deploySecretsCommand(args, os.Stdout, time.Now)
 	}
 	switch {
 	case errors.Is(err, flag.ErrHelp):
@@ -52,6 +60,24 @@ func main() {
 		fmt.Fprintf(os.Stderr, "nrm %s: %v\n", cmd, err)
 		os.Exit(1)
 	}
+}
+
+// commands are the commands nrm knows; none named (flags alone, or nothing) is "run".
+var commands = []string{"run", "store", "audit verify", "events list", "events replay", "deploy-secrets"}
+
+// command splits the arguments into the command they name and its own arguments. A first word
+// that names no command is refused rather than taken for `run`'s, which would start the system.
+func command(args []string) (string, []string, error) {
+	for _, c := range commands {
+		words := strings.Fields(c)
+		if len(args) >= len(words) && slices.Equal(args[:len(words)], words) {
+			return c, args[len(words):], nil
+		}
+	}
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return "run", args, nil
+	}
+	return "", nil, fmt.Errorf("unknown command %q; the commands are: %s", strings.Join(args, " "), strings.Join(commands, ", "))
 }
 
 func run(ctx context.Context, args []string) error {
