@@ -54,7 +54,8 @@ func TestComposeFileStartsWithTheDeploySecrets(t *testing.T) {
 		}
 	}
 	tokens := envFile(t, filepath.Join(deploy, "secrets", auth.DevTokensFile))
-	for _, name := range []string{"caseregistry", "referral", "secretariat", "reporting"} {
+	// The gateway verifies tokens too (its rate limits are keyed by the verified caller).
+	for _, name := range []string{"caseregistry", "referral", "secretariat", "reporting", "gateway"} {
 		s := p.Services[name]
 		env := func(k string) string {
 			if v := s.Environment[k]; v != nil {
