@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -54,6 +55,29 @@ func reason(t *testing.T, err error) (codes.Code, string) {
 		}
 	}
 	return st.Code(), ""
+}
+
+// conflictOf checks that err is ABORTED VERSION_CONFLICT based on version based, naming the
+// case's current version, in the ErrorInfo and in the message.
+func conflictOf(t *testing.T, err error, id string, based, current int64) {
+	t.Helper()
+	st := status.Convert(err)
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			info = ei
+		}
+	}
+	if st.Code() != codes.Aborted || info.GetReason() != "VERSION_CONFLICT" {
+		t.Fatalf("%v, want ABORTED VERSION_CONFLICT", err)
+	}
+	want := map[string]string{"case_id": id, "expected_version": fmt.Sprint(based), "current_version": fmt.Sprint(current)}
+	if !maps.Equal(info.GetMetadata(), want) {
+		t.Errorf("VERSION_CONFLICT metadata %v, want %v", info.GetMetadata(), want)
+	}
+	if !strings.Contains(st.Message(), fmt.Sprintf("the current version is %d", current)) {
+		t.Errorf("VERSION_CONFLICT message %q does not name the current version %d", st.Message(), current)
+	}
 }
 
 func update(id string, version int64, c *caseregistryv1.Case, paths ...string) *caseregistryv1.UpdateCaseRequest {
@@ -110,9 +134,7 @@ func TestAStaleUpdateIsRefusedAndWritesNothing(t *testing.T) {
 	before := count(t, db, store.RevisionCollection)
 	other := &caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: caseregistryv1.EducationLevel_EDUCATION_LEVEL_PRIMARY}}
 	_, err := s.UpdateCase(as(police, ""), update(c.GetId(), 1, other, "profile.education_level"))
-	if code, r := reason(t, err); code != codes.Aborted || r != "VERSION_CONFLICT" {
-		t.Fatalf("stale update: %v", err)
-	}
+	conflictOf(t, err, c.GetId(), 1, 2)
 	if count(t, db, store.RevisionCollection) != before {
 		t.Error("a stale update wrote a revision")
 	}
@@ -149,6 +171,8 @@ func TestConcurrentConflictingUpdatesExactlyOneWins(t *testing.T) {
 			}
 			won = i
 		case codes.Aborted:
+			// Lost the race at the commit: the answer names the version that won it.
+			conflictOf(t, err, c.GetId(), 1, 2)
 		default:
 			t.Fatalf("update %d: %v", i, err)
 		}
