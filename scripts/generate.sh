@@ -6,7 +6,8 @@
 #
 # Tools are pinned in tools/codegen (plugins) and tools/codegen/buf (buf); scripts/buf.sh builds
 # them. The vendored proto/google/** protos are imports only: nothing is generated from them.
-# The output is deterministic: running this twice gives byte-identical files.
+# proto/openapi.yaml completes the OpenAPI document (title, version, security, error
+# responses). The output is deterministic: running this twice gives byte-identical files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,8 +82,68 @@ func conflictOf(t *testing.T, err error, id string, based, current int64) {
 }
 
 func update(id string, version int64, c *caseregistryv1.Case, paths ...string) *caseregistryv1.UpdateCaseRequest {
-	c.Id = id
-	return &caseregistryv1.UpdateCaseRequest{Case: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}, ExpectedVersion: version}
+	return &caseregistryv1.UpdateCaseRequest{Id: id, Case: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}, ExpectedVersion: version}
+}
+
+// An update names its case by id (REST: the path) or, as gRPC clients built before id existed
+// do, by case.id; never two different cases.
+func TestUpdateNamesTheCaseByIDOrByCaseID(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, nil)
+	other := register(t, s, nil)
+	tests := []struct {
+		name       string
+		id, legacy string // id, case.id
+		wantField  string // the field violation; "" for success
+	}{
+		{"id", c.GetId(), "", ""},
+		{"case.id as before id existed", "", c.GetId(), ""},
+		{"both, equal", c.GetId(), c.GetId(), ""},
+		{"both, different cases", c.GetId(), other.GetId(), "case.id"},
+		{"neither", "", "", "id"},
+		{"id not a case id", "VT-2026-00001", "", "id"},
+		{"case.id not a case id", "", "nope", "case.id"},
+	}
+	version := c.GetVersion()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Each success changes the level, so each makes a version.
+			level := caseregistryv1.EducationLevel(int32(caseregistryv1.EducationLevel_EDUCATION_LEVEL_NONE) + int32(i))
+			req := update(tt.id, version, &caseregistryv1.Case{Id: tt.legacy, Profile: &caseregistryv1.Profile{EducationLevel: level}},
+				"profile.education_level")
+			before := count(t, db, store.RevisionCollection)
+			resp, err := s.UpdateCase(as(police, ""), req)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				version++
+				if resp.GetCase().GetId() != c.GetId() || resp.GetCase().GetVersion() != version {
+					t.Errorf("updated case %s at version %d, want %s at %d", resp.GetCase().GetId(), resp.GetCase().GetVersion(), c.GetId(), version)
+				}
+				return
+			}
+			if got := violatedFields(err); status.Code(err) != codes.InvalidArgument || !slices.Equal(got, []string{tt.wantField}) {
+				t.Errorf("%v (fields %v), want INVALID_ARGUMENT on %s", err, got, tt.wantField)
+			}
+			if count(t, db, store.RevisionCollection) != before {
+				t.Error("a refused update wrote a revision")
+			}
+		})
+	}
+}
+
+// violatedFields are the fields of the BadRequest detail of err.
+func violatedFields(err error) []string {
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	return fields
 }
 
 func tertiary() *caseregistryv1.Case {
