@@ -18,6 +18,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
@@ -123,7 +124,7 @@ func TestUpdateNamesTheCaseByIDOrByCaseID(t *testing.T) {
 				}
 				return
 			}
-			if got := violatedFields(err); status.Code(err) != codes.InvalidArgument || !slices.Equal(got, []string{tt.wantField}) {
+			if got := apierr.ViolatedFields(err); status.Code(err) != codes.InvalidArgument || !slices.Equal(got, []string{tt.wantField}) {
 				t.Errorf("%v (fields %v), want INVALID_ARGUMENT on %s", err, got, tt.wantField)
 			}
 			if count(t, db, store.RevisionCollection) != before {
@@ -131,19 +132,6 @@ func TestUpdateNamesTheCaseByIDOrByCaseID(t *testing.T) {
 			}
 		})
 	}
-}
-
-// violatedFields are the fields of the BadRequest detail of err.
-func violatedFields(err error) []string {
-	var fields []string
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField())
-			}
-		}
-	}
-	return fields
 }
 
 func tertiary() *caseregistryv1.Case {
