@@ -1172,7 +1172,8 @@ type DecideStatusRequest struct {
 	DecisionDate string `protobuf:"bytes,4,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
 	// The grounds, 1 to 2,000 characters, without personal data.
 	Basis string `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Optional: the version the decision is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the decision is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1305,7 +1306,8 @@ type CloseCaseRequest struct {
 	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
-	// Optional: the version the closure is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the closure is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1429,7 +1431,8 @@ type ReopenCaseRequest struct {
 	Reason ReopenReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ReopenReason" json:"reason,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
-	// Optional: the version the reopening is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the reopening is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1544,7 +1547,8 @@ type RecordConsentRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The answer; recorded_by and recorded_at are set by the registry.
 	Consent *ConsentRecord `protobuf:"bytes,2,opt,name=consent,proto3" json:"consent,omitempty"`
-	// Optional: the version the record is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the record is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
