@@ -58,8 +58,9 @@ export_tree() {
 		cp buf.yaml "$tree/buf.yaml"
 	fi
 	# Before the Google protos were vendored, REF's buf.yaml had a second, import-only module
-	# for them; buf compares only workspaces of as many modules. Give REF today's layout: the
-	# same Google protos (unchanged since), in proto/google, with the current buf.yaml.
+	# for them; buf compares only workspaces of as many modules. Give REF today's layout: today's
+	# Google protos in proto/google (breaking ignores them; google.api.http, all that ours use,
+	# is the same in both), with the current buf.yaml.
 	if grep -q '^[[:space:]]*- path: \.cache/googleapis$' "$tree/buf.yaml"; then
 		cp -R proto/google "$tree/proto/google"
 		cp buf.yaml "$tree/buf.yaml"
