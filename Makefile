@@ -9,7 +9,7 @@ SCALE_BENCHTIME ?= 20x
 # Every module of the workspace (go.work), as package patterns.
 PKGS = $(shell go list -m -f '{{.Dir}}/...')
 
-.PHONY: run test test-integration check generate lint breaking vet fmt build bench clean
+.PHONY: run test test-integration check generate lint openapi-lint breaking vet fmt build bench clean
 
 run: ## start the whole system on embedded defaults (Ctrl-C stops it)
 	go build -o bin/nrm ./tools/cmd/nrm
@@ -24,7 +24,7 @@ test-integration:
 		{ echo "set NRM_TEST_MONGO_URI and NRM_TEST_NATS_URL"; exit 2; }
 	go test -race -count=1 -timeout 20m $$(go list -m -f '{{.Dir}}/...' | grep -E '/(services|tools)/')
 
-check: generate lint breaking vet fmt ## everything CI checks besides tests
+check: generate lint openapi-lint breaking vet fmt ## everything CI checks besides tests
 	@git diff --exit-code -- proto gateway/openapi || \
 		{ echo "generated code is out of date: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- proto gateway/openapi)" || \
@@ -35,6 +35,14 @@ generate: ## regenerate Go and OpenAPI from proto/
 
 lint:
 	scripts/buf.sh lint
+
+# The OpenAPI document, strictly: zero problems (tools/codegen/openapilint says which checks).
+# Its own module, outside go.work: its tests and vet run here, not in make test and make vet.
+OPENAPILINT = GOWORK=off go -C tools/codegen/openapilint
+openapi-lint:
+	$(OPENAPILINT) vet ./...
+	$(OPENAPILINT) test -count=1 ./...
+	$(OPENAPILINT) run . $(CURDIR)/gateway/openapi/nrm.swagger.json
 
 # Compare the API with the previous commit, when there is one.
 breaking:

@@ -5,8 +5,9 @@
 # then tidies proto/go.mod so it requires what the generated code imports.
 #
 # Tools are pinned in tools/codegen (plugins) and tools/codegen/buf (buf); scripts/buf.sh builds
-# them and prepares the import-only googleapis protos. The output is deterministic: running this
-# twice gives byte-identical files.
+# them. The vendored proto/google/** protos are imports only: nothing is generated from them.
+# proto/openapi.yaml completes the OpenAPI document (title, version, security, error
+# responses). The output is deterministic: running this twice gives byte-identical files.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
@@ -72,6 +73,9 @@ func TestUpdatesThroughRESTNeedTheCurrentVersion(t *testing.T) {
 	code, e, _ := callWithHeaders(t, "PATCH", url, strings.NewReader(change), with(police, "If-Match", `"1"`))
 	if code != http.StatusConflict || !slices.Contains(errorReasons(e), "VERSION_CONFLICT") {
 		t.Errorf(`the same change again based on "1": %d %v, want 409 VERSION_CONFLICT`, code, e)
+	}
+	if md := errorMetadata(e); md["current_version"] != "2" || md["expected_version"] != "1" || md["case_id"] != id {
+		t.Errorf("VERSION_CONFLICT metadata %v, want case_id, expected_version 1 and current_version 2", md)
 	}
 	code, e, _ = callWithHeaders(t, "PATCH", url, strings.NewReader(change), police)
 	if code != http.StatusBadRequest {
@@ -137,6 +141,10 @@ func TestConcurrentConflictingUpdatesThroughRESTLetExactlyOneWin(t *testing.T) {
 			if !slices.Contains(errorReasons(r.body), "VERSION_CONFLICT") {
 				t.Errorf("a conflict without the reason VERSION_CONFLICT: %v", r.body)
 			}
+			// Whether it lost before or at the commit, it is told the version that won.
+			if md := errorMetadata(r.body); md["current_version"] != "2" {
+				t.Errorf("a conflict naming current_version %q, want 2: %v", md["current_version"], r.body)
+			}
 		default:
 			t.Errorf("PATCH %s/%s: %d %v, want 200 or 409", r.level, r.language, r.code, r.body)
 		}
@@ -199,6 +207,24 @@ func TestCaseLifecycleThroughGRPCIsRecordedInItsHistory(t *testing.T) {
 	}
 	if h.GetNextPageToken() != "" {
 		t.Errorf("a next page after the whole history: %q", h.GetNextPageToken())
+	}
+
+	// runLifecycle named the case in case.id, as clients built before UpdateCaseRequest.id did;
+	// id names it now. A change based on a version the case has left is told the current one.
+	level := &caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: caseregistryv1.EducationLevel_EDUCATION_LEVEL_TERTIARY}}
+	mask := &fieldmaskpb.FieldMask{Paths: []string{"profile.education_level"}}
+	u, err := client.UpdateCase(ctx, &caseregistryv1.UpdateCaseRequest{Id: id, Case: level, UpdateMask: mask, ExpectedVersion: 5})
+	if err != nil || u.GetCase().GetVersion() != 6 {
+		t.Fatalf("UpdateCase naming the case in id: %v, %v; want version 6", u.GetCase().GetVersion(), err)
+	}
+	_, err = client.UpdateCase(ctx, &caseregistryv1.UpdateCaseRequest{Id: id, Case: level, UpdateMask: mask, ExpectedVersion: 1})
+	code, reason, md := grpcErrorInfo(err)
+	if code != codes.Aborted || reason != "VERSION_CONFLICT" {
+		t.Fatalf("UpdateCase based on version 1: %v, want Aborted VERSION_CONFLICT", err)
+	}
+	if md["current_version"] != "6" || md["expected_version"] != "1" || md["case_id"] != id ||
+		!strings.Contains(status.Convert(err).Message(), "the current version is 6") {
+		t.Errorf("VERSION_CONFLICT %q with metadata %v; want it to name the current version 6", status.Convert(err).Message(), md)
 	}
 }
 
@@ -625,8 +651,26 @@ func errorReasons(e map[string]any) []string {
 	return reasons
 }
 
+// errorMetadata is the metadata of the ErrorInfo detail of a REST error body.
+func errorMetadata(e map[string]any) map[string]any {
+	for _, d := range asSlice(e["details"]) {
+		if m, ok := d.(map[string]any); ok && m["@type"] == "type.googleapis.com/google.rpc.ErrorInfo" {
+			md, _ := m["metadata"].(map[string]any)
+			return md
+		}
+	}
+	return nil
+}
+
 // grpcReason is the code of a gRPC error and the reason of its ErrorInfo detail, if any.
 func grpcReason(err error) (codes.Code, string) {
+	code, reason, _ := grpcErrorInfo(err)
+	return code, reason
+}
+
+// grpcErrorInfo is the code of a gRPC error and the reason and metadata of its ErrorInfo
+// detail, if any.
+func grpcErrorInfo(err error) (codes.Code, string, map[string]string) {
 	st := status.Convert(err)
 	for _, d := range st.Details() {
 		m, ok := d.(proto.Message)
@@ -634,9 +678,15 @@ func grpcReason(err error) (codes.Code, string) {
 			continue
 		}
 		r := m.ProtoReflect()
-		return st.Code(), r.Get(r.Descriptor().Fields().ByName("reason")).String()
+		fields := r.Descriptor().Fields()
+		md := map[string]string{}
+		r.Get(fields.ByName("metadata")).Map().Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
+			md[k.String()] = v.String()
+			return true
+		})
+		return st.Code(), r.Get(fields.ByName("reason")).String(), md
 	}
-	return st.Code(), ""
+	return st.Code(), "", nil
 }
 
 func asSlice(v any) []any {

@@ -16,10 +16,15 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
@@ -46,6 +51,42 @@ func start(t *testing.T) *stack.Stack {
 	}
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// Probes ask each service's health by the full names of the services it serves (as
+// grpc-health-probe -service=… does), without credentials; every service serves its own and the
+// audit service.
+func TestEveryServiceAnswersHealthByTheNamesItServes(t *testing.T) {
+	s := start(t)
+	audit := auditv1.AuditService_ServiceDesc.ServiceName
+	want := map[string][]string{
+		"caseregistry": {caseregistryv1.CaseRegistryService_ServiceDesc.ServiceName, audit},
+		"referral":     {referralv1.ReferralService_ServiceDesc.ServiceName, audit},
+		"secretariat":  {secretariatv1.SecretariatService_ServiceDesc.ServiceName, audit},
+		"reporting":    {reportingv1.ReportingService_ServiceDesc.ServiceName, audit},
+	}
+	for _, svc := range s.Services {
+		names, ok := want[svc.Name]
+		if !ok {
+			continue // the gateway
+		}
+		delete(want, svc.Name)
+		conn, err := grpc.NewClient(svc.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		hc := healthpb.NewHealthClient(conn)
+		for _, name := range append(names, "") {
+			res, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
+			if err != nil || res.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+				t.Errorf("%s: health of %q = %s, %v; want SERVING", svc.Name, name, res.GetStatus(), err)
+			}
+		}
+	}
+	if len(want) > 0 {
+		t.Errorf("services not running: %v", want)
+	}
 }
 
 // token returns the development token of that name, e.g. "NRM_TOKEN_SECRETARIAT".

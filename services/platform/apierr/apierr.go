@@ -35,6 +35,20 @@ func (v Violations) Err() error {
 	return withDetails(codes.InvalidArgument, "invalid request: "+msg, &errdetails.BadRequest{FieldViolations: v})
 }
 
+// ViolatedFields returns the field paths that err's google.rpc.BadRequest names, in order; none
+// when err carries no such detail.
+func ViolatedFields(err error) []string {
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	return fields
+}
+
 // InvalidField is InvalidArgument for a single field.
 func InvalidField(field, format string, args ...any) error {
 	var v Violations

@@ -2,6 +2,7 @@ package apierr_test
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -59,6 +60,31 @@ func TestViolationsErr(t *testing.T) {
 				if fv.GetField() != tt.violations[i][0] || fv.GetDescription() != tt.violations[i][1] {
 					t.Errorf("violation %d = %q: %q, want %q: %q", i, fv.GetField(), fv.GetDescription(), tt.violations[i][0], tt.violations[i][1])
 				}
+			}
+		})
+	}
+}
+
+func TestViolatedFields(t *testing.T) {
+	var two apierr.Violations
+	two.Add("profile.sex", "is required")
+	two.Add("identity.date_of_birth", "is after the identification date")
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"two violations, in order", two.Err(), []string{"profile.sex", "identity.date_of_birth"}},
+		{"one", apierr.InvalidField("id", "is not a case id"), []string{"id"}},
+		{"another detail", apierr.NotFound("case", "c-1"), nil},
+		{"no detail", status.Error(codes.InvalidArgument, "bad"), nil},
+		{"not a status", errors.New("plain"), nil},
+		{"nil", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := apierr.ViolatedFields(tt.err); !slices.Equal(got, tt.want) {
+				t.Errorf("ViolatedFields = %q, want %q", got, tt.want)
 			}
 		})
 	}

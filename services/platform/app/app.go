@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/otel/trace"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	"github.com/nrm-albania/nrm/services/platform/access"
@@ -194,7 +193,7 @@ func Run(ctx context.Context, cfg Config, setup Setup, o Options) error {
 			errc <- fmt.Errorf("admin server: %w", err)
 		}
 	}()
-	gs.Health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	gs.SetServing(true)
 	log.Info("serving", "grpc_addr", grpcLis.Addr().String(), "admin_addr", adminLis.Addr().String(),
 		"mongo_database", cfg.MongoDatabase)
 	if o.Listening != nil {

@@ -71,6 +71,23 @@ func TestRunServesAndStopsCleanly(t *testing.T) {
 	}
 }
 
+func TestHealthAnswersForEveryServedServiceByName(t *testing.T) {
+	// What a service's setup registers, besides the audit service every service serves.
+	probe := grpc.ServiceDesc{ServiceName: "nrm.probe.v1.ProbeService", HandlerType: (*any)(nil)}
+	s := start(t, testConfig(t), func(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+		rt.GRPC.RegisterService(&probe, struct{}{})
+		return nil, nil
+	})
+	for _, name := range []string{"", auditv1.AuditService_ServiceDesc.ServiceName, probe.ServiceName} {
+		if st, err := s.healthOf(name); err != nil || st != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("gRPC health of %q: %s, %v; want SERVING", name, st, err)
+		}
+	}
+	if _, err := s.healthOf("nrm.unknown.v1.UnknownService"); status.Code(err) != codes.NotFound {
+		t.Errorf("gRPC health of a service not served: %v, want NotFound", err)
+	}
+}
+
 func TestReadyzIsUnavailableWhileDraining(t *testing.T) {
 	var s *served
 	during := make(chan response, 1)
@@ -344,6 +361,11 @@ func (s *served) conn(t *testing.T) *grpc.ClientConn {
 
 // health asks the gRPC health service on a fresh connection.
 func (s *served) health() (healthpb.HealthCheckResponse_ServingStatus, error) {
+	return s.healthOf("")
+}
+
+// healthOf asks the gRPC health service about one service by its full name ("": the server).
+func (s *served) healthOf(service string) (healthpb.HealthCheckResponse_ServingStatus, error) {
 	conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		return 0, err
@@ -351,7 +373,7 @@ func (s *served) health() (healthpb.HealthCheckResponse_ServingStatus, error) {
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+	res, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 	return res.GetStatus(), err
 }
 

@@ -56,7 +56,30 @@ type Options struct {
 // Server is a gRPC server with its health service.
 type Server struct {
 	*grpc.Server
+	// Health answers probes. SetServing sets every status; Health.Shutdown, when the server
+	// starts draining, turns them all NOT_SERVING for good.
 	Health *health.Server
+}
+
+// RegisterService registers a service (the generated Register…Server functions call it) and
+// makes its full name known to the health service, NOT_SERVING until SetServing(true): probes
+// ask by name ("grpc-health-probe -service=nrm.caseregistry.v1.CaseRegistryService").
+func (s *Server) RegisterService(sd *grpc.ServiceDesc, impl any) {
+	s.Server.RegisterService(sd, impl)
+	s.Health.SetServingStatus(sd.ServiceName, healthpb.HealthCheckResponse_NOT_SERVING)
+}
+
+// SetServing sets the health status of the whole server ("") and of every service registered
+// on it, by its full name: SERVING when the service is ready, NOT_SERVING otherwise.
+func (s *Server) SetServing(serving bool) {
+	st := healthpb.HealthCheckResponse_NOT_SERVING
+	if serving {
+		st = healthpb.HealthCheckResponse_SERVING
+	}
+	s.Health.SetServingStatus("", st)
+	for name := range s.GetServiceInfo() {
+		s.Health.SetServingStatus(name, st)
+	}
 }
 
 // New builds a server. Register services on it, then Serve.
@@ -108,11 +131,12 @@ func New(o Options) *Server {
 	if o.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(o.TLS)))
 	}
-	s := grpc.NewServer(opts...)
-	hs := health.NewServer()
-	healthpb.RegisterHealthServer(s, hs)
+	srv := &Server{Server: grpc.NewServer(opts...), Health: health.NewServer()}
+	healthpb.RegisterHealthServer(srv, srv.Health)
 	if o.Reflection {
-		reflection.Register(s)
+		reflection.Register(srv)
 	}
-	return &Server{Server: s, Health: hs}
+	// Not ready until the service says so: the health server starts out SERVING.
+	srv.SetServing(false)
+	return srv
 }

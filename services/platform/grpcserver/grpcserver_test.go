@@ -295,6 +295,7 @@ func TestGuardPrincipalReachesTheHandler(t *testing.T) {
 func TestHealthStaysOpenBehindTheGuard(t *testing.T) {
 	refuse := refuseAll{}
 	e := start(t, grpcserver.Options{Guard: authz.Guard{Authn: refuse, Table: authz.Table}})
+	e.srv.SetServing(true)
 	hc := healthpb.NewHealthClient(e.conn)
 	ctx := context.Background()
 	res, err := hc.Check(ctx, &healthpb.HealthCheckRequest{})
@@ -403,6 +404,38 @@ func TestTLS(t *testing.T) {
 	var out wrapperspb.StringValue
 	if err := conn.Invoke(context.Background(), unaryMethod, wrapperspb.String("ok"), &out); err != nil {
 		t.Fatalf("TLS call: %v", err)
+	}
+}
+
+func TestHealthAnswersByServiceNameFromReadyToDraining(t *testing.T) {
+	e := start(t, grpcserver.Options{})
+	hc := healthpb.NewHealthClient(e.conn)
+	// Probes ask for the whole server ("") or for one service by its full name.
+	names := []string{"", probeService, healthpb.Health_ServiceDesc.ServiceName}
+	steps := []struct {
+		name string
+		do   func()
+		want healthpb.HealthCheckResponse_ServingStatus
+	}{
+		{"before ready", func() {}, healthpb.HealthCheckResponse_NOT_SERVING},
+		{"ready", func() { e.srv.SetServing(true) }, healthpb.HealthCheckResponse_SERVING},
+		{"not ready again", func() { e.srv.SetServing(false) }, healthpb.HealthCheckResponse_NOT_SERVING},
+		{"ready again", func() { e.srv.SetServing(true) }, healthpb.HealthCheckResponse_SERVING},
+		{"draining", func() { e.srv.Health.Shutdown() }, healthpb.HealthCheckResponse_NOT_SERVING},
+		{"ready after draining began", func() { e.srv.SetServing(true) }, healthpb.HealthCheckResponse_NOT_SERVING},
+	}
+	for _, step := range steps {
+		step.do()
+		for _, name := range names {
+			res, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: name})
+			if err != nil || res.GetStatus() != step.want {
+				t.Errorf("%s: health of %q = %s, %v; want %s", step.name, name, res.GetStatus(), err, step.want)
+			}
+		}
+	}
+	_, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: "nrm.unknown.v1.Service"})
+	if status.Code(err) != codes.NotFound {
+		t.Errorf("health of a service not served: %v, want NotFound", err)
 	}
 }
 

@@ -1021,8 +1021,9 @@ func (*RevokeIdentityAccessResponse) Descriptor() ([]byte, []int) {
 
 type UpdateCaseRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The case's id and the new values of the fields named in update_mask; other fields are
-	// ignored.
+	// The new values of the fields named in update_mask; other fields are ignored. Its id may
+	// name the case instead of id (the form before id existed); when both are set they must be
+	// equal.
 	Case *Case `protobuf:"bytes,1,opt,name=case,proto3" json:"case,omitempty"`
 	// Paths such as "profile", "profile.education_level", "trafficking.means_of_control",
 	// "identification.place", "identity" or "identity.address".
@@ -1035,8 +1036,10 @@ type UpdateCaseRequest struct {
 	ConfirmedDifferentPerson bool `protobuf:"varint,4,opt,name=confirmed_different_person,json=confirmedDifferentPerson,proto3" json:"confirmed_different_person,omitempty"`
 	// Why, 1 to 200 characters; required with confirmed_different_person.
 	DifferentPersonReason string `protobuf:"bytes,5,opt,name=different_person_reason,json=differentPersonReason,proto3" json:"different_person_reason,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// The case's id (REST: the path, PATCH /v1/cases/{id}).
+	Id            string `protobuf:"bytes,6,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateCaseRequest) Reset() {
@@ -1104,6 +1107,13 @@ func (x *UpdateCaseRequest) GetDifferentPersonReason() string {
 	return ""
 }
 
+func (x *UpdateCaseRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
 type UpdateCaseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The case after the change (unchanged when the change changed nothing).
@@ -1162,7 +1172,8 @@ type DecideStatusRequest struct {
 	DecisionDate string `protobuf:"bytes,4,opt,name=decision_date,json=decisionDate,proto3" json:"decision_date,omitempty"`
 	// The grounds, 1 to 2,000 characters, without personal data.
 	Basis string `protobuf:"bytes,5,opt,name=basis,proto3" json:"basis,omitempty"`
-	// Optional: the version the decision is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the decision is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,6,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1295,7 +1306,8 @@ type CloseCaseRequest struct {
 	Date string `protobuf:"bytes,3,opt,name=date,proto3" json:"date,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.
 	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
-	// Optional: the version the closure is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the closure is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,5,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1419,7 +1431,8 @@ type ReopenCaseRequest struct {
 	Reason ReopenReason `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.caseregistry.v1.ReopenReason" json:"reason,omitempty"`
 	// Explanation without personal data, up to 1,000 characters.
 	Note string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
-	// Optional: the version the reopening is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the reopening is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -1534,7 +1547,8 @@ type RecordConsentRequest struct {
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// The answer; recorded_by and recorded_at are set by the registry.
 	Consent *ConsentRecord `protobuf:"bytes,2,opt,name=consent,proto3" json:"consent,omitempty"`
-	// Optional: the version the record is based on (or If-Match); a stale one is ABORTED.
+	// Optional: the version the record is based on (or If-Match); a stale one is ABORTED,
+	// VERSION_CONFLICT naming the current version (as UpdateCase).
 	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -2032,14 +2046,15 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x1bRevokeIdentityAccessRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12 \n" +
 	"\vinstitution\x18\x02 \x01(\tR\vinstitution\"\x1e\n" +
-	"\x1cRevokeIdentityAccessResponse\"\xa0\x02\n" +
+	"\x1cRevokeIdentityAccessResponse\"\xb0\x02\n" +
 	"\x11UpdateCaseRequest\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x12)\n" +
 	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\x12<\n" +
 	"\x1aconfirmed_different_person\x18\x04 \x01(\bR\x18confirmedDifferentPerson\x126\n" +
-	"\x17different_person_reason\x18\x05 \x01(\tR\x15differentPersonReason\"C\n" +
+	"\x17different_person_reason\x18\x05 \x01(\tR\x15differentPersonReason\x12\x0e\n" +
+	"\x02id\x18\x06 \x01(\tR\x02id\"C\n" +
 	"\x12UpdateCaseResponse\x12-\n" +
 	"\x04case\x18\x01 \x01(\v2\x19.nrm.caseregistry.v1.CaseR\x04case\"\x93\x02\n" +
 	"\x13DecideStatusRequest\x12\x0e\n" +
@@ -2110,7 +2125,7 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x1cCHANGE_KIND_CONSENT_RECORDED\x10\x06\x12\x1b\n" +
 	"\x17CHANGE_KIND_MERGED_INTO\x10\a\x12\x18\n" +
 	"\x14CHANGE_KIND_ABSORBED\x10\b\x12\x1f\n" +
-	"\x1bCHANGE_KIND_IDENTITY_ERASED\x10\t2\xb8\x0f\n" +
+	"\x1bCHANGE_KIND_IDENTITY_ERASED\x10\t2\xb2\x0f\n" +
 	"\x13CaseRegistryService\x12y\n" +
 	"\fRegisterCase\x12(.nrm.caseregistry.v1.RegisterCaseRequest\x1a).nrm.caseregistry.v1.RegisterCaseResponse\"\x14\x82\xd3\xe4\x93\x02\x0e:\x01*\"\t/v1/cases\x12l\n" +
 	"\aGetCase\x12#.nrm.caseregistry.v1.GetCaseRequest\x1a$.nrm.caseregistry.v1.GetCaseResponse\"\x16\x82\xd3\xe4\x93\x02\x10\x12\x0e/v1/cases/{id}\x12m\n" +
@@ -2118,9 +2133,9 @@ const file_nrm_caseregistry_v1_case_registry_proto_rawDesc = "" +
 	"\x16FindPossibleDuplicates\x122.nrm.caseregistry.v1.FindPossibleDuplicatesRequest\x1a3.nrm.caseregistry.v1.FindPossibleDuplicatesResponse\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/cases:findPossibleDuplicates\x12\xa7\x01\n" +
 	"\x13GrantIdentityAccess\x12/.nrm.caseregistry.v1.GrantIdentityAccessRequest\x1a0.nrm.caseregistry.v1.GrantIdentityAccessResponse\"-\x82\xd3\xe4\x93\x02':\x01*\"\"/v1/cases/{id}:grantIdentityAccess\x12\xab\x01\n" +
 	"\x14RevokeIdentityAccess\x120.nrm.caseregistry.v1.RevokeIdentityAccessRequest\x1a1.nrm.caseregistry.v1.RevokeIdentityAccessResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/cases/{id}:revokeIdentityAccess\x12\x8f\x01\n" +
-	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentity\x12\x80\x01\n" +
+	"\rEraseIdentity\x12).nrm.caseregistry.v1.EraseIdentityRequest\x1a*.nrm.caseregistry.v1.EraseIdentityResponse\"'\x82\xd3\xe4\x93\x02!:\x01*\"\x1c/v1/cases/{id}:eraseIdentity\x12{\n" +
 	"\n" +
-	"UpdateCase\x12&.nrm.caseregistry.v1.UpdateCaseRequest\x1a'.nrm.caseregistry.v1.UpdateCaseResponse\"!\x82\xd3\xe4\x93\x02\x1b:\x04case2\x13/v1/cases/{case.id}\x12\x8b\x01\n" +
+	"UpdateCase\x12&.nrm.caseregistry.v1.UpdateCaseRequest\x1a'.nrm.caseregistry.v1.UpdateCaseResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x04case2\x0e/v1/cases/{id}\x12\x8b\x01\n" +
 	"\fDecideStatus\x12(.nrm.caseregistry.v1.DecideStatusRequest\x1a).nrm.caseregistry.v1.DecideStatusResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/cases/{id}:decideStatus\x12{\n" +
 	"\tCloseCase\x12%.nrm.caseregistry.v1.CloseCaseRequest\x1a&.nrm.caseregistry.v1.CloseCaseResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\x01*\"\x14/v1/cases/{id}:close\x12\x7f\n" +
 	"\n" +

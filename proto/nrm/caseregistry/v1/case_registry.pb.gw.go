@@ -298,7 +298,7 @@ func local_request_CaseRegistryService_EraseIdentity_0(ctx context.Context, mars
 	return msg, metadata, err
 }
 
-var filter_CaseRegistryService_UpdateCase_0 = &utilities.DoubleArray{Encoding: map[string]int{"case": 0, "id": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
+var filter_CaseRegistryService_UpdateCase_0 = &utilities.DoubleArray{Encoding: map[string]int{"case": 0, "id": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 1, 2, 3}}
 
 func request_CaseRegistryService_UpdateCase_0(ctx context.Context, marshaler runtime.Marshaler, client CaseRegistryServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
@@ -320,13 +320,13 @@ func request_CaseRegistryService_UpdateCase_0(ctx context.Context, marshaler run
 			protoReq.UpdateMask = fieldMask
 		}
 	}
-	val, ok := pathParams["case.id"]
+	val, ok := pathParams["id"]
 	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "case.id")
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
 	}
-	err = runtime.PopulateFieldFromPath(&protoReq, "case.id", val)
+	protoReq.Id, err = runtime.String(val)
 	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "case.id", err)
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
 	}
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
@@ -361,13 +361,13 @@ func local_request_CaseRegistryService_UpdateCase_0(ctx context.Context, marshal
 			protoReq.UpdateMask = fieldMask
 		}
 	}
-	val, ok := pathParams["case.id"]
+	val, ok := pathParams["id"]
 	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "case.id")
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
 	}
-	err = runtime.PopulateFieldFromPath(&protoReq, "case.id", val)
+	protoReq.Id, err = runtime.String(val)
 	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "case.id", err)
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
 	}
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
@@ -809,7 +809,7 @@ func RegisterCaseRegistryServiceHandlerServer(ctx context.Context, mux *runtime.
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase", runtime.WithHTTPPathPattern("/v1/cases/{case.id}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase", runtime.WithHTTPPathPattern("/v1/cases/{id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -1106,7 +1106,7 @@ func RegisterCaseRegistryServiceHandlerClient(ctx context.Context, mux *runtime.
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase", runtime.WithHTTPPathPattern("/v1/cases/{case.id}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/nrm.caseregistry.v1.CaseRegistryService/UpdateCase", runtime.WithHTTPPathPattern("/v1/cases/{id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -1232,7 +1232,7 @@ var (
 	pattern_CaseRegistryService_GrantIdentityAccess_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "grantIdentityAccess"))
 	pattern_CaseRegistryService_RevokeIdentityAccess_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "revokeIdentityAccess"))
 	pattern_CaseRegistryService_EraseIdentity_0          = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "eraseIdentity"))
-	pattern_CaseRegistryService_UpdateCase_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "case.id"}, ""))
+	pattern_CaseRegistryService_UpdateCase_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, ""))
 	pattern_CaseRegistryService_DecideStatus_0           = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "decideStatus"))
 	pattern_CaseRegistryService_CloseCase_0              = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "close"))
 	pattern_CaseRegistryService_ReopenCase_0             = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 1, 0, 4, 1, 5, 2}, []string{"v1", "cases", "id"}, "reopen"))

@@ -74,7 +74,9 @@ type CaseRegistryServiceClient interface {
 	//
 	// Optimistic concurrency: the request names the version it was based on (expected_version,
 	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
-	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
+	// the call fails with ABORTED (HTTP 409), reason VERSION_CONFLICT, naming the current version
+	// in the message and in the ErrorInfo metadata "current_version" (with "case_id" and
+	// "expected_version"). Merged cases accept no
 	// change (FAILED_PRECONDITION). A new identity that is likely another case's person is
 	// refused with ALREADY_EXISTS, as at registration, unless confirmed_different_person.
 	UpdateCase(ctx context.Context, in *UpdateCaseRequest, opts ...grpc.CallOption) (*UpdateCaseResponse, error)
@@ -290,7 +292,9 @@ type CaseRegistryServiceServer interface {
 	//
 	// Optimistic concurrency: the request names the version it was based on (expected_version,
 	// or REST If-Match with the case's etag); if the case has moved on, nothing is written and
-	// the call fails with ABORTED (HTTP 409) naming the current version. Merged cases accept no
+	// the call fails with ABORTED (HTTP 409), reason VERSION_CONFLICT, naming the current version
+	// in the message and in the ErrorInfo metadata "current_version" (with "case_id" and
+	// "expected_version"). Merged cases accept no
 	// change (FAILED_PRECONDITION). A new identity that is likely another case's person is
 	// refused with ALREADY_EXISTS, as at registration, unless confirmed_different_person.
 	UpdateCase(context.Context, *UpdateCaseRequest) (*UpdateCaseResponse, error)

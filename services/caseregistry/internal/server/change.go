@@ -71,7 +71,7 @@ func (s *Server) apply(ctx context.Context, id string, expected int64, decide fu
 			}
 		}
 		if expected != 0 && c.Version != expected {
-			return domain.Case{}, stale(c, expected)
+			return domain.Case{}, stale(c.ID, expected, c.Version)
 		}
 		out, err := decide(c)
 		if err != nil {
@@ -93,10 +93,17 @@ func (s *Server) apply(ctx context.Context, id string, expected int64, decide fu
 		}
 		committed, err := s.store.Commit(ctx, next, change, events)
 		if errors.Is(err, store.ErrConflict) {
-			if expected == 0 && attempt < maxAttempts {
+			// Another change committed the next version first. Read the case again: a change
+			// based on a named version is then refused naming the version that won; one based on
+			// none is decided again on it.
+			if attempt < maxAttempts {
 				continue
 			}
-			return domain.Case{}, stale(c, c.Version)
+			latest, err := s.store.Current(ctx, id)
+			if err != nil {
+				return domain.Case{}, err
+			}
+			return domain.Case{}, stale(c.ID, c.Version, latest.Version)
 		}
 		if err != nil {
 			return domain.Case{}, err
@@ -115,11 +122,16 @@ func (s *Server) apply(ctx context.Context, id string, expected int64, decide fu
 	}
 }
 
-// stale is ABORTED (HTTP 409) for a change based on a version the case has left.
-func stale(c domain.Case, based int64) error {
+// stale is ABORTED (HTTP 409) for a change based on a version the case has left, naming the
+// version it is at now so that the caller knows what to read and reapply its change to.
+func stale(id string, based, current int64) error {
 	return apierr.Aborted("VERSION_CONFLICT",
-		fmt.Sprintf("case %s changed since version %d; read it again and reapply the change to the current version", c.ID, based),
-		map[string]string{"case_id": c.ID, "expected_version": strconv.FormatInt(based, 10)})
+		fmt.Sprintf("case %s changed since version %d: the current version is %d; read it again and reapply the change to it", id, based, current),
+		map[string]string{
+			"case_id":          id,
+			"expected_version": strconv.FormatInt(based, 10),
+			"current_version":  strconv.FormatInt(current, 10),
+		})
 }
 
 // mayChange lets the institutions involved in a case change it: its owner, the chair, the

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 )
@@ -56,9 +59,79 @@ func reason(t *testing.T, err error) (codes.Code, string) {
 	return st.Code(), ""
 }
 
+// conflictOf checks that err is ABORTED VERSION_CONFLICT based on version based, naming the
+// case's current version, in the ErrorInfo and in the message.
+func conflictOf(t *testing.T, err error, id string, based, current int64) {
+	t.Helper()
+	st := status.Convert(err)
+	var info *errdetails.ErrorInfo
+	for _, d := range st.Details() {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok {
+			info = ei
+		}
+	}
+	if st.Code() != codes.Aborted || info.GetReason() != "VERSION_CONFLICT" {
+		t.Fatalf("%v, want ABORTED VERSION_CONFLICT", err)
+	}
+	want := map[string]string{"case_id": id, "expected_version": fmt.Sprint(based), "current_version": fmt.Sprint(current)}
+	if !maps.Equal(info.GetMetadata(), want) {
+		t.Errorf("VERSION_CONFLICT metadata %v, want %v", info.GetMetadata(), want)
+	}
+	if !strings.Contains(st.Message(), fmt.Sprintf("the current version is %d", current)) {
+		t.Errorf("VERSION_CONFLICT message %q does not name the current version %d", st.Message(), current)
+	}
+}
+
 func update(id string, version int64, c *caseregistryv1.Case, paths ...string) *caseregistryv1.UpdateCaseRequest {
-	c.Id = id
-	return &caseregistryv1.UpdateCaseRequest{Case: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}, ExpectedVersion: version}
+	return &caseregistryv1.UpdateCaseRequest{Id: id, Case: c, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}, ExpectedVersion: version}
+}
+
+// An update names its case by id (REST: the path) or, as gRPC clients built before id existed
+// do, by case.id; never two different cases.
+func TestUpdateNamesTheCaseByIDOrByCaseID(t *testing.T) {
+	s, db, _ := newServer(t)
+	c := register(t, s, nil)
+	other := register(t, s, nil)
+	tests := []struct {
+		name       string
+		id, legacy string // id, case.id
+		wantField  string // the field violation; "" for success
+	}{
+		{"id", c.GetId(), "", ""},
+		{"case.id as before id existed", "", c.GetId(), ""},
+		{"both, equal", c.GetId(), c.GetId(), ""},
+		{"both, different cases", c.GetId(), other.GetId(), "case.id"},
+		{"neither", "", "", "id"},
+		{"id not a case id", "VT-2026-00001", "", "id"},
+		{"case.id not a case id", "", "nope", "case.id"},
+	}
+	version := c.GetVersion()
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Each success changes the level, so each makes a version.
+			level := caseregistryv1.EducationLevel(int32(caseregistryv1.EducationLevel_EDUCATION_LEVEL_NONE) + int32(i))
+			req := update(tt.id, version, &caseregistryv1.Case{Id: tt.legacy, Profile: &caseregistryv1.Profile{EducationLevel: level}},
+				"profile.education_level")
+			before := count(t, db, store.RevisionCollection)
+			resp, err := s.UpdateCase(as(police, ""), req)
+			if tt.wantField == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				version++
+				if resp.GetCase().GetId() != c.GetId() || resp.GetCase().GetVersion() != version {
+					t.Errorf("updated case %s at version %d, want %s at %d", resp.GetCase().GetId(), resp.GetCase().GetVersion(), c.GetId(), version)
+				}
+				return
+			}
+			if got := apierr.ViolatedFields(err); status.Code(err) != codes.InvalidArgument || !slices.Equal(got, []string{tt.wantField}) {
+				t.Errorf("%v (fields %v), want INVALID_ARGUMENT on %s", err, got, tt.wantField)
+			}
+			if count(t, db, store.RevisionCollection) != before {
+				t.Error("a refused update wrote a revision")
+			}
+		})
+	}
 }
 
 func tertiary() *caseregistryv1.Case {
@@ -110,9 +183,7 @@ func TestAStaleUpdateIsRefusedAndWritesNothing(t *testing.T) {
 	before := count(t, db, store.RevisionCollection)
 	other := &caseregistryv1.Case{Profile: &caseregistryv1.Profile{EducationLevel: caseregistryv1.EducationLevel_EDUCATION_LEVEL_PRIMARY}}
 	_, err := s.UpdateCase(as(police, ""), update(c.GetId(), 1, other, "profile.education_level"))
-	if code, r := reason(t, err); code != codes.Aborted || r != "VERSION_CONFLICT" {
-		t.Fatalf("stale update: %v", err)
-	}
+	conflictOf(t, err, c.GetId(), 1, 2)
 	if count(t, db, store.RevisionCollection) != before {
 		t.Error("a stale update wrote a revision")
 	}
@@ -149,6 +220,8 @@ func TestConcurrentConflictingUpdatesExactlyOneWins(t *testing.T) {
 			}
 			won = i
 		case codes.Aborted:
+			// Lost the race at the commit: the answer names the version that won it.
+			conflictOf(t, err, c.GetId(), 1, 2)
 		default:
 			t.Fatalf("update %d: %v", i, err)
 		}

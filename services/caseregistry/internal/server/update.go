@@ -19,8 +19,8 @@ const EventUpdated = "case.updated"
 
 // UpdateCase changes the headings named in the field mask, based on an expected version.
 func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseRequest) (*caseregistryv1.UpdateCaseResponse, error) {
-	id := req.GetCase().GetId()
-	if err := checkIDAt("case.id", id); err != nil {
+	id, err := updatedCaseID(req)
+	if err != nil {
 		return nil, err
 	}
 	expected, err := expectedVersion(ctx, req.GetExpectedVersion())
@@ -97,6 +97,19 @@ func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseR
 		return nil, err
 	}
 	return &caseregistryv1.UpdateCaseResponse{Case: s.respond(ctx, c)}, nil
+}
+
+// updatedCaseID is the case an update names: id, or case.id as before id existed (gRPC
+// clients built then still send it). Both may be sent if they agree.
+func updatedCaseID(req *caseregistryv1.UpdateCaseRequest) (string, error) {
+	id, legacy := req.GetId(), req.GetCase().GetId()
+	switch {
+	case id == "" && legacy != "":
+		return legacy, checkIDAt("case.id", legacy)
+	case legacy != "" && legacy != id:
+		return "", apierr.InvalidField("case.id", "names another case than id: send the id once, in id")
+	}
+	return id, checkIDAt("id", id)
 }
 
 // replaceIdentity seals the new identity (nil: remove it) into next and indexes it; the indexes

@@ -4,11 +4,11 @@ import (
 	"slices"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/referral/internal/catalogue"
 )
@@ -27,18 +27,6 @@ func codesOf(ts []*referralv1.ServiceTypeInfo) []string {
 		codes = append(codes, e.GetCode())
 	}
 	return codes
-}
-
-func violatedFields(err error) []string {
-	var fields []string
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField())
-			}
-		}
-	}
-	return fields
 }
 
 func TestListServiceTypesPaging(t *testing.T) {
@@ -66,8 +54,8 @@ func TestListServiceTypesPaging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := New().ListServiceTypes(t.Context(), tt.req)
 			if tt.badField != "" {
-				if status.Code(err) != codes.InvalidArgument || !slices.Equal(violatedFields(err), []string{tt.badField}) {
-					t.Fatalf("err = %v (violations %v), want InvalidArgument on %s", err, violatedFields(err), tt.badField)
+				if status.Code(err) != codes.InvalidArgument || !slices.Equal(apierr.ViolatedFields(err), []string{tt.badField}) {
+					t.Fatalf("err = %v (violations %v), want InvalidArgument on %s", err, apierr.ViolatedFields(err), tt.badField)
 				}
 				return
 			}

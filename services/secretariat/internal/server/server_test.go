@@ -8,11 +8,11 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/members"
@@ -46,19 +46,6 @@ func codesOf(ms []*secretariatv1.Member) []string {
 	return codes
 }
 
-// violatedFields returns the fields of the google.rpc.BadRequest detail of err.
-func violatedFields(err error) []string {
-	var fields []string
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				fields = append(fields, v.GetField())
-			}
-		}
-	}
-	return fields
-}
-
 func TestListMembersPaging(t *testing.T) {
 	s := newServer(t)
 	all := sortedCodes()
@@ -85,8 +72,8 @@ func TestListMembersPaging(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			resp, err := s.ListMembers(t.Context(), tt.req)
 			if tt.badField != "" {
-				if status.Code(err) != codes.InvalidArgument || !slices.Equal(violatedFields(err), []string{tt.badField}) {
-					t.Fatalf("err = %v (violations %v), want InvalidArgument on %s", err, violatedFields(err), tt.badField)
+				if status.Code(err) != codes.InvalidArgument || !slices.Equal(apierr.ViolatedFields(err), []string{tt.badField}) {
+					t.Fatalf("err = %v (violations %v), want InvalidArgument on %s", err, apierr.ViolatedFields(err), tt.badField)
 				}
 				return
 			}
