@@ -432,15 +432,7 @@ func TestMutualTLSFromTheSettings(t *testing.T) {
 	testenv.WaitForAccess(t, s.adminAddr)
 
 	verify := func(tlsConfig *tls.Config) error {
-		conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err = auditv1.NewAuditServiceClient(conn).VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{})
-		return err
+		return verifyChain(t, s.grpcAddr, grpc.WithTransportCredentials(credentials.NewTLS(tlsConfig)))
 	}
 	if err := verify(ca.ClientTLS(ca.ClientCert(t, "asp-auditor"))); err != nil {
 		t.Errorf("the mapped auditor certificate was refused: %v", err)
@@ -472,16 +464,8 @@ func TestOnlyInstitutionsOfTheDirectoryGetIn(t *testing.T) {
 	testenv.WaitForAccess(t, s.adminAddr)
 
 	verify := func(institution string) error {
-		conn, err := grpc.NewClient(s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		return verifyChain(t, s.grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 			grpc.WithPerRPCCredentials(testenv.Bearer(iss.Token(t, institution, auth.RoleAuditor))))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, err = auditv1.NewAuditServiceClient(conn).VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{})
-		return err
 	}
 	if err := verify("MB-DPAM"); err != nil {
 		t.Fatalf("a known institution was refused: %v", err)
@@ -495,4 +479,19 @@ func TestOnlyInstitutionsOfTheDirectoryGetIn(t *testing.T) {
 	testenv.Eventually(t, 20*time.Second, "the deactivation applies", func() bool {
 		return status.Code(verify("MB-DPAM")) == codes.PermissionDenied
 	})
+}
+
+// verifyChain calls VerifyAuditChain, which every service serves, over a connection made with
+// opts, and returns the call's error.
+func verifyChain(t *testing.T, addr string, opts ...grpc.DialOption) error {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = auditv1.NewAuditServiceClient(conn).VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{})
+	return err
 }
