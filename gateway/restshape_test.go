@@ -87,7 +87,7 @@ func TestUnknownQueryParametersAreRefused(t *testing.T) {
 			name: "a field mask next to the body", method: http.MethodPatch, path: "/v1/cases/c-0001?updateMask=profile.sex&expected_version=3",
 			body: `{"profile": {"sex": "SEX_MALE"}}`, rpc: "UpdateCase",
 			wantReq: &caseregistryv1.UpdateCaseRequest{
-				Case:            &caseregistryv1.Case{Id: "c-0001", Profile: &caseregistryv1.Profile{Sex: caseregistryv1.Sex_SEX_MALE}},
+				Id: "c-0001", Case: &caseregistryv1.Case{Profile: &caseregistryv1.Profile{Sex: caseregistryv1.Sex_SEX_MALE}},
 				UpdateMask:      nil, // compared below by its paths
 				ExpectedVersion: 3,
 			},

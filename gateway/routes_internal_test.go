@@ -51,7 +51,7 @@ func TestReadsQuery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, update := rs[routeKey(http.MethodGet, "/v1/cases")], rs[routeKey(http.MethodPatch, "/v1/cases/{case.id}")]
+	list, update := rs[routeKey(http.MethodGet, "/v1/cases")], rs[routeKey(http.MethodPatch, "/v1/cases/{id}")]
 	if list == nil || update == nil {
 		t.Fatalf("routes missing from %v", rs)
 	}
@@ -70,8 +70,9 @@ func TestReadsQuery(t *testing.T) {
 		{update, "updateMask", true},         // a well-known type is one value
 		{update, "update_mask.paths", false}, // and is not spelt field by field
 		{update, "expectedVersion", true},
-		{update, "case", false},    // the body
-		{update, "case.id", false}, // the path, inside the body
+		{update, "case", false}, // the body
+		{update, "id", false},   // the path
+		{update, "case.id", false},
 		{update, "case.profile.sex", false},
 		{update, "confirmed_different_person", true},
 	}

@@ -137,16 +137,17 @@ func TestDeploySecretsCertificatesServeMutualTLS(t *testing.T) {
 	}
 	certs := filepath.Join(dir, tlsDir)
 	bus := testenv.NewBus(t)
+	testenv.PublishAccess(t, bus, "ASP-ANTITRAF")
 	cfg := app.Defaults("caseregistry", "127.0.0.1:0", "127.0.0.1:0")
 	cfg.MongoURI, cfg.MongoDatabase = testenv.MongoURI(t), testenv.Name("t_")
 	cfg.NATSURL, cfg.NATSNamespace, cfg.ShutdownTimeout = bus.URL, string(bus.NS), 5*time.Second
 	cfg.Auth = app.AuthConfig{CertFile: filepath.Join(certs, "caseregistry.pem"), KeyFile: filepath.Join(certs, "caseregistry-key.pem"),
 		ClientCAFile: filepath.Join(certs, caFile), IdentitiesFile: filepath.Join(certs, identitiesFile)}
 	ctx, stop := context.WithCancel(context.Background())
-	listening, done := make(chan string, 1), make(chan error, 1)
+	listening, done := make(chan [2]string, 1), make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, cfg, func(context.Context, *app.Runtime) ([]app.Worker, error) { return nil, nil },
-			app.Options{LogOutput: io.Discard, Listening: func(g, _ net.Addr) { listening <- g.String() }})
+			app.Options{LogOutput: io.Discard, Listening: func(g, a net.Addr) { listening <- [2]string{g.String(), a.String()} }})
 	}()
 	t.Cleanup(func() {
 		stop()
@@ -156,7 +157,9 @@ func TestDeploySecretsCertificatesServeMutualTLS(t *testing.T) {
 	})
 	var addr string
 	select {
-	case addr = <-listening:
+	case addrs := <-listening:
+		addr = addrs[0]
+		testenv.WaitForAccess(t, addrs[1])
 	case err := <-done:
 		t.Fatalf("the service did not start with the written certificates: %v", err)
 	}
