@@ -144,7 +144,8 @@ func (t *Trail) insert(ctx context.Context, rec Record) (bool, error) {
 		return false, fmt.Errorf("audit event of record %d: %w", rec.Seq, err)
 	}
 	events := []outbox.Pending{ev}
-	if err := outbox.Announce(ctx, t.db, Collection, docID, events, t.now()); err != nil {
+	announced, err := outbox.Announce(ctx, t.db, Collection, docID, events, t.now())
+	if err != nil {
 		return false, fmt.Errorf("audit record %d: %w", rec.Seq, classify(err))
 	}
 	_, err = t.db.Collection(Collection).InsertOne(ctx, toDocument(rec, outbox.Map(events)))
@@ -152,10 +153,10 @@ func (t *Trail) insert(ctx context.Context, rec Record) (bool, error) {
 	case err == nil:
 		// Should the confirmation fail, the relay finds the event in the record after its grace
 		// period: published late, never lost.
-		_ = outbox.Confirm(ctx, t.db, events)
+		_ = announced.Confirm(ctx)
 		return true, nil
 	case mongodb.IsDuplicateKey(err):
-		outbox.Withdraw(ctx, t.db, events) // the seq is another writer's; this event never was
+		announced.Withdraw(ctx) // the seq is another writer's; this event never was
 		return false, nil
 	default:
 		return false, fmt.Errorf("insert audit record %d: %w", rec.Seq, classify(err))
