@@ -67,23 +67,18 @@ func objectsOf(db *mongo.Database) objects { return objects{coll: db.Collection(
 // entry reads entry n of object; ok is false when there is none.
 func (o objects) entry(ctx context.Context, object string, n int64) (objectEntry, bool, error) {
 	var e objectEntry
-	err := o.coll.FindOne(ctx, bson.D{{Key: "_id", Value: entryID(object, n)}}).Decode(&e)
-	switch {
-	case err == nil:
-		return e, true, nil
-	case mongodb.IsNotFound(err):
-		return objectEntry{}, false, nil
-	default:
-		return objectEntry{}, false, fmt.Errorf("read the audit index of an object: %w", classify(err))
+	ok, err := findByID(ctx, o.coll, entryID(object, n), &e)
+	if err != nil {
+		return objectEntry{}, false, fmt.Errorf("read the audit index of an object: %w", err)
 	}
+	return e, ok, nil
 }
 
 // last returns the highest n of object's entries, 0 when it has none above 0.
 func (o objects) last(ctx context.Context, object string) (int64, error) {
 	var h objectHint
-	err := o.coll.FindOne(ctx, bson.D{{Key: "_id", Value: hintID(object)}}).Decode(&h)
-	if err != nil && !mongodb.IsNotFound(err) {
-		return 0, fmt.Errorf("read the audit index hint of an object: %w", classify(err))
+	if _, err := findByID(ctx, o.coll, hintID(object), &h); err != nil {
+		return 0, fmt.Errorf("read the audit index hint of an object: %w", err)
 	}
 	return o.forward(ctx, object, max(h.N, 0))
 }
@@ -144,15 +139,24 @@ func (o objects) record(ctx context.Context, db *mongo.Database, e objectEntry) 
 // readRecord reads the document of record seq by its _id.
 func readRecord(ctx context.Context, db *mongo.Database, seq int64) (document, bool, error) {
 	var d document
-	err := db.Collection(Collection).FindOne(ctx, bson.D{{Key: "_id", Value: DocumentID(seq)}},
-		options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 0}})).Decode(&d)
+	ok, err := findByID(ctx, db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 0}}))
+	if err != nil {
+		return document{}, false, fmt.Errorf("read audit record %d: %w", seq, err)
+	}
+	return d, ok, nil
+}
+
+// findByID decodes the document of coll whose _id is id into v; false when there is none. A
+// lookup by exact _id is the cheapest read on every backend.
+func findByID(ctx context.Context, coll *mongo.Collection, id string, v any, opts ...options.Lister[options.FindOneOptions]) (bool, error) {
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts...).Decode(v)
 	switch {
 	case err == nil:
-		return d, true, nil
+		return true, nil
 	case mongodb.IsNotFound(err):
-		return document{}, false, nil
+		return false, nil
 	default:
-		return document{}, false, fmt.Errorf("read audit record %d: %w", seq, classify(err))
+		return false, classify(err)
 	}
 }
 

@@ -302,16 +302,11 @@ func (t *Trail) probe(ctx context.Context, seq int64) (Head, bool, error) {
 	var d struct {
 		Hash string `bson:"hash"`
 	}
-	err := t.db.Collection(Collection).FindOne(ctx, bson.D{{Key: "_id", Value: DocumentID(seq)}},
-		options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}})).Decode(&d)
-	switch {
-	case err == nil:
-		return Head{Seq: seq, Hash: d.Hash}, true, nil
-	case mongodb.IsNotFound(err):
-		return Head{}, false, nil
-	default:
-		return Head{}, false, fmt.Errorf("read audit record %d: %w", seq, classify(err))
+	ok, err := findByID(ctx, t.db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}}))
+	if err != nil {
+		return Head{}, false, fmt.Errorf("read audit record %d: %w", seq, err)
 	}
+	return Head{Seq: seq, Hash: d.Hash}, ok, nil
 }
 
 // hintEvery spaces the hint writes: the writer of seq 1 and of every multiple of hintEvery

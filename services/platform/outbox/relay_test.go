@@ -70,6 +70,33 @@ func newRelay(db *mongo.Database, bus *testenv.Bus, o outbox.RelayOptions) *outb
 	return outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), o)
 }
 
+// announce announces the first event of version of aggregate, announced at `at` by the writer's
+// clock.
+func announce(t *testing.T, db *mongo.Database, aggregate string, version int64, at time.Time) (outbox.Pending, outbox.Announcement) {
+	t.Helper()
+	ev, err := outbox.NewEvent(context.Background(), "case.registered", aggregate, version, 0, wrapperspb.String(aggregate), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := outbox.Announce(context.Background(), db, things, aggregate, []outbox.Pending{ev}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, a
+}
+
+// wantPublishedOnce fails unless the stream holds exactly the event id and waiting are the
+// pointers.
+func wantPublishedOnce(t *testing.T, db *mongo.Database, bus *testenv.Bus, id string, waiting int64) {
+	t.Helper()
+	if got := published(t, bus); len(got) != 1 || got[0] != id {
+		t.Fatalf("published %v, want %s exactly once", got, id)
+	}
+	if n := backlog(t, db); n != waiting {
+		t.Errorf("backlog %d, want %d", n, waiting)
+	}
+}
+
 // clock is a relay's clock that moves only when the test moves it.
 type clock struct{ now time.Time }
 
@@ -225,13 +252,7 @@ func TestRepublishAfterCrashIsDroppedByTheStream(t *testing.T) {
 // are the relay's own: the writer's clock, a year behind here, does not count.
 func TestOrphanPointersAreDroppedOnlyAfterAbandon(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
-	ev, err := outbox.NewEvent(context.Background(), "case.registered", "ghost", 1, 0, wrapperspb.String("x"), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := outbox.Announce(context.Background(), db, things, "ghost", []outbox.Pending{ev}, time.Now().AddDate(-1, 0, 0)); err != nil {
-		t.Fatal(err)
-	}
+	announce(t, db, "ghost", 1, time.Now().AddDate(-1, 0, 0))
 	c := newClock()
 	relay := clockedRelay(db, bus, c)
 	for _, step := range []struct {
@@ -371,12 +392,7 @@ func TestCommittedButUnconfirmedEventsArePublishedAfterGrace(t *testing.T) {
 	}
 	c.Advance(time.Second)
 	drain(t, relay)
-	if got := published(t, bus); len(got) != 1 || got[0] != ev.ID {
-		t.Fatalf("published %v, want %s once", got, ev.ID)
-	}
-	if n := backlog(t, db); n != 0 {
-		t.Errorf("backlog %d", n)
-	}
+	wantPublishedOnce(t, db, bus, ev.ID, 0)
 }
 
 // An unconfirmed event holds back the aggregate's later events: they never overtake it.
@@ -385,14 +401,7 @@ func TestAnUnconfirmedEventHoldsBackLaterOnes(t *testing.T) {
 	ctx := context.Background()
 	var announced []outbox.Announcement
 	for v := int64(1); v <= 2; v++ {
-		ev, err := outbox.NewEvent(ctx, "case.registered", "o", v, 0, wrapperspb.String("x"), time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := outbox.Announce(ctx, db, things, "o", []outbox.Pending{ev}, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, a := announce(t, db, "o", v, time.Now())
 		announced = append(announced, a)
 	}
 	if err := announced[1].Confirm(ctx); err != nil { // version 2 confirmed, version 1 not
@@ -436,12 +445,7 @@ func TestEventsInVersionDocumentsAreFoundAfterGrace(t *testing.T) {
 	drain(t, relay)
 	c.Advance(time.Minute)
 	drain(t, relay)
-	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
-		t.Fatalf("published %v, want only %s", got, evs[0].ID)
-	}
-	if n := backlog(t, db); n != 1 {
-		t.Errorf("backlog %d, want version 2's pointer kept", n)
-	}
+	wantPublishedOnce(t, db, bus, evs[0].ID, 1) // version 2's pointer kept
 }
 
 // Two writers race for version 2 of an aggregate: their events share an id, and the loser
@@ -506,14 +510,7 @@ func TestALateCommitIsStillPublishedOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			db, bus := testenv.Database(t), testenv.NewBus(t)
 			ctx := context.Background()
-			ev, err := outbox.NewEvent(ctx, "case.registered", "late", 1, 0, wrapperspb.String("late"), time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := outbox.Announce(ctx, db, things, "late", []outbox.Pending{ev}, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
+			ev, a := announce(t, db, "late", 1, time.Now())
 			c := newClock()
 			relay := clockedRelay(db, bus, c)
 			drain(t, relay)
@@ -533,12 +530,7 @@ func TestALateCommitIsStillPublishedOnce(t *testing.T) {
 				c.Advance(time.Minute)
 				drain(t, relay)
 			}
-			if got := published(t, bus); len(got) != 1 || got[0] != ev.ID {
-				t.Fatalf("published %v, want %s exactly once", got, ev.ID)
-			}
-			if n := backlog(t, db); n != 0 {
-				t.Errorf("backlog %d", n)
-			}
+			wantPublishedOnce(t, db, bus, ev.ID, 0)
 		})
 	}
 }
@@ -547,28 +539,14 @@ func TestALateCommitIsStillPublishedOnce(t *testing.T) {
 // still go out, in the same drain.
 func TestUnresolvedPointersDoNotStopTheOnesBehindThem(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
-	ctx := context.Background()
-	at := time.Now()
 	for i := range 5 {
-		id := fmt.Sprint("ghost-", i)
-		ev, err := outbox.NewEvent(ctx, "case.registered", id, 1, 0, wrapperspb.String(id), at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := outbox.Announce(ctx, db, things, id, []outbox.Pending{ev}, at.Add(-time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+		announce(t, db, fmt.Sprint("ghost-", i), 1, time.Now().Add(-time.Hour))
 	}
 	evs := commit(t, db, "real", 1)
 	c := newClock()
 	relay := newRelay(db, bus, outbox.RelayOptions{Grace: time.Minute, Abandon: time.Hour, Now: c.Now, Batch: 2})
 	drain(t, relay)
-	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
-		t.Fatalf("published %v, want %s", got, evs[0].ID)
-	}
-	if n := backlog(t, db); n != 5 {
-		t.Errorf("backlog %d, want the 5 unresolved pointers", n)
-	}
+	wantPublishedOnce(t, db, bus, evs[0].ID, 5) // the unresolved pointers kept
 }
 
 // The loser of a race for a version announced an event the winner's change does not have: the
@@ -596,10 +574,5 @@ func TestAPointerWhoseDocumentHoldsOtherEventsIsDropped(t *testing.T) {
 	drain(t, relay)
 	c.Advance(time.Minute)
 	drain(t, relay)
-	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
-		t.Fatalf("published %v, want only the winner's %s", got, evs[0].ID)
-	}
-	if n := backlog(t, db); n != 0 {
-		t.Errorf("backlog %d, want the loser's extra pointer dropped", n)
-	}
+	wantPublishedOnce(t, db, bus, evs[0].ID, 0) // the winner's; the loser's extra pointer dropped
 }
