@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -51,9 +52,10 @@ type Relay struct {
 	log  *slog.Logger
 	opts RelayOptions
 	poke chan struct{}
-	// watched holds, per pointer id, what this relay has seen of it; kept by Drain, which is
-	// therefore not safe to call concurrently with itself (Run calls it from one goroutine).
-	watched map[string]watch
+	// draining serialises Drain, which keeps watched: per pointer id, what this relay has seen
+	// of it.
+	draining sync.Mutex
+	watched  map[string]watch
 
 	backlog   prometheus.Gauge
 	oldest    prometheus.Gauge
@@ -155,6 +157,8 @@ type watch struct {
 // the pointers in announcement order, batch after batch, so that pointers it must keep waiting
 // (unresolved ones, up to RelayOptions.Abandon) never stop it from reaching those behind them.
 func (r *Relay) Drain(ctx context.Context) error {
+	r.draining.Lock()
+	defer r.draining.Unlock()
 	d := drain{seen: map[string]bool{}, held: map[aggregateKey]bool{}}
 	var after *pointer
 	for {
