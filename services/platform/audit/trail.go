@@ -230,8 +230,8 @@ func newestRecord(ctx context.Context, db *mongo.Database) (Head, error) {
 }
 
 // forward returns the last record that exists at or after from, looking up seqs by exact _id
-// (lastPresent). from itself is taken as it is
-// given; its Hash is used only if nothing follows it (when from.Hash is empty, from is read).
+// (lastPresent). from itself is taken as it is given; its Hash is used only if nothing follows
+// it (when from.Hash is empty, from is read).
 func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 	lo := from
 	if lo.Hash == "" {
