@@ -322,19 +322,20 @@ func (r *VerifyResult) fail(seq int64, kind ProblemKind, format string, args ...
 // index entries (documents written before the index lack objects_indexed) the place below the
 // lowest of its object (0, -1, -2…). It records its progress, so that a restart resumes where it
 // stopped; a record it placed just before a crash is recognised by its object's lowest entry.
-// Records appended meanwhile index themselves. The walk reads the chain by _id range, which
-// scans on FerretDB/SQLite (one scan per 10,000 records), once.
+// Records appended meanwhile index themselves. The walk reads each record by exact _id (a range
+// query would scan the trail on FerretDB/SQLite, once per page).
 func IndexObjects(ctx context.Context, db *mongo.Database) error {
 	o := objectsOf(db)
 	var st upgradeState
 	err := o.coll.FindOne(ctx, bson.D{{Key: "_id", Value: upgradeID}}).Decode(&st)
 	switch {
 	case mongodb.IsNotFound(err):
-		newest, err := newestRecord(ctx, db)
+		// The head as a trail finds it: from the hint, by a few lookups forward.
+		head, err := (&Trail{db: db}).loadHead(ctx)
 		if err != nil {
 			return err
 		}
-		st = upgradeState{ID: upgradeID, Below: newest.Seq + 1}
+		st = upgradeState{ID: upgradeID, Below: head.Seq + 1}
 		if _, err := o.coll.InsertOne(ctx, st); err != nil && !mongodb.IsDuplicateKey(err) {
 			return fmt.Errorf("start indexing audit records by object: %w", classify(err))
 		}
@@ -344,44 +345,48 @@ func IndexObjects(ctx context.Context, db *mongo.Database) error {
 	case err != nil:
 		return fmt.Errorf("read the progress of indexing audit records by object: %w", classify(err))
 	}
+	if st.Done {
+		return nil
+	}
 	lowest := map[string]objectEntry{} // per object met, its lowest entry
-	for !st.Done {
-		from := max(st.Below-verifyPageSize, 1)
-		cur, err := db.Collection(Collection).Find(ctx, seqRange(from, st.Below-1), options.Find().
-			SetSort(bson.D{{Key: "_id", Value: -1}}).SetProjection(bson.D{{Key: "outbox", Value: 0}}).SetBatchSize(verifyBatchSize))
+	for seq := st.Below - 1; seq >= 1; seq-- {
+		var d indexedDocument
+		found, err := findByID(ctx, db.Collection(Collection), DocumentID(seq), &d,
+			options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "object_ids", Value: 1}, {Key: "objects_indexed", Value: 1}}))
 		if err != nil {
-			return fmt.Errorf("read audit records to index: %w", classify(err))
+			return fmt.Errorf("read audit record %d to index it: %w", seq, err)
 		}
-		for cur.Next(ctx) {
-			var d indexedDocument
-			if err := cur.Decode(&d); err != nil || d.ObjectsIndexed {
-				continue // not a record (Verify's business), or one that indexed itself
-			}
+		if found && !d.ObjectsIndexed { // else a gap (Verify's business), or a record that indexed itself
 			for _, object := range d.ObjectIDs {
-				if err := o.placeBelow(ctx, lowest, object, d.Seq, d.Hash); err != nil {
-					cur.Close(ctx)
+				if err := o.placeBelow(ctx, lowest, object, seq, d.Hash); err != nil {
 					return err
 				}
 			}
 		}
-		if err := cur.Err(); err != nil {
-			cur.Close(ctx)
-			return fmt.Errorf("read audit records to index: %w", classify(err))
+		if seq%upgradeProgressEvery == 0 {
+			if err := o.progress(ctx, seq); err != nil {
+				return err
+			}
 		}
-		cur.Close(ctx)
-		st.Below, st.Done = from, from == 1
-		if _, err := o.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: upgradeID}}, bson.D{{Key: "$set", Value: bson.D{
-			{Key: "below", Value: st.Below}, {Key: "done", Value: st.Done},
-		}}}); err != nil {
-			return fmt.Errorf("record the progress of indexing audit records by object: %w", classify(err))
-		}
+	}
+	return o.progress(ctx, 1)
+}
+
+// upgradeProgressEvery spaces IndexObjects' records of its progress.
+const upgradeProgressEvery = 1000
+
+// progress records that IndexObjects has looked at every record from seq up; done at 1.
+func (o objects) progress(ctx context.Context, seq int64) error {
+	if _, err := o.coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: upgradeID}}, bson.D{{Key: "$set", Value: bson.D{
+		{Key: "below", Value: seq}, {Key: "done", Value: seq == 1},
+	}}}); err != nil {
+		return fmt.Errorf("record the progress of indexing audit records by object: %w", classify(err))
 	}
 	return nil
 }
 
 // indexedDocument is the part of a record document IndexObjects needs.
 type indexedDocument struct {
-	Seq            int64    `bson:"seq"`
 	Hash           string   `bson:"hash"`
 	ObjectIDs      []string `bson:"object_ids"`
 	ObjectsIndexed bool     `bson:"objects_indexed"`
