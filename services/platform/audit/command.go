@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
@@ -17,21 +19,53 @@ import (
 // it. intact is the verdict; err is a failure to verify at all (database unreachable, invalid
 // anchor), distinct from a broken chain. It is the body of the CLI's "audit verify".
 func VerifyCommand(ctx context.Context, mongoURI, database string, out io.Writer, anchors ...Anchor) (intact bool, err error) {
+	res, err := verifyAt(ctx, mongoURI, database, func(db *mongo.Database) (VerifyResult, error) {
+		return Verify(ctx, db, anchors...)
+	})
+	if err != nil {
+		return false, fmt.Errorf("verify the audit chain in database %q: %w", database, err)
+	}
+	PrintResult(out, database, res, anchors)
+	return res.Intact, nil
+}
+
+// VerifyObjectCommand is VerifyCommand for the records of one object (see VerifyObject): the
+// body of the CLI's "audit verify --object".
+func VerifyObjectCommand(ctx context.Context, mongoURI, database, object string, out io.Writer) (intact bool, err error) {
+	res, err := verifyAt(ctx, mongoURI, database, func(db *mongo.Database) (VerifyResult, error) {
+		return VerifyObject(ctx, db, object)
+	})
+	if err != nil {
+		return false, fmt.Errorf("verify the audit records of an object in database %q: %w", database, err)
+	}
+	verdict := "INTACT"
+	if !res.Intact {
+		verdict = "BROKEN"
+	}
+	fmt.Fprintf(out, "audit records of object %q in database %q: %s\n", object, database, verdict)
+	fmt.Fprintf(out, "  records verified: %d\n", res.Records)
+	if res.Intact {
+		fmt.Fprintf(out, "  newest record:    seq %d, hash %s\n", res.Head.Seq, res.Head.Hash)
+		fmt.Fprintln(out, "  This covers the object's records and their neighbours in the chain; verify the whole")
+		fmt.Fprintln(out, "  chain against an anchor to detect the removal of the newest records.")
+		return true, nil
+	}
+	printProblem(out, res)
+	return false, nil
+}
+
+// verifyAt runs verify on database at mongoURI.
+func verifyAt(ctx context.Context, mongoURI, database string, verify func(*mongo.Database) (VerifyResult, error)) (VerifyResult, error) {
 	client, err := mongodb.Connect(mongoURI, "nrm-audit-verify")
 	if err != nil {
-		return false, err
+		return VerifyResult{}, err
 	}
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = client.Disconnect(ctx)
 	}()
-	res, err := Verify(ctx, client.Database(database), anchors...)
-	if err != nil {
-		return false, fmt.Errorf("verify the audit chain in database %q: %w", database, err)
-	}
-	PrintResult(out, database, res, anchors)
-	return res.Intact, nil
+	return verify(client.Database(database))
 }
 
 // PrintResult writes res for a person.
@@ -51,6 +85,10 @@ func PrintResult(out io.Writer, database string, res VerifyResult, anchors []Anc
 		fmt.Fprintln(out, "  the newest records cannot be detected otherwise.")
 		return
 	}
+	printProblem(out, res)
+}
+
+func printProblem(out io.Writer, res VerifyResult) {
 	fmt.Fprintf(out, "  first bad record: seq %d (%s)\n", res.FirstBadSeq, res.Kind)
 	fmt.Fprintf(out, "  problem:          %s\n", res.Problem)
 	fmt.Fprintf(out, "  last good record: seq %d, hash %s\n", res.Head.Seq, res.Head.Hash)

@@ -47,6 +47,39 @@ func TestVerifyCommandPrintsASummary(t *testing.T) {
 	t.Logf("\n%s", out.String())
 }
 
+func TestVerifyObjectCommandPrintsASummary(t *testing.T) {
+	ctx := context.Background()
+	db := testenv.Database(t)
+	uri := testenv.MongoURI(t)
+	recs := appendN(t, audit.NewTrail(db, service, nil), 9) // case-1: records 2, 6
+
+	var out bytes.Buffer
+	intact, err := audit.VerifyObjectCommand(ctx, uri, db.Name(), "case-1", &out)
+	if err != nil || !intact {
+		t.Fatalf("intact %v, %v\n%s", intact, err, out.String())
+	}
+	wantLines(t, out.String(),
+		fmt.Sprintf("audit records of object %q in database %q: INTACT", "case-1", db.Name()),
+		"records verified: 2",
+		"newest record:    seq 6, hash "+recs[5].Hash)
+
+	set(t, db, 6, bson.D{{Key: "subject", Value: "someone-else"}})
+	out.Reset()
+	intact, err = audit.VerifyObjectCommand(ctx, uri, db.Name(), "case-1", &out)
+	if err != nil || intact {
+		t.Fatalf("intact %v, %v after tampering\n%s", intact, err, out.String())
+	}
+	wantLines(t, out.String(),
+		fmt.Sprintf("audit records of object %q in database %q: BROKEN", "case-1", db.Name()),
+		"records verified: 1",
+		"first bad record: seq 6 (altered)",
+		"last good record: seq 2, hash "+recs[1].Hash)
+
+	if _, err := audit.VerifyObjectCommand(ctx, "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200", "x", "case-1", &out); err == nil {
+		t.Error("an unreachable database verified")
+	}
+}
+
 func TestVerifyCommandFailsWhenItCannotVerify(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()

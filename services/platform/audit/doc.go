@@ -18,6 +18,10 @@
 //     rides in the record's insert and the service's outbox relay publishes it. The published
 //     copies sit outside the database and anchor the chain (StreamAnchor): they reveal the one
 //     thing the chain cannot show on its own, the removal of its newest records.
+//   - Each record is also entered, before it is inserted, in the object index of each of its
+//     objects (collection "audit_objects", objects.go), so that one object's records are read
+//     by exact _id: List by object and VerifyObject cost that object's records, not the trail's.
 //   - List serves auditors' queries (by object, principal, period; newest first, paginated);
-//     NewServer exposes List and Verify as nrm.audit.v1.AuditService; VerifyCommand is the CLI.
+//     NewServer exposes List and Verify as nrm.audit.v1.AuditService; VerifyCommand and
+//     VerifyObjectCommand are the CLI.
 package audit

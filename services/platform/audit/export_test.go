@@ -33,3 +33,20 @@ func BuildChain(ctx context.Context, head Head, n int, entry func(i int) Entry) 
 	}
 	return docs, head, nil
 }
+
+// IndexEntries returns the object index entries of docs (records built by BuildChain) as Trail
+// writes them, and marks the records as indexed; last holds each object's last n, and is
+// updated. For loading a large indexed trail quickly.
+func IndexEntries(docs []any, last map[string]int64) []any {
+	var entries []any
+	for i, d := range docs {
+		doc := d.(document)
+		doc.ObjectsIndexed = true
+		docs[i] = doc
+		for _, o := range doc.ObjectIDs {
+			last[o]++
+			entries = append(entries, objectEntry{ID: entryID(o, last[o]), Object: o, N: last[o], Seq: doc.Seq, Hash: doc.Hash})
+		}
+	}
+	return entries
+}

@@ -32,8 +32,10 @@ type Filter struct {
 // of the last record returned; invalid tokens and a From after To are InvalidArgument errors
 // (apierr).
 //
-// The query uses only what MongoDB and FerretDB both do correctly: equality on top-level fields
-// (on the array object_ids, equality matches an element; verified on FerretDB), $or of such
+// With an object, the records are read through the object index by exact _id (listObject): the
+// cost is that object's records, whatever the size of the trail; a page may then hold fewer
+// records than asked for when other filters match few of them. Without one, the query uses
+// only what MongoDB and FerretDB both do correctly: equality on top-level fields, $or of such
 // equalities, a range on time and a range on _id, sorted by _id. EnsureIndexes makes it an index
 // scan on MongoDB; on FerretDB with SQLite it scans the collection.
 func List(ctx context.Context, db *mongo.Database, f Filter, pageSize int, pageToken string) ([]Record, string, error) {
@@ -41,12 +43,15 @@ func List(ctx context.Context, db *mongo.Database, f Filter, pageSize int, pageT
 		pageSize = pagination.DefaultPageSize
 	}
 	pageSize = min(pageSize, pagination.MaxPageSize)
+	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
+		return nil, "", apierr.InvalidField("from", "must not be after to")
+	}
+	if f.ObjectID != "" {
+		return listObject(ctx, db, f, pageSize, pageToken)
+	}
 	before, err := decodePageToken(pageToken)
 	if err != nil {
 		return nil, "", err
-	}
-	if !f.From.IsZero() && !f.To.IsZero() && f.From.After(f.To) {
-		return nil, "", apierr.InvalidField("from", "must not be after to")
 	}
 
 	cur, err := db.Collection(Collection).Find(ctx, listFilter(f, before),
@@ -71,6 +76,17 @@ func List(ctx context.Context, db *mongo.Database, f Filter, pageSize int, pageT
 	return out, next, nil
 }
 
+// validPageToken reports whether token is one List returns for a list with (or without) an
+// object: the two kinds resume at different positions.
+func validPageToken(objectID, token string) bool {
+	if objectID != "" {
+		_, err := decodeObjectPageToken(token)
+		return err == nil
+	}
+	_, err := decodePageToken(token)
+	return err == nil
+}
+
 // decodePageToken returns the seq a page token resumes before; maxSeq+1 for no token.
 func decodePageToken(token string) (int64, error) {
 	if token == "" {
@@ -87,11 +103,9 @@ func decodePageToken(token string) (int64, error) {
 	return seq, nil
 }
 
+// listFilter is the query of a list without an object.
 func listFilter(f Filter, before int64) bson.D {
 	filter := seqRange(1, before-1)
-	if f.ObjectID != "" {
-		filter = append(filter, bson.E{Key: "object_ids", Value: f.ObjectID})
-	}
 	if f.Institution != "" || f.Subject != "" {
 		var direct, onBehalf bson.D
 		if f.Institution != "" {

@@ -31,7 +31,7 @@ func (s *server) ListAuditRecords(ctx context.Context, req *auditv1.ListAuditRec
 	if err != nil {
 		v.Add("page_size", "must be between 0 and %d, got %d", pagination.MaxPageSize, req.GetPageSize())
 	}
-	if _, err := decodePageToken(req.GetPageToken()); err != nil {
+	if !validPageToken(req.GetObjectId(), req.GetPageToken()) {
 		v.Add("page_token", "is not a token returned by this API")
 	}
 	for _, f := range []struct{ name, value string }{

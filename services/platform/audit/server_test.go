@@ -18,6 +18,7 @@ import (
 
 	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	"github.com/nrm-albania/nrm/services/platform/audit"
+	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
@@ -101,6 +102,10 @@ func TestServerRejectsBadRequests(t *testing.T) {
 		{"from after to", &auditv1.ListAuditRecordsRequest{From: t2, To: t1}, []string{"from"}},
 		{"invalid timestamp", &auditv1.ListAuditRecordsRequest{To: &timestamppb.Timestamp{Nanos: -1}}, []string{"to"}},
 		{"object id too long", &auditv1.ListAuditRecordsRequest{ObjectId: long}, []string{"object_id"}},
+		{"a seq token for an object's list", &auditv1.ListAuditRecordsRequest{ObjectId: "case-1", PageToken: pagination.Token(audit.DocumentID(3))}, []string{"page_token"}},
+		{"an object's token without an object", &auditv1.ListAuditRecordsRequest{PageToken: pagination.Token("n3")}, []string{"page_token"}},
+		{"an object's token out of range", &auditv1.ListAuditRecordsRequest{ObjectId: "case-1", PageToken: pagination.Token("n99999999999999")}, []string{"page_token"}},
+		{"an object's token not a number", &auditv1.ListAuditRecordsRequest{ObjectId: "case-1", PageToken: pagination.Token("nx")}, []string{"page_token"}},
 		{"everything at once", &auditv1.ListAuditRecordsRequest{PageSize: 1000, PageToken: "x", From: t2, To: t1},
 			[]string{"page_size", "page_token", "from"}},
 	} {

@@ -22,6 +22,8 @@ const (
 	// saves a starting process a scan for the newest record and serves as an internal anchor;
 	// it is never trusted blindly (see Trail).
 	HeadCollection = "audit_head"
+	// ObjectCollection is the object index: each object's records, by _id (objects.go).
+	ObjectCollection = "audit_objects"
 )
 
 const (
@@ -80,6 +82,9 @@ type document struct {
 	// Outbox holds the record's event until the relay has published it (outbox.Field). The
 	// hash does not cover it.
 	Outbox map[string]outbox.Event `bson:"outbox,omitempty"`
+	// ObjectsIndexed says that the record's object index entries were written with it; records
+	// made before the index lack it, and IndexObjects adds their entries. Not covered by the hash.
+	ObjectsIndexed bool `bson:"objects_indexed,omitempty"`
 }
 
 func toDocument(r Record, events map[string]outbox.Event) document {
@@ -119,22 +124,23 @@ type headHint struct {
 	UpdatedAt time.Time `bson:"updated_at"`
 }
 
-// EnsureIndexes creates the secondary indexes that let MongoDB serve List without scanning.
-// Call it at start; indexes that exist are left alone. FerretDB accepts them (it serves only
-// lookups by _id from an index, docs/decisions.md 17).
+// EnsureIndexes creates the secondary indexes that let MongoDB serve List by principal or time
+// without scanning, and indexes by object the records made before the object index existed
+// (IndexObjects). Call it at start; what exists is left alone. FerretDB accepts the indexes (it
+// serves only lookups by _id from an index, docs/decisions.md 17).
 func EnsureIndexes(ctx context.Context, db *mongo.Database) error {
 	// The names are the ones MongoDB gives these keys by default, which earlier releases used.
 	byField := func(f string) mongodb.Index {
 		return mongodb.Index{Name: f + "_1__id_-1", Keys: bson.D{{Key: f, Value: 1}, {Key: "_id", Value: -1}}}
 	}
 	err := mongodb.EnsureIndexes(ctx, db.Collection(Collection), []mongodb.Index{
-		byField("object_ids"), byField("institution"), byField("subject"),
+		byField("institution"), byField("subject"),
 		byField("obo_institution"), byField("obo_subject"), byField("time"),
 	})
 	if err != nil {
 		return fmt.Errorf("create audit indexes: %w", classify(err))
 	}
-	return nil
+	return IndexObjects(ctx, db)
 }
 
 // ErrUnavailable wraps a failure of the database to answer at all (down, unreachable, too slow),

@@ -103,13 +103,14 @@ func (t *Trail) Record(ctx context.Context, e Entry) (Record, error) {
 		}
 		t.head, t.known = head, true
 	}
+	placed := map[string]int64{} // the object index entries of this append, by object
 	for attempt := range maxAttempts {
 		if t.head.Seq >= maxSeq {
 			return Record{}, fmt.Errorf("audit chain is full at seq %d", t.head.Seq)
 		}
 		rec.Seq, rec.PrevHash = t.head.Seq+1, t.head.Hash
 		rec.Hash = Hash(rec)
-		inserted, err := t.insert(ctx, rec)
+		inserted, err := t.insert(ctx, rec, placed)
 		if err != nil {
 			t.known = false // the insert may have happened: start from the database next time
 			return Record{}, err
@@ -136,26 +137,45 @@ func (t *Trail) Record(ctx context.Context, e Entry) (Record, error) {
 	return Record{}, ErrContention
 }
 
-// insert announces rec's event and inserts rec; false means its seq is taken.
-func (t *Trail) insert(ctx context.Context, rec Record) (bool, error) {
+// insert writes rec's object index entries (placed: those of earlier attempts, moved to rec's
+// seq), announces rec's event and inserts rec; false means its seq is taken. The entries come
+// first, so that a record in the chain is always in its objects' indexes.
+func (t *Trail) insert(ctx context.Context, rec Record, placed map[string]int64) (bool, error) {
+	objs := objectsOf(t.db)
+	for _, object := range rec.ObjectIDs {
+		if n, ok := placed[object]; ok {
+			if err := objs.move(ctx, object, n, rec.Seq, rec.Hash); err != nil {
+				return false, err
+			}
+			continue
+		}
+		n, err := objs.place(ctx, object, rec.Seq, rec.Hash)
+		if err != nil {
+			return false, err
+		}
+		placed[object] = n
+	}
 	docID := DocumentID(rec.Seq)
 	ev, err := outbox.NewEvent(ctx, "audit."+t.service, rec.ID, rec.Seq, 0, rec.Proto(), rec.Time)
 	if err != nil {
 		return false, fmt.Errorf("audit event of record %d: %w", rec.Seq, err)
 	}
 	events := []outbox.Pending{ev}
-	if err := outbox.Announce(ctx, t.db, Collection, docID, events, t.now()); err != nil {
+	announced, err := outbox.Announce(ctx, t.db, Collection, docID, events, t.now())
+	if err != nil {
 		return false, fmt.Errorf("audit record %d: %w", rec.Seq, classify(err))
 	}
-	_, err = t.db.Collection(Collection).InsertOne(ctx, toDocument(rec, outbox.Map(events)))
+	doc := toDocument(rec, outbox.Map(events))
+	doc.ObjectsIndexed = true
+	_, err = t.db.Collection(Collection).InsertOne(ctx, doc)
 	switch {
 	case err == nil:
 		// Should the confirmation fail, the relay finds the event in the record after its grace
 		// period: published late, never lost.
-		_ = outbox.Confirm(ctx, t.db, events)
+		_ = announced.Confirm(ctx)
 		return true, nil
 	case mongodb.IsDuplicateKey(err):
-		outbox.Withdraw(ctx, t.db, events) // the seq is another writer's; this event never was
+		announced.Withdraw(ctx) // the seq is another writer's; this event never was
 		return false, nil
 	default:
 		return false, fmt.Errorf("insert audit record %d: %w", rec.Seq, classify(err))
@@ -209,9 +229,9 @@ func newestRecord(ctx context.Context, db *mongo.Database) (Head, error) {
 	return Head{Seq: 0, Hash: GenesisHash}, nil
 }
 
-// forward returns the last record that exists at or after from, looking up seqs by exact _id:
-// from+1, from+2, from+4… until one is missing, then bisecting. from itself is taken as it is
-// given; its Hash is used only if nothing follows it (when from.Hash is empty, from is read).
+// forward returns the last record that exists at or after from, looking up seqs by exact _id
+// (lastPresent). from itself is taken as it is given; its Hash is used only if nothing follows
+// it (when from.Hash is empty, from is read).
 func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 	lo := from
 	if lo.Hash == "" {
@@ -224,30 +244,49 @@ func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 		}
 		lo = h
 	}
-	var hi int64 // the first seq known to be missing
-	for step := int64(1); ; step *= 2 {
-		s := lo.Seq + step
-		if s > maxSeq {
-			s = maxSeq + 1
-		}
+	found := map[int64]Head{lo.Seq: lo}
+	last, err := lastPresent(ctx, lo.Seq, maxSeq, func(ctx context.Context, s int64) (bool, error) {
 		h, ok, err := t.probe(ctx, s)
+		found[s] = h
+		return ok, err
+	})
+	if err != nil {
+		return Head{}, err
+	}
+	return found[last], nil
+}
+
+// lastPresent returns the last of the positions from, from+1, … up to limit that is present,
+// positions being present up to some point and absent after it; from is taken as present. It
+// looks at from+1, from+2, from+4… until one is absent, then bisects: a few exact lookups
+// whatever the distance. The chain's head and each object's last index entry are found so.
+func lastPresent(ctx context.Context, from, limit int64, present func(context.Context, int64) (bool, error)) (int64, error) {
+	lo := from
+	var hi int64 // the first position known to be absent
+	for step := int64(1); ; step *= 2 {
+		s := lo + step
+		if s > limit {
+			hi = limit + 1
+			break
+		}
+		ok, err := present(ctx, s)
 		if err != nil {
-			return Head{}, err
+			return 0, err
 		}
 		if !ok {
 			hi = s
 			break
 		}
-		lo = h
+		lo = s
 	}
-	for hi-lo.Seq > 1 {
-		mid := lo.Seq + (hi-lo.Seq)/2
-		h, ok, err := t.probe(ctx, mid)
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := present(ctx, mid)
 		if err != nil {
-			return Head{}, err
+			return 0, err
 		}
 		if ok {
-			lo = h
+			lo = mid
 		} else {
 			hi = mid
 		}
@@ -263,16 +302,11 @@ func (t *Trail) probe(ctx context.Context, seq int64) (Head, bool, error) {
 	var d struct {
 		Hash string `bson:"hash"`
 	}
-	err := t.db.Collection(Collection).FindOne(ctx, bson.D{{Key: "_id", Value: DocumentID(seq)}},
-		options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}})).Decode(&d)
-	switch {
-	case err == nil:
-		return Head{Seq: seq, Hash: d.Hash}, true, nil
-	case mongodb.IsNotFound(err):
-		return Head{}, false, nil
-	default:
-		return Head{}, false, fmt.Errorf("read audit record %d: %w", seq, classify(err))
+	ok, err := findByID(ctx, t.db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}}))
+	if err != nil {
+		return Head{}, false, fmt.Errorf("read audit record %d: %w", seq, err)
 	}
+	return Head{Seq: seq, Hash: d.Hash}, ok, nil
 }
 
 // hintEvery spaces the hint writes: the writer of seq 1 and of every multiple of hintEvery
@@ -288,12 +322,17 @@ func (t *Trail) saveHint(ctx context.Context, h Head) {
 	if h.Seq != 1 && h.Seq%hintEvery != 0 {
 		return
 	}
-	hints := t.db.Collection(HeadCollection)
-	res, err := hints.UpdateOne(ctx, bson.D{{Key: "_id", Value: headHintID}}, bson.D{{Key: "$set", Value: bson.D{
+	saveHint(ctx, t.db.Collection(HeadCollection), headHintID, bson.D{
 		{Key: "seq", Value: h.Seq}, {Key: "hash", Value: h.Hash}, {Key: "updated_at", Value: t.now().UTC()},
-	}}})
+	}, headHint{ID: headHintID, Seq: h.Seq, Hash: h.Hash, UpdatedAt: t.now().UTC()})
+}
+
+// saveHint sets fields on the hint document id of coll, inserting it (as doc) the first time.
+// Hints are advisory: a failure is ignored.
+func saveHint(ctx context.Context, coll *mongo.Collection, id string, fields bson.D, doc any) {
+	res, err := coll.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, bson.D{{Key: "$set", Value: fields}})
 	if err == nil && res.MatchedCount == 0 {
-		_, _ = hints.InsertOne(ctx, headHint{ID: headHintID, Seq: h.Seq, Hash: h.Hash, UpdatedAt: t.now().UTC()})
+		_, _ = coll.InsertOne(ctx, doc)
 	}
 }
 

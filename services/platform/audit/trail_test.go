@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -201,7 +202,45 @@ func TestConcurrentAppendsAreGaplessAndIntact(t *testing.T) {
 			if err != nil || n != writers*each {
 				t.Errorf("%d documents stored (%v), want %d", n, err, writers*each)
 			}
+			wantObjectsIndexed(t, db, all)
 		})
+	}
+}
+
+// wantObjectsIndexed fails unless each object of recs lists exactly its records, each once, and
+// verifies intact.
+func wantObjectsIndexed(t *testing.T, db *mongo.Database, recs []audit.Record) {
+	t.Helper()
+	ctx := context.Background()
+	want := map[string][]int64{}
+	for _, r := range recs {
+		for _, o := range r.ObjectIDs {
+			want[o] = append(want[o], r.Seq)
+		}
+	}
+	for object, seqs := range want {
+		var got []int64
+		token := ""
+		for {
+			page, next, err := audit.List(ctx, db, audit.Filter{ObjectID: object}, 100, token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page {
+				got = append(got, r.Seq)
+			}
+			if token = next; token == "" {
+				break
+			}
+		}
+		slices.Sort(got)
+		slices.Sort(seqs)
+		if !slices.Equal(got, seqs) {
+			t.Errorf("%s lists %v, want %v", object, got, seqs)
+		}
+		if res, err := audit.VerifyObject(ctx, db, object); err != nil || !res.Intact || res.Records != int64(len(seqs)) {
+			t.Errorf("verify %s = %+v, %v; want intact with %d records", object, res, err, len(seqs))
+		}
 	}
 }
 

@@ -136,7 +136,7 @@ type walk struct {
 func (w *walk) next() int64 { return w.res.Head.Seq + 1 }
 
 func (w *walk) fail(seq int64, kind ProblemKind, format string, args ...any) {
-	w.res.FirstBadSeq, w.res.Kind, w.res.Problem = seq, kind, fmt.Sprintf(format, args...)
+	w.res.fail(seq, kind, format, args...)
 }
 
 // page verifies the records from next() on, up to pageSize of them. done is true when the walk
@@ -219,20 +219,8 @@ func (w *walk) gap(ctx context.Context, seq, at int64) (done bool, err error) {
 // check verifies the document found at position seq against the chain so far; false means it
 // failed (the walk's result says why).
 func (w *walk) check(seq int64, d document) bool {
-	prev := w.res.Head
-	switch {
-	case d.Seq != seq:
-		w.fail(seq, ProblemMisplaced, "the document stored as record %d carries seq %d: records were moved or swapped", seq, d.Seq)
-		return false
-	case d.V != HashVersion:
-		w.fail(seq, ProblemAltered, "record %d has hash version %d, not %d: it was altered", seq, d.V, HashVersion)
-		return false
-	case Hash(d.record()) != d.Hash:
-		w.fail(seq, ProblemAltered, "record %d was altered: its content does not match its hash %s", seq, d.Hash)
-		return false
-	case d.PrevHash != prev.Hash:
-		w.fail(seq, ProblemUnlinked, "record %d does not follow record %d: its prev_hash %s is not that record's hash %s "+
-			"(records re-ordered, or record %d replaced)", seq, prev.Seq, d.PrevHash, prev.Hash, prev.Seq)
+	if kind, problem := recordProblem(seq, d, w.res.Head); kind != ProblemNone {
+		w.fail(seq, kind, "%s", problem)
 		return false
 	}
 	for _, a := range w.anchors {
@@ -244,4 +232,21 @@ func (w *walk) check(seq int64, d document) bool {
 	w.res.Records++
 	w.res.Head = Head{Seq: seq, Hash: d.Hash}
 	return true
+}
+
+// recordProblem checks the document found at position seq, whose predecessor in the chain is
+// prev, and says what is wrong with it, if anything.
+func recordProblem(seq int64, d document, prev Head) (ProblemKind, string) {
+	switch {
+	case d.Seq != seq:
+		return ProblemMisplaced, fmt.Sprintf("the document stored as record %d carries seq %d: records were moved or swapped", seq, d.Seq)
+	case d.V != HashVersion:
+		return ProblemAltered, fmt.Sprintf("record %d has hash version %d, not %d: it was altered", seq, d.V, HashVersion)
+	case Hash(d.record()) != d.Hash:
+		return ProblemAltered, fmt.Sprintf("record %d was altered: its content does not match its hash %s", seq, d.Hash)
+	case d.PrevHash != prev.Hash:
+		return ProblemUnlinked, fmt.Sprintf("record %d does not follow record %d: its prev_hash %s is not that record's hash %s "+
+			"(records re-ordered, or record %d replaced)", seq, prev.Seq, d.PrevHash, prev.Hash, prev.Seq)
+	}
+	return ProblemNone, ""
 }

@@ -428,14 +428,15 @@ func commitAndRelay(t *testing.T, db *mongo.Database, bus *testenv.Bus, ev outbo
 	t.Helper()
 	ctx := ctxFor(t)
 	const things = "things"
-	if err := outbox.Announce(ctx, db, things, "case-1", []outbox.Pending{ev}, time.Now()); err != nil {
+	announced, err := outbox.Announce(ctx, db, things, "case-1", []outbox.Pending{ev}, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
 	doc := bson.D{{Key: "_id", Value: "case-1"}, {Key: outbox.Field, Value: outbox.Map([]outbox.Pending{ev})}}
 	if _, err := db.Collection(things).InsertOne(ctx, doc); err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Confirm(ctx, db, []outbox.Pending{ev}); err != nil {
+	if err := announced.Confirm(ctx); err != nil {
 		t.Fatal(err)
 	}
 	relay := outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), outbox.RelayOptions{})

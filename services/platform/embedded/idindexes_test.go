@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/platform/embedded"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
 // postgres returns the URL of a fresh PostgreSQL database for the test, dropped at its end; the
@@ -58,7 +58,9 @@ func twoCollections(t *testing.T, o embedded.FerretDBOptions) *mongo.Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Stop)
-	c, err := mongo.Connect(options.Client().ApplyURI(f.URI()))
+	// The services' client options: FerretDB must accept their write and read concerns, on
+	// either backend.
+	c, err := mongo.Connect(mongodb.Options(f.URI(), "nrm-test"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,6 +108,45 @@ func TestFerretDBOnPostgreSQLGetsIndexesForLookupsByID(t *testing.T) {
 	var got bson.M
 	if err := c.Database("nrm_test").Collection("cases").FindOne(ctx, bson.D{{Key: "_id", Value: "a"}}).Decode(&got); err != nil || got["n"] != int32(1) {
 		t.Errorf("FindOne by _id: %v, %v", got, err)
+	}
+}
+
+// A CREATE INDEX CONCURRENTLY that was interrupted (the process killed, the connection lost)
+// leaves an invalid index behind, which PostgreSQL keeps up to date but never reads: the next
+// round drops it and builds it again, instead of counting the table as done.
+func TestAnInterruptedIndexBuildOnPostgreSQLIsRedone(t *testing.T) {
+	pgURL := postgres(t)
+	twoCollections(t, embedded.FerretDBOptions{Addr: "127.0.0.1:0", PostgreSQLURL: pgURL, Logger: discard()})
+	ctx := ctxFor(t)
+	if _, err := embedded.IndexPostgreSQL(ctx, pgURL); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	const ourIndexes = `FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'nrm_test' AND c.relname LIKE '%_id_gin'`
+	// What an interrupted build leaves: the index, marked invalid (the test runs as a superuser).
+	tag, err := conn.Exec(ctx, `UPDATE pg_index SET indisvalid = false WHERE indexrelid =
+		(SELECT x.indexrelid `+ourIndexes+` ORDER BY c.relname LIMIT 1)`)
+	if err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("could not mark an index invalid: %v, %v", tag, err)
+	}
+	n, err := embedded.IndexPostgreSQL(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("indexed %d tables, want the one whose index was invalid", n)
+	}
+	var valid, invalid int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FILTER (WHERE x.indisvalid), count(*) FILTER (WHERE NOT x.indisvalid) `+ourIndexes).Scan(&valid, &invalid); err != nil {
+		t.Fatal(err)
+	}
+	if valid != 2 || invalid != 0 {
+		t.Errorf("%d valid and %d invalid _id indexes, want 2 valid", valid, invalid)
 	}
 }
 

@@ -11,23 +11,44 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+	"go.mongodb.org/mongo-driver/v2/mongo/writeconcern"
 )
 
 // Connect returns a client for uri. It does not wait for the server: a service starts even while
 // its database is down, and readiness (Check) says so.
 func Connect(uri, appName string) (*mongo.Client, error) {
-	opts := options.Client().ApplyURI(uri).
-		SetAppName(appName).
-		SetServerSelectionTimeout(5 * time.Second).
-		SetConnectTimeout(5 * time.Second).
-		SetRetryWrites(true)
-	c, err := mongo.Connect(opts)
+	c, err := mongo.Connect(Options(uri, appName))
 	if err != nil {
 		return nil, fmt.Errorf("mongodb client for %s: %w", redact(uri), err)
 	}
 	return c, nil
 }
+
+// Options are the client options of every service. They set the durability the services rely
+// on, whatever the connection string says ("the insert is the commit", docs/decisions.md 1):
+//
+//   - writes are acknowledged once a majority of the replica set's data-bearing voting members
+//     have them in their on-disk journal (w: majority, j: true). A write acknowledged by the
+//     primary alone is rolled back if the primary fails before a secondary copied it: a commit
+//     the caller was told about, and whose event may already be published, would vanish.
+//   - reads return only data a majority has (read concern majority), so that no one acts on a
+//     write that a failover may still roll back (the relay publishing its event, say).
+//
+// FerretDB accepts both and, having a single store underneath, has nothing to wait for.
+func Options(uri, appName string) *options.ClientOptions {
+	return options.Client().ApplyURI(uri).
+		SetAppName(appName).
+		SetServerSelectionTimeout(5 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetRetryWrites(true).
+		SetWriteConcern(&writeconcern.WriteConcern{W: "majority", Journal: &journal}).
+		SetReadConcern(readconcern.Majority())
+}
+
+// journal is the write concern's j, addressable.
+var journal = true
 
 // Check pings the primary; it is the readiness check for the database.
 func Check(c *mongo.Client) func(context.Context) error {

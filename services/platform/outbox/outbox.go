@@ -5,21 +5,24 @@
 //
 //  1. Announce inserts one pointer document per event into the small "outbox" collection: the
 //     event itself (subject, payload, trace headers), not yet confirmed.
-//  2. The service writes the aggregate with the events inside it, under the field "outbox"
-//     (a map from event id to Event). This single-document write is the commit: the state and
-//     its events exist together or not at all. The events stay there, as the record of what the
-//     write committed.
+//  2. The service inserts the document that holds the events, under the field "outbox" (a map
+//     from event id to Event): the aggregate, or a document of its own per version. This
+//     single-document insert is the commit: the state and its events exist together or not at
+//     all. The events stay there, as the record of what the write committed.
 //  3. Confirm marks the pointers: the commit happened.
 //  4. The Relay reads pointers (a collection it keeps nearly empty, so reading it is cheap),
 //     publishes confirmed ones in order with the event id as Nats-Msg-Id, waits for JetStream's
 //     ack, and deletes the pointer. It never has to read the aggregate collection, which may be
 //     large (and on FerretDB/SQLite any lookup there scans it).
 //
-// A crash between (2) and (3) leaves an unconfirmed pointer; once older than the grace period
-// the relay loads the aggregate by _id: if the event is in it, the write committed and the event
-// is published, otherwise the write failed and the pointer is dropped. A crash between publish
-// and delete publishes the event again; JetStream drops it by its Nats-Msg-Id inside the
-// duplicate window, and consumers apply each event once anyway.
+// A crash between (2) and (3) leaves an unconfirmed pointer; once the relay has watched it for
+// the grace period (on its own clock) it loads the document by _id: if the event is in it, the
+// write committed and the event is published; if the document holds other events, another
+// write took it and the pointer is dropped. If there is no document, nothing is decided: the
+// write may still land, so the relay keeps looking, for a day by default, and a write landing
+// later still announces its events again when its writer confirms. A crash between publish and
+// delete publishes the event again; JetStream drops it by its Nats-Msg-Id inside the duplicate
+// window, and consumers apply each event once anyway.
 package outbox
 
 import (
@@ -138,42 +141,70 @@ func Map(events []Pending) map[string]Event {
 	return m
 }
 
+// Announcement is what Announce recorded: the events and where they will be committed. The
+// writer confirms it after the commit, or withdraws it when the commit did not happen.
+type Announcement struct {
+	db       *mongo.Database
+	pointers []pointer
+}
+
 // Announce records, before the aggregate write, the events the aggregate collection/aggregateID
 // will hold. Announcing the same event twice (a retried request) is harmless. A change produces
 // one or two events, so pointers are inserted one by one: a duplicate then means exactly
 // "already announced".
-func Announce(ctx context.Context, db *mongo.Database, collection, aggregateID string, events []Pending, now time.Time) error {
+func Announce(ctx context.Context, db *mongo.Database, collection, aggregateID string, events []Pending, now time.Time) (Announcement, error) {
 	return AnnounceIn(ctx, db, collection, aggregateID, aggregateID, events, now)
 }
 
 // AnnounceIn is Announce for events that the document collection/document will hold on behalf
 // of aggregateID: an aggregate that commits every version as a document of its own (_id
 // "<id>@<version>"), whose events must still leave in order.
-func AnnounceIn(ctx context.Context, db *mongo.Database, collection, document, aggregateID string, events []Pending, now time.Time) error {
-	pointers := db.Collection(PointerCollection)
+func AnnounceIn(ctx context.Context, db *mongo.Database, collection, document, aggregateID string, events []Pending, now time.Time) (Announcement, error) {
+	a := Announcement{db: db}
 	for _, e := range events {
 		p := pointer{ID: e.ID, Collection: collection, AggregateID: aggregateID, CreatedAt: now.UTC(), Event: e.Event}
 		if document != aggregateID {
 			p.Document = document
 		}
+		a.pointers = append(a.pointers, p)
+	}
+	pointers := db.Collection(PointerCollection)
+	for _, p := range a.pointers {
 		if _, err := pointers.InsertOne(ctx, p); err != nil && !mongodb.IsDuplicateKey(err) {
-			return fmt.Errorf("announce event %s of %s/%s: %w", e.ID, collection, aggregateID, err)
+			return Announcement{}, fmt.Errorf("announce event %s of %s/%s: %w", p.ID, collection, aggregateID, err)
 		}
 	}
-	return nil
+	return a, nil
 }
 
-// Confirm tells the relay that the write holding events has committed, so it publishes them
+// Confirm tells the relay that the write holding the events has committed, so it publishes them
 // without reading the aggregate. It stores the events again with the confirmation: writers that
 // race for the same version of an aggregate announce the same event ids, and the announcement
-// that got in first may be the loser's. If Confirm fails the events are still published, after
-// the grace period, as the relay finds them in the committed document.
-func Confirm(ctx context.Context, db *mongo.Database, events []Pending) error {
-	pointers := db.Collection(PointerCollection)
-	for _, e := range events {
-		if _, err := pointers.UpdateOne(ctx, bson.D{{Key: "_id", Value: e.ID}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed", Value: true}, {Key: "event", Value: e.Event}}}}); err != nil {
-			return fmt.Errorf("confirm event %s: %w", e.ID, err)
+// that got in first may be the loser's.
+//
+// A confirmation that matches no pointer is not ignored: the pointer is gone because the relay
+// published it already (a racing writer confirmed the same event id), or because the relay gave
+// it up after waiting far longer than any write should take (RelayOptions.Abandon) and the write
+// landed later still. The second would lose a committed event, so Confirm announces it again,
+// confirmed; in the first case the event is published twice and JetStream (by Nats-Msg-Id) and
+// the consumers (by aggregate version) drop the copy. If Confirm fails, the events are still
+// published, after the grace period, as the relay finds them in the committed document.
+func (a Announcement) Confirm(ctx context.Context) error {
+	pointers := a.db.Collection(PointerCollection)
+	for _, p := range a.pointers {
+		res, err := pointers.UpdateOne(ctx, bson.D{{Key: "_id", Value: p.ID}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "confirmed", Value: true}, {Key: "event", Value: p.Event}}}})
+		if err != nil {
+			return fmt.Errorf("confirm event %s: %w", p.ID, err)
+		}
+		if res.MatchedCount > 0 {
+			continue
+		}
+		p.Confirmed = true
+		if _, err := pointers.InsertOne(ctx, p); err != nil && !mongodb.IsDuplicateKey(err) {
+			// A duplicate is a pointer announced again meanwhile, by a retry of the same change:
+			// that change confirms it.
+			return fmt.Errorf("announce confirmed event %s again: %w", p.ID, err)
 		}
 	}
 	return nil
@@ -183,9 +214,9 @@ func Confirm(ctx context.Context, db *mongo.Database, events []Pending) error {
 // that they do not wait out the grace period. Only for event ids no other write can announce
 // (the audit trail's, unique per record): an aggregate's racing writers share theirs, and the
 // loser's withdrawal would remove the winner's pointer. Failing to withdraw is harmless.
-func Withdraw(ctx context.Context, db *mongo.Database, events []Pending) {
-	for _, e := range events {
-		_, _ = db.Collection(PointerCollection).DeleteOne(ctx, bson.D{{Key: "_id", Value: e.ID}})
+func (a Announcement) Withdraw(ctx context.Context) {
+	for _, p := range a.pointers {
+		_, _ = a.db.Collection(PointerCollection).DeleteOne(ctx, bson.D{{Key: "_id", Value: p.ID}})
 	}
 }
 

@@ -36,13 +36,14 @@ func commit(t *testing.T, db *mongo.Database, id string, n int) []outbox.Pending
 		}
 		evs = append(evs, ev)
 	}
-	if err := outbox.Announce(ctx, db, things, id, evs, time.Now()); err != nil {
+	a, err := outbox.Announce(ctx, db, things, id, evs, time.Now())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: outbox.Field, Value: outbox.Map(evs)}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Confirm(ctx, db, evs); err != nil {
+	if err := a.Confirm(ctx); err != nil {
 		t.Fatal(err)
 	}
 	return evs
@@ -56,7 +57,7 @@ func commitUnconfirmed(t *testing.T, db *mongo.Database, id string) outbox.Pendi
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := outbox.Announce(ctx, db, things, id, []outbox.Pending{ev}, time.Now()); err != nil {
+	if _, err := outbox.Announce(ctx, db, things, id, []outbox.Pending{ev}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: outbox.Field, Value: outbox.Map([]outbox.Pending{ev})}}); err != nil {
@@ -67,6 +68,53 @@ func commitUnconfirmed(t *testing.T, db *mongo.Database, id string) outbox.Pendi
 
 func newRelay(db *mongo.Database, bus *testenv.Bus, o outbox.RelayOptions) *outbox.Relay {
 	return outbox.NewRelay(db, bus.JS, bus.NS, slog.New(slog.DiscardHandler), prometheus.NewRegistry(), o)
+}
+
+// announce announces the first event of version of aggregate, announced at `at` by the writer's
+// clock.
+func announce(t *testing.T, db *mongo.Database, aggregate string, version int64, at time.Time) (outbox.Pending, outbox.Announcement) {
+	t.Helper()
+	ev, err := outbox.NewEvent(context.Background(), "case.registered", aggregate, version, 0, wrapperspb.String(aggregate), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := outbox.Announce(context.Background(), db, things, aggregate, []outbox.Pending{ev}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, a
+}
+
+// wantPublishedOnce fails unless the stream holds exactly the event id and waiting are the
+// pointers.
+func wantPublishedOnce(t *testing.T, db *mongo.Database, bus *testenv.Bus, id string, waiting int64) {
+	t.Helper()
+	if got := published(t, bus); len(got) != 1 || got[0] != id {
+		t.Fatalf("published %v, want %s exactly once", got, id)
+	}
+	if n := backlog(t, db); n != waiting {
+		t.Errorf("backlog %d, want %d", n, waiting)
+	}
+}
+
+// clock is a relay's clock that moves only when the test moves it.
+type clock struct{ now time.Time }
+
+func newClock() *clock                   { return &clock{now: time.Date(2026, 10, 1, 9, 0, 0, 0, time.UTC)} }
+func (c *clock) Now() time.Time          { return c.now }
+func (c *clock) Advance(d time.Duration) { c.now = c.now.Add(d) }
+
+// clockedRelay is a relay on c with a grace period of a minute and abandoning after an hour.
+func clockedRelay(db *mongo.Database, bus *testenv.Bus, c *clock) *outbox.Relay {
+	return newRelay(db, bus, outbox.RelayOptions{Grace: time.Minute, Abandon: time.Hour, Now: c.Now})
+}
+
+// drain drains r once and fails the test on an error.
+func drain(t *testing.T, r *outbox.Relay) {
+	t.Helper()
+	if err := r.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // envelopes returns the events in the test's case stream, in stream order.
@@ -199,30 +247,28 @@ func TestRepublishAfterCrashIsDroppedByTheStream(t *testing.T) {
 	}
 }
 
-// A pointer whose aggregate write never happened is dropped after the grace period, and nothing
-// is published for it.
-func TestOrphanPointersAreDroppedAfterGrace(t *testing.T) {
+// A pointer whose document never appears is kept while its write might still land (well past
+// the grace period), and given up only after Abandon; nothing is published for it. The ages
+// are the relay's own: the writer's clock, a year behind here, does not count.
+func TestOrphanPointersAreDroppedOnlyAfterAbandon(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
-	ev, err := outbox.NewEvent(context.Background(), "case.registered", "ghost", 1, 0, wrapperspb.String("x"), time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := outbox.Announce(context.Background(), db, things, "ghost", []outbox.Pending{ev}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
-	young := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour})
-	if err := young.Drain(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n := backlog(t, db); n != 1 {
-		t.Fatalf("a pointer inside its grace period was dropped (backlog %d): the write may still be in flight", n)
-	}
-	old := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond})
-	if err := old.Drain(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if n := backlog(t, db); n != 0 {
-		t.Errorf("orphan pointer kept (backlog %d)", n)
+	announce(t, db, "ghost", 1, time.Now().AddDate(-1, 0, 0))
+	c := newClock()
+	relay := clockedRelay(db, bus, c)
+	for _, step := range []struct {
+		advance time.Duration
+		want    int64
+	}{
+		{0, 1},                            // first seen: inside the grace period
+		{2 * time.Minute, 1},              // no document yet: the write may still land
+		{30 * time.Minute, 1},             // still within Abandon
+		{30*time.Minute + time.Second, 0}, // an hour after the relay first saw it
+	} {
+		c.Advance(step.advance)
+		drain(t, relay)
+		if n := backlog(t, db); n != step.want {
+			t.Fatalf("after %v more: backlog %d, want %d", step.advance, n, step.want)
+		}
 	}
 	if got := published(t, bus); len(got) != 0 {
 		t.Errorf("published %v for a write that never happened", got)
@@ -236,7 +282,7 @@ func TestAnnounceTwiceIsHarmless(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 2 {
-		if err := outbox.Announce(context.Background(), db, things, "d", []outbox.Pending{ev}, time.Now()); err != nil {
+		if _, err := outbox.Announce(context.Background(), db, things, "d", []outbox.Pending{ev}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -336,52 +382,45 @@ func freeAddr(t *testing.T) string {
 func TestCommittedButUnconfirmedEventsArePublishedAfterGrace(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
 	ev := commitUnconfirmed(t, db, "u")
-	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour}).Drain(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	c := newClock()
+	relay := clockedRelay(db, bus, c)
+	drain(t, relay)
+	c.Advance(time.Minute - time.Second)
+	drain(t, relay)
 	if got := published(t, bus); len(got) != 0 {
 		t.Fatalf("published %v inside the grace period", got)
 	}
-	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if got := published(t, bus); len(got) != 1 || got[0] != ev.ID {
-		t.Fatalf("published %v, want %s once", got, ev.ID)
-	}
-	if n := backlog(t, db); n != 0 {
-		t.Errorf("backlog %d", n)
-	}
+	c.Advance(time.Second)
+	drain(t, relay)
+	wantPublishedOnce(t, db, bus, ev.ID, 0)
 }
 
 // An unconfirmed event holds back the aggregate's later events: they never overtake it.
 func TestAnUnconfirmedEventHoldsBackLaterOnes(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
 	ctx := context.Background()
-	var evs []outbox.Pending
+	var announced []outbox.Announcement
 	for v := int64(1); v <= 2; v++ {
-		ev, err := outbox.NewEvent(ctx, "case.registered", "o", v, 0, wrapperspb.String("x"), time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := outbox.Announce(ctx, db, things, "o", []outbox.Pending{ev}, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		evs = append(evs, ev)
+		_, a := announce(t, db, "o", v, time.Now())
+		announced = append(announced, a)
 	}
-	if err := outbox.Confirm(ctx, db, evs[1:]); err != nil { // version 2 confirmed, version 1 not
+	if err := announced[1].Confirm(ctx); err != nil { // version 2 confirmed, version 1 not
 		t.Fatal(err)
 	}
-	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Hour}).Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := published(t, bus); len(got) != 0 {
-		t.Errorf("version 2 published ahead of the unresolved version 1: %v", got)
+	c := newClock()
+	relay := clockedRelay(db, bus, c)
+	for _, advance := range []time.Duration{0, 2 * time.Minute} { // inside the grace period, then no document yet
+		c.Advance(advance)
+		drain(t, relay)
+		if got := published(t, bus); len(got) != 0 {
+			t.Errorf("version 2 published ahead of the unresolved version 1: %v", got)
+		}
 	}
 }
 
 // An aggregate that commits each version as a document of its own ("<id>@<version>"): the
 // relay finds an unconfirmed event in that document, not in one named after the aggregate, and
-// drops the pointer of a version whose document was never written.
+// keeps the pointer of a version whose document was not written yet, since it still may be.
 func TestEventsInVersionDocumentsAreFoundAfterGrace(t *testing.T) {
 	db, bus := testenv.Database(t), testenv.NewBus(t)
 	ctx := context.Background()
@@ -392,24 +431,21 @@ func TestEventsInVersionDocumentsAreFoundAfterGrace(t *testing.T) {
 			t.Fatal(err)
 		}
 		doc := fmt.Sprintf("p@%d", v)
-		if err := outbox.AnnounceIn(ctx, db, things, doc, "p", []outbox.Pending{ev}, time.Now()); err != nil {
+		if _, err := outbox.AnnounceIn(ctx, db, things, doc, "p", []outbox.Pending{ev}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 		evs = append(evs, ev)
 	}
-	// Version 1 committed (crashed before confirming); version 2's write never happened.
+	// Version 1 committed (crashed before confirming); version 2's write has not happened.
 	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: "p@1"}, {Key: outbox.Field, Value: outbox.Map(evs[:1])}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if got := published(t, bus); len(got) != 1 || got[0] != evs[0].ID {
-		t.Fatalf("published %v, want only %s", got, evs[0].ID)
-	}
-	if n := backlog(t, db); n != 0 {
-		t.Errorf("backlog %d, want the orphan dropped", n)
-	}
+	c := newClock()
+	relay := clockedRelay(db, bus, c)
+	drain(t, relay)
+	c.Advance(time.Minute)
+	drain(t, relay)
+	wantPublishedOnce(t, db, bus, evs[0].ID, 1) // version 2's pointer kept
 }
 
 // Two writers race for version 2 of an aggregate: their events share an id, and the loser
@@ -431,8 +467,9 @@ func TestTheWinnersEventIsPublishedWhenWritersRaceForAVersion(t *testing.T) {
 			if loser.ID != winner.ID {
 				t.Fatal("the racing events do not share their id; the test is moot")
 			}
+			var won outbox.Announcement
 			for _, e := range []outbox.Pending{loser, winner} {
-				if err := outbox.AnnounceIn(ctx, db, things, "r@2", "r", []outbox.Pending{e}, time.Now()); err != nil {
+				if won, err = outbox.AnnounceIn(ctx, db, things, "r@2", "r", []outbox.Pending{e}, time.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -440,16 +477,102 @@ func TestTheWinnersEventIsPublishedWhenWritersRaceForAVersion(t *testing.T) {
 				t.Fatal(err)
 			}
 			if confirmed {
-				if err := outbox.Confirm(ctx, db, []outbox.Pending{winner}); err != nil {
+				if err := won.Confirm(ctx); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := newRelay(db, bus, outbox.RelayOptions{Grace: time.Nanosecond}).Drain(ctx); err != nil {
-				t.Fatal(err)
-			}
+			c := newClock()
+			relay := clockedRelay(db, bus, c)
+			drain(t, relay)
+			c.Advance(time.Minute)
+			drain(t, relay)
 			if got := payloads(t, bus); len(got) != 1 || got[0] != "winner" {
 				t.Errorf("published %v, want the winner's event once", got)
 			}
 		})
 	}
+}
+
+// The write outlived the grace period: the relay swept while the document did not exist yet, and
+// the commit landed afterwards. The event must still be published, exactly once: found by the
+// relay if the writer crashed before confirming, announced again by Confirm if the relay had
+// even given the pointer up.
+func TestALateCommitIsStillPublishedOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		late     time.Duration // how long after the announcement the commit lands
+		confirms bool          // the writer lives to confirm
+	}{
+		{"past grace, writer crashed", 2 * time.Minute, false},
+		{"past grace, writer confirms", 2 * time.Minute, true},
+		{"past abandon, writer confirms", 2 * time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, bus := testenv.Database(t), testenv.NewBus(t)
+			ctx := context.Background()
+			ev, a := announce(t, db, "late", 1, time.Now())
+			c := newClock()
+			relay := clockedRelay(db, bus, c)
+			drain(t, relay)
+			for waited := time.Duration(0); waited < tc.late; waited += time.Minute {
+				c.Advance(time.Minute)
+				drain(t, relay) // sweeps while the write is in flight
+			}
+			if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: "late"}, {Key: outbox.Field, Value: outbox.Map([]outbox.Pending{ev})}}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.confirms {
+				if err := a.Confirm(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 2 {
+				c.Advance(time.Minute)
+				drain(t, relay)
+			}
+			wantPublishedOnce(t, db, bus, ev.ID, 0)
+		})
+	}
+}
+
+// Pointers the relay must keep waiting for fill whole batches: the events announced after them
+// still go out, in the same drain.
+func TestUnresolvedPointersDoNotStopTheOnesBehindThem(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	for i := range 5 {
+		announce(t, db, fmt.Sprint("ghost-", i), 1, time.Now().Add(-time.Hour))
+	}
+	evs := commit(t, db, "real", 1)
+	c := newClock()
+	relay := newRelay(db, bus, outbox.RelayOptions{Grace: time.Minute, Abandon: time.Hour, Now: c.Now, Batch: 2})
+	drain(t, relay)
+	wantPublishedOnce(t, db, bus, evs[0].ID, 5) // the unresolved pointers kept
+}
+
+// The loser of a race for a version announced an event the winner's change does not have: the
+// document exists without it, so that write can never land, and its pointer is dropped once the
+// grace period is over, without holding back the winner's event.
+func TestAPointerWhoseDocumentHoldsOtherEventsIsDropped(t *testing.T) {
+	db, bus := testenv.Database(t), testenv.NewBus(t)
+	ctx := context.Background()
+	var evs []outbox.Pending
+	for i := range 2 {
+		ev, err := outbox.NewEvent(ctx, "case.updated", "w", 2, i, wrapperspb.String(fmt.Sprint(i)), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	if _, err := outbox.AnnounceIn(ctx, db, things, "w@2", "w", evs, time.Now()); err != nil { // the loser's two
+		t.Fatal(err)
+	}
+	if _, err := db.Collection(things).InsertOne(ctx, bson.D{{Key: "_id", Value: "w@2"}, {Key: outbox.Field, Value: outbox.Map(evs[:1])}}); err != nil {
+		t.Fatal(err) // the winner's one
+	}
+	c := newClock()
+	relay := clockedRelay(db, bus, c)
+	drain(t, relay)
+	c.Advance(time.Minute)
+	drain(t, relay)
+	wantPublishedOnce(t, db, bus, evs[0].ID, 0) // the winner's; the loser's extra pointer dropped
 }

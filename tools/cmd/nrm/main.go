@@ -166,24 +166,34 @@ func store(ctx context.Context, args []string) error {
 var errBroken = errors.New("the audit chain is broken")
 
 func verifyAudit(ctx context.Context, args []string) error {
-	var uri, database, anchor string
+	var uri, database, anchor, object string
 	set := config.NewSet("nrm audit verify", nil)
 	set.String(&uri, "mongo-uri", "mongodb://127.0.0.1:27117/", "the service's MongoDB")
 	set.String(&database, "mongo-database", "nrm_caseregistry", "the service's database")
 	set.String(&anchor, "anchor", "", "a head seen outside the database (seq:hash), to detect truncation")
+	set.String(&object, "object", "", "verify only the records of this object (a case id), at the cost of its records")
 	set.RequireNonEmpty("mongo-database", &database)
 	if err := set.Parse(args); err != nil {
 		return err
 	}
 	var anchors []audit.Anchor
 	if anchor != "" {
+		if object != "" {
+			return errors.New("--anchor applies to the whole chain, not to --object")
+		}
 		a, err := audit.ParseAnchor(anchor)
 		if err != nil {
 			return fmt.Errorf("--anchor: %w", err)
 		}
 		anchors = append(anchors, a)
 	}
-	intact, err := audit.VerifyCommand(ctx, uri, database, os.Stdout, anchors...)
+	var intact bool
+	var err error
+	if object != "" {
+		intact, err = audit.VerifyObjectCommand(ctx, uri, database, object, os.Stdout)
+	} else {
+		intact, err = audit.VerifyCommand(ctx, uri, database, os.Stdout, anchors...)
+	}
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,8 @@ func RevisionID(id string, v int64) string { return fmt.Sprintf("%s@%d", id, v) 
 func (s *Store) Commit(ctx context.Context, c domain.Case, change Change, events []outbox.Pending) (domain.Case, error) {
 	now := s.now()
 	id := RevisionID(c.ID, c.Version)
-	if err := outbox.AnnounceIn(ctx, s.db, RevisionCollection, id, c.ID, events, now); err != nil {
+	announced, err := outbox.AnnounceIn(ctx, s.db, RevisionCollection, id, c.ID, events, now)
+	if err != nil {
 		return domain.Case{}, err
 	}
 	change.At = change.At.UTC()
@@ -67,7 +68,7 @@ func (s *Store) Commit(ctx context.Context, c domain.Case, change Change, events
 	if _, err := s.materialize(ctx, c); err != nil {
 		return c, err
 	}
-	_ = outbox.Confirm(ctx, s.db, events)
+	_ = announced.Confirm(ctx)
 	return c, nil
 }
 
