@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	auditv1 "github.com/nrm-albania/nrm/proto/nrm/audit/v1"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
@@ -316,5 +317,33 @@ func TestRecordsMadeBeforeTheObjectIndexAreIndexedAtStart(t *testing.T) {
 	res, err := audit.VerifyObject(ctx, db, "case-1")
 	if err != nil || !res.Intact || res.Records != int64(len(want)) {
 		t.Errorf("verify case-1 = %+v, %v; want intact with %d records", res, err, len(want))
+	}
+}
+
+// An auditor verifies one case through the API at the cost of that case's records.
+func TestVerifyAuditChainOfOneObject(t *testing.T) {
+	ctx := context.Background()
+	db, q := monitoredDatabase(t)
+	mine := recordsOf(t, audit.NewTrail(db, service, nil), 40, 8, "case-api")
+	srv := audit.NewServer(db)
+	var resp *auditv1.VerifyAuditChainResponse
+	filters := q.during(t, func() {
+		var err error
+		if resp, err = srv.VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{ObjectId: "case-api"}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !resp.GetIntact() || resp.GetRecords() != int64(len(mine)) || resp.GetHeadSeq() != mine[len(mine)-1].Seq {
+		t.Errorf("verify case-api = %v, want intact with %d records up to %d", resp, len(mine), mine[len(mine)-1].Seq)
+	}
+	wantOnlyLookupsByID(t, "VerifyAuditChain by object", filters)
+
+	setFields(t, db.Collection(audit.Collection), mine[1].Seq, bson.D{{Key: "purpose", Value: "curiosity"}})
+	resp, err := srv.VerifyAuditChain(ctx, &auditv1.VerifyAuditChainRequest{ObjectId: "case-api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetIntact() || resp.GetFirstBadSeq() != mine[1].Seq || resp.GetProblemKind() != auditv1.ChainProblem_CHAIN_PROBLEM_ALTERED {
+		t.Errorf("after altering record %d: %v", mine[1].Seq, resp)
 	}
 }

@@ -63,10 +63,17 @@ func (s *server) ListAuditRecords(ctx context.Context, req *auditv1.ListAuditRec
 	return resp, nil
 }
 
-// VerifyAuditChain verifies the whole chain; see Verify.
+// VerifyAuditChain verifies the whole chain (see Verify), or one object's records (see
+// VerifyObject).
 func (s *server) VerifyAuditChain(ctx context.Context, req *auditv1.VerifyAuditChainRequest) (*auditv1.VerifyAuditChainResponse, error) {
 	var v apierr.Violations
 	var anchors []Anchor
+	switch object := req.GetObjectId(); {
+	case len(object) > maxString:
+		v.Add("object_id", "must be at most %d bytes", maxString)
+	case object != "" && (req.GetAnchorSeq() != 0 || req.GetAnchorHash() != ""):
+		v.Add("object_id", "cannot be combined with an anchor: verify the whole chain against an anchor")
+	}
 	switch seq, hash := req.GetAnchorSeq(), req.GetAnchorHash(); {
 	case seq < 0 || seq > maxSeq:
 		v.Add("anchor_seq", "must be between 1 and %d, or 0 for no anchor", int64(maxSeq))
@@ -80,7 +87,11 @@ func (s *server) VerifyAuditChain(ctx context.Context, req *auditv1.VerifyAuditC
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	res, err := Verify(ctx, s.db, anchors...)
+	verify := func() (VerifyResult, error) { return Verify(ctx, s.db, anchors...) }
+	if object := req.GetObjectId(); object != "" {
+		verify = func() (VerifyResult, error) { return VerifyObject(ctx, s.db, object) }
+	}
+	res, err := verify()
 	if err != nil {
 		return nil, storeError(ctx, err)
 	}

@@ -126,6 +126,8 @@ func TestServerRejectsBadRequests(t *testing.T) {
 		{"hash without seq", &auditv1.VerifyAuditChainRequest{AnchorHash: audit.GenesisHash}, []string{"anchor_seq"}},
 		{"seq without hash", &auditv1.VerifyAuditChainRequest{AnchorSeq: 3}, []string{"anchor_hash"}},
 		{"upper-case hash", &auditv1.VerifyAuditChainRequest{AnchorSeq: 3, AnchorHash: "AB" + audit.GenesisHash[2:]}, []string{"anchor_hash"}},
+		{"object id too long", &auditv1.VerifyAuditChainRequest{ObjectId: long}, []string{"object_id"}},
+		{"object with an anchor", &auditv1.VerifyAuditChainRequest{ObjectId: "case-1", AnchorSeq: 3, AnchorHash: audit.GenesisHash}, []string{"object_id"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := srv.VerifyAuditChain(ctx, c.req)

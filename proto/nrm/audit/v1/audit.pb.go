@@ -522,7 +522,12 @@ type VerifyAuditChainRequest struct {
 	// different record there (rewritten). 0: no anchor.
 	AnchorSeq int64 `protobuf:"varint,1,opt,name=anchor_seq,json=anchorSeq,proto3" json:"anchor_seq,omitempty"`
 	// The hash of the anchor record, 64 lowercase hex digits. Required with anchor_seq.
-	AnchorHash    string `protobuf:"bytes,2,opt,name=anchor_hash,json=anchorHash,proto3" json:"anchor_hash,omitempty"`
+	AnchorHash string `protobuf:"bytes,2,opt,name=anchor_hash,json=anchorHash,proto3" json:"anchor_hash,omitempty"`
+	// Verify only the records of this object (a case id, say) and their links to their neighbours
+	// in the chain, at the cost of that object's records rather than the whole trail's. records
+	// then counts the object's records and head_seq/head_hash are its newest. Not with an anchor:
+	// only the whole chain's verification can tell that the newest records were removed.
+	ObjectId      string `protobuf:"bytes,3,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -567,6 +572,13 @@ func (x *VerifyAuditChainRequest) GetAnchorSeq() int64 {
 func (x *VerifyAuditChainRequest) GetAnchorHash() string {
 	if x != nil {
 		return x.AnchorHash
+	}
+	return ""
+}
+
+func (x *VerifyAuditChainRequest) GetObjectId() string {
+	if x != nil {
+		return x.ObjectId
 	}
 	return ""
 }
@@ -715,12 +727,13 @@ const file_nrm_audit_v1_audit_proto_rawDesc = "" +
 	"page_token\x18\a \x01(\tR\tpageToken\"w\n" +
 	"\x18ListAuditRecordsResponse\x123\n" +
 	"\arecords\x18\x01 \x03(\v2\x19.nrm.audit.v1.AuditRecordR\arecords\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Y\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"v\n" +
 	"\x17VerifyAuditChainRequest\x12\x1d\n" +
 	"\n" +
 	"anchor_seq\x18\x01 \x01(\x03R\tanchorSeq\x12\x1f\n" +
 	"\vanchor_hash\x18\x02 \x01(\tR\n" +
-	"anchorHash\"\x81\x02\n" +
+	"anchorHash\x12\x1b\n" +
+	"\tobject_id\x18\x03 \x01(\tR\bobjectId\"\x81\x02\n" +
 	"\x18VerifyAuditChainResponse\x12\x16\n" +
 	"\x06intact\x18\x01 \x01(\bR\x06intact\x12\x18\n" +
 	"\arecords\x18\x02 \x01(\x03R\arecords\x12\"\n" +
