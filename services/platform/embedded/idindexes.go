@@ -92,12 +92,20 @@ const metadataTable = "_ferretdb_database_metadata"
 // index behind, marked invalid: PostgreSQL maintains it on every write but never reads it, and
 // "IF NOT EXISTS" would take it for done. Such indexes are dropped first, so that the table is
 // indexed again in the same round.
+//
+// Rounds on one database take turns (indexRoundLock): several processes may run FerretDB on the
+// same PostgreSQL, and two rounds at once would race on the same index name, wait on each
+// other's concurrent builds, and take each other's builds in progress for interrupted ones.
 func IndexPostgreSQL(ctx context.Context, pgURL string) (int, error) {
 	conn, err := pgx.Connect(ctx, pgURL)
 	if err != nil {
 		return 0, err
 	}
+	// Closing the connection releases the lock too.
 	defer conn.Close(context.Background())
+	if err := takeIndexRoundLock(ctx, conn); err != nil {
+		return 0, err
+	}
 	if err := dropInvalidIndexes(ctx, conn); err != nil {
 		return 0, err
 	}
@@ -135,6 +143,30 @@ func IndexPostgreSQL(ctx context.Context, pgURL string) (int, error) {
 		n++
 	}
 	return n, errors.Join(errs...)
+}
+
+// indexRoundLock is the key of the PostgreSQL advisory lock that one round of IndexPostgreSQL
+// holds on its database ("nrm_idx" in ASCII).
+const indexRoundLock int64 = 0x6e726d5f696478
+
+// takeIndexRoundLock waits for indexRoundLock by trying it now and then. Waiting inside
+// pg_advisory_lock would deadlock: the waiting statement is a transaction, and the holder's
+// concurrent build waits for every transaction older than its own to end.
+func takeIndexRoundLock(ctx context.Context, conn *pgx.Conn) error {
+	for {
+		var taken bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", indexRoundLock).Scan(&taken); err != nil {
+			return fmt.Errorf("take the _id indexing lock: %w", err)
+		}
+		if taken {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for another round of _id indexing: %w", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // idIndexSuffix ends the names of the _id indexes IndexPostgreSQL builds.
