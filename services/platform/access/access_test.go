@@ -87,8 +87,10 @@ func TestDirectoryAdmitsOnlyKnownActiveUnrevokedCallers(t *testing.T) {
 	issued := time.Now().Add(-time.Hour)
 	must(t, pub.PutTokenRevocation(ctx, "stolen-jti", time.Now().Add(time.Hour)))
 	must(t, pub.PutSubjectRevocation(ctx, "ASP-ANTITRAF", "left-the-job", issued.Add(time.Minute)))
+	// Two puts, which the watch may deliver apart: wait for both.
 	testenv.Eventually(t, 10*time.Second, "revocations applied", func() bool {
-		return d.Admit(police("stolen-jti", issued)) != nil
+		leaver := &auth.Principal{Institution: "ASP-ANTITRAF", Subject: "left-the-job", Credential: auth.Credential{IssuedAt: issued}}
+		return d.Admit(police("stolen-jti", issued)) != nil && d.Admit(leaver) != nil
 	})
 
 	cases := []struct {
