@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -99,14 +100,14 @@ func (o objects) place(ctx context.Context, object string, seq int64, hash strin
 	}
 	for range maxAttempts {
 		n := last + 1
-		_, err := o.coll.InsertOne(ctx, objectEntry{ID: entryID(object, n), Object: object, N: n, Seq: seq, Hash: hash})
+		err := mongodb.Claim(ctx, o.coll, objectEntry{ID: entryID(object, n), Object: object, N: n, Seq: seq, Hash: hash})
 		switch {
 		case err == nil:
 			if n == 1 || n%hintEvery == 0 {
 				saveHint(ctx, o.coll, hintID(object), bson.D{{Key: "n", Value: n}}, objectHint{ID: hintID(object), N: n})
 			}
 			return n, nil
-		case !mongodb.IsDuplicateKey(err):
+		case !errors.Is(err, mongodb.ErrTaken):
 			return 0, fmt.Errorf("index an audit record under its object: %w", classify(err))
 		}
 		if last, err = o.forward(ctx, object, n); err != nil {

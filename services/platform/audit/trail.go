@@ -161,24 +161,20 @@ func (t *Trail) insert(ctx context.Context, rec Record, placed map[string]int64)
 		return false, fmt.Errorf("audit event of record %d: %w", rec.Seq, err)
 	}
 	events := []outbox.Pending{ev}
-	announced, err := outbox.Announce(ctx, t.db, Collection, docID, events, t.now())
-	if err != nil {
-		return false, fmt.Errorf("audit record %d: %w", rec.Seq, classify(err))
-	}
 	doc := toDocument(rec, outbox.Map(events))
 	doc.ObjectsIndexed = true
-	_, err = t.db.Collection(Collection).InsertOne(ctx, doc)
+	announced, err := outbox.Commit(ctx, t.db, Collection, docID, docID, doc, events, t.now())
 	switch {
 	case err == nil:
 		// Should the confirmation fail, the relay finds the event in the record after its grace
 		// period: published late, never lost.
 		_ = announced.Confirm(ctx)
 		return true, nil
-	case mongodb.IsDuplicateKey(err):
+	case errors.Is(err, mongodb.ErrTaken):
 		announced.Withdraw(ctx) // the seq is another writer's; this event never was
 		return false, nil
 	default:
-		return false, fmt.Errorf("insert audit record %d: %w", rec.Seq, classify(err))
+		return false, fmt.Errorf("audit record %d: %w", rec.Seq, classify(err))
 	}
 }
 

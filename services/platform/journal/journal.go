@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -72,8 +71,9 @@ func New[S, E any](db *mongo.Database, docs, entries string, apply func(S, E) S)
 	return &Journal[S, E]{docs: db.Collection(docs), entries: db.Collection(entries), apply: apply}
 }
 
-// EntryID is the journal _id of the change that made version v of document id.
-func EntryID(id string, v int64) string { return id + "@" + strconv.FormatInt(v, 10) }
+// EntryID is the journal _id of the change that made version v of document id: the claim on
+// that version (mongodb.Claim).
+func EntryID(id string, v int64) string { return mongodb.VersionID(id, v) }
 
 // Append commits the change that decide returns for the current state of document id, unless
 // decide returns false (the change is in already, or moot). decide may be called several times,
@@ -101,8 +101,8 @@ func (j *Journal[S, E]) append(ctx context.Context, id string, decide func(Doc[S
 			return false, nil
 		}
 		next := Doc[S]{ID: id, Version: d.Version + 1, State: j.apply(d.State, change)}
-		_, err = j.entries.InsertOne(ctx, entry[E]{ID: EntryID(id, next.Version), Change: change})
-		if mongodb.IsDuplicateKey(err) {
+		err = mongodb.Claim(ctx, j.entries, entry[E]{ID: EntryID(id, next.Version), Change: change})
+		if errors.Is(err, mongodb.ErrTaken) {
 			if attempt == attempts-1 {
 				break
 			}
@@ -150,19 +150,20 @@ func (j *Journal[S, E]) Settled(ctx context.Context, id string) (Doc[S], error) 
 		if err != nil {
 			return Doc[S]{}, err
 		}
-		behind := false
-		for {
-			var e entry[E]
-			err := j.entries.FindOne(ctx, bson.D{{Key: "_id", Value: EntryID(id, d.Version+1)}}).Decode(&e)
-			if mongodb.IsNotFound(err) {
-				break
-			}
-			if err != nil {
-				return Doc[S]{}, fmt.Errorf("journal %s: %w", EntryID(id, d.Version+1), err)
-			}
-			d, behind = Doc[S]{ID: id, Version: d.Version + 1, State: j.apply(d.State, e.Change)}, true
+		stored := d.Version
+		_, err = mongodb.Follow(ctx, j.entries, func(v int64) string { return EntryID(id, v) }, d.Version,
+			func(v int64, raw bson.Raw) (bool, error) {
+				var e entry[E]
+				if err := bson.Unmarshal(raw, &e); err != nil {
+					return false, fmt.Errorf("journal %s: %w", EntryID(id, v), err)
+				}
+				d = Doc[S]{ID: id, Version: v, State: j.apply(d.State, e.Change)}
+				return true, nil
+			})
+		if err != nil {
+			return Doc[S]{}, fmt.Errorf("journal of %s: %w", id, err)
 		}
-		if !behind {
+		if d.Version == stored {
 			return d, nil
 		}
 		if err := j.save(ctx, d); err != nil {

@@ -29,6 +29,8 @@ var (
 	mongoOnce sync.Once
 	mongoURI  string
 	mongoErr  error
+	// ferretdb is the embedded store, when the tests run on one.
+	ferretdb *embedded.FerretDB
 
 	natsOnce sync.Once
 	natsURL  string
@@ -53,12 +55,28 @@ func MongoURI(t testing.TB) string {
 			mongoErr = err
 			return
 		}
-		mongoURI = f.URI()
+		ferretdb, mongoURI = f, f.URI()
 	})
 	if mongoErr != nil {
 		t.Fatalf("embedded FerretDB: %v", mongoErr)
 	}
 	return mongoURI
+}
+
+// IndexStore adds, on the embedded store, the _id indexes of tables created since its last
+// round (embedded.FerretDB.IndexNow), for benchmarks that load data in bulk and then measure
+// lookups. External stores index their own.
+func IndexStore(t testing.TB) {
+	t.Helper()
+	MongoURI(t)
+	if ferretdb == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := ferretdb.IndexNow(ctx); err != nil {
+		t.Fatalf("index the embedded store: %v", err)
+	}
 }
 
 // NATSURL returns the URL of the NATS server tests run against.

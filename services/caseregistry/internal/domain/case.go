@@ -44,6 +44,18 @@ type Case struct {
 	MergedCaseIDs []string `bson:"merged_case_ids,omitempty"`
 }
 
+// AggregateID is the case's id, for the platform's aggregate store.
+func (c Case) AggregateID() string { return c.ID }
+
+// AggregateVersion is the case's version, for the platform's aggregate store.
+func (c Case) AggregateVersion() int64 { return c.Version }
+
+// AtVersion is the case as version v, changed at.
+func (c Case) AtVersion(v int64, at time.Time) Case {
+	c.Version, c.UpdatedAt = v, at
+	return c
+}
+
 // SealedIdentity is the identity heading as stored: each field sealed with the case's own data
 // key. The key is kept apart, wrapped by a master key, in the registry's key vault (one
 // document per case), so that the sealed fields may be copied into the history while

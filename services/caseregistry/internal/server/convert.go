@@ -1,12 +1,11 @@
 package server
 
 import (
-	"strconv"
-
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
+	"github.com/nrm-albania/nrm/services/platform/aggregate"
 )
 
 // Enumerations are stored by name (docs/decisions.md 8); enum turns a stored name back into
@@ -21,16 +20,13 @@ func enums[E ~int32](values map[string]int32, names []string) []E {
 	return out
 }
 
-// etag is the entity tag of a version, for REST If-Match.
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
 // toProto renders a stored case for callers, without its identity (view adds it).
 func toProto(c domain.Case) *caseregistryv1.Case {
 	out := &caseregistryv1.Case{
 		Id:      c.ID,
 		Code:    c.Code,
 		Version: c.Version,
-		Etag:    etag(c.Version),
+		Etag:    aggregate.ETag(c.Version),
 		Profile: &caseregistryv1.Profile{
 			Sex:                   enum[caseregistryv1.Sex](caseregistryv1.Sex_value, c.Profile.Sex),
 			AgeAtIdentification:   c.Profile.AgeAtIdentification,

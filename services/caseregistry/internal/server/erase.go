@@ -51,7 +51,7 @@ func (s *Server) erase(ctx context.Context, id, basis string) (domain.Case, erro
 			next: next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_IDENTITY_ERASED.String(),
 				Fields: []string{"identity"}, Note: basis},
-			events: []event{{EventIdentityErased, &caseregistryv1.CaseIdentityErased{CaseId: c.ID}}},
+			events: []event{{Type: EventIdentityErased, Payload: &caseregistryv1.CaseIdentityErased{CaseId: c.ID}}},
 		}, nil
 	})
 }

@@ -32,7 +32,7 @@ func (s *Server) DecideStatus(ctx context.Context, req *caseregistryv1.DecideSta
 			next: next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_STATUS_DECIDED.String(),
 				Fields: []string{"trafficking.status"}, Note: d.Basis},
-			events: []event{{EventStatusDecided, &caseregistryv1.CaseStatusDecided{
+			events: []event{{Type: EventStatusDecided, Payload: &caseregistryv1.CaseStatusDecided{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1,
 				PreviousStatus:   enum[caseregistryv1.TraffickingStatus](caseregistryv1.TraffickingStatus_value, c.Trafficking.Status),
 				Status:           req.GetStatus(),
@@ -66,7 +66,7 @@ func (s *Server) CloseCase(ctx context.Context, req *caseregistryv1.CloseCaseReq
 			next: next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_CLOSED.String(),
 				Fields: []string{"state", "closure"}, Note: closureNote(next)},
-			events: []event{{EventClosed, &caseregistryv1.CaseClosed{
+			events: []event{{Type: EventClosed, Payload: &caseregistryv1.CaseClosed{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Reason: req.GetReason(),
 				Date: next.Closure.Date, Facts: facts(next),
 			}}},
@@ -98,7 +98,7 @@ func (s *Server) ReopenCase(ctx context.Context, req *caseregistryv1.ReopenCaseR
 			next: next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_REOPENED.String(),
 				Fields: []string{"state", "closure"}, Note: strings.TrimSpace(req.GetReason().String() + " " + strings.TrimSpace(req.GetNote()))},
-			events: []event{{EventReopened, &caseregistryv1.CaseReopened{
+			events: []event{{Type: EventReopened, Payload: &caseregistryv1.CaseReopened{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Reason: req.GetReason(), Facts: facts(next),
 			}}},
 		}, nil
@@ -125,7 +125,7 @@ func (s *Server) RecordConsent(ctx context.Context, req *caseregistryv1.RecordCo
 		return outcome{
 			next:   next,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_CONSENT_RECORDED.String(), Fields: []string{field}, Note: k.Decision},
-			events: []event{{EventUpdated, &caseregistryv1.CaseUpdated{
+			events: []event{{Type: EventUpdated, Payload: &caseregistryv1.CaseUpdated{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Headings: []string{"consent"},
 				Fields: []string{field}, Facts: facts(next),
 			}}},

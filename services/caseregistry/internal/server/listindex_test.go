@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -71,8 +72,8 @@ func TestListIndexerRepairsAMissedIndexUpdate(t *testing.T) {
 	changed := c
 	changed.Version = 2
 	changed.Trafficking.Status = victim.String()
-	rev := store.Revision{ID: store.RevisionID(c.ID, 2), CaseID: c.ID, Version: 2, Case: changed,
-		Change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_UPDATED.String(), Institution: police.Institution, Subject: police.Subject, At: c.RegisteredAt}}
+	rev := bson.D{{Key: "_id", Value: store.RevisionID(c.ID, 2)}, {Key: "case_id", Value: c.ID}, {Key: "version", Value: 2}, {Key: "case", Value: changed},
+		{Key: "change", Value: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_UPDATED.String(), Institution: police.Institution, Subject: police.Subject, At: c.RegisteredAt}}}
 	if _, err := db.Collection(store.RevisionCollection).InsertOne(ctx, rev); err != nil {
 		t.Fatal(err)
 	}

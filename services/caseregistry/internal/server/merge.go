@@ -50,7 +50,7 @@ func (s *Server) MergeCases(ctx context.Context, req *caseregistryv1.MergeCasesR
 			next: merged,
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_MERGED_INTO.String(),
 				Fields: []string{"merged_into", "state", "closure"}, Note: reason, RelatedCaseID: survivor.ID},
-			events: []event{{EventMerged, &caseregistryv1.CaseMerged{
+			events: []event{{Type: EventMerged, Payload: &caseregistryv1.CaseMerged{
 				CaseId: dup.ID, CaseCode: dup.Code, SurvivorId: survivor.ID, SurvivorCode: survivor.Code,
 				Version: dup.Version + 1, Facts: facts(merged),
 			}}},
@@ -77,7 +77,7 @@ func (s *Server) MergeCases(ctx context.Context, req *caseregistryv1.MergeCasesR
 			// Every commit publishes an event of its own case, which the list index and reporting
 			// follow. case.merged is the duplicate's (one merge, one case.merged, whose facts
 			// are the duplicate's); the survivor's change is a field of its own: case.updated.
-			events: []event{{EventUpdated, &caseregistryv1.CaseUpdated{
+			events: []event{{Type: EventUpdated, Payload: &caseregistryv1.CaseUpdated{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Fields: []string{"merged_case_ids"}, Facts: facts(next),
 			}}},
 		}, nil

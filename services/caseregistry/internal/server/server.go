@@ -14,13 +14,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
@@ -31,7 +31,7 @@ import (
 
 // IdempotencyKeyHeader is the gRPC metadata key (REST: Idempotency-Key) that makes a
 // registration safe to retry.
-const IdempotencyKeyHeader = "idempotency-key"
+const IdempotencyKeyHeader = aggregate.IdempotencyKeyHeader
 
 // EventRegistered is the type of the event a registration publishes.
 const EventRegistered = "case.registered"
@@ -74,7 +74,7 @@ var idempotencyNamespace = uuid.MustParse("0b6f6c52-2b8e-4a3e-8f0e-5b3c9a1d7e21"
 // the institution's own, so that another institution using the same key can neither block a
 // registration nor receive this one's case. Institution codes hold no NUL, so the pair is unique.
 func keyedCaseID(institution, key string) string {
-	return uuid.NewSHA1(idempotencyNamespace, []byte(institution+"\x00"+key)).String()
+	return aggregate.KeyedID(idempotencyNamespace, institution, key)
 }
 
 // registeredWithKey returns the case the institution registered with the key, or
@@ -97,7 +97,7 @@ func (s *Server) registeredWithKey(ctx context.Context, id, institution, key str
 
 // RegisterCase validates and stores a new case and its case.registered event in one write.
 func (s *Server) RegisterCase(ctx context.Context, req *caseregistryv1.RegisterCaseRequest) (*caseregistryv1.RegisterCaseResponse, error) {
-	key, err := idempotencyKey(ctx)
+	key, err := aggregate.IdempotencyKey(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -251,28 +251,6 @@ func (s *Server) GetCase(ctx context.Context, req *caseregistryv1.GetCaseRequest
 		return nil, err
 	}
 	return &caseregistryv1.GetCaseResponse{Case: s.respond(ctx, c)}, nil
-}
-
-// idempotencyKey reads the caller's idempotency key; "" when none was sent.
-func idempotencyKey(ctx context.Context) (string, error) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	vals := md.Get(IdempotencyKeyHeader)
-	switch {
-	case len(vals) == 0:
-		return "", nil
-	case len(vals) > 1:
-		return "", apierr.InvalidField(IdempotencyKeyHeader, "must be sent once")
-	}
-	k := vals[0]
-	if len(k) == 0 || len(k) > 128 {
-		return "", apierr.InvalidField(IdempotencyKeyHeader, "must be 1 to 128 characters")
-	}
-	for _, r := range k {
-		if r < 0x21 || r > 0x7e {
-			return "", apierr.InvalidField(IdempotencyKeyHeader, "must be printable ASCII without spaces")
-		}
-	}
-	return k, nil
 }
 
 // fingerprint identifies a request's content, to tell a retry from a reused key. The request

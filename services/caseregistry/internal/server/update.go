@@ -88,7 +88,7 @@ func (s *Server) UpdateCase(ctx context.Context, req *caseregistryv1.UpdateCaseR
 			}
 		}
 		out.next = next
-		out.events = []event{{EventUpdated, &caseregistryv1.CaseUpdated{
+		out.events = []event{{Type: EventUpdated, Payload: &caseregistryv1.CaseUpdated{
 			CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Headings: u.Headings, Fields: u.Fields, Facts: facts(next),
 		}}}
 		return out, nil

@@ -57,8 +57,8 @@ func (c *Codes) Claim(ctx context.Context, year int, caseID string, now time.Tim
 	}
 	for seq := last + 1; seq <= domain.MaxCodeSequence; seq++ {
 		code := domain.Code(year, seq)
-		_, err := c.coll.InsertOne(ctx, codeClaim{Code: code, CaseID: caseID, ClaimedAt: now.UTC()})
-		if mongodb.IsDuplicateKey(err) {
+		err := mongodb.Claim(ctx, c.coll, codeClaim{Code: code, CaseID: caseID, ClaimedAt: now.UTC()})
+		if errors.Is(err, mongodb.ErrTaken) {
 			continue
 		}
 		if err != nil {

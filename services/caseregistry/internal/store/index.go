@@ -45,11 +45,11 @@ func (s *Store) AddIndexes(ctx context.Context, entries []IndexEntry) error {
 			if slot > maxSlots {
 				return fmt.Errorf("blind index of case %s: all %d slots taken", e.CaseID, maxSlots)
 			}
-			_, err := coll.InsertOne(ctx, indexDoc{ID: slotID(e.Index, slot), IndexEntry: e})
+			err := mongodb.Claim(ctx, coll, indexDoc{ID: slotID(e.Index, slot), IndexEntry: e})
 			if err == nil {
 				break
 			}
-			if !mongodb.IsDuplicateKey(err) {
+			if !errors.Is(err, mongodb.ErrTaken) {
 				return fmt.Errorf("blind index of case %s: %w", e.CaseID, err)
 			}
 			var taken indexDoc
@@ -100,19 +100,16 @@ func (s *Store) RemoveIndexes(ctx context.Context, caseID string, indexes []stri
 
 // slots visits an index's slots in order until visit returns false or a slot is missing.
 func (s *Store) slots(ctx context.Context, index string, visit func(indexDoc) bool) error {
-	coll := s.db.Collection(IndexCollection)
-	for slot := 1; slot <= maxSlots; slot++ {
-		var d indexDoc
-		err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: slotID(index, slot)}}).Decode(&d)
-		if mongodb.IsNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("look up a blind index: %w", err)
-		}
-		if !visit(d) {
-			return nil
-		}
+	_, err := mongodb.Follow(ctx, s.db.Collection(IndexCollection), func(slot int64) string { return slotID(index, int(slot)) }, 0,
+		func(slot int64, raw bson.Raw) (bool, error) {
+			var d indexDoc
+			if err := bson.Unmarshal(raw, &d); err != nil {
+				return false, err
+			}
+			return visit(d) && slot < maxSlots, nil
+		})
+	if err != nil {
+		return fmt.Errorf("look up a blind index: %w", err)
 	}
 	return nil
 }

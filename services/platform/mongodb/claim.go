@@ -1,0 +1,61 @@
+package mongodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// The services commit without multi-document transactions, which FerretDB lacks, and without
+// compare-and-set updates, which FerretDB does not make atomic (docs/decisions.md 4). What every
+// backend makes atomic is an insert, guarded by the unique _id. So each commit is a claim: a
+// document whose _id names what it takes — version 7 of a case ("<id>@7"), the next number of a
+// sequence, a slot of an index — inserted once, by exactly one writer. Numbered claims are then
+// read back one exact _id at a time (Follow), the lookup FerretDB serves from an index on both
+// of its backends; a range of _id would scan there.
+
+// ErrTaken means another writer claimed the _id first: nothing was written.
+var ErrTaken = errors.New("already claimed by another writer")
+
+// Claim inserts doc, whose _id names what it claims. It returns ErrTaken when the _id exists.
+func Claim(ctx context.Context, coll *mongo.Collection, doc any) error {
+	_, err := coll.InsertOne(ctx, doc)
+	if IsDuplicateKey(err) {
+		return ErrTaken
+	}
+	return err
+}
+
+// VersionID is the _id of the claim on version v of document id: "<id>@<v>".
+func VersionID(id string, v int64) string { return id + "@" + strconv.FormatInt(v, 10) }
+
+// Follow reads the claims numbered after from, id(from+1), id(from+2), …, one exact _id at a
+// time, and hands each to visit until one is missing or visit returns false. It returns the
+// number of the last claim visited (from when none). Numbers are dense: a claim is only ever
+// made on the number after one that exists.
+func Follow(ctx context.Context, coll *mongo.Collection, id func(n int64) string, from int64,
+	visit func(n int64, doc bson.Raw) (bool, error), opts ...options.Lister[options.FindOneOptions]) (int64, error) {
+	n := from
+	for {
+		raw, err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id(n + 1)}}, opts...).Raw()
+		if IsNotFound(err) {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("read %s: %w", id(n+1), err)
+		}
+		more, err := visit(n+1, raw)
+		if err != nil {
+			return n, err
+		}
+		n++
+		if !more {
+			return n, nil
+		}
+	}
+}
