@@ -42,7 +42,7 @@ type Entry[C any] interface {
 }
 
 // ErrNotFound means no aggregate has the id.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = mongodb.ErrNotFound
 
 // ErrExists means an aggregate with the id exists already; Create returns it alongside.
 var ErrExists = errors.New("already exists")

@@ -63,6 +63,9 @@ func IsDuplicateKey(err error) bool {
 	return mongo.IsDuplicateKeyError(err)
 }
 
+// ErrNotFound is what the platform's stores return for a document that does not exist.
+var ErrNotFound = errors.New("not found")
+
 // IsNotFound reports whether err means that no document matched.
 func IsNotFound(err error) bool {
 	return errors.Is(err, mongo.ErrNoDocuments)

@@ -129,16 +129,16 @@ func (s *Server) destroyOrphanKeys(ctx context.Context) (int, error) {
 	}
 	destroyed := 0
 	for _, k := range keys {
-		c, err := s.store.Get(ctx, k.CaseID)
+		c, err := s.store.Get(ctx, k.ID)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && c.SealedIdentity != nil) {
 			continue
 		}
 		if err == nil {
-			err = s.store.DestroyKeyIf(ctx, k.CaseID, k.Key)
+			err = s.store.DestroyKeyIf(ctx, k.ID, k.Key)
 		}
 		if err != nil {
 			s.failures.WithLabelValues("key-cleanup").Inc()
-			s.log.ErrorContext(ctx, "the data key of a case without identity could not be destroyed; retried next round", "case_id", k.CaseID, "error", err)
+			s.log.ErrorContext(ctx, "the data key of a case without identity could not be destroyed; retried next round", "case_id", k.ID, "error", err)
 			continue
 		}
 		destroyed++

@@ -9,8 +9,8 @@ import (
 )
 
 // EnsureIndexes creates the secondary indexes: a unique one on the case code (a second guard
-// beside the code claims), and those that let MongoDB serve the retention sweep and the
-// re-wrapping after a rotation without scanning. Lookups by _id need none, and lists read the
+// beside the code claims), one that lets MongoDB serve the retention sweep without scanning,
+// and the key vault's. Lookups by _id need none, and lists read the
 // list index by _id. Call it at start.
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := mongodb.EnsureIndexes(ctx, s.cases, []mongodb.Index{
@@ -19,5 +19,5 @@ func (s *Store) EnsureIndexes(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	return mongodb.EnsureIndexes(ctx, s.keys, []mongodb.Index{{Name: "kid", Keys: bson.D{{Key: "key.kid", Value: 1}}}})
+	return s.Vault.EnsureIndexes(ctx)
 }

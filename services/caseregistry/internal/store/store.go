@@ -5,25 +5,29 @@
 // left it, who made the change, and its events; the case document, _id the case id, is then
 // brought up to the latest revision. Reads by id read it, and lists find it through the list
 // index (list.go). The revisions are the case's history. The identity's data key lives apart,
-// in the key vault (keys.go), so that destroying it destroys the identity in every revision at
+// in the key vault (KeyCollection, a keyvault.Vault), so that destroying it destroys the identity in every revision at
 // once.
 package store
 
 import (
 	"sync"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/journal"
+	"github.com/nrm-albania/nrm/services/platform/keyvault"
 )
 
 // Collection holds the cases, each at its latest version.
 const Collection = "cases"
 
-// ErrNotFound means no case has the id.
+// KeyCollection is the key vault of the cases' identities, one data key per case (keyvault):
+// destroying a case's key erases its identity in every revision at once.
+const KeyCollection = "case_keys"
+
+// ErrNotFound means no case has the id (or, from the vault, no data key).
 var ErrNotFound = aggregate.ErrNotFound
 
 // ErrExists means a case with the id already exists; Create returns it alongside.
@@ -36,14 +40,14 @@ var ErrConflict = aggregate.ErrConflict
 // Get, Current, Commit, History and Execute are its.
 type Store struct {
 	*aggregate.Store[domain.Case, Change]
+	// Vault holds the cases' data keys (KeyCollection): StoreKey, Key, DestroyKey, RewrapKeys, … .
+	*keyvault.Vault
 	db        *mongo.Database
 	cases     *mongo.Collection
-	keys      *mongo.Collection
 	list      *journal.Journal[block, Listed]
 	listYears *mongo.Collection
 	// yearsRecorded holds the years this process knows are in listYears.
 	yearsRecorded sync.Map
-	now           func() time.Time
 	// Codes hands out the cases' human-readable codes.
 	Codes *Codes
 }
@@ -52,9 +56,9 @@ type Store struct {
 func New(db *mongo.Database) *Store {
 	s := &Store{
 		Store: aggregate.New[domain.Case, Change](db, aggregate.Spec{Name: "case"}),
-		db:    db, cases: db.Collection(Collection),
-		keys: db.Collection(KeyCollection), listYears: db.Collection(ListYearCollection),
-		now: time.Now, Codes: NewCodes(db),
+		Vault: keyvault.New(db, KeyCollection),
+		db:    db, cases: db.Collection(Collection), listYears: db.Collection(ListYearCollection),
+		Codes: NewCodes(db),
 	}
 	s.list = journal.New(db, ListCollection, ListJournalCollection, withCase)
 	return s

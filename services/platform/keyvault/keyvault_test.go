@@ -1,4 +1,4 @@
-package store
+package keyvault_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/nrm-albania/nrm/services/platform/keyvault"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
@@ -26,7 +27,7 @@ func masterKey(t *testing.T, id string) (*piicrypto.MasterKeys, string) {
 
 func TestAKeyIsStoredOnceAndDestroyedForGood(t *testing.T) {
 	ctx := context.Background()
-	s := New(testenv.Database(t))
+	s := keyvault.New(testenv.Database(t), "keys")
 	mk, _ := masterKey(t, "m1")
 	_, first, _ := piicrypto.NewDataKey(mk, "k1")
 	_, second, _ := piicrypto.NewDataKey(mk, "k1")
@@ -43,7 +44,7 @@ func TestAKeyIsStoredOnceAndDestroyedForGood(t *testing.T) {
 	if err := s.DestroyKey(ctx, "k1"); err != nil {
 		t.Fatalf("destroying twice: %v", err)
 	}
-	if _, err := s.Key(ctx, "k1"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Key(ctx, "k1"); !errors.Is(err, keyvault.ErrNotFound) {
 		t.Errorf("key after destruction: %v", err)
 	}
 }
@@ -52,7 +53,7 @@ func TestAKeyIsStoredOnceAndDestroyedForGood(t *testing.T) {
 // it; the data keys, and so the sealed fields, stay the same; a second run has nothing to do.
 func TestRewrapMovesEveryKeyToThePrimary(t *testing.T) {
 	ctx := context.Background()
-	s := New(testenv.Database(t))
+	s := keyvault.New(testenv.Database(t), "keys")
 	old, oldSpec := masterKey(t, "old")
 	sealed := map[string]piicrypto.Sealed{}
 	for _, id := range []string{"r1", "r2", "r3"} {
@@ -97,7 +98,7 @@ func TestRewrapMovesEveryKeyToThePrimary(t *testing.T) {
 // DestroyKeyIf destroys only the key it was given: one put in its place meanwhile stays.
 func TestDestroyKeyIfLeavesAReplacedKey(t *testing.T) {
 	ctx := context.Background()
-	s := New(testenv.Database(t))
+	s := keyvault.New(testenv.Database(t), "keys")
 	mk, _ := masterKey(t, "m1")
 	_, first, _ := piicrypto.NewDataKey(mk, "c1")
 	_, second, _ := piicrypto.NewDataKey(mk, "c1")
@@ -113,7 +114,7 @@ func TestDestroyKeyIfLeavesAReplacedKey(t *testing.T) {
 	if err := s.DestroyKeyIf(ctx, "c1", first); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Key(ctx, "c1"); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Key(ctx, "c1"); !errors.Is(err, keyvault.ErrNotFound) {
 		t.Errorf("key after DestroyKeyIf: %v", err)
 	}
 }
