@@ -21,21 +21,8 @@ import (
 // published returns the messages on the service's audit subject, in stream order.
 func published(t *testing.T, bus *testenv.Bus) []*jetstream.RawStreamMsg {
 	t.Helper()
-	ctx := context.Background()
-	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamAudit))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var msgs []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range bus.Messages(t, natsbus.StreamAudit) {
 		if m.Subject == bus.NS.Subject(audit.Subject(service)) {
 			msgs = append(msgs, m)
 		}

@@ -27,12 +27,19 @@ import (
 //     document, else from the newest record. Starting from it, it looks forward by exact _id
 //     (probing h+1, h+2, h+4… then bisecting; an exact _id lookup is the cheapest read on every
 //     backend) for the last record that exists. A trail that appended last needs no lookup.
-//  2. It builds the record seq h+1 with prev_hash H and its hash, announces its event to the
-//     outbox (outbox.Announce), and INSERTs the document with _id = DocumentID(h+1) and the event
-//     under "outbox". The insert is the commit: the unique _id lets exactly one writer take each
-//     seq. A duplicate key means another writer appended h+1: look forward again and retry
-//     (bounded). Only then does the record exist; the event is published by the service's
-//     outbox relay, which removes it from the document.
+//  2. It builds the record seq h+1 with prev_hash H and its hash, and commits it with its event
+//     as every aggregate revision is committed (outbox.Commit: announce, then INSERT the document
+//     with _id = DocumentID(h+1) and the event under "outbox"). The insert is the commit: the
+//     unique _id lets exactly one writer take each seq. A taken seq means another writer
+//     appended h+1: look forward again and retry (bounded). Unlike an aggregate's racing writers,
+//     the loser withdraws its pointer: its event id is its record's own, which no other writer
+//     announces. Only then does the record exist; the event is published by the service's
+//     outbox relay.
+//
+// The trail is not an aggregate.Store, though it shares its commit step: its records are one
+// chain per service, found from a head that moves by the thousand (so it looks forward by
+// probing and bisecting, not one version after another as aggregate.Store and mongodb.Follow
+// do), each record is immutable once written, and there is no current document to keep.
 //  3. At seq 1 and every 16th seq it writes the hint (seq, hash) by _id. The hint lags behind
 //     the head (by up to 15 records, more if writers overwrite each other's hints), which only
 //     costs a few more lookups when a process starts.

@@ -18,7 +18,13 @@
 //     document if a slower writer replaced it with an older version in the meantime.
 //
 // Every lookup and write is addressed by _id alone, which FerretDB serves from an index on both
-// of its backends (docs/decisions.md 14 and 17); the journal is never scanned.
+// of its backends (docs/decisions.md 14 and 17); the journal is never scanned. The commit is the
+// platform's claim on "<id>@<version>" (mongodb.Claim), and settling follows the claims
+// (mongodb.Follow), as aggregate.Store does for revisions. The difference is deliberate: an
+// aggregate's revision holds the whole state, the history a person reads, and its events; a
+// journal entry holds only the change, applied by a pure function, because its documents (a
+// day's statistics, a block of the list index) are large, change often, have no history anyone
+// reads, and publish no events.
 package journal
 
 import (

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
@@ -120,28 +119,7 @@ func drain(t *testing.T, r *outbox.Relay) {
 // envelopes returns the events in the test's case stream, in stream order.
 func envelopes(t *testing.T, bus *testenv.Bus) []*eventsv1.Envelope {
 	t.Helper()
-	ctx := context.Background()
-	s, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamCase))
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*eventsv1.Envelope
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
-		env := &eventsv1.Envelope{}
-		if err := proto.Unmarshal(m.Data, env); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, env)
-	}
-	return out
+	return bus.Envelopes(t, natsbus.StreamCase)
 }
 
 // published returns the ids of the events in the test's case stream, in stream order.

@@ -222,6 +222,13 @@ func (b *Bus) PublishRaw(t testing.TB, subject string, data []byte, hdr nats.Hea
 // StreamInfo returns the state of the namespaced stream name (e.g. natsbus.StreamDLQ).
 func (b *Bus) StreamInfo(t testing.TB, name string) *jetstream.StreamInfo {
 	t.Helper()
+	info, _ := b.stream(t, name)
+	return info
+}
+
+// stream returns the namespaced stream name and its state.
+func (b *Bus) stream(t testing.TB, name string) (*jetstream.StreamInfo, jetstream.Stream) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := b.JS.Stream(ctx, b.NS.Stream(name))
@@ -232,5 +239,36 @@ func (b *Bus) StreamInfo(t testing.TB, name string) *jetstream.StreamInfo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return info
+	return info, s
+}
+
+// Messages returns the messages of the namespaced stream name, in stream order.
+func (b *Bus) Messages(t testing.TB, name string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	info, s := b.stream(t, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// Envelopes returns the events of the namespaced stream name, in stream order.
+func (b *Bus) Envelopes(t testing.TB, name string) []*eventsv1.Envelope {
+	t.Helper()
+	var out []*eventsv1.Envelope
+	for _, m := range b.Messages(t, name) {
+		env := &eventsv1.Envelope{}
+		if err := proto.Unmarshal(m.Data, env); err != nil {
+			t.Fatalf("event %d of %s: %v", m.Sequence, name, err)
+		}
+		out = append(out, env)
+	}
+	return out
 }

@@ -44,7 +44,9 @@ type codeClaim struct {
 }
 
 // Claim hands out the next code of year for caseID. Other processes may claim concurrently:
-// a duplicate key means the sequence number was taken, and the next one is tried.
+// a taken code (mongodb.Claim) means the sequence number was taken, and the next one is tried.
+// Codes are not followed one by one from 1 (mongodb.Follow) as versions are: a year holds
+// thousands, so a process starts from the highest claimed, found by a range of _id, once.
 func (c *Codes) Claim(ctx context.Context, year int, caseID string, now time.Time) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -13,8 +13,9 @@ import (
 // IndexCollection holds the blind indexes of identities. The cases under one index sit in slots,
 // _id "<index>#1", "<index>#2", …: every lookup is an exact _id, the one query FerretDB on
 // PostgreSQL serves from an index (a range of _id is a scan there, docs/decisions.md 14), and
-// claiming a slot is an insert, safe with concurrent registrations. The indexes are keyed hashes:
-// they reveal nothing of the identity without the index key.
+// claiming a slot is an insert (mongodb.Claim), safe with concurrent registrations; reading an
+// index follows its slots from the first (mongodb.Follow), as versions are followed. The
+// indexes are keyed hashes: they reveal nothing of the identity without the index key.
 const IndexCollection = "case_blind_indexes"
 
 // maxSlots bounds the cases one index can hold; a real person is registered a handful of times.
