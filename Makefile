@@ -4,6 +4,7 @@ SHELL := bash
 # collections on FerretDB (docs/benchmarks.md), so it runs fewer.
 BENCHTIME ?= 2000x
 SCALE_BENCHTIME ?= 20x
+AGGREGATE_BENCHTIME ?= 500x
 .SHELLFLAGS := -euo pipefail -c
 
 # Every module of the workspace (go.work), as package patterns.
@@ -65,6 +66,7 @@ bench: ## benchmarks against the embedded stack; figures go in docs/benchmarks.m
 	@mkdir -p bin
 	go test -run '^$$' -bench 'RegisterCase$$|RegisterToStatistics' -benchtime $(BENCHTIME) -timeout 30m ./tools/bench/ | tee bin/bench.txt
 	go test -run '^$$' -bench CaseRegistryAtScale -benchtime $(SCALE_BENCHTIME) -timeout 60m ./tools/bench/ | tee -a bin/bench.txt
+	go test -run '^$$' -bench Change -benchtime $(AGGREGATE_BENCHTIME) -timeout 30m ./services/platform/aggregate/ | tee -a bin/bench.txt
 	@awk '/via=grpc/{g=$$3} /via=rest/{r=$$3} /via=driver-insert/{d=$$3} \
 		END{if (d) printf "\nservice cost over the store'"'"'s (ns/op ratio): gRPC %.2fx, REST %.2fx\n", g/d, r/d}' bin/bench.txt
 
