@@ -39,6 +39,11 @@ const (
 	getCase    = "/nrm.caseregistry.v1.CaseRegistryService/GetCase"
 	members    = "/nrm.secretariat.v1.SecretariatService/ListMembers"
 	services   = "/nrm.referral.v1.ReferralService/ListServiceTypes"
+	providers  = "/nrm.referral.v1.ReferralService/ListProviders"
+	provider   = "/nrm.referral.v1.ReferralService/GetProvider"
+	addProv    = "/nrm.referral.v1.ReferralService/RegisterProvider"
+	changeProv = "/nrm.referral.v1.ReferralService/UpdateProvider"
+	places     = "/nrm.referral.v1.ReferralService/UpdateProviderCapacity"
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
@@ -88,6 +93,11 @@ func TestWhoMayCallWhat(t *testing.T) {
 		getCase:    {chair, secretariat, police, shelter, member},
 		members:    {chair, secretariat, police, shelter, member, analyst, auditor, operator},
 		services:   {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		providers:  {chair, secretariat, police, shelter, member},
+		provider:   {chair, secretariat, police, shelter, member},
+		addProv:    {chair, secretariat},
+		changeProv: {chair, secretariat},
+		places:     {chair, secretariat, police, shelter, member},
 		statistics: {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},

@@ -76,6 +76,13 @@ var Table = map[string]Rule{
 	caseregistryv1.CaseRegistryService_ListCaseHistory_FullMethodName: {Roles: staff, Audit: AuditRead},
 
 	referralv1.ReferralService_ListServiceTypes_FullMethodName: {Roles: everyone},
+	// The providers' directory names institutions, never a person: readable by staff, kept by the
+	// Authority's stewards; a shelter records its own places (the service checks it is its own).
+	referralv1.ReferralService_ListProviders_FullMethodName:          {Roles: staff},
+	referralv1.ReferralService_GetProvider_FullMethodName:            {Roles: staff},
+	referralv1.ReferralService_RegisterProvider_FullMethodName:       {Roles: stewards, Audit: AuditChange},
+	referralv1.ReferralService_UpdateProvider_FullMethodName:         {Roles: stewards, Audit: AuditChange},
+	referralv1.ReferralService_UpdateProviderCapacity_FullMethodName: {Roles: staff, Audit: AuditChange},
 
 	secretariatv1.SecretariatService_ListMembers_FullMethodName: {Roles: everyone},
 	// Which institutions may call at all is the Authority's composition, kept by its stewards.

@@ -7,9 +7,12 @@
 package referralv1
 
 import (
+	v1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -100,6 +103,75 @@ func (x ServiceType) Number() protoreflect.EnumNumber {
 // Deprecated: Use ServiceType.Descriptor instead.
 func (ServiceType) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{0}
+}
+
+// What a provider is.
+type ProviderKind int32
+
+const (
+	ProviderKind_PROVIDER_KIND_UNSPECIFIED ProviderKind = 0
+	// One of the Authority's member institutions (the State Social Service, say).
+	ProviderKind_PROVIDER_KIND_MEMBER_INSTITUTION ProviderKind = 1
+	// A shelter: the state reception centre or a shelter of the KKSAT coalition. Keeps a capacity.
+	ProviderKind_PROVIDER_KIND_SHELTER ProviderKind = 2
+	// A municipal child-protection unit.
+	ProviderKind_PROVIDER_KIND_CHILD_PROTECTION_UNIT ProviderKind = 3
+	ProviderKind_PROVIDER_KIND_HEALTH_CENTRE         ProviderKind = 4
+	ProviderKind_PROVIDER_KIND_LEGAL_AID             ProviderKind = 5
+	// Another non-governmental organisation.
+	ProviderKind_PROVIDER_KIND_NGO   ProviderKind = 6
+	ProviderKind_PROVIDER_KIND_OTHER ProviderKind = 7
+)
+
+// Enum value maps for ProviderKind.
+var (
+	ProviderKind_name = map[int32]string{
+		0: "PROVIDER_KIND_UNSPECIFIED",
+		1: "PROVIDER_KIND_MEMBER_INSTITUTION",
+		2: "PROVIDER_KIND_SHELTER",
+		3: "PROVIDER_KIND_CHILD_PROTECTION_UNIT",
+		4: "PROVIDER_KIND_HEALTH_CENTRE",
+		5: "PROVIDER_KIND_LEGAL_AID",
+		6: "PROVIDER_KIND_NGO",
+		7: "PROVIDER_KIND_OTHER",
+	}
+	ProviderKind_value = map[string]int32{
+		"PROVIDER_KIND_UNSPECIFIED":           0,
+		"PROVIDER_KIND_MEMBER_INSTITUTION":    1,
+		"PROVIDER_KIND_SHELTER":               2,
+		"PROVIDER_KIND_CHILD_PROTECTION_UNIT": 3,
+		"PROVIDER_KIND_HEALTH_CENTRE":         4,
+		"PROVIDER_KIND_LEGAL_AID":             5,
+		"PROVIDER_KIND_NGO":                   6,
+		"PROVIDER_KIND_OTHER":                 7,
+	}
+)
+
+func (x ProviderKind) Enum() *ProviderKind {
+	p := new(ProviderKind)
+	*p = x
+	return p
+}
+
+func (x ProviderKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProviderKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_referral_v1_referral_proto_enumTypes[1].Descriptor()
+}
+
+func (ProviderKind) Type() protoreflect.EnumType {
+	return &file_nrm_referral_v1_referral_proto_enumTypes[1]
+}
+
+func (x ProviderKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProviderKind.Descriptor instead.
+func (ProviderKind) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{1}
 }
 
 // One entry of the service catalogue.
@@ -290,11 +362,904 @@ func (x *ListServiceTypesResponse) GetNextPageToken() string {
 	return ""
 }
 
+// An institutional contact: a unit's address, never a person's private one.
+type ProviderContact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The unit or office, e.g. "Reception desk".
+	Unit  string `protobuf:"bytes,1,opt,name=unit,proto3" json:"unit,omitempty"`
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// Digits, spaces and + - ( ) only.
+	Phone         string `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderContact) Reset() {
+	*x = ProviderContact{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderContact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderContact) ProtoMessage() {}
+
+func (x *ProviderContact) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderContact.ProtoReflect.Descriptor instead.
+func (*ProviderContact) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ProviderContact) GetUnit() string {
+	if x != nil {
+		return x.Unit
+	}
+	return ""
+}
+
+func (x *ProviderContact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *ProviderContact) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+// A shelter's places, as the provider last recorded them.
+type ProviderCapacity struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	PlacesTotal int32                  `protobuf:"varint,1,opt,name=places_total,json=placesTotal,proto3" json:"places_total,omitempty"`
+	// 0 to places_total.
+	PlacesFree int32 `protobuf:"varint,2,opt,name=places_free,json=placesFree,proto3" json:"places_free,omitempty"`
+	// When the provider recorded them; set by the service.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderCapacity) Reset() {
+	*x = ProviderCapacity{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderCapacity) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderCapacity) ProtoMessage() {}
+
+func (x *ProviderCapacity) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderCapacity.ProtoReflect.Descriptor instead.
+func (*ProviderCapacity) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *ProviderCapacity) GetPlacesTotal() int32 {
+	if x != nil {
+		return x.PlacesTotal
+	}
+	return 0
+}
+
+func (x *ProviderCapacity) GetPlacesFree() int32 {
+	if x != nil {
+		return x.PlacesFree
+	}
+	return 0
+}
+
+func (x *ProviderCapacity) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// A provider of assistance that cases can be referred to.
+type Provider struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The institution code it calls the API with, e.g. "KKSAT"; fixed once registered.
+	Code string       `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Name string       `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Kind ProviderKind `protobuf:"varint,3,opt,name=kind,proto3,enum=nrm.referral.v1.ProviderKind" json:"kind,omitempty"`
+	// The services it offers: at least one.
+	ServiceTypes []ServiceType `protobuf:"varint,4,rep,packed,name=service_types,json=serviceTypes,proto3,enum=nrm.referral.v1.ServiceType" json:"service_types,omitempty"`
+	// The prefectures it serves; none means every prefecture.
+	Prefectures []v1.Prefecture `protobuf:"varint,5,rep,packed,name=prefectures,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"prefectures,omitempty"`
+	// The municipalities it serves, by name, within those prefectures; none means all of them.
+	Municipalities []string         `protobuf:"bytes,6,rep,name=municipalities,proto3" json:"municipalities,omitempty"`
+	Contact        *ProviderContact `protobuf:"bytes,7,opt,name=contact,proto3" json:"contact,omitempty"`
+	// An inactive provider receives no referrals. Registered providers are active.
+	Active bool `protobuf:"varint,8,opt,name=active,proto3" json:"active,omitempty"`
+	// Shelters only; set through UpdateProviderCapacity.
+	Capacity *ProviderCapacity `protobuf:"bytes,9,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// Output only: the version, and the etag for If-Match.
+	Version       int64  `protobuf:"varint,10,opt,name=version,proto3" json:"version,omitempty"`
+	Etag          string `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Provider) Reset() {
+	*x = Provider{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Provider) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Provider) ProtoMessage() {}
+
+func (x *Provider) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Provider.ProtoReflect.Descriptor instead.
+func (*Provider) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Provider) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *Provider) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Provider) GetKind() ProviderKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ProviderKind_PROVIDER_KIND_UNSPECIFIED
+}
+
+func (x *Provider) GetServiceTypes() []ServiceType {
+	if x != nil {
+		return x.ServiceTypes
+	}
+	return nil
+}
+
+func (x *Provider) GetPrefectures() []v1.Prefecture {
+	if x != nil {
+		return x.Prefectures
+	}
+	return nil
+}
+
+func (x *Provider) GetMunicipalities() []string {
+	if x != nil {
+		return x.Municipalities
+	}
+	return nil
+}
+
+func (x *Provider) GetContact() *ProviderContact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+func (x *Provider) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *Provider) GetCapacity() *ProviderCapacity {
+	if x != nil {
+		return x.Capacity
+	}
+	return nil
+}
+
+func (x *Provider) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Provider) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type ListProvidersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only providers offering this service.
+	ServiceType ServiceType `protobuf:"varint,1,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	// Only providers serving this prefecture (those serving every prefecture included).
+	Prefecture v1.Prefecture `protobuf:"varint,2,opt,name=prefecture,proto3,enum=nrm.caseregistry.v1.Prefecture" json:"prefecture,omitempty"`
+	// Only providers with at least this many free places (shelters).
+	MinFreePlaces int32 `protobuf:"varint,3,opt,name=min_free_places,json=minFreePlaces,proto3" json:"min_free_places,omitempty"`
+	// Inactive providers too.
+	IncludeInactive bool `protobuf:"varint,4,opt,name=include_inactive,json=includeInactive,proto3" json:"include_inactive,omitempty"`
+	// Maximum number of providers to return, 1 to 100; 0 means 50.
+	PageSize int32 `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProvidersRequest) Reset() {
+	*x = ListProvidersRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProvidersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProvidersRequest) ProtoMessage() {}
+
+func (x *ListProvidersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProvidersRequest.ProtoReflect.Descriptor instead.
+func (*ListProvidersRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListProvidersRequest) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *ListProvidersRequest) GetPrefecture() v1.Prefecture {
+	if x != nil {
+		return x.Prefecture
+	}
+	return v1.Prefecture(0)
+}
+
+func (x *ListProvidersRequest) GetMinFreePlaces() int32 {
+	if x != nil {
+		return x.MinFreePlaces
+	}
+	return 0
+}
+
+func (x *ListProvidersRequest) GetIncludeInactive() bool {
+	if x != nil {
+		return x.IncludeInactive
+	}
+	return false
+}
+
+func (x *ListProvidersRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListProvidersRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListProvidersResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Providers []*Provider            `protobuf:"bytes,1,rep,name=providers,proto3" json:"providers,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListProvidersResponse) Reset() {
+	*x = ListProvidersResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListProvidersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListProvidersResponse) ProtoMessage() {}
+
+func (x *ListProvidersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListProvidersResponse.ProtoReflect.Descriptor instead.
+func (*ListProvidersResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListProvidersResponse) GetProviders() []*Provider {
+	if x != nil {
+		return x.Providers
+	}
+	return nil
+}
+
+func (x *ListProvidersResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetProviderRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Code          string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProviderRequest) Reset() {
+	*x = GetProviderRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProviderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProviderRequest) ProtoMessage() {}
+
+func (x *GetProviderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProviderRequest.ProtoReflect.Descriptor instead.
+func (*GetProviderRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *GetProviderRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+type GetProviderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      *Provider              `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProviderResponse) Reset() {
+	*x = GetProviderResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProviderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProviderResponse) ProtoMessage() {}
+
+func (x *GetProviderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProviderResponse.ProtoReflect.Descriptor instead.
+func (*GetProviderResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetProviderResponse) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+type RegisterProviderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Everything but active, capacity, version and etag, which the service sets.
+	Provider      *Provider `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterProviderRequest) Reset() {
+	*x = RegisterProviderRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterProviderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterProviderRequest) ProtoMessage() {}
+
+func (x *RegisterProviderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterProviderRequest.ProtoReflect.Descriptor instead.
+func (*RegisterProviderRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RegisterProviderRequest) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+type RegisterProviderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      *Provider              `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterProviderResponse) Reset() {
+	*x = RegisterProviderResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterProviderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterProviderResponse) ProtoMessage() {}
+
+func (x *RegisterProviderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterProviderResponse.ProtoReflect.Descriptor instead.
+func (*RegisterProviderResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RegisterProviderResponse) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+type UpdateProviderRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The provider to change.
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The new values of the fields update_mask names; its code, if set, must be code.
+	Provider   *Provider              `protobuf:"bytes,2,opt,name=provider,proto3" json:"provider,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,3,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// The version the change is based on (or If-Match); 0: whatever is current.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UpdateProviderRequest) Reset() {
+	*x = UpdateProviderRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProviderRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProviderRequest) ProtoMessage() {}
+
+func (x *UpdateProviderRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProviderRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProviderRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateProviderRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *UpdateProviderRequest) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+func (x *UpdateProviderRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateProviderRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type UpdateProviderResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      *Provider              `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProviderResponse) Reset() {
+	*x = UpdateProviderResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProviderResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProviderResponse) ProtoMessage() {}
+
+func (x *UpdateProviderResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProviderResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProviderResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *UpdateProviderResponse) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+type UpdateProviderCapacityRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Code        string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	PlacesTotal int32                  `protobuf:"varint,2,opt,name=places_total,json=placesTotal,proto3" json:"places_total,omitempty"`
+	PlacesFree  int32                  `protobuf:"varint,3,opt,name=places_free,json=placesFree,proto3" json:"places_free,omitempty"`
+	// The version the change is based on (or If-Match); 0: whatever is current.
+	ExpectedVersion int64 `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *UpdateProviderCapacityRequest) Reset() {
+	*x = UpdateProviderCapacityRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProviderCapacityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProviderCapacityRequest) ProtoMessage() {}
+
+func (x *UpdateProviderCapacityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProviderCapacityRequest.ProtoReflect.Descriptor instead.
+func (*UpdateProviderCapacityRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UpdateProviderCapacityRequest) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *UpdateProviderCapacityRequest) GetPlacesTotal() int32 {
+	if x != nil {
+		return x.PlacesTotal
+	}
+	return 0
+}
+
+func (x *UpdateProviderCapacityRequest) GetPlacesFree() int32 {
+	if x != nil {
+		return x.PlacesFree
+	}
+	return 0
+}
+
+func (x *UpdateProviderCapacityRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type UpdateProviderCapacityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Provider      *Provider              `protobuf:"bytes,1,opt,name=provider,proto3" json:"provider,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateProviderCapacityResponse) Reset() {
+	*x = UpdateProviderCapacityResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateProviderCapacityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateProviderCapacityResponse) ProtoMessage() {}
+
+func (x *UpdateProviderCapacityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateProviderCapacityResponse.ProtoReflect.Descriptor instead.
+func (*UpdateProviderCapacityResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UpdateProviderCapacityResponse) GetProvider() *Provider {
+	if x != nil {
+		return x.Provider
+	}
+	return nil
+}
+
+// Event referral.provider_changed: a provider was registered or changed. Names an institution,
+// never a person.
+type ProviderChanged struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Code         string                 `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	Version      int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Kind         ProviderKind           `protobuf:"varint,3,opt,name=kind,proto3,enum=nrm.referral.v1.ProviderKind" json:"kind,omitempty"`
+	ServiceTypes []ServiceType          `protobuf:"varint,4,rep,packed,name=service_types,json=serviceTypes,proto3,enum=nrm.referral.v1.ServiceType" json:"service_types,omitempty"`
+	Active       bool                   `protobuf:"varint,5,opt,name=active,proto3" json:"active,omitempty"`
+	// Set for shelters that recorded their places.
+	Capacity      *ProviderCapacity `protobuf:"bytes,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProviderChanged) Reset() {
+	*x = ProviderChanged{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProviderChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProviderChanged) ProtoMessage() {}
+
+func (x *ProviderChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProviderChanged.ProtoReflect.Descriptor instead.
+func (*ProviderChanged) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ProviderChanged) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ProviderChanged) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ProviderChanged) GetKind() ProviderKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ProviderKind_PROVIDER_KIND_UNSPECIFIED
+}
+
+func (x *ProviderChanged) GetServiceTypes() []ServiceType {
+	if x != nil {
+		return x.ServiceTypes
+	}
+	return nil
+}
+
+func (x *ProviderChanged) GetActive() bool {
+	if x != nil {
+		return x.Active
+	}
+	return false
+}
+
+func (x *ProviderChanged) GetCapacity() *ProviderCapacity {
+	if x != nil {
+		return x.Capacity
+	}
+	return nil
+}
+
 var File_nrm_referral_v1_referral_proto protoreflect.FileDescriptor
 
 const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\n" +
-	"\x1enrm/referral/v1/referral.proto\x12\x0fnrm.referral.v1\x1a\x1cgoogle/api/annotations.proto\"\xb2\x01\n" +
+	"\x1enrm/referral/v1/referral.proto\x12\x0fnrm.referral.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1enrm/caseregistry/v1/case.proto\"\xb2\x01\n" +
 	"\x0fServiceTypeInfo\x120\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\x04type\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x12\n" +
@@ -307,7 +1272,74 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"\x89\x01\n" +
 	"\x18ListServiceTypesResponse\x12E\n" +
 	"\rservice_types\x18\x01 \x03(\v2 .nrm.referral.v1.ServiceTypeInfoR\fserviceTypes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa1\x03\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Q\n" +
+	"\x0fProviderContact\x12\x12\n" +
+	"\x04unit\x18\x01 \x01(\tR\x04unit\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12\x14\n" +
+	"\x05phone\x18\x03 \x01(\tR\x05phone\"\x91\x01\n" +
+	"\x10ProviderCapacity\x12!\n" +
+	"\fplaces_total\x18\x01 \x01(\x05R\vplacesTotal\x12\x1f\n" +
+	"\vplaces_free\x18\x02 \x01(\x05R\n" +
+	"placesFree\x129\n" +
+	"\n" +
+	"updated_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xd4\x03\n" +
+	"\bProvider\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x121\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1d.nrm.referral.v1.ProviderKindR\x04kind\x12A\n" +
+	"\rservice_types\x18\x04 \x03(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\fserviceTypes\x12A\n" +
+	"\vprefectures\x18\x05 \x03(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\vprefectures\x12&\n" +
+	"\x0emunicipalities\x18\x06 \x03(\tR\x0emunicipalities\x12:\n" +
+	"\acontact\x18\a \x01(\v2 .nrm.referral.v1.ProviderContactR\acontact\x12\x16\n" +
+	"\x06active\x18\b \x01(\bR\x06active\x12=\n" +
+	"\bcapacity\x18\t \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\x12\x18\n" +
+	"\aversion\x18\n" +
+	" \x01(\x03R\aversion\x12\x12\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\"\xa7\x02\n" +
+	"\x14ListProvidersRequest\x12?\n" +
+	"\fservice_type\x18\x01 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12?\n" +
+	"\n" +
+	"prefecture\x18\x02 \x01(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\n" +
+	"prefecture\x12&\n" +
+	"\x0fmin_free_places\x18\x03 \x01(\x05R\rminFreePlaces\x12)\n" +
+	"\x10include_inactive\x18\x04 \x01(\bR\x0fincludeInactive\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"x\n" +
+	"\x15ListProvidersResponse\x127\n" +
+	"\tproviders\x18\x01 \x03(\v2\x19.nrm.referral.v1.ProviderR\tproviders\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"(\n" +
+	"\x12GetProviderRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\"L\n" +
+	"\x13GetProviderResponse\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\"P\n" +
+	"\x17RegisterProviderRequest\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\"Q\n" +
+	"\x18RegisterProviderResponse\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\"\xca\x01\n" +
+	"\x15UpdateProviderRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x125\n" +
+	"\bprovider\x18\x02 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\x12;\n" +
+	"\vupdate_mask\x18\x03 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"O\n" +
+	"\x16UpdateProviderResponse\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\"\xa2\x01\n" +
+	"\x1dUpdateProviderCapacityRequest\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12!\n" +
+	"\fplaces_total\x18\x02 \x01(\x05R\vplacesTotal\x12\x1f\n" +
+	"\vplaces_free\x18\x03 \x01(\x05R\n" +
+	"placesFree\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"W\n" +
+	"\x1eUpdateProviderCapacityResponse\x125\n" +
+	"\bprovider\x18\x01 \x01(\v2\x19.nrm.referral.v1.ProviderR\bprovider\"\x8c\x02\n" +
+	"\x0fProviderChanged\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x121\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1d.nrm.referral.v1.ProviderKindR\x04kind\x12A\n" +
+	"\rservice_types\x18\x04 \x03(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\fserviceTypes\x12\x16\n" +
+	"\x06active\x18\x05 \x01(\bR\x06active\x12=\n" +
+	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity*\xa1\x03\n" +
 	"\vServiceType\x12\x1c\n" +
 	"\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_TYPE_SHELTER\x10\x01\x12\x18\n" +
@@ -322,9 +1354,23 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x18SERVICE_TYPE_SAFE_RETURN\x10\n" +
 	"\x12'\n" +
 	"#SERVICE_TYPE_CONSULAR_AND_DOCUMENTS\x10\v\x12!\n" +
-	"\x1dSERVICE_TYPE_CHILD_PROTECTION\x10\f2\x96\x01\n" +
+	"\x1dSERVICE_TYPE_CHILD_PROTECTION\x10\f*\x85\x02\n" +
+	"\fProviderKind\x12\x1d\n" +
+	"\x19PROVIDER_KIND_UNSPECIFIED\x10\x00\x12$\n" +
+	" PROVIDER_KIND_MEMBER_INSTITUTION\x10\x01\x12\x19\n" +
+	"\x15PROVIDER_KIND_SHELTER\x10\x02\x12'\n" +
+	"#PROVIDER_KIND_CHILD_PROTECTION_UNIT\x10\x03\x12\x1f\n" +
+	"\x1bPROVIDER_KIND_HEALTH_CENTRE\x10\x04\x12\x1b\n" +
+	"\x17PROVIDER_KIND_LEGAL_AID\x10\x05\x12\x15\n" +
+	"\x11PROVIDER_KIND_NGO\x10\x06\x12\x17\n" +
+	"\x13PROVIDER_KIND_OTHER\x10\a2\xc8\x06\n" +
 	"\x0fReferralService\x12\x82\x01\n" +
-	"\x10ListServiceTypes\x12(.nrm.referral.v1.ListServiceTypesRequest\x1a).nrm.referral.v1.ListServiceTypesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/service-typesB=Z;github.com/nrm-albania/nrm/proto/nrm/referral/v1;referralv1b\x06proto3"
+	"\x10ListServiceTypes\x12(.nrm.referral.v1.ListServiceTypesRequest\x1a).nrm.referral.v1.ListServiceTypesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/service-types\x12u\n" +
+	"\rListProviders\x12%.nrm.referral.v1.ListProvidersRequest\x1a&.nrm.referral.v1.ListProvidersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/providers\x12v\n" +
+	"\vGetProvider\x12#.nrm.referral.v1.GetProviderRequest\x1a$.nrm.referral.v1.GetProviderResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/providers/{code}\x12\x88\x01\n" +
+	"\x10RegisterProvider\x12(.nrm.referral.v1.RegisterProviderRequest\x1a).nrm.referral.v1.RegisterProviderResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\bprovider\"\r/v1/providers\x12\x89\x01\n" +
+	"\x0eUpdateProvider\x12&.nrm.referral.v1.UpdateProviderRequest\x1a'.nrm.referral.v1.UpdateProviderResponse\"&\x82\xd3\xe4\x93\x02 :\bprovider2\x14/v1/providers/{code}\x12\xa9\x01\n" +
+	"\x16UpdateProviderCapacity\x12..nrm.referral.v1.UpdateProviderCapacityRequest\x1a/.nrm.referral.v1.UpdateProviderCapacityResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/providers/{code}:updateCapacityB=Z;github.com/nrm-albania/nrm/proto/nrm/referral/v1;referralv1b\x06proto3"
 
 var (
 	file_nrm_referral_v1_referral_proto_rawDescOnce sync.Once
@@ -338,24 +1384,71 @@ func file_nrm_referral_v1_referral_proto_rawDescGZIP() []byte {
 	return file_nrm_referral_v1_referral_proto_rawDescData
 }
 
-var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_nrm_referral_v1_referral_proto_goTypes = []any{
-	(ServiceType)(0),                 // 0: nrm.referral.v1.ServiceType
-	(*ServiceTypeInfo)(nil),          // 1: nrm.referral.v1.ServiceTypeInfo
-	(*ListServiceTypesRequest)(nil),  // 2: nrm.referral.v1.ListServiceTypesRequest
-	(*ListServiceTypesResponse)(nil), // 3: nrm.referral.v1.ListServiceTypesResponse
+	(ServiceType)(0),                       // 0: nrm.referral.v1.ServiceType
+	(ProviderKind)(0),                      // 1: nrm.referral.v1.ProviderKind
+	(*ServiceTypeInfo)(nil),                // 2: nrm.referral.v1.ServiceTypeInfo
+	(*ListServiceTypesRequest)(nil),        // 3: nrm.referral.v1.ListServiceTypesRequest
+	(*ListServiceTypesResponse)(nil),       // 4: nrm.referral.v1.ListServiceTypesResponse
+	(*ProviderContact)(nil),                // 5: nrm.referral.v1.ProviderContact
+	(*ProviderCapacity)(nil),               // 6: nrm.referral.v1.ProviderCapacity
+	(*Provider)(nil),                       // 7: nrm.referral.v1.Provider
+	(*ListProvidersRequest)(nil),           // 8: nrm.referral.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),          // 9: nrm.referral.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),             // 10: nrm.referral.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),            // 11: nrm.referral.v1.GetProviderResponse
+	(*RegisterProviderRequest)(nil),        // 12: nrm.referral.v1.RegisterProviderRequest
+	(*RegisterProviderResponse)(nil),       // 13: nrm.referral.v1.RegisterProviderResponse
+	(*UpdateProviderRequest)(nil),          // 14: nrm.referral.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),         // 15: nrm.referral.v1.UpdateProviderResponse
+	(*UpdateProviderCapacityRequest)(nil),  // 16: nrm.referral.v1.UpdateProviderCapacityRequest
+	(*UpdateProviderCapacityResponse)(nil), // 17: nrm.referral.v1.UpdateProviderCapacityResponse
+	(*ProviderChanged)(nil),                // 18: nrm.referral.v1.ProviderChanged
+	(*timestamppb.Timestamp)(nil),          // 19: google.protobuf.Timestamp
+	(v1.Prefecture)(0),                     // 20: nrm.caseregistry.v1.Prefecture
+	(*fieldmaskpb.FieldMask)(nil),          // 21: google.protobuf.FieldMask
 }
 var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
-	0, // 0: nrm.referral.v1.ServiceTypeInfo.type:type_name -> nrm.referral.v1.ServiceType
-	1, // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
-	2, // 2: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
-	3, // 3: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
-	3, // [3:4] is the sub-list for method output_type
-	2, // [2:3] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	0,  // 0: nrm.referral.v1.ServiceTypeInfo.type:type_name -> nrm.referral.v1.ServiceType
+	2,  // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
+	19, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
+	1,  // 3: nrm.referral.v1.Provider.kind:type_name -> nrm.referral.v1.ProviderKind
+	0,  // 4: nrm.referral.v1.Provider.service_types:type_name -> nrm.referral.v1.ServiceType
+	20, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
+	5,  // 6: nrm.referral.v1.Provider.contact:type_name -> nrm.referral.v1.ProviderContact
+	6,  // 7: nrm.referral.v1.Provider.capacity:type_name -> nrm.referral.v1.ProviderCapacity
+	0,  // 8: nrm.referral.v1.ListProvidersRequest.service_type:type_name -> nrm.referral.v1.ServiceType
+	20, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	7,  // 10: nrm.referral.v1.ListProvidersResponse.providers:type_name -> nrm.referral.v1.Provider
+	7,  // 11: nrm.referral.v1.GetProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	7,  // 12: nrm.referral.v1.RegisterProviderRequest.provider:type_name -> nrm.referral.v1.Provider
+	7,  // 13: nrm.referral.v1.RegisterProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	7,  // 14: nrm.referral.v1.UpdateProviderRequest.provider:type_name -> nrm.referral.v1.Provider
+	21, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 16: nrm.referral.v1.UpdateProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	7,  // 17: nrm.referral.v1.UpdateProviderCapacityResponse.provider:type_name -> nrm.referral.v1.Provider
+	1,  // 18: nrm.referral.v1.ProviderChanged.kind:type_name -> nrm.referral.v1.ProviderKind
+	0,  // 19: nrm.referral.v1.ProviderChanged.service_types:type_name -> nrm.referral.v1.ServiceType
+	6,  // 20: nrm.referral.v1.ProviderChanged.capacity:type_name -> nrm.referral.v1.ProviderCapacity
+	3,  // 21: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
+	8,  // 22: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
+	10, // 23: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
+	12, // 24: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
+	14, // 25: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
+	16, // 26: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
+	4,  // 27: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
+	9,  // 28: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
+	11, // 29: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
+	13, // 30: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
+	15, // 31: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
+	17, // 32: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
+	27, // [27:33] is the sub-list for method output_type
+	21, // [21:27] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_nrm_referral_v1_referral_proto_init() }
@@ -368,8 +1461,8 @@ func file_nrm_referral_v1_referral_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_referral_v1_referral_proto_rawDesc), len(file_nrm_referral_v1_referral_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   3,
+			NumEnums:      2,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReferralService_ListServiceTypes_FullMethodName = "/nrm.referral.v1.ReferralService/ListServiceTypes"
+	ReferralService_ListServiceTypes_FullMethodName       = "/nrm.referral.v1.ReferralService/ListServiceTypes"
+	ReferralService_ListProviders_FullMethodName          = "/nrm.referral.v1.ReferralService/ListProviders"
+	ReferralService_GetProvider_FullMethodName            = "/nrm.referral.v1.ReferralService/GetProvider"
+	ReferralService_RegisterProvider_FullMethodName       = "/nrm.referral.v1.ReferralService/RegisterProvider"
+	ReferralService_UpdateProvider_FullMethodName         = "/nrm.referral.v1.ReferralService/UpdateProvider"
+	ReferralService_UpdateProviderCapacity_FullMethodName = "/nrm.referral.v1.ReferralService/UpdateProviderCapacity"
 )
 
 // ReferralServiceClient is the client API for ReferralService service.
@@ -30,6 +35,22 @@ const (
 type ReferralServiceClient interface {
 	// Lists the catalogue of services a case can be referred to, in catalogue order.
 	ListServiceTypes(ctx context.Context, in *ListServiceTypesRequest, opts ...grpc.CallOption) (*ListServiceTypesResponse, error)
+	// Lists the providers cases can be referred to, in code order, active ones only unless asked;
+	// the filters combine.
+	ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error)
+	// Returns one provider, with its etag.
+	GetProvider(ctx context.Context, in *GetProviderRequest, opts ...grpc.CallOption) (*GetProviderResponse, error)
+	// Adds a provider to the directory (the chair or the secretariat). Its code is the institution
+	// code it calls the API with (docs/security.md). A code already in the directory is
+	// ALREADY_EXISTS.
+	RegisterProvider(ctx context.Context, in *RegisterProviderRequest, opts ...grpc.CallOption) (*RegisterProviderResponse, error)
+	// Changes the fields of a provider that update_mask names (the chair or the secretariat):
+	// name, kind, service_types, prefectures, municipalities, contact, active. Based on a version
+	// (expected_version or If-Match) when the caller names one.
+	UpdateProvider(ctx context.Context, in *UpdateProviderRequest, opts ...grpc.CallOption) (*UpdateProviderResponse, error)
+	// Records a shelter's places, in total and free: by the provider itself, or the chair or the
+	// secretariat.
+	UpdateProviderCapacity(ctx context.Context, in *UpdateProviderCapacityRequest, opts ...grpc.CallOption) (*UpdateProviderCapacityResponse, error)
 }
 
 type referralServiceClient struct {
@@ -50,6 +71,56 @@ func (c *referralServiceClient) ListServiceTypes(ctx context.Context, in *ListSe
 	return out, nil
 }
 
+func (c *referralServiceClient) ListProviders(ctx context.Context, in *ListProvidersRequest, opts ...grpc.CallOption) (*ListProvidersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListProvidersResponse)
+	err := c.cc.Invoke(ctx, ReferralService_ListProviders_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) GetProvider(ctx context.Context, in *GetProviderRequest, opts ...grpc.CallOption) (*GetProviderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetProviderResponse)
+	err := c.cc.Invoke(ctx, ReferralService_GetProvider_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) RegisterProvider(ctx context.Context, in *RegisterProviderRequest, opts ...grpc.CallOption) (*RegisterProviderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterProviderResponse)
+	err := c.cc.Invoke(ctx, ReferralService_RegisterProvider_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) UpdateProvider(ctx context.Context, in *UpdateProviderRequest, opts ...grpc.CallOption) (*UpdateProviderResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateProviderResponse)
+	err := c.cc.Invoke(ctx, ReferralService_UpdateProvider_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) UpdateProviderCapacity(ctx context.Context, in *UpdateProviderCapacityRequest, opts ...grpc.CallOption) (*UpdateProviderCapacityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateProviderCapacityResponse)
+	err := c.cc.Invoke(ctx, ReferralService_UpdateProviderCapacity_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReferralServiceServer is the server API for ReferralService service.
 // All implementations must embed UnimplementedReferralServiceServer
 // for forward compatibility.
@@ -58,6 +129,22 @@ func (c *referralServiceClient) ListServiceTypes(ctx context.Context, in *ListSe
 type ReferralServiceServer interface {
 	// Lists the catalogue of services a case can be referred to, in catalogue order.
 	ListServiceTypes(context.Context, *ListServiceTypesRequest) (*ListServiceTypesResponse, error)
+	// Lists the providers cases can be referred to, in code order, active ones only unless asked;
+	// the filters combine.
+	ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error)
+	// Returns one provider, with its etag.
+	GetProvider(context.Context, *GetProviderRequest) (*GetProviderResponse, error)
+	// Adds a provider to the directory (the chair or the secretariat). Its code is the institution
+	// code it calls the API with (docs/security.md). A code already in the directory is
+	// ALREADY_EXISTS.
+	RegisterProvider(context.Context, *RegisterProviderRequest) (*RegisterProviderResponse, error)
+	// Changes the fields of a provider that update_mask names (the chair or the secretariat):
+	// name, kind, service_types, prefectures, municipalities, contact, active. Based on a version
+	// (expected_version or If-Match) when the caller names one.
+	UpdateProvider(context.Context, *UpdateProviderRequest) (*UpdateProviderResponse, error)
+	// Records a shelter's places, in total and free: by the provider itself, or the chair or the
+	// secretariat.
+	UpdateProviderCapacity(context.Context, *UpdateProviderCapacityRequest) (*UpdateProviderCapacityResponse, error)
 	mustEmbedUnimplementedReferralServiceServer()
 }
 
@@ -70,6 +157,21 @@ type UnimplementedReferralServiceServer struct{}
 
 func (UnimplementedReferralServiceServer) ListServiceTypes(context.Context, *ListServiceTypesRequest) (*ListServiceTypesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListServiceTypes not implemented")
+}
+func (UnimplementedReferralServiceServer) ListProviders(context.Context, *ListProvidersRequest) (*ListProvidersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListProviders not implemented")
+}
+func (UnimplementedReferralServiceServer) GetProvider(context.Context, *GetProviderRequest) (*GetProviderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetProvider not implemented")
+}
+func (UnimplementedReferralServiceServer) RegisterProvider(context.Context, *RegisterProviderRequest) (*RegisterProviderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RegisterProvider not implemented")
+}
+func (UnimplementedReferralServiceServer) UpdateProvider(context.Context, *UpdateProviderRequest) (*UpdateProviderResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateProvider not implemented")
+}
+func (UnimplementedReferralServiceServer) UpdateProviderCapacity(context.Context, *UpdateProviderCapacityRequest) (*UpdateProviderCapacityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateProviderCapacity not implemented")
 }
 func (UnimplementedReferralServiceServer) mustEmbedUnimplementedReferralServiceServer() {}
 func (UnimplementedReferralServiceServer) testEmbeddedByValue()                         {}
@@ -110,6 +212,96 @@ func _ReferralService_ListServiceTypes_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReferralService_ListProviders_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProvidersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).ListProviders(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_ListProviders_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).ListProviders(ctx, req.(*ListProvidersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_GetProvider_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProviderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).GetProvider(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_GetProvider_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).GetProvider(ctx, req.(*GetProviderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_RegisterProvider_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterProviderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).RegisterProvider(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_RegisterProvider_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).RegisterProvider(ctx, req.(*RegisterProviderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_UpdateProvider_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateProviderRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).UpdateProvider(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_UpdateProvider_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).UpdateProvider(ctx, req.(*UpdateProviderRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_UpdateProviderCapacity_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateProviderCapacityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).UpdateProviderCapacity(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_UpdateProviderCapacity_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).UpdateProviderCapacity(ctx, req.(*UpdateProviderCapacityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReferralService_ServiceDesc is the grpc.ServiceDesc for ReferralService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -120,6 +312,26 @@ var ReferralService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListServiceTypes",
 			Handler:    _ReferralService_ListServiceTypes_Handler,
+		},
+		{
+			MethodName: "ListProviders",
+			Handler:    _ReferralService_ListProviders_Handler,
+		},
+		{
+			MethodName: "GetProvider",
+			Handler:    _ReferralService_GetProvider_Handler,
+		},
+		{
+			MethodName: "RegisterProvider",
+			Handler:    _ReferralService_RegisterProvider_Handler,
+		},
+		{
+			MethodName: "UpdateProvider",
+			Handler:    _ReferralService_UpdateProvider_Handler,
+		},
+		{
+			MethodName: "UpdateProviderCapacity",
+			Handler:    _ReferralService_UpdateProviderCapacity_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -3,21 +3,34 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"slices"
+	"time"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/referral/internal/catalogue"
+	"github.com/nrm-albania/nrm/services/referral/internal/providers"
 )
 
-// Server serves referrals.
+// Server serves referrals: the service catalogue and the providers' directory.
 type Server struct {
 	referralv1.UnimplementedReferralServiceServer
+	providers *providers.Store
+	// relay is woken after every commit, to publish its events at once.
+	relay interface{ Notify() }
+	log   *slog.Logger
+	now   func() time.Time
 }
 
-// New returns the service.
-func New() *Server { return &Server{} }
+// New returns the service over the providers' store.
+func New(ps *providers.Store, relay interface{ Notify() }, log *slog.Logger) *Server {
+	return &Server{providers: ps, relay: relay, log: log, now: time.Now}
+}
+
+// stamp is the time of a change, as the store keeps it (milliseconds, UTC).
+func (s *Server) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 // ListServiceTypes returns a page of the service catalogue in enum order; the page token carries
 // the code of the last entry returned.
