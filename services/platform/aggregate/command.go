@@ -97,6 +97,11 @@ func (s *Store[T, C]) Execute(ctx context.Context, cmd Command[T, C]) (T, bool, 
 			now = s.now()
 		}
 		now = now.UTC().Truncate(time.Millisecond) // the store keeps milliseconds
+		if id := out.Next.AggregateID(); id != cmd.ID {
+			// A decision that forgot to start from the current state, or swapped aggregates: never
+			// commit it as this aggregate's next version.
+			return zero, false, fmt.Errorf("command on %s %s decided a change of %q", s.name, cmd.ID, id)
+		}
 		next := out.Next.AtVersion(version+1, now)
 		events, err := Envelop(ctx, cmd.ID, version+1, out.Events, now)
 		if err != nil {

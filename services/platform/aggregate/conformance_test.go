@@ -86,6 +86,9 @@ func TestARetriedCreateReturnsTheStoredAggregate(t *testing.T) {
 	if _, err := s.Create(ctx, referral{ID: "r2", Version: 2}, entry{}, nil); err == nil {
 		t.Error("created an aggregate at version 2")
 	}
+	if _, err := s.Create(ctx, referral{Version: 1}, entry{}, nil); err == nil {
+		t.Error("created an aggregate without an id")
+	}
 }
 
 // Many writers try to commit the same version: exactly one does, the others learn of the
@@ -210,6 +213,9 @@ func TestCommandsAreRefusedWithNothingWritten(t *testing.T) {
 			return aggregate.Outcome[referral, entry]{}, decideFails
 		}}, codes.Unknown, decideFails},
 		{"no principal", func() aggregate.Command[referral, entry] { return note("r5", 0, "x") }(), codes.Unauthenticated, nil},
+		{"a decision about another aggregate", aggregate.Command[referral, entry]{ID: "r5", Decide: func(referral) (aggregate.Outcome[referral, entry], error) {
+			return aggregate.Outcome[referral, entry]{Next: referral{Note: "forgot the state"}}, nil
+		}}, codes.Unknown, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

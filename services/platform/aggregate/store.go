@@ -92,9 +92,9 @@ func (s *Store[T, C]) RevisionCollection() *mongo.Collection { return s.revision
 // already (a retried creation: ids derived from an idempotency key, see KeyedID) nothing is
 // written and the existing aggregate is returned with ErrExists.
 func (s *Store[T, C]) Create(ctx context.Context, a T, change C, events []outbox.Pending) (T, error) {
-	if v := a.AggregateVersion(); v != 1 {
+	if v := a.AggregateVersion(); v != 1 || a.AggregateID() == "" {
 		var zero T
-		return zero, fmt.Errorf("create %s %s at version %d: a new aggregate is version 1", s.name, a.AggregateID(), v)
+		return zero, fmt.Errorf("create %s %q at version %d: a new aggregate has an id and is version 1", s.name, a.AggregateID(), v)
 	}
 	created, err := s.Commit(ctx, a, change, events)
 	if errors.Is(err, ErrConflict) {
