@@ -80,7 +80,7 @@ func NewStore(db *mongo.Database) *Store {
 func (s *Store) Seed(ctx context.Context, now time.Time) error {
 	for _, inst := range DefaultInstitutions() {
 		inst.Active, inst.UpdatedAt = true, now
-		if _, err := s.institutions.InsertOne(ctx, inst); err != nil && !mongodb.IsDuplicateKey(err) {
+		if err := mongodb.Claim(ctx, s.institutions, inst); err != nil && !errors.Is(err, mongodb.ErrTaken) {
 			return fmt.Errorf("seed institution %s: %w", inst.Code, classify(err))
 		}
 	}
@@ -91,11 +91,11 @@ func (s *Store) Seed(ctx context.Context, now time.Time) error {
 // returns the stored entry (a retry); anything else under that code is ErrExists.
 func (s *Store) Register(ctx context.Context, inst Institution) (Institution, error) {
 	inst.Active = true
-	_, err := s.institutions.InsertOne(ctx, inst)
+	err := mongodb.Claim(ctx, s.institutions, inst)
 	if err == nil {
 		return inst, nil
 	}
-	if !mongodb.IsDuplicateKey(err) {
+	if !errors.Is(err, mongodb.ErrTaken) {
 		return Institution{}, classify(err)
 	}
 	got, err := s.Institution(ctx, inst.Code)
