@@ -34,10 +34,12 @@ type Filter struct {
 //
 // With an object, the records are read through the object index by exact _id (listObject): the
 // cost is that object's records, whatever the size of the trail; a page may then hold fewer
-// records than asked for when other filters match few of them. Without one, the query uses
-// only what MongoDB and FerretDB both do correctly: equality on top-level fields, $or of such
-// equalities, a range on time and a range on _id, sorted by _id. EnsureIndexes makes it an index
-// scan on MongoDB; on FerretDB with SQLite it scans the collection.
+// records than asked for when other filters match few of them. Without an object or a
+// principal, the chain is read downward by exact _id (listRecent): a page costs its own records.
+// With a principal, the query uses only what MongoDB and FerretDB both do correctly: equality on
+// top-level fields, $or of such equalities, a range on time and a range on _id, sorted by _id.
+// EnsureIndexes makes it an index scan on MongoDB; on FerretDB with SQLite it scans the
+// collection.
 func List(ctx context.Context, db *mongo.Database, f Filter, pageSize int, pageToken string) ([]Record, string, error) {
 	if pageSize <= 0 {
 		pageSize = pagination.DefaultPageSize
@@ -52,6 +54,9 @@ func List(ctx context.Context, db *mongo.Database, f Filter, pageSize int, pageT
 	before, err := decodePageToken(pageToken)
 	if err != nil {
 		return nil, "", err
+	}
+	if f.Institution == "" && f.Subject == "" {
+		return listRecent(ctx, db, f, pageSize, before)
 	}
 
 	cur, err := db.Collection(Collection).Find(ctx, listFilter(f, before),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/nrm-albania/nrm/services/platform/audit"
@@ -18,7 +19,8 @@ import (
 const recordsPerObject = 20
 
 // BenchmarkObject lists and verifies one object's records in trails of 1,000 and 100,000
-// records (each object has recordsPerObject of them), on the test store:
+// records (each object has recordsPerObject of them), and lists the newest records and a day's,
+// on the test store:
 //
 //	go test -run '^$' -bench BenchmarkObject -benchtime 200x ./services/platform/audit/
 func BenchmarkObject(b *testing.B) {
@@ -29,6 +31,24 @@ func BenchmarkObject(b *testing.B) {
 			for b.Loop() {
 				page, _, err := audit.List(context.Background(), db, audit.Filter{ObjectID: object}, 50, "")
 				if err != nil || len(page) != recordsPerObject {
+					b.Fatalf("%d records, %v", len(page), err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("ListRecent/records=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				page, _, err := audit.List(context.Background(), db, audit.Filter{}, 50, "")
+				if err != nil || len(page) != 50 || page[0].Seq != int64(n) {
+					b.Fatalf("%d records, %v", len(page), err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("ListPeriod/records=%d", n), func(b *testing.B) {
+			// A day in the middle of the trail (records are a second apart from 2026-01-01).
+			from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(n/2) * time.Second)
+			for b.Loop() {
+				page, _, err := audit.List(context.Background(), db, audit.Filter{From: from, To: from.Add(24 * time.Hour)}, 50, "")
+				if err != nil || len(page) != 50 {
 					b.Fatalf("%d records, %v", len(page), err)
 				}
 			}
@@ -74,5 +94,10 @@ func indexedTrail(b *testing.B, n int) *mongo.Database {
 			b.Fatal(err)
 		}
 	}
+	// The head hint, as appends leave it: at a multiple of 16, up to 15 records behind.
+	if _, err := db.Collection(audit.HeadCollection).InsertOne(ctx, bson.D{{Key: "_id", Value: "head"}, {Key: "seq", Value: int64(n - n%16)}}); err != nil {
+		b.Fatal(err)
+	}
+	testenv.IndexStore(b)
 	return db
 }
