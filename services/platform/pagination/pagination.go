@@ -29,6 +29,16 @@ func Size(requested int32) (int, error) {
 	return int(requested), nil
 }
 
+// Parse returns a list request's page size (Size) and the sort key its page token resumes after
+// (After; "" for the first page).
+func Parse(pageSize int32, pageToken string) (size int, after string, err error) {
+	if size, err = Size(pageSize); err != nil {
+		return 0, "", err
+	}
+	after, err = After(pageToken)
+	return size, after, err
+}
+
 type cursor struct {
 	After string `json:"a"`
 }

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 )
 
@@ -117,4 +118,35 @@ func assertInvalidField(t *testing.T, err error, field string) {
 		}
 	}
 	t.Errorf("details %v, want a violation on %s", st.Details(), field)
+}
+
+// Parse reads both halves of a list request, and names the field at fault.
+func TestParse(t *testing.T) {
+	cases := []struct {
+		name  string
+		size  int32
+		token string
+		want  int
+		after string
+		field string
+	}{
+		{"first page, default size", 0, "", pagination.DefaultPageSize, "", ""},
+		{"a later page", 10, pagination.Token("VT-2026-00042"), 10, "VT-2026-00042", ""},
+		{"a bad size", -1, pagination.Token("x"), 0, "", "page_size"},
+		{"a bad token", 10, "garbage", 0, "", "page_token"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			size, after, err := pagination.Parse(c.size, c.token)
+			if c.field != "" {
+				if got := apierr.ViolatedFields(err); len(got) != 1 || got[0] != c.field {
+					t.Fatalf("Parse = %v, want a violation of %s", err, c.field)
+				}
+				return
+			}
+			if err != nil || size != c.want || after != c.after {
+				t.Fatalf("Parse = %d, %q, %v; want %d, %q", size, after, err, c.want, c.after)
+			}
+		})
+	}
 }

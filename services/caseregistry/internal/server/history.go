@@ -17,14 +17,12 @@ func (s *Server) ListCaseHistory(ctx context.Context, req *caseregistryv1.ListCa
 	if err := checkID(req.GetId()); err != nil {
 		return nil, err
 	}
-	size, err := pagination.Size(req.GetPageSize())
+	size, last, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
 	var after int64
-	if last, err := pagination.After(req.GetPageToken()); err != nil {
-		return nil, err
-	} else if last != "" {
+	if last != "" {
 		if after, err = strconv.ParseInt(last, 10, 64); err != nil || after < 1 {
 			return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
 		}

@@ -26,11 +26,7 @@ const fetchers = 8
 // out of the filters since the index saw it. A page may hold fewer cases than asked for, none
 // even, and still have a next page (AIP-158): it reads at most maxBlocksPerPage blocks.
 func (s *Server) ListCases(ctx context.Context, req *caseregistryv1.ListCasesRequest) (*caseregistryv1.ListCasesResponse, error) {
-	size, err := pagination.Size(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := pagination.After(req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

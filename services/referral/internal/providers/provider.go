@@ -127,13 +127,13 @@ func Apply(p Provider, from *referralv1.Provider, paths []string, prefix string)
 			}
 		case "kind":
 			p.Kind = from.GetKind().String()
-			if _, ok := referralv1.ProviderKind_name[int32(from.GetKind())]; !ok || from.GetKind() == referralv1.ProviderKind_PROVIDER_KIND_UNSPECIFIED {
+			if !Known(referralv1.ProviderKind_name, from.GetKind()) {
 				v.Add(field, "is required: a PROVIDER_KIND_* value")
 			}
 		case "service_types":
 			p.ServiceTypes = nil
 			for i, t := range from.GetServiceTypes() {
-				if _, ok := referralv1.ServiceType_name[int32(t)]; !ok || t == referralv1.ServiceType_SERVICE_TYPE_UNSPECIFIED {
+				if !Known(referralv1.ServiceType_name, t) {
 					v.Add(fmt.Sprintf("%s[%d]", field, i), "must be a SERVICE_TYPE_* value")
 					continue
 				}
@@ -149,7 +149,7 @@ func Apply(p Provider, from *referralv1.Provider, paths []string, prefix string)
 		case "prefectures":
 			p.Prefectures = nil
 			for i, pr := range from.GetPrefectures() {
-				if _, ok := caseregistryv1.Prefecture_name[int32(pr)]; !ok || pr == caseregistryv1.Prefecture_PREFECTURE_UNSPECIFIED {
+				if !Known(caseregistryv1.Prefecture_name, pr) {
 					v.Add(fmt.Sprintf("%s[%d]", field, i), "must be a PREFECTURE_* value")
 					continue
 				}
@@ -231,6 +231,13 @@ func CheckCode(field, code string) error {
 		return apierr.InvalidField(field, "must be an institution code: %v", err)
 	}
 	return nil
+}
+
+// Known reports whether v is a value of its enum other than the unspecified zero: names is the
+// enum's generated name map (referralv1.ServiceType_name, say).
+func Known[E ~int32](names map[int32]string, v E) bool {
+	_, ok := names[int32(v)]
+	return ok && v != 0
 }
 
 func printable(s string) bool {

@@ -21,15 +21,11 @@ import (
 // code returned.
 func (s *Server) ListProviders(ctx context.Context, req *referralv1.ListProvidersRequest) (*referralv1.ListProvidersResponse, error) {
 	var v apierr.Violations
-	if t := req.GetServiceType(); t != referralv1.ServiceType_SERVICE_TYPE_UNSPECIFIED {
-		if _, ok := referralv1.ServiceType_name[int32(t)]; !ok {
-			v.Add("service_type", "must be a SERVICE_TYPE_* value, got %d", t)
-		}
+	if t := req.GetServiceType(); t != 0 && !providers.Known(referralv1.ServiceType_name, t) {
+		v.Add("service_type", "must be a SERVICE_TYPE_* value, got %d", t)
 	}
-	if p := req.GetPrefecture(); p != caseregistryv1.Prefecture_PREFECTURE_UNSPECIFIED {
-		if _, ok := caseregistryv1.Prefecture_name[int32(p)]; !ok {
-			v.Add("prefecture", "must be a PREFECTURE_* value, got %d", p)
-		}
+	if p := req.GetPrefecture(); p != 0 && !providers.Known(caseregistryv1.Prefecture_name, p) {
+		v.Add("prefecture", "must be a PREFECTURE_* value, got %d", p)
 	}
 	if req.GetMinFreePlaces() < 0 {
 		v.Add("min_free_places", "must not be negative, got %d", req.GetMinFreePlaces())
@@ -37,11 +33,7 @@ func (s *Server) ListProviders(ctx context.Context, req *referralv1.ListProvider
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	size, err := pagination.Size(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := pagination.After(req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

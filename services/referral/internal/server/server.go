@@ -35,11 +35,7 @@ func (s *Server) stamp() time.Time { return s.now().UTC().Truncate(time.Millisec
 // ListServiceTypes returns a page of the service catalogue in enum order; the page token carries
 // the code of the last entry returned.
 func (s *Server) ListServiceTypes(_ context.Context, req *referralv1.ListServiceTypesRequest) (*referralv1.ListServiceTypesResponse, error) {
-	size, err := pagination.Size(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := pagination.After(req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ func NewAccess(st *directory.Store, sy *directory.Syncer, now func() time.Time) 
 
 // ListInstitutions returns a page of institutions in code order.
 func (a *Access) ListInstitutions(ctx context.Context, req *secretariatv1.ListInstitutionsRequest) (*secretariatv1.ListInstitutionsResponse, error) {
-	size, after, err := pageOf(req.GetPageSize(), req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +187,7 @@ func (a *Access) RevokeSubject(ctx context.Context, req *secretariatv1.RevokeSub
 
 // ListRevocations returns a page of the revocations in force.
 func (a *Access) ListRevocations(ctx context.Context, req *secretariatv1.ListRevocationsRequest) (*secretariatv1.ListRevocationsResponse, error) {
-	size, after, err := pageOf(req.GetPageSize(), req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -226,15 +226,6 @@ func (a *Access) publish(ctx context.Context, put func(*access.Publisher) error)
 			directory.DefaultSyncInterval.String())
 	}
 	return nil
-}
-
-func pageOf(pageSize int32, token string) (int, string, error) {
-	size, err := pagination.Size(pageSize)
-	if err != nil {
-		return 0, "", err
-	}
-	after, err := pagination.After(token)
-	return size, after, err
 }
 
 func checkChange(code, reason string) error {

@@ -28,11 +28,7 @@ func New(st *members.Store, seeded func() bool) *Server {
 // ListMembers returns a page of members in code order; the first page also carries the invitee
 // kinds, which are few and change rarely.
 func (s *Server) ListMembers(ctx context.Context, req *secretariatv1.ListMembersRequest) (*secretariatv1.ListMembersResponse, error) {
-	size, err := pagination.Size(req.GetPageSize())
-	if err != nil {
-		return nil, err
-	}
-	after, err := pagination.After(req.GetPageToken())
+	size, after, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
