@@ -106,4 +106,3 @@ func lastBefore(ctx context.Context, coll *mongo.Collection, top int64, t time.T
 	}
 	return lo, nil
 }
-
