@@ -42,17 +42,11 @@ func (s *Service) Bind(set *config.Set) {
 // launcher and tests.
 func WithKeys(masterKeys, indexKey string) (*Service, error) {
 	var s Service
-	set := config.NewSet("caseregistry", func(name string) (string, bool) {
-		switch name {
-		case config.EnvName(piicrypto.MasterKeysSetting):
-			return masterKeys, true
-		case config.EnvName(piicrypto.IndexKeySetting):
-			return indexKey, true
-		}
-		return "", false
-	})
-	s.Bind(set)
-	if err := set.Parse(nil); err != nil {
+	err := config.Apply("caseregistry", map[string]string{
+		config.EnvName(piicrypto.MasterKeysSetting): masterKeys,
+		config.EnvName(piicrypto.IndexKeySetting):   indexKey,
+	}, s.Bind)
+	if err != nil {
 		return nil, err
 	}
 	return &s, nil

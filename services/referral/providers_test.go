@@ -17,7 +17,6 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
-	"github.com/nrm-albania/nrm/services/referral"
 )
 
 // as is a client of the service for a caller of institution with roles.
@@ -54,7 +53,7 @@ func reason(err error) (string, map[string]string) {
 }
 
 func TestTheDirectoryStartsWithTheMembersThatProvideAndFilters(t *testing.T) {
-	s := testenv.Serve(t, referral.Defaults(), referral.Setup)
+	s := served(t)
 	client := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
 	ctx := t.Context()
 
@@ -105,7 +104,7 @@ func TestTheDirectoryStartsWithTheMembersThatProvideAndFilters(t *testing.T) {
 }
 
 func TestTheStewardsKeepTheDirectory(t *testing.T) {
-	s := testenv.Serve(t, referral.Defaults(), referral.Setup)
+	s := served(t)
 	stewards := referralv1.NewReferralServiceClient(s.Conn)
 	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
 	ctx := t.Context()
@@ -184,7 +183,7 @@ func TestTheStewardsKeepTheDirectory(t *testing.T) {
 }
 
 func TestAShelterRecordsItsOwnPlaces(t *testing.T) {
-	s := testenv.Serve(t, referral.Defaults(), referral.Setup)
+	s := served(t)
 	kksat := as(t, s, "KKSAT", auth.RoleCaseworker, auth.RoleMember)
 	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
 	stewards := referralv1.NewReferralServiceClient(s.Conn)

@@ -8,12 +8,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
-	"github.com/nrm-albania/nrm/services/platform/testenv"
-	"github.com/nrm-albania/nrm/services/referral"
 )
 
 func serve(t *testing.T) referralv1.ReferralServiceClient {
-	return referralv1.NewReferralServiceClient(testenv.Serve(t, referral.Defaults(), referral.Setup).Conn)
+	return referralv1.NewReferralServiceClient(served(t).Conn)
 }
 
 func TestListServiceTypesOverGRPC(t *testing.T) {

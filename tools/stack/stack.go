@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -92,10 +93,10 @@ type component struct {
 	setup    app.Setup
 }
 
-func components(registry *caseregistry.Service) []component {
+func components(registry *caseregistry.Service, referrals *referral.Service) []component {
 	return []component{
 		{caseregistry.Defaults(), registry.Setup},
-		{referral.Defaults(), referral.Setup},
+		{referral.Defaults(), referrals.Setup},
 		{secretariat.Defaults(), secretariat.Setup},
 		{reporting.Defaults(), reporting.Setup},
 	}
@@ -133,6 +134,13 @@ func Start(o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	referrals, err := referral.WithKeys(mk, ik)
+	if err != nil {
+		return nil, err
+	}
+	if referrals.TokenFile, err = ServiceToken(s.Issuer, o.DataDir, "referral"); err != nil {
+		return nil, err
+	}
 
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
@@ -153,7 +161,7 @@ func Start(o Options) (_ *Stack, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, c := range components(registry) {
+	for _, c := range components(registry, referrals) {
 		cfg := c.defaults
 		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
 		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase
@@ -169,6 +177,9 @@ func Start(o Options) (_ *Stack, err error) {
 		}
 		svc.Database = cfg.MongoDatabase
 		s.Services = append(s.Services, svc)
+		if cfg.Service == "caseregistry" {
+			referrals.RegistryAddr = svc.GRPCAddr // launched next, it asks the registry about cases
+		}
 	}
 
 	gw := gateway.Defaults()
@@ -264,4 +275,19 @@ func (s *Stack) Stop() {
 	if s.nats != nil {
 		s.nats.Stop()
 	}
+}
+
+// ServiceToken writes a development token for the service's own calls to the others
+// (institution NRM, role service) to a file of the data directory, and returns its path; the
+// service reads it at each call (NRM_SERVICE_TOKEN_FILE).
+func ServiceToken(issuer *auth.DevIssuer, dir, service string) (string, error) {
+	tok, err := issuer.Mint(auth.Principal{Institution: "NRM", Subject: service, Roles: []auth.Role{auth.RoleService}}, 30*24*time.Hour)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, service+"-service-token")
+	if err := os.WriteFile(path, []byte(tok), 0o600); err != nil {
+		return "", fmt.Errorf("write the %s service's token: %w", service, err)
+	}
+	return path, nil
 }

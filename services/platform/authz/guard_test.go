@@ -44,6 +44,13 @@ const (
 	addProv    = "/nrm.referral.v1.ReferralService/RegisterProvider"
 	changeProv = "/nrm.referral.v1.ReferralService/UpdateProvider"
 	places     = "/nrm.referral.v1.ReferralService/UpdateProviderCapacity"
+	refer      = "/nrm.referral.v1.ReferralService/CreateReferral"
+	referral   = "/nrm.referral.v1.ReferralService/GetReferral"
+	caseRefs   = "/nrm.referral.v1.ReferralService/ListCaseReferrals"
+	accept     = "/nrm.referral.v1.ReferralService/AcceptReferral"
+	decline    = "/nrm.referral.v1.ReferralService/DeclineReferral"
+	cancel     = "/nrm.referral.v1.ReferralService/CancelReferral"
+	complete   = "/nrm.referral.v1.ReferralService/CompleteReferral"
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
@@ -98,6 +105,13 @@ func TestWhoMayCallWhat(t *testing.T) {
 		addProv:    {chair, secretariat},
 		changeProv: {chair, secretariat},
 		places:     {chair, secretariat, police, shelter, member},
+		refer:      {chair, secretariat, police, shelter},
+		referral:   {chair, secretariat, police, shelter, member},
+		caseRefs:   {chair, secretariat, police, shelter, member},
+		accept:     {chair, secretariat, police, shelter},
+		decline:    {chair, secretariat, police, shelter},
+		cancel:     {chair, secretariat, police, shelter},
+		complete:   {chair, secretariat, police, shelter},
 		statistics: {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},

@@ -35,6 +35,18 @@ func NewSet(name string, lookup func(string) (string, bool)) *Set {
 	return &Set{fs: flag.NewFlagSet(name, flag.ContinueOnError), lookup: lookup}
 }
 
+// Apply binds a component's settings with bind and sets them from values, keyed by environment
+// variable name, as if they were the whole environment: for launchers and tests that configure
+// a component in code.
+func Apply(name string, values map[string]string, bind func(*Set)) error {
+	set := NewSet(name, func(env string) (string, bool) {
+		v, ok := values[env]
+		return v, ok
+	})
+	bind(set)
+	return set.Parse(nil)
+}
+
 // EnvName is the environment variable that backs the flag name.
 func EnvName(flagName string) string {
 	return "NRM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))

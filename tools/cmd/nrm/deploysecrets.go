@@ -39,6 +39,15 @@ func deploySecretsCommand(args []string, out io.Writer, now func() time.Time) er
 	if _, _, err := stack.PIIKeys(dir); err != nil {
 		return err
 	}
+	// The referral service's own token: alone it may call nothing (no method admits the service
+	// role without a caller on whose behalf it acts), so the container's user may read it.
+	token, err := stack.ServiceToken(issuer, dir, "referral")
+	if err != nil {
+		return err
+	}
+	if err := os.Chmod(token, 0o644); err != nil {
+		return err
+	}
 	if err := writeCertificates(dir, now()); err != nil {
 		return err
 	}
@@ -46,7 +55,8 @@ func deploySecretsCommand(args []string, out io.Writer, now func() time.Time) er
 		{auth.DevJWKSFile, "key set the services verify tokens with (issuer " + auth.DevIssuerName + ", audience " + auth.DevAudience + ")"},
 		{auth.DevKeyFile, "the key that signs the tokens: keep it secret"},
 		{auth.DevTokensFile, "a token per role, valid 30 days (`source` it); run again for fresh ones"},
-		{stack.PIIKeysFile, "the case registry's identity keys: losing them loses every identity"},
+		{stack.PIIKeysFile, "the keys of identities and referrals' text: losing them loses every identity"},
+		{filepath.Base(token), "the referral service's token for asking the case registry on its callers' behalf (valid 30 days)"},
 		{filepath.Join(tlsDir, caFile), "the CA of mutual TLS (its key: ca-key.pem), with a certificate per service and " +
 			exampleClient + ".pem for the institution that " + identitiesFile + " maps"},
 	} {

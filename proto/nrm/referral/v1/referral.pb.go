@@ -174,6 +174,238 @@ func (ProviderKind) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{1}
 }
 
+// Where a referral stands.
+type ReferralState int32
+
+const (
+	ReferralState_REFERRAL_STATE_UNSPECIFIED ReferralState = 0
+	// Sent, waiting for the recipient's answer.
+	ReferralState_REFERRAL_STATE_PENDING  ReferralState = 1
+	ReferralState_REFERRAL_STATE_ACCEPTED ReferralState = 2
+	ReferralState_REFERRAL_STATE_DECLINED ReferralState = 3
+	// Not answered in time.
+	ReferralState_REFERRAL_STATE_EXPIRED ReferralState = 4
+	// The service was delivered, in part, or not (outcome).
+	ReferralState_REFERRAL_STATE_COMPLETED ReferralState = 5
+	// Cancelled by the sender before completion.
+	ReferralState_REFERRAL_STATE_CANCELLED ReferralState = 6
+	// Consent to referral was withdrawn.
+	ReferralState_REFERRAL_STATE_WITHDRAWN ReferralState = 7
+)
+
+// Enum value maps for ReferralState.
+var (
+	ReferralState_name = map[int32]string{
+		0: "REFERRAL_STATE_UNSPECIFIED",
+		1: "REFERRAL_STATE_PENDING",
+		2: "REFERRAL_STATE_ACCEPTED",
+		3: "REFERRAL_STATE_DECLINED",
+		4: "REFERRAL_STATE_EXPIRED",
+		5: "REFERRAL_STATE_COMPLETED",
+		6: "REFERRAL_STATE_CANCELLED",
+		7: "REFERRAL_STATE_WITHDRAWN",
+	}
+	ReferralState_value = map[string]int32{
+		"REFERRAL_STATE_UNSPECIFIED": 0,
+		"REFERRAL_STATE_PENDING":     1,
+		"REFERRAL_STATE_ACCEPTED":    2,
+		"REFERRAL_STATE_DECLINED":    3,
+		"REFERRAL_STATE_EXPIRED":     4,
+		"REFERRAL_STATE_COMPLETED":   5,
+		"REFERRAL_STATE_CANCELLED":   6,
+		"REFERRAL_STATE_WITHDRAWN":   7,
+	}
+)
+
+func (x ReferralState) Enum() *ReferralState {
+	p := new(ReferralState)
+	*p = x
+	return p
+}
+
+func (x ReferralState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReferralState) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_referral_v1_referral_proto_enumTypes[2].Descriptor()
+}
+
+func (ReferralState) Type() protoreflect.EnumType {
+	return &file_nrm_referral_v1_referral_proto_enumTypes[2]
+}
+
+func (x ReferralState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReferralState.Descriptor instead.
+func (ReferralState) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{2}
+}
+
+type ReferralUrgency int32
+
+const (
+	ReferralUrgency_REFERRAL_URGENCY_UNSPECIFIED ReferralUrgency = 0
+	ReferralUrgency_REFERRAL_URGENCY_EMERGENCY   ReferralUrgency = 1
+	ReferralUrgency_REFERRAL_URGENCY_STANDARD    ReferralUrgency = 2
+)
+
+// Enum value maps for ReferralUrgency.
+var (
+	ReferralUrgency_name = map[int32]string{
+		0: "REFERRAL_URGENCY_UNSPECIFIED",
+		1: "REFERRAL_URGENCY_EMERGENCY",
+		2: "REFERRAL_URGENCY_STANDARD",
+	}
+	ReferralUrgency_value = map[string]int32{
+		"REFERRAL_URGENCY_UNSPECIFIED": 0,
+		"REFERRAL_URGENCY_EMERGENCY":   1,
+		"REFERRAL_URGENCY_STANDARD":    2,
+	}
+)
+
+func (x ReferralUrgency) Enum() *ReferralUrgency {
+	p := new(ReferralUrgency)
+	*p = x
+	return p
+}
+
+func (x ReferralUrgency) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReferralUrgency) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_referral_v1_referral_proto_enumTypes[3].Descriptor()
+}
+
+func (ReferralUrgency) Type() protoreflect.EnumType {
+	return &file_nrm_referral_v1_referral_proto_enumTypes[3]
+}
+
+func (x ReferralUrgency) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReferralUrgency.Descriptor instead.
+func (ReferralUrgency) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{3}
+}
+
+// Why a recipient declined.
+type DeclineReason int32
+
+const (
+	DeclineReason_DECLINE_REASON_UNSPECIFIED         DeclineReason = 0
+	DeclineReason_DECLINE_REASON_NO_CAPACITY         DeclineReason = 1
+	DeclineReason_DECLINE_REASON_SERVICE_NOT_OFFERED DeclineReason = 2
+	DeclineReason_DECLINE_REASON_OUTSIDE_AREA        DeclineReason = 3
+	DeclineReason_DECLINE_REASON_NOT_ELIGIBLE        DeclineReason = 4
+	DeclineReason_DECLINE_REASON_OTHER               DeclineReason = 5
+)
+
+// Enum value maps for DeclineReason.
+var (
+	DeclineReason_name = map[int32]string{
+		0: "DECLINE_REASON_UNSPECIFIED",
+		1: "DECLINE_REASON_NO_CAPACITY",
+		2: "DECLINE_REASON_SERVICE_NOT_OFFERED",
+		3: "DECLINE_REASON_OUTSIDE_AREA",
+		4: "DECLINE_REASON_NOT_ELIGIBLE",
+		5: "DECLINE_REASON_OTHER",
+	}
+	DeclineReason_value = map[string]int32{
+		"DECLINE_REASON_UNSPECIFIED":         0,
+		"DECLINE_REASON_NO_CAPACITY":         1,
+		"DECLINE_REASON_SERVICE_NOT_OFFERED": 2,
+		"DECLINE_REASON_OUTSIDE_AREA":        3,
+		"DECLINE_REASON_NOT_ELIGIBLE":        4,
+		"DECLINE_REASON_OTHER":               5,
+	}
+)
+
+func (x DeclineReason) Enum() *DeclineReason {
+	p := new(DeclineReason)
+	*p = x
+	return p
+}
+
+func (x DeclineReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeclineReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_referral_v1_referral_proto_enumTypes[4].Descriptor()
+}
+
+func (DeclineReason) Type() protoreflect.EnumType {
+	return &file_nrm_referral_v1_referral_proto_enumTypes[4]
+}
+
+func (x DeclineReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeclineReason.Descriptor instead.
+func (DeclineReason) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{4}
+}
+
+// What came of an accepted referral.
+type ReferralOutcome int32
+
+const (
+	ReferralOutcome_REFERRAL_OUTCOME_UNSPECIFIED      ReferralOutcome = 0
+	ReferralOutcome_REFERRAL_OUTCOME_DELIVERED        ReferralOutcome = 1
+	ReferralOutcome_REFERRAL_OUTCOME_PARTLY_DELIVERED ReferralOutcome = 2
+	// With a note saying why.
+	ReferralOutcome_REFERRAL_OUTCOME_NOT_DELIVERED ReferralOutcome = 3
+)
+
+// Enum value maps for ReferralOutcome.
+var (
+	ReferralOutcome_name = map[int32]string{
+		0: "REFERRAL_OUTCOME_UNSPECIFIED",
+		1: "REFERRAL_OUTCOME_DELIVERED",
+		2: "REFERRAL_OUTCOME_PARTLY_DELIVERED",
+		3: "REFERRAL_OUTCOME_NOT_DELIVERED",
+	}
+	ReferralOutcome_value = map[string]int32{
+		"REFERRAL_OUTCOME_UNSPECIFIED":      0,
+		"REFERRAL_OUTCOME_DELIVERED":        1,
+		"REFERRAL_OUTCOME_PARTLY_DELIVERED": 2,
+		"REFERRAL_OUTCOME_NOT_DELIVERED":    3,
+	}
+)
+
+func (x ReferralOutcome) Enum() *ReferralOutcome {
+	p := new(ReferralOutcome)
+	*p = x
+	return p
+}
+
+func (x ReferralOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReferralOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_referral_v1_referral_proto_enumTypes[5].Descriptor()
+}
+
+func (ReferralOutcome) Type() protoreflect.EnumType {
+	return &file_nrm_referral_v1_referral_proto_enumTypes[5]
+}
+
+func (x ReferralOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReferralOutcome.Descriptor instead.
+func (ReferralOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{5}
+}
+
 // One entry of the service catalogue.
 type ServiceTypeInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1255,6 +1487,1152 @@ func (x *ProviderChanged) GetCapacity() *ProviderCapacity {
 	return nil
 }
 
+// A referral of one case to one provider for one service.
+type Referral struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output only.
+	Id     string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	CaseId string `protobuf:"bytes,2,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// Output only: the case's code.
+	CaseCode     string      `protobuf:"bytes,3,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	ServiceType  ServiceType `protobuf:"varint,4,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	ProviderCode string      `protobuf:"bytes,5,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
+	// Output only: the institution that sent it.
+	SenderInstitution string          `protobuf:"bytes,6,opt,name=sender_institution,json=senderInstitution,proto3" json:"sender_institution,omitempty"`
+	Urgency           ReferralUrgency `protobuf:"varint,7,opt,name=urgency,proto3,enum=nrm.referral.v1.ReferralUrgency" json:"urgency,omitempty"`
+	// Why the case is referred: free text, which may hold personal data, sealed at rest and shown
+	// only to the sender, the recipient, the chair and the secretariat, with a stated purpose.
+	Reason string `protobuf:"bytes,8,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Output only: whether the reason (and the notes) are shown to this caller.
+	ReasonWithheld bool `protobuf:"varint,9,opt,name=reason_withheld,json=reasonWithheld,proto3" json:"reason_withheld,omitempty"`
+	// Output only.
+	State ReferralState `protobuf:"varint,10,opt,name=state,proto3,enum=nrm.referral.v1.ReferralState" json:"state,omitempty"`
+	// Output only: the person was a child at identification.
+	Child bool `protobuf:"varint,11,opt,name=child,proto3" json:"child,omitempty"`
+	// For a child: the child-protection decision that stands in for consent (its reference).
+	ChildProtectionDecision string `protobuf:"bytes,12,opt,name=child_protection_decision,json=childProtectionDecision,proto3" json:"child_protection_decision,omitempty"`
+	// Output only: the chair sent it without consent in force, for override_reason.
+	ConsentOverridden bool `protobuf:"varint,13,opt,name=consent_overridden,json=consentOverridden,proto3" json:"consent_overridden,omitempty"`
+	// Set by the chair to refer an adult without consent in force; recorded in the audit trail.
+	OverrideReason string `protobuf:"bytes,14,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	// Output only: the recipient's answer and the outcome.
+	DeclineReason DeclineReason `protobuf:"varint,15,opt,name=decline_reason,json=declineReason,proto3,enum=nrm.referral.v1.DeclineReason" json:"decline_reason,omitempty"`
+	// Sealed like the reason.
+	DeclineNote string          `protobuf:"bytes,16,opt,name=decline_note,json=declineNote,proto3" json:"decline_note,omitempty"`
+	Outcome     ReferralOutcome `protobuf:"varint,17,opt,name=outcome,proto3,enum=nrm.referral.v1.ReferralOutcome" json:"outcome,omitempty"`
+	// Sealed like the reason.
+	OutcomeNote string `protobuf:"bytes,18,opt,name=outcome_note,json=outcomeNote,proto3" json:"outcome_note,omitempty"`
+	// Output only.
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Version       int64                  `protobuf:"varint,21,opt,name=version,proto3" json:"version,omitempty"`
+	Etag          string                 `protobuf:"bytes,22,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Referral) Reset() {
+	*x = Referral{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Referral) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Referral) ProtoMessage() {}
+
+func (x *Referral) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Referral.ProtoReflect.Descriptor instead.
+func (*Referral) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Referral) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Referral) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *Referral) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *Referral) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *Referral) GetProviderCode() string {
+	if x != nil {
+		return x.ProviderCode
+	}
+	return ""
+}
+
+func (x *Referral) GetSenderInstitution() string {
+	if x != nil {
+		return x.SenderInstitution
+	}
+	return ""
+}
+
+func (x *Referral) GetUrgency() ReferralUrgency {
+	if x != nil {
+		return x.Urgency
+	}
+	return ReferralUrgency_REFERRAL_URGENCY_UNSPECIFIED
+}
+
+func (x *Referral) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Referral) GetReasonWithheld() bool {
+	if x != nil {
+		return x.ReasonWithheld
+	}
+	return false
+}
+
+func (x *Referral) GetState() ReferralState {
+	if x != nil {
+		return x.State
+	}
+	return ReferralState_REFERRAL_STATE_UNSPECIFIED
+}
+
+func (x *Referral) GetChild() bool {
+	if x != nil {
+		return x.Child
+	}
+	return false
+}
+
+func (x *Referral) GetChildProtectionDecision() string {
+	if x != nil {
+		return x.ChildProtectionDecision
+	}
+	return ""
+}
+
+func (x *Referral) GetConsentOverridden() bool {
+	if x != nil {
+		return x.ConsentOverridden
+	}
+	return false
+}
+
+func (x *Referral) GetOverrideReason() string {
+	if x != nil {
+		return x.OverrideReason
+	}
+	return ""
+}
+
+func (x *Referral) GetDeclineReason() DeclineReason {
+	if x != nil {
+		return x.DeclineReason
+	}
+	return DeclineReason_DECLINE_REASON_UNSPECIFIED
+}
+
+func (x *Referral) GetDeclineNote() string {
+	if x != nil {
+		return x.DeclineNote
+	}
+	return ""
+}
+
+func (x *Referral) GetOutcome() ReferralOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReferralOutcome_REFERRAL_OUTCOME_UNSPECIFIED
+}
+
+func (x *Referral) GetOutcomeNote() string {
+	if x != nil {
+		return x.OutcomeNote
+	}
+	return ""
+}
+
+func (x *Referral) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Referral) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+func (x *Referral) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Referral) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type CreateReferralRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	CaseId       string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	ServiceType  ServiceType            `protobuf:"varint,2,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	ProviderCode string                 `protobuf:"bytes,3,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
+	Urgency      ReferralUrgency        `protobuf:"varint,4,opt,name=urgency,proto3,enum=nrm.referral.v1.ReferralUrgency" json:"urgency,omitempty"`
+	// 1 to 2,000 characters.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Required for a child, refused for an adult.
+	ChildProtectionDecision string `protobuf:"bytes,6,opt,name=child_protection_decision,json=childProtectionDecision,proto3" json:"child_protection_decision,omitempty"`
+	// The chair only: refer an adult without consent in force, saying why (1 to 500 characters).
+	OverrideReason string `protobuf:"bytes,7,opt,name=override_reason,json=overrideReason,proto3" json:"override_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CreateReferralRequest) Reset() {
+	*x = CreateReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReferralRequest) ProtoMessage() {}
+
+func (x *CreateReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReferralRequest.ProtoReflect.Descriptor instead.
+func (*CreateReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CreateReferralRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *CreateReferralRequest) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *CreateReferralRequest) GetProviderCode() string {
+	if x != nil {
+		return x.ProviderCode
+	}
+	return ""
+}
+
+func (x *CreateReferralRequest) GetUrgency() ReferralUrgency {
+	if x != nil {
+		return x.Urgency
+	}
+	return ReferralUrgency_REFERRAL_URGENCY_UNSPECIFIED
+}
+
+func (x *CreateReferralRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CreateReferralRequest) GetChildProtectionDecision() string {
+	if x != nil {
+		return x.ChildProtectionDecision
+	}
+	return ""
+}
+
+func (x *CreateReferralRequest) GetOverrideReason() string {
+	if x != nil {
+		return x.OverrideReason
+	}
+	return ""
+}
+
+type CreateReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateReferralResponse) Reset() {
+	*x = CreateReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateReferralResponse) ProtoMessage() {}
+
+func (x *CreateReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateReferralResponse.ProtoReflect.Descriptor instead.
+func (*CreateReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *CreateReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+type GetReferralRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReferralRequest) Reset() {
+	*x = GetReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReferralRequest) ProtoMessage() {}
+
+func (x *GetReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReferralRequest.ProtoReflect.Descriptor instead.
+func (*GetReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *GetReferralRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type GetReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReferralResponse) Reset() {
+	*x = GetReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReferralResponse) ProtoMessage() {}
+
+func (x *GetReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReferralResponse.ProtoReflect.Descriptor instead.
+func (*GetReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *GetReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+type ListCaseReferralsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	CaseId string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	// Maximum number of referrals to return, 1 to 100; 0 means 50.
+	PageSize int32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCaseReferralsRequest) Reset() {
+	*x = ListCaseReferralsRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCaseReferralsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCaseReferralsRequest) ProtoMessage() {}
+
+func (x *ListCaseReferralsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCaseReferralsRequest.ProtoReflect.Descriptor instead.
+func (*ListCaseReferralsRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListCaseReferralsRequest) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *ListCaseReferralsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCaseReferralsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListCaseReferralsResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Referrals []*Referral            `protobuf:"bytes,1,rep,name=referrals,proto3" json:"referrals,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCaseReferralsResponse) Reset() {
+	*x = ListCaseReferralsResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCaseReferralsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCaseReferralsResponse) ProtoMessage() {}
+
+func (x *ListCaseReferralsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCaseReferralsResponse.ProtoReflect.Descriptor instead.
+func (*ListCaseReferralsResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListCaseReferralsResponse) GetReferrals() []*Referral {
+	if x != nil {
+		return x.Referrals
+	}
+	return nil
+}
+
+func (x *ListCaseReferralsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type AcceptReferralRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The version the answer is based on (or If-Match); 0: whatever is current.
+	ExpectedVersion int64 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AcceptReferralRequest) Reset() {
+	*x = AcceptReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptReferralRequest) ProtoMessage() {}
+
+func (x *AcceptReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptReferralRequest.ProtoReflect.Descriptor instead.
+func (*AcceptReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AcceptReferralRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *AcceptReferralRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type AcceptReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcceptReferralResponse) Reset() {
+	*x = AcceptReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcceptReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcceptReferralResponse) ProtoMessage() {}
+
+func (x *AcceptReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcceptReferralResponse.ProtoReflect.Descriptor instead.
+func (*AcceptReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AcceptReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+type DeclineReferralRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Reason DeclineReason          `protobuf:"varint,2,opt,name=reason,proto3,enum=nrm.referral.v1.DeclineReason" json:"reason,omitempty"`
+	// Up to 1,000 characters; required with DECLINE_REASON_OTHER.
+	Note            string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DeclineReferralRequest) Reset() {
+	*x = DeclineReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineReferralRequest) ProtoMessage() {}
+
+func (x *DeclineReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineReferralRequest.ProtoReflect.Descriptor instead.
+func (*DeclineReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *DeclineReferralRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeclineReferralRequest) GetReason() DeclineReason {
+	if x != nil {
+		return x.Reason
+	}
+	return DeclineReason_DECLINE_REASON_UNSPECIFIED
+}
+
+func (x *DeclineReferralRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *DeclineReferralRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type DeclineReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclineReferralResponse) Reset() {
+	*x = DeclineReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclineReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclineReferralResponse) ProtoMessage() {}
+
+func (x *DeclineReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclineReferralResponse.ProtoReflect.Descriptor instead.
+func (*DeclineReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *DeclineReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+type CancelReferralRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CancelReferralRequest) Reset() {
+	*x = CancelReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelReferralRequest) ProtoMessage() {}
+
+func (x *CancelReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelReferralRequest.ProtoReflect.Descriptor instead.
+func (*CancelReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CancelReferralRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CancelReferralRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type CancelReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelReferralResponse) Reset() {
+	*x = CancelReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelReferralResponse) ProtoMessage() {}
+
+func (x *CancelReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelReferralResponse.ProtoReflect.Descriptor instead.
+func (*CancelReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CancelReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+type CompleteReferralRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Id      string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Outcome ReferralOutcome        `protobuf:"varint,2,opt,name=outcome,proto3,enum=nrm.referral.v1.ReferralOutcome" json:"outcome,omitempty"`
+	// Up to 1,000 characters; required with REFERRAL_OUTCOME_NOT_DELIVERED.
+	Note            string `protobuf:"bytes,3,opt,name=note,proto3" json:"note,omitempty"`
+	ExpectedVersion int64  `protobuf:"varint,4,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CompleteReferralRequest) Reset() {
+	*x = CompleteReferralRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteReferralRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteReferralRequest) ProtoMessage() {}
+
+func (x *CompleteReferralRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteReferralRequest.ProtoReflect.Descriptor instead.
+func (*CompleteReferralRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *CompleteReferralRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CompleteReferralRequest) GetOutcome() ReferralOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReferralOutcome_REFERRAL_OUTCOME_UNSPECIFIED
+}
+
+func (x *CompleteReferralRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *CompleteReferralRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type CompleteReferralResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CompleteReferralResponse) Reset() {
+	*x = CompleteReferralResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CompleteReferralResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CompleteReferralResponse) ProtoMessage() {}
+
+func (x *CompleteReferralResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CompleteReferralResponse.ProtoReflect.Descriptor instead.
+func (*CompleteReferralResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *CompleteReferralResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
+// Events of a referral: ids, codes and states, never the reason or the notes.
+type ReferralChanged struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	ReferralId        string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
+	Version           int64                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	CaseId            string                 `protobuf:"bytes,3,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
+	CaseCode          string                 `protobuf:"bytes,4,opt,name=case_code,json=caseCode,proto3" json:"case_code,omitempty"`
+	ServiceType       ServiceType            `protobuf:"varint,5,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	ProviderCode      string                 `protobuf:"bytes,6,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
+	SenderInstitution string                 `protobuf:"bytes,7,opt,name=sender_institution,json=senderInstitution,proto3" json:"sender_institution,omitempty"`
+	Urgency           ReferralUrgency        `protobuf:"varint,8,opt,name=urgency,proto3,enum=nrm.referral.v1.ReferralUrgency" json:"urgency,omitempty"`
+	State             ReferralState          `protobuf:"varint,9,opt,name=state,proto3,enum=nrm.referral.v1.ReferralState" json:"state,omitempty"`
+	PreviousState     ReferralState          `protobuf:"varint,10,opt,name=previous_state,json=previousState,proto3,enum=nrm.referral.v1.ReferralState" json:"previous_state,omitempty"`
+	DeclineReason     DeclineReason          `protobuf:"varint,11,opt,name=decline_reason,json=declineReason,proto3,enum=nrm.referral.v1.DeclineReason" json:"decline_reason,omitempty"`
+	Outcome           ReferralOutcome        `protobuf:"varint,12,opt,name=outcome,proto3,enum=nrm.referral.v1.ReferralOutcome" json:"outcome,omitempty"`
+	Child             bool                   `protobuf:"varint,13,opt,name=child,proto3" json:"child,omitempty"`
+	ConsentOverridden bool                   `protobuf:"varint,14,opt,name=consent_overridden,json=consentOverridden,proto3" json:"consent_overridden,omitempty"`
+	CreatedAt         *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ReferralChanged) Reset() {
+	*x = ReferralChanged{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferralChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferralChanged) ProtoMessage() {}
+
+func (x *ReferralChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferralChanged.ProtoReflect.Descriptor instead.
+func (*ReferralChanged) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ReferralChanged) GetReferralId() string {
+	if x != nil {
+		return x.ReferralId
+	}
+	return ""
+}
+
+func (x *ReferralChanged) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ReferralChanged) GetCaseId() string {
+	if x != nil {
+		return x.CaseId
+	}
+	return ""
+}
+
+func (x *ReferralChanged) GetCaseCode() string {
+	if x != nil {
+		return x.CaseCode
+	}
+	return ""
+}
+
+func (x *ReferralChanged) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetProviderCode() string {
+	if x != nil {
+		return x.ProviderCode
+	}
+	return ""
+}
+
+func (x *ReferralChanged) GetSenderInstitution() string {
+	if x != nil {
+		return x.SenderInstitution
+	}
+	return ""
+}
+
+func (x *ReferralChanged) GetUrgency() ReferralUrgency {
+	if x != nil {
+		return x.Urgency
+	}
+	return ReferralUrgency_REFERRAL_URGENCY_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetState() ReferralState {
+	if x != nil {
+		return x.State
+	}
+	return ReferralState_REFERRAL_STATE_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetPreviousState() ReferralState {
+	if x != nil {
+		return x.PreviousState
+	}
+	return ReferralState_REFERRAL_STATE_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetDeclineReason() DeclineReason {
+	if x != nil {
+		return x.DeclineReason
+	}
+	return DeclineReason_DECLINE_REASON_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetOutcome() ReferralOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ReferralOutcome_REFERRAL_OUTCOME_UNSPECIFIED
+}
+
+func (x *ReferralChanged) GetChild() bool {
+	if x != nil {
+		return x.Child
+	}
+	return false
+}
+
+func (x *ReferralChanged) GetConsentOverridden() bool {
+	if x != nil {
+		return x.ConsentOverridden
+	}
+	return false
+}
+
+func (x *ReferralChanged) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
 var File_nrm_referral_v1_referral_proto protoreflect.FileDescriptor
 
 const file_nrm_referral_v1_referral_proto_rawDesc = "" +
@@ -1339,7 +2717,98 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.nrm.referral.v1.ProviderKindR\x04kind\x12A\n" +
 	"\rservice_types\x18\x04 \x03(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\fserviceTypes\x12\x16\n" +
 	"\x06active\x18\x05 \x01(\bR\x06active\x12=\n" +
-	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity*\xa1\x03\n" +
+	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\"\xaf\a\n" +
+	"\bReferral\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
+	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x03 \x01(\tR\bcaseCode\x12?\n" +
+	"\fservice_type\x18\x04 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
+	"\rprovider_code\x18\x05 \x01(\tR\fproviderCode\x12-\n" +
+	"\x12sender_institution\x18\x06 \x01(\tR\x11senderInstitution\x12:\n" +
+	"\aurgency\x18\a \x01(\x0e2 .nrm.referral.v1.ReferralUrgencyR\aurgency\x12\x16\n" +
+	"\x06reason\x18\b \x01(\tR\x06reason\x12'\n" +
+	"\x0freason_withheld\x18\t \x01(\bR\x0ereasonWithheld\x124\n" +
+	"\x05state\x18\n" +
+	" \x01(\x0e2\x1e.nrm.referral.v1.ReferralStateR\x05state\x12\x14\n" +
+	"\x05child\x18\v \x01(\bR\x05child\x12:\n" +
+	"\x19child_protection_decision\x18\f \x01(\tR\x17childProtectionDecision\x12-\n" +
+	"\x12consent_overridden\x18\r \x01(\bR\x11consentOverridden\x12'\n" +
+	"\x0foverride_reason\x18\x0e \x01(\tR\x0eoverrideReason\x12E\n" +
+	"\x0edecline_reason\x18\x0f \x01(\x0e2\x1e.nrm.referral.v1.DeclineReasonR\rdeclineReason\x12!\n" +
+	"\fdecline_note\x18\x10 \x01(\tR\vdeclineNote\x12:\n" +
+	"\aoutcome\x18\x11 \x01(\x0e2 .nrm.referral.v1.ReferralOutcomeR\aoutcome\x12!\n" +
+	"\foutcome_note\x18\x12 \x01(\tR\voutcomeNote\x129\n" +
+	"\n" +
+	"created_at\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
+	"\aversion\x18\x15 \x01(\x03R\aversion\x12\x12\n" +
+	"\x04etag\x18\x16 \x01(\tR\x04etag\"\xcf\x02\n" +
+	"\x15CreateReferralRequest\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12?\n" +
+	"\fservice_type\x18\x02 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
+	"\rprovider_code\x18\x03 \x01(\tR\fproviderCode\x12:\n" +
+	"\aurgency\x18\x04 \x01(\x0e2 .nrm.referral.v1.ReferralUrgencyR\aurgency\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12:\n" +
+	"\x19child_protection_decision\x18\x06 \x01(\tR\x17childProtectionDecision\x12'\n" +
+	"\x0foverride_reason\x18\a \x01(\tR\x0eoverrideReason\"O\n" +
+	"\x16CreateReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"$\n" +
+	"\x12GetReferralRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"L\n" +
+	"\x13GetReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"o\n" +
+	"\x18ListCaseReferralsRequest\x12\x17\n" +
+	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"|\n" +
+	"\x19ListCaseReferralsResponse\x127\n" +
+	"\treferrals\x18\x01 \x03(\v2\x19.nrm.referral.v1.ReferralR\treferrals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"R\n" +
+	"\x15AcceptReferralRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
+	"\x10expected_version\x18\x02 \x01(\x03R\x0fexpectedVersion\"O\n" +
+	"\x16AcceptReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\x9f\x01\n" +
+	"\x16DeclineReferralRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x126\n" +
+	"\x06reason\x18\x02 \x01(\x0e2\x1e.nrm.referral.v1.DeclineReasonR\x06reason\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"P\n" +
+	"\x17DeclineReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"R\n" +
+	"\x15CancelReferralRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12)\n" +
+	"\x10expected_version\x18\x02 \x01(\x03R\x0fexpectedVersion\"O\n" +
+	"\x16CancelReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xa4\x01\n" +
+	"\x17CompleteReferralRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12:\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2 .nrm.referral.v1.ReferralOutcomeR\aoutcome\x12\x12\n" +
+	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
+	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"Q\n" +
+	"\x18CompleteReferralResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xd3\x05\n" +
+	"\x0fReferralChanged\x12\x1f\n" +
+	"\vreferral_id\x18\x01 \x01(\tR\n" +
+	"referralId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x17\n" +
+	"\acase_id\x18\x03 \x01(\tR\x06caseId\x12\x1b\n" +
+	"\tcase_code\x18\x04 \x01(\tR\bcaseCode\x12?\n" +
+	"\fservice_type\x18\x05 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
+	"\rprovider_code\x18\x06 \x01(\tR\fproviderCode\x12-\n" +
+	"\x12sender_institution\x18\a \x01(\tR\x11senderInstitution\x12:\n" +
+	"\aurgency\x18\b \x01(\x0e2 .nrm.referral.v1.ReferralUrgencyR\aurgency\x124\n" +
+	"\x05state\x18\t \x01(\x0e2\x1e.nrm.referral.v1.ReferralStateR\x05state\x12E\n" +
+	"\x0eprevious_state\x18\n" +
+	" \x01(\x0e2\x1e.nrm.referral.v1.ReferralStateR\rpreviousState\x12E\n" +
+	"\x0edecline_reason\x18\v \x01(\x0e2\x1e.nrm.referral.v1.DeclineReasonR\rdeclineReason\x12:\n" +
+	"\aoutcome\x18\f \x01(\x0e2 .nrm.referral.v1.ReferralOutcomeR\aoutcome\x12\x14\n" +
+	"\x05child\x18\r \x01(\bR\x05child\x12-\n" +
+	"\x12consent_overridden\x18\x0e \x01(\bR\x11consentOverridden\x129\n" +
+	"\n" +
+	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt*\xa1\x03\n" +
 	"\vServiceType\x12\x1c\n" +
 	"\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_TYPE_SHELTER\x10\x01\x12\x18\n" +
@@ -1363,14 +2832,46 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x1bPROVIDER_KIND_HEALTH_CENTRE\x10\x04\x12\x1b\n" +
 	"\x17PROVIDER_KIND_LEGAL_AID\x10\x05\x12\x15\n" +
 	"\x11PROVIDER_KIND_NGO\x10\x06\x12\x17\n" +
-	"\x13PROVIDER_KIND_OTHER\x10\a2\xc8\x06\n" +
+	"\x13PROVIDER_KIND_OTHER\x10\a*\xfb\x01\n" +
+	"\rReferralState\x12\x1e\n" +
+	"\x1aREFERRAL_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16REFERRAL_STATE_PENDING\x10\x01\x12\x1b\n" +
+	"\x17REFERRAL_STATE_ACCEPTED\x10\x02\x12\x1b\n" +
+	"\x17REFERRAL_STATE_DECLINED\x10\x03\x12\x1a\n" +
+	"\x16REFERRAL_STATE_EXPIRED\x10\x04\x12\x1c\n" +
+	"\x18REFERRAL_STATE_COMPLETED\x10\x05\x12\x1c\n" +
+	"\x18REFERRAL_STATE_CANCELLED\x10\x06\x12\x1c\n" +
+	"\x18REFERRAL_STATE_WITHDRAWN\x10\a*r\n" +
+	"\x0fReferralUrgency\x12 \n" +
+	"\x1cREFERRAL_URGENCY_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aREFERRAL_URGENCY_EMERGENCY\x10\x01\x12\x1d\n" +
+	"\x19REFERRAL_URGENCY_STANDARD\x10\x02*\xd3\x01\n" +
+	"\rDeclineReason\x12\x1e\n" +
+	"\x1aDECLINE_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aDECLINE_REASON_NO_CAPACITY\x10\x01\x12&\n" +
+	"\"DECLINE_REASON_SERVICE_NOT_OFFERED\x10\x02\x12\x1f\n" +
+	"\x1bDECLINE_REASON_OUTSIDE_AREA\x10\x03\x12\x1f\n" +
+	"\x1bDECLINE_REASON_NOT_ELIGIBLE\x10\x04\x12\x18\n" +
+	"\x14DECLINE_REASON_OTHER\x10\x05*\x9e\x01\n" +
+	"\x0fReferralOutcome\x12 \n" +
+	"\x1cREFERRAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aREFERRAL_OUTCOME_DELIVERED\x10\x01\x12%\n" +
+	"!REFERRAL_OUTCOME_PARTLY_DELIVERED\x10\x02\x12\"\n" +
+	"\x1eREFERRAL_OUTCOME_NOT_DELIVERED\x10\x032\x94\x0e\n" +
 	"\x0fReferralService\x12\x82\x01\n" +
 	"\x10ListServiceTypes\x12(.nrm.referral.v1.ListServiceTypesRequest\x1a).nrm.referral.v1.ListServiceTypesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/service-types\x12u\n" +
 	"\rListProviders\x12%.nrm.referral.v1.ListProvidersRequest\x1a&.nrm.referral.v1.ListProvidersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/providers\x12v\n" +
 	"\vGetProvider\x12#.nrm.referral.v1.GetProviderRequest\x1a$.nrm.referral.v1.GetProviderResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/providers/{code}\x12\x88\x01\n" +
 	"\x10RegisterProvider\x12(.nrm.referral.v1.RegisterProviderRequest\x1a).nrm.referral.v1.RegisterProviderResponse\"\x1f\x82\xd3\xe4\x93\x02\x19:\bprovider\"\r/v1/providers\x12\x89\x01\n" +
 	"\x0eUpdateProvider\x12&.nrm.referral.v1.UpdateProviderRequest\x1a'.nrm.referral.v1.UpdateProviderResponse\"&\x82\xd3\xe4\x93\x02 :\bprovider2\x14/v1/providers/{code}\x12\xa9\x01\n" +
-	"\x16UpdateProviderCapacity\x12..nrm.referral.v1.UpdateProviderCapacityRequest\x1a/.nrm.referral.v1.UpdateProviderCapacityResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/providers/{code}:updateCapacityB=Z;github.com/nrm-albania/nrm/proto/nrm/referral/v1;referralv1b\x06proto3"
+	"\x16UpdateProviderCapacity\x12..nrm.referral.v1.UpdateProviderCapacityRequest\x1a/.nrm.referral.v1.UpdateProviderCapacityResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/providers/{code}:updateCapacity\x12\x8b\x01\n" +
+	"\x0eCreateReferral\x12&.nrm.referral.v1.CreateReferralRequest\x1a'.nrm.referral.v1.CreateReferralResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/cases/{case_id}/referrals\x12t\n" +
+	"\vGetReferral\x12#.nrm.referral.v1.GetReferralRequest\x1a$.nrm.referral.v1.GetReferralResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/referrals/{id}\x12\x91\x01\n" +
+	"\x11ListCaseReferrals\x12).nrm.referral.v1.ListCaseReferralsRequest\x1a*.nrm.referral.v1.ListCaseReferralsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/cases/{case_id}/referrals\x12\x87\x01\n" +
+	"\x0eAcceptReferral\x12&.nrm.referral.v1.AcceptReferralRequest\x1a'.nrm.referral.v1.AcceptReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:accept\x12\x8b\x01\n" +
+	"\x0fDeclineReferral\x12'.nrm.referral.v1.DeclineReferralRequest\x1a(.nrm.referral.v1.DeclineReferralResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/referrals/{id}:decline\x12\x87\x01\n" +
+	"\x0eCancelReferral\x12&.nrm.referral.v1.CancelReferralRequest\x1a'.nrm.referral.v1.CancelReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:cancel\x12\x8f\x01\n" +
+	"\x10CompleteReferral\x12(.nrm.referral.v1.CompleteReferralRequest\x1a).nrm.referral.v1.CompleteReferralResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/referrals/{id}:completeB=Z;github.com/nrm-albania/nrm/proto/nrm/referral/v1;referralv1b\x06proto3"
 
 var (
 	file_nrm_referral_v1_referral_proto_rawDescOnce sync.Once
@@ -1384,71 +2885,130 @@ func file_nrm_referral_v1_referral_proto_rawDescGZIP() []byte {
 	return file_nrm_referral_v1_referral_proto_rawDescData
 }
 
-var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_nrm_referral_v1_referral_proto_goTypes = []any{
 	(ServiceType)(0),                       // 0: nrm.referral.v1.ServiceType
 	(ProviderKind)(0),                      // 1: nrm.referral.v1.ProviderKind
-	(*ServiceTypeInfo)(nil),                // 2: nrm.referral.v1.ServiceTypeInfo
-	(*ListServiceTypesRequest)(nil),        // 3: nrm.referral.v1.ListServiceTypesRequest
-	(*ListServiceTypesResponse)(nil),       // 4: nrm.referral.v1.ListServiceTypesResponse
-	(*ProviderContact)(nil),                // 5: nrm.referral.v1.ProviderContact
-	(*ProviderCapacity)(nil),               // 6: nrm.referral.v1.ProviderCapacity
-	(*Provider)(nil),                       // 7: nrm.referral.v1.Provider
-	(*ListProvidersRequest)(nil),           // 8: nrm.referral.v1.ListProvidersRequest
-	(*ListProvidersResponse)(nil),          // 9: nrm.referral.v1.ListProvidersResponse
-	(*GetProviderRequest)(nil),             // 10: nrm.referral.v1.GetProviderRequest
-	(*GetProviderResponse)(nil),            // 11: nrm.referral.v1.GetProviderResponse
-	(*RegisterProviderRequest)(nil),        // 12: nrm.referral.v1.RegisterProviderRequest
-	(*RegisterProviderResponse)(nil),       // 13: nrm.referral.v1.RegisterProviderResponse
-	(*UpdateProviderRequest)(nil),          // 14: nrm.referral.v1.UpdateProviderRequest
-	(*UpdateProviderResponse)(nil),         // 15: nrm.referral.v1.UpdateProviderResponse
-	(*UpdateProviderCapacityRequest)(nil),  // 16: nrm.referral.v1.UpdateProviderCapacityRequest
-	(*UpdateProviderCapacityResponse)(nil), // 17: nrm.referral.v1.UpdateProviderCapacityResponse
-	(*ProviderChanged)(nil),                // 18: nrm.referral.v1.ProviderChanged
-	(*timestamppb.Timestamp)(nil),          // 19: google.protobuf.Timestamp
-	(v1.Prefecture)(0),                     // 20: nrm.caseregistry.v1.Prefecture
-	(*fieldmaskpb.FieldMask)(nil),          // 21: google.protobuf.FieldMask
+	(ReferralState)(0),                     // 2: nrm.referral.v1.ReferralState
+	(ReferralUrgency)(0),                   // 3: nrm.referral.v1.ReferralUrgency
+	(DeclineReason)(0),                     // 4: nrm.referral.v1.DeclineReason
+	(ReferralOutcome)(0),                   // 5: nrm.referral.v1.ReferralOutcome
+	(*ServiceTypeInfo)(nil),                // 6: nrm.referral.v1.ServiceTypeInfo
+	(*ListServiceTypesRequest)(nil),        // 7: nrm.referral.v1.ListServiceTypesRequest
+	(*ListServiceTypesResponse)(nil),       // 8: nrm.referral.v1.ListServiceTypesResponse
+	(*ProviderContact)(nil),                // 9: nrm.referral.v1.ProviderContact
+	(*ProviderCapacity)(nil),               // 10: nrm.referral.v1.ProviderCapacity
+	(*Provider)(nil),                       // 11: nrm.referral.v1.Provider
+	(*ListProvidersRequest)(nil),           // 12: nrm.referral.v1.ListProvidersRequest
+	(*ListProvidersResponse)(nil),          // 13: nrm.referral.v1.ListProvidersResponse
+	(*GetProviderRequest)(nil),             // 14: nrm.referral.v1.GetProviderRequest
+	(*GetProviderResponse)(nil),            // 15: nrm.referral.v1.GetProviderResponse
+	(*RegisterProviderRequest)(nil),        // 16: nrm.referral.v1.RegisterProviderRequest
+	(*RegisterProviderResponse)(nil),       // 17: nrm.referral.v1.RegisterProviderResponse
+	(*UpdateProviderRequest)(nil),          // 18: nrm.referral.v1.UpdateProviderRequest
+	(*UpdateProviderResponse)(nil),         // 19: nrm.referral.v1.UpdateProviderResponse
+	(*UpdateProviderCapacityRequest)(nil),  // 20: nrm.referral.v1.UpdateProviderCapacityRequest
+	(*UpdateProviderCapacityResponse)(nil), // 21: nrm.referral.v1.UpdateProviderCapacityResponse
+	(*ProviderChanged)(nil),                // 22: nrm.referral.v1.ProviderChanged
+	(*Referral)(nil),                       // 23: nrm.referral.v1.Referral
+	(*CreateReferralRequest)(nil),          // 24: nrm.referral.v1.CreateReferralRequest
+	(*CreateReferralResponse)(nil),         // 25: nrm.referral.v1.CreateReferralResponse
+	(*GetReferralRequest)(nil),             // 26: nrm.referral.v1.GetReferralRequest
+	(*GetReferralResponse)(nil),            // 27: nrm.referral.v1.GetReferralResponse
+	(*ListCaseReferralsRequest)(nil),       // 28: nrm.referral.v1.ListCaseReferralsRequest
+	(*ListCaseReferralsResponse)(nil),      // 29: nrm.referral.v1.ListCaseReferralsResponse
+	(*AcceptReferralRequest)(nil),          // 30: nrm.referral.v1.AcceptReferralRequest
+	(*AcceptReferralResponse)(nil),         // 31: nrm.referral.v1.AcceptReferralResponse
+	(*DeclineReferralRequest)(nil),         // 32: nrm.referral.v1.DeclineReferralRequest
+	(*DeclineReferralResponse)(nil),        // 33: nrm.referral.v1.DeclineReferralResponse
+	(*CancelReferralRequest)(nil),          // 34: nrm.referral.v1.CancelReferralRequest
+	(*CancelReferralResponse)(nil),         // 35: nrm.referral.v1.CancelReferralResponse
+	(*CompleteReferralRequest)(nil),        // 36: nrm.referral.v1.CompleteReferralRequest
+	(*CompleteReferralResponse)(nil),       // 37: nrm.referral.v1.CompleteReferralResponse
+	(*ReferralChanged)(nil),                // 38: nrm.referral.v1.ReferralChanged
+	(*timestamppb.Timestamp)(nil),          // 39: google.protobuf.Timestamp
+	(v1.Prefecture)(0),                     // 40: nrm.caseregistry.v1.Prefecture
+	(*fieldmaskpb.FieldMask)(nil),          // 41: google.protobuf.FieldMask
 }
 var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	0,  // 0: nrm.referral.v1.ServiceTypeInfo.type:type_name -> nrm.referral.v1.ServiceType
-	2,  // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
-	19, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
+	6,  // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
+	39, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: nrm.referral.v1.Provider.kind:type_name -> nrm.referral.v1.ProviderKind
 	0,  // 4: nrm.referral.v1.Provider.service_types:type_name -> nrm.referral.v1.ServiceType
-	20, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
-	5,  // 6: nrm.referral.v1.Provider.contact:type_name -> nrm.referral.v1.ProviderContact
-	6,  // 7: nrm.referral.v1.Provider.capacity:type_name -> nrm.referral.v1.ProviderCapacity
+	40, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
+	9,  // 6: nrm.referral.v1.Provider.contact:type_name -> nrm.referral.v1.ProviderContact
+	10, // 7: nrm.referral.v1.Provider.capacity:type_name -> nrm.referral.v1.ProviderCapacity
 	0,  // 8: nrm.referral.v1.ListProvidersRequest.service_type:type_name -> nrm.referral.v1.ServiceType
-	20, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
-	7,  // 10: nrm.referral.v1.ListProvidersResponse.providers:type_name -> nrm.referral.v1.Provider
-	7,  // 11: nrm.referral.v1.GetProviderResponse.provider:type_name -> nrm.referral.v1.Provider
-	7,  // 12: nrm.referral.v1.RegisterProviderRequest.provider:type_name -> nrm.referral.v1.Provider
-	7,  // 13: nrm.referral.v1.RegisterProviderResponse.provider:type_name -> nrm.referral.v1.Provider
-	7,  // 14: nrm.referral.v1.UpdateProviderRequest.provider:type_name -> nrm.referral.v1.Provider
-	21, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 16: nrm.referral.v1.UpdateProviderResponse.provider:type_name -> nrm.referral.v1.Provider
-	7,  // 17: nrm.referral.v1.UpdateProviderCapacityResponse.provider:type_name -> nrm.referral.v1.Provider
+	40, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	11, // 10: nrm.referral.v1.ListProvidersResponse.providers:type_name -> nrm.referral.v1.Provider
+	11, // 11: nrm.referral.v1.GetProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	11, // 12: nrm.referral.v1.RegisterProviderRequest.provider:type_name -> nrm.referral.v1.Provider
+	11, // 13: nrm.referral.v1.RegisterProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	11, // 14: nrm.referral.v1.UpdateProviderRequest.provider:type_name -> nrm.referral.v1.Provider
+	41, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	11, // 16: nrm.referral.v1.UpdateProviderResponse.provider:type_name -> nrm.referral.v1.Provider
+	11, // 17: nrm.referral.v1.UpdateProviderCapacityResponse.provider:type_name -> nrm.referral.v1.Provider
 	1,  // 18: nrm.referral.v1.ProviderChanged.kind:type_name -> nrm.referral.v1.ProviderKind
 	0,  // 19: nrm.referral.v1.ProviderChanged.service_types:type_name -> nrm.referral.v1.ServiceType
-	6,  // 20: nrm.referral.v1.ProviderChanged.capacity:type_name -> nrm.referral.v1.ProviderCapacity
-	3,  // 21: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
-	8,  // 22: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
-	10, // 23: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
-	12, // 24: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
-	14, // 25: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
-	16, // 26: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
-	4,  // 27: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
-	9,  // 28: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
-	11, // 29: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
-	13, // 30: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
-	15, // 31: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
-	17, // 32: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
-	27, // [27:33] is the sub-list for method output_type
-	21, // [21:27] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	10, // 20: nrm.referral.v1.ProviderChanged.capacity:type_name -> nrm.referral.v1.ProviderCapacity
+	0,  // 21: nrm.referral.v1.Referral.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 22: nrm.referral.v1.Referral.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	2,  // 23: nrm.referral.v1.Referral.state:type_name -> nrm.referral.v1.ReferralState
+	4,  // 24: nrm.referral.v1.Referral.decline_reason:type_name -> nrm.referral.v1.DeclineReason
+	5,  // 25: nrm.referral.v1.Referral.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	39, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
+	39, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
+	0,  // 28: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 29: nrm.referral.v1.CreateReferralRequest.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	23, // 30: nrm.referral.v1.CreateReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 31: nrm.referral.v1.GetReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 32: nrm.referral.v1.ListCaseReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
+	23, // 33: nrm.referral.v1.AcceptReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	4,  // 34: nrm.referral.v1.DeclineReferralRequest.reason:type_name -> nrm.referral.v1.DeclineReason
+	23, // 35: nrm.referral.v1.DeclineReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 36: nrm.referral.v1.CancelReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	5,  // 37: nrm.referral.v1.CompleteReferralRequest.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	23, // 38: nrm.referral.v1.CompleteReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	0,  // 39: nrm.referral.v1.ReferralChanged.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 40: nrm.referral.v1.ReferralChanged.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	2,  // 41: nrm.referral.v1.ReferralChanged.state:type_name -> nrm.referral.v1.ReferralState
+	2,  // 42: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
+	4,  // 43: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
+	5,  // 44: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	39, // 45: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
+	7,  // 46: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
+	12, // 47: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
+	14, // 48: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
+	16, // 49: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
+	18, // 50: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
+	20, // 51: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
+	24, // 52: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
+	26, // 53: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
+	28, // 54: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
+	30, // 55: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
+	32, // 56: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
+	34, // 57: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
+	36, // 58: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
+	8,  // 59: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
+	13, // 60: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
+	15, // 61: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
+	17, // 62: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
+	19, // 63: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
+	21, // 64: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
+	25, // 65: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
+	27, // 66: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
+	29, // 67: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
+	31, // 68: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
+	33, // 69: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
+	35, // 70: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
+	37, // 71: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
+	59, // [59:72] is the sub-list for method output_type
+	46, // [46:59] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_nrm_referral_v1_referral_proto_init() }
@@ -1461,8 +3021,8 @@ func file_nrm_referral_v1_referral_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_referral_v1_referral_proto_rawDesc), len(file_nrm_referral_v1_referral_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   17,
+			NumEnums:      6,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,13 @@ const (
 	ReferralService_RegisterProvider_FullMethodName       = "/nrm.referral.v1.ReferralService/RegisterProvider"
 	ReferralService_UpdateProvider_FullMethodName         = "/nrm.referral.v1.ReferralService/UpdateProvider"
 	ReferralService_UpdateProviderCapacity_FullMethodName = "/nrm.referral.v1.ReferralService/UpdateProviderCapacity"
+	ReferralService_CreateReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/CreateReferral"
+	ReferralService_GetReferral_FullMethodName            = "/nrm.referral.v1.ReferralService/GetReferral"
+	ReferralService_ListCaseReferrals_FullMethodName      = "/nrm.referral.v1.ReferralService/ListCaseReferrals"
+	ReferralService_AcceptReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/AcceptReferral"
+	ReferralService_DeclineReferral_FullMethodName        = "/nrm.referral.v1.ReferralService/DeclineReferral"
+	ReferralService_CancelReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/CancelReferral"
+	ReferralService_CompleteReferral_FullMethodName       = "/nrm.referral.v1.ReferralService/CompleteReferral"
 )
 
 // ReferralServiceClient is the client API for ReferralService service.
@@ -51,6 +58,27 @@ type ReferralServiceClient interface {
 	// Records a shelter's places, in total and free: by the provider itself, or the chair or the
 	// secretariat.
 	UpdateProviderCapacity(ctx context.Context, in *UpdateProviderCapacityRequest, opts ...grpc.CallOption) (*UpdateProviderCapacityResponse, error)
+	// Refers a case to a provider for one service, from the caller's institution. The case
+	// registry is asked, on the caller's behalf, whether the case exists, whether the person is a
+	// child and what they answered about referral: an adult without consent in force is
+	// FAILED_PRECONDITION CONSENT_REQUIRED unless the chair overrides it with a reason; a child's
+	// referral names the child-protection decision that stands in for consent. Idempotent with an
+	// Idempotency-Key.
+	CreateReferral(ctx context.Context, in *CreateReferralRequest, opts ...grpc.CallOption) (*CreateReferralResponse, error)
+	// Returns one referral to its sender, its recipient, the chair and the secretariat; the reason
+	// and notes only with a stated purpose.
+	GetReferral(ctx context.Context, in *GetReferralRequest, opts ...grpc.CallOption) (*GetReferralResponse, error)
+	// Lists a case's referrals, oldest first, to the institutions involved in them and the
+	// Authority's stewards.
+	ListCaseReferrals(ctx context.Context, in *ListCaseReferralsRequest, opts ...grpc.CallOption) (*ListCaseReferralsResponse, error)
+	// The recipient accepts a pending referral.
+	AcceptReferral(ctx context.Context, in *AcceptReferralRequest, opts ...grpc.CallOption) (*AcceptReferralResponse, error)
+	// The recipient declines a pending referral, with a reason.
+	DeclineReferral(ctx context.Context, in *DeclineReferralRequest, opts ...grpc.CallOption) (*DeclineReferralResponse, error)
+	// The sender cancels a referral that is not completed.
+	CancelReferral(ctx context.Context, in *CancelReferralRequest, opts ...grpc.CallOption) (*CancelReferralResponse, error)
+	// The recipient completes an accepted referral with its outcome.
+	CompleteReferral(ctx context.Context, in *CompleteReferralRequest, opts ...grpc.CallOption) (*CompleteReferralResponse, error)
 }
 
 type referralServiceClient struct {
@@ -121,6 +149,76 @@ func (c *referralServiceClient) UpdateProviderCapacity(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *referralServiceClient) CreateReferral(ctx context.Context, in *CreateReferralRequest, opts ...grpc.CallOption) (*CreateReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_CreateReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) GetReferral(ctx context.Context, in *GetReferralRequest, opts ...grpc.CallOption) (*GetReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_GetReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) ListCaseReferrals(ctx context.Context, in *ListCaseReferralsRequest, opts ...grpc.CallOption) (*ListCaseReferralsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCaseReferralsResponse)
+	err := c.cc.Invoke(ctx, ReferralService_ListCaseReferrals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) AcceptReferral(ctx context.Context, in *AcceptReferralRequest, opts ...grpc.CallOption) (*AcceptReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcceptReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_AcceptReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) DeclineReferral(ctx context.Context, in *DeclineReferralRequest, opts ...grpc.CallOption) (*DeclineReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeclineReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_DeclineReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) CancelReferral(ctx context.Context, in *CancelReferralRequest, opts ...grpc.CallOption) (*CancelReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CancelReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_CancelReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *referralServiceClient) CompleteReferral(ctx context.Context, in *CompleteReferralRequest, opts ...grpc.CallOption) (*CompleteReferralResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CompleteReferralResponse)
+	err := c.cc.Invoke(ctx, ReferralService_CompleteReferral_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReferralServiceServer is the server API for ReferralService service.
 // All implementations must embed UnimplementedReferralServiceServer
 // for forward compatibility.
@@ -145,6 +243,27 @@ type ReferralServiceServer interface {
 	// Records a shelter's places, in total and free: by the provider itself, or the chair or the
 	// secretariat.
 	UpdateProviderCapacity(context.Context, *UpdateProviderCapacityRequest) (*UpdateProviderCapacityResponse, error)
+	// Refers a case to a provider for one service, from the caller's institution. The case
+	// registry is asked, on the caller's behalf, whether the case exists, whether the person is a
+	// child and what they answered about referral: an adult without consent in force is
+	// FAILED_PRECONDITION CONSENT_REQUIRED unless the chair overrides it with a reason; a child's
+	// referral names the child-protection decision that stands in for consent. Idempotent with an
+	// Idempotency-Key.
+	CreateReferral(context.Context, *CreateReferralRequest) (*CreateReferralResponse, error)
+	// Returns one referral to its sender, its recipient, the chair and the secretariat; the reason
+	// and notes only with a stated purpose.
+	GetReferral(context.Context, *GetReferralRequest) (*GetReferralResponse, error)
+	// Lists a case's referrals, oldest first, to the institutions involved in them and the
+	// Authority's stewards.
+	ListCaseReferrals(context.Context, *ListCaseReferralsRequest) (*ListCaseReferralsResponse, error)
+	// The recipient accepts a pending referral.
+	AcceptReferral(context.Context, *AcceptReferralRequest) (*AcceptReferralResponse, error)
+	// The recipient declines a pending referral, with a reason.
+	DeclineReferral(context.Context, *DeclineReferralRequest) (*DeclineReferralResponse, error)
+	// The sender cancels a referral that is not completed.
+	CancelReferral(context.Context, *CancelReferralRequest) (*CancelReferralResponse, error)
+	// The recipient completes an accepted referral with its outcome.
+	CompleteReferral(context.Context, *CompleteReferralRequest) (*CompleteReferralResponse, error)
 	mustEmbedUnimplementedReferralServiceServer()
 }
 
@@ -172,6 +291,27 @@ func (UnimplementedReferralServiceServer) UpdateProvider(context.Context, *Updat
 }
 func (UnimplementedReferralServiceServer) UpdateProviderCapacity(context.Context, *UpdateProviderCapacityRequest) (*UpdateProviderCapacityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateProviderCapacity not implemented")
+}
+func (UnimplementedReferralServiceServer) CreateReferral(context.Context, *CreateReferralRequest) (*CreateReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) GetReferral(context.Context, *GetReferralRequest) (*GetReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) ListCaseReferrals(context.Context, *ListCaseReferralsRequest) (*ListCaseReferralsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCaseReferrals not implemented")
+}
+func (UnimplementedReferralServiceServer) AcceptReferral(context.Context, *AcceptReferralRequest) (*AcceptReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AcceptReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) DeclineReferral(context.Context, *DeclineReferralRequest) (*DeclineReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeclineReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) CancelReferral(context.Context, *CancelReferralRequest) (*CancelReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CancelReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) CompleteReferral(context.Context, *CompleteReferralRequest) (*CompleteReferralResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CompleteReferral not implemented")
 }
 func (UnimplementedReferralServiceServer) mustEmbedUnimplementedReferralServiceServer() {}
 func (UnimplementedReferralServiceServer) testEmbeddedByValue()                         {}
@@ -302,6 +442,132 @@ func _ReferralService_UpdateProviderCapacity_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReferralService_CreateReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).CreateReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_CreateReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).CreateReferral(ctx, req.(*CreateReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_GetReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).GetReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_GetReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).GetReferral(ctx, req.(*GetReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_ListCaseReferrals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCaseReferralsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).ListCaseReferrals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_ListCaseReferrals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).ListCaseReferrals(ctx, req.(*ListCaseReferralsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_AcceptReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcceptReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).AcceptReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_AcceptReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).AcceptReferral(ctx, req.(*AcceptReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_DeclineReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeclineReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).DeclineReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_DeclineReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).DeclineReferral(ctx, req.(*DeclineReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_CancelReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).CancelReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_CancelReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).CancelReferral(ctx, req.(*CancelReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ReferralService_CompleteReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CompleteReferralRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).CompleteReferral(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_CompleteReferral_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).CompleteReferral(ctx, req.(*CompleteReferralRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReferralService_ServiceDesc is the grpc.ServiceDesc for ReferralService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -332,6 +598,34 @@ var ReferralService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateProviderCapacity",
 			Handler:    _ReferralService_UpdateProviderCapacity_Handler,
+		},
+		{
+			MethodName: "CreateReferral",
+			Handler:    _ReferralService_CreateReferral_Handler,
+		},
+		{
+			MethodName: "GetReferral",
+			Handler:    _ReferralService_GetReferral_Handler,
+		},
+		{
+			MethodName: "ListCaseReferrals",
+			Handler:    _ReferralService_ListCaseReferrals_Handler,
+		},
+		{
+			MethodName: "AcceptReferral",
+			Handler:    _ReferralService_AcceptReferral_Handler,
+		},
+		{
+			MethodName: "DeclineReferral",
+			Handler:    _ReferralService_DeclineReferral_Handler,
+		},
+		{
+			MethodName: "CancelReferral",
+			Handler:    _ReferralService_CancelReferral_Handler,
+		},
+		{
+			MethodName: "CompleteReferral",
+			Handler:    _ReferralService_CompleteReferral_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

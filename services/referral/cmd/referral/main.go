@@ -1,5 +1,5 @@
-// Command referral runs the referral service. Configure it with flags or NRM_* variables;
-// --help lists them.
+// Command referral runs the referral service. Configure it with flags or NRM_* variables; --help
+// lists them.
 package main
 
 import (
@@ -7,4 +7,7 @@ import (
 	"github.com/nrm-albania/nrm/services/referral"
 )
 
-func main() { app.Main(referral.Defaults(), referral.Setup) }
+func main() {
+	var svc referral.Service
+	app.Main(referral.Defaults(), svc.Setup, svc.Bind)
+}

@@ -37,7 +37,7 @@ func (s *Server) ListProviders(ctx context.Context, req *referralv1.ListProvider
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.providers.All(ctx)
+	all, err := s.Providers.All(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +72,7 @@ func (s *Server) GetProvider(ctx context.Context, req *referralv1.GetProviderReq
 	if err := providers.CheckCode("code", req.GetCode()); err != nil {
 		return nil, err
 	}
-	p, err := s.providers.Get(ctx, req.GetCode())
+	p, err := s.Providers.Get(ctx, req.GetCode())
 	if errors.Is(err, aggregate.ErrNotFound) {
 		return nil, apierr.NotFound("provider", req.GetCode())
 	}
@@ -105,7 +105,7 @@ func (s *Server) RegisterProvider(ctx context.Context, req *referralv1.RegisterP
 		return nil, err
 	}
 	who := caller(ctx)
-	stored, err := s.providers.Create(ctx, p, providers.Change{Kind: providers.ChangeRegistered}.By(who.Institution, who.Subject, now), events)
+	stored, err := s.Providers.Create(ctx, p, providers.Change{Kind: providers.ChangeRegistered}.By(who.Institution, who.Subject, now), events)
 	switch {
 	case errors.Is(err, aggregate.ErrExists):
 		if !sameRegistration(stored, p) {
@@ -115,8 +115,8 @@ func (s *Server) RegisterProvider(ctx context.Context, req *referralv1.RegisterP
 	case err != nil:
 		return nil, err
 	default:
-		s.relay.Notify()
-		s.log.InfoContext(ctx, "provider registered", "provider_code", p.Code, "kind", p.Kind)
+		s.Relay.Notify()
+		s.Log.InfoContext(ctx, "provider registered", "provider_code", p.Code, "kind", p.Kind)
 	}
 	return &referralv1.RegisterProviderResponse{Provider: s.respond(ctx, stored)}, nil
 }
@@ -200,13 +200,13 @@ func (s *Server) changed(next providers.Provider, change providers.Change) aggre
 // change executes a command on a provider and wakes the relay once it committed.
 func (s *Server) change(ctx context.Context, cmd aggregate.Command[providers.Provider, providers.Change]) (providers.Provider, error) {
 	cmd.At = s.now()
-	p, committed, err := s.providers.Execute(ctx, cmd)
+	p, committed, err := s.Providers.Execute(ctx, cmd)
 	if err != nil {
 		return p, err
 	}
 	if committed {
-		s.relay.Notify()
-		s.log.InfoContext(ctx, "provider changed", "provider_code", p.Code, "version", p.Version)
+		s.Relay.Notify()
+		s.Log.InfoContext(ctx, "provider changed", "provider_code", p.Code, "version", p.Version)
 	}
 	return p, nil
 }

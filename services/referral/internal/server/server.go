@@ -10,24 +10,36 @@ import (
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
+	"github.com/nrm-albania/nrm/services/referral/internal/cases"
 	"github.com/nrm-albania/nrm/services/referral/internal/catalogue"
 	"github.com/nrm-albania/nrm/services/referral/internal/providers"
+	"github.com/nrm-albania/nrm/services/referral/internal/referrals"
 )
 
-// Server serves referrals: the service catalogue and the providers' directory.
+// Server serves referrals: the service catalogue, the providers' directory and the referrals.
 type Server struct {
 	referralv1.UnimplementedReferralServiceServer
-	providers *providers.Store
-	// relay is woken after every commit, to publish its events at once.
-	relay interface{ Notify() }
-	log   *slog.Logger
-	now   func() time.Time
+	Deps
+	now func() time.Time
 }
 
-// New returns the service over the providers' store.
-func New(ps *providers.Store, relay interface{ Notify() }, log *slog.Logger) *Server {
-	return &Server{providers: ps, relay: relay, log: log, now: time.Now}
+// Deps are what the service works with.
+type Deps struct {
+	Providers *providers.Store
+	Referrals *referrals.Store
+	// Cases is the case registry, asked on the caller's behalf.
+	Cases cases.Registry
+	// Keys seal the referrals' free text; Index keys the fingerprints of retried requests.
+	Keys  *piicrypto.MasterKeys
+	Index *piicrypto.IndexKey
+	// Relay is woken after every commit, to publish its events at once.
+	Relay interface{ Notify() }
+	Log   *slog.Logger
 }
+
+// New returns the service.
+func New(d Deps) *Server { return &Server{Deps: d, now: time.Now} }
 
 // stamp is the time of a change, as the store keeps it (milliseconds, UTC).
 func (s *Server) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }

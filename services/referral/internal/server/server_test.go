@@ -52,7 +52,7 @@ func TestListServiceTypesPaging(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := New(nil, nil, nil).ListServiceTypes(t.Context(), tt.req)
+			resp, err := New(Deps{}).ListServiceTypes(t.Context(), tt.req)
 			if tt.badField != "" {
 				if status.Code(err) != codes.InvalidArgument || !slices.Equal(apierr.ViolatedFields(err), []string{tt.badField}) {
 					t.Fatalf("err = %v (violations %v), want InvalidArgument on %s", err, apierr.ViolatedFields(err), tt.badField)
@@ -80,7 +80,7 @@ func TestListServiceTypesPagesThroughAllInOrder(t *testing.T) {
 		if page > len(catalogueCodes()) {
 			t.Fatal("paging does not end")
 		}
-		resp, err := New(nil, nil, nil).ListServiceTypes(t.Context(), req)
+		resp, err := New(Deps{}).ListServiceTypes(t.Context(), req)
 		if err != nil {
 			t.Fatalf("page %d: %v", page, err)
 		}
@@ -100,7 +100,7 @@ func TestListServiceTypesPagesThroughAllInOrder(t *testing.T) {
 }
 
 func TestListServiceTypesCarriesTheEntries(t *testing.T) {
-	resp, err := New(nil, nil, nil).ListServiceTypes(t.Context(), &referralv1.ListServiceTypesRequest{})
+	resp, err := New(Deps{}).ListServiceTypes(t.Context(), &referralv1.ListServiceTypesRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

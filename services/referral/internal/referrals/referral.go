@@ -1,0 +1,132 @@
+// Package referrals keeps the referrals of cases to providers: one case, one service, one
+// provider, from the sender's institution, from PENDING to a final state. Each referral is an
+// aggregate of the platform's store (services/platform/aggregate); its free text — the reason,
+// the recipient's and the outcome's notes — may hold personal data and is sealed under a data key
+// of the referral's own, kept in a key vault, so that destroying the key erases it everywhere.
+package referrals
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/piicrypto"
+)
+
+// Referral is a referral as stored. Enumerations are stored by their proto names; the free text
+// only sealed.
+type Referral struct {
+	ID                string           `bson:"_id"`
+	Version           int64            `bson:"version"`
+	CaseID            string           `bson:"case_id"`
+	CaseCode          string           `bson:"case_code"`
+	ServiceType       string           `bson:"service_type"`
+	ProviderCode      string           `bson:"provider_code"`
+	SenderInstitution string           `bson:"sender_institution"`
+	Urgency           string           `bson:"urgency"`
+	Reason            piicrypto.Sealed `bson:"reason"`
+	State             string           `bson:"state"`
+	Child             bool             `bson:"child"`
+	ChildDecision     string           `bson:"child_protection_decision,omitempty"`
+	ConsentOverridden bool             `bson:"consent_overridden,omitempty"`
+	OverrideReason    piicrypto.Sealed `bson:"override_reason,omitempty"`
+	DeclineReason     string           `bson:"decline_reason,omitempty"`
+	DeclineNote       piicrypto.Sealed `bson:"decline_note,omitempty"`
+	Outcome           string           `bson:"outcome,omitempty"`
+	OutcomeNote       piicrypto.Sealed `bson:"outcome_note,omitempty"`
+	CreatedAt         time.Time        `bson:"created_at"`
+	UpdatedAt         time.Time        `bson:"updated_at"`
+	// Idempotency is set when the sender created it with an idempotency key.
+	Idempotency *Idempotency `bson:"idempotency,omitempty"`
+}
+
+// Idempotency is the key a referral was created with and a keyed hash of the request, to tell a
+// retry from another request under the same key.
+type Idempotency struct {
+	Key         string `bson:"key"`
+	RequestHash []byte `bson:"request_hash"`
+}
+
+// AggregateID, AggregateVersion and AtVersion make a referral an aggregate.
+func (r Referral) AggregateID() string     { return r.ID }
+func (r Referral) AggregateVersion() int64 { return r.Version }
+func (r Referral) AtVersion(v int64, at time.Time) Referral {
+	r.Version, r.UpdatedAt = v, at
+	return r
+}
+
+// Change is one entry of a referral's history.
+type Change struct {
+	Kind        string    `bson:"kind"`
+	Institution string    `bson:"institution"`
+	Subject     string    `bson:"subject"`
+	At          time.Time `bson:"at"`
+}
+
+// By is the change made by subject of institution at a time.
+func (c Change) By(institution, subject string, at time.Time) Change {
+	c.Institution, c.Subject, c.At = institution, subject, at.UTC()
+	return c
+}
+
+// The states, by their proto names.
+var (
+	Pending   = referralv1.ReferralState_REFERRAL_STATE_PENDING.String()
+	Accepted  = referralv1.ReferralState_REFERRAL_STATE_ACCEPTED.String()
+	Declined  = referralv1.ReferralState_REFERRAL_STATE_DECLINED.String()
+	Completed = referralv1.ReferralState_REFERRAL_STATE_COMPLETED.String()
+	Cancelled = referralv1.ReferralState_REFERRAL_STATE_CANCELLED.String()
+)
+
+// Final reports whether the referral can no longer change.
+func (r Referral) Final() bool {
+	switch r.State {
+	case Pending, Accepted:
+		return false
+	}
+	return true
+}
+
+// Transition is a move from one state to another, by the sender or the recipient.
+type Transition struct {
+	// Kind names the change in the history and the event: "accepted", "declined", … .
+	Kind string
+	From []string
+	To   string
+	// ByRecipient: the recipient makes it; otherwise the sender.
+	ByRecipient bool
+}
+
+// The transitions of a referral.
+var (
+	Accept   = Transition{Kind: "accepted", From: []string{Pending}, To: Accepted, ByRecipient: true}
+	Decline  = Transition{Kind: "declined", From: []string{Pending}, To: Declined, ByRecipient: true}
+	Complete = Transition{Kind: "completed", From: []string{Accepted}, To: Completed, ByRecipient: true}
+	Cancel   = Transition{Kind: "cancelled", From: []string{Pending, Accepted}, To: Cancelled}
+)
+
+// Apply moves r by t, made by institution (the stewards, chair and secretariat, act for either
+// side). It refuses a move by the wrong institution (PERMISSION_DENIED) and a move from a state
+// it does not start from (FAILED_PRECONDITION).
+func (t Transition) Apply(r Referral, institution string, steward bool) (Referral, error) {
+	party, side := r.SenderInstitution, "sender"
+	if t.ByRecipient {
+		party, side = r.ProviderCode, "recipient"
+	}
+	if institution != party && !steward {
+		return r, apierr.PermissionDenied("NOT_THE_"+strings.ToUpper(side),
+			fmt.Sprintf("only the referral's %s, %s, may make it %s", side, party, t.Kind),
+			map[string]string{"referral_id": r.ID, side + "_institution": party})
+	}
+	for _, from := range t.From {
+		if r.State == from {
+			r.State = t.To
+			return r, nil
+		}
+	}
+	return r, apierr.FailedPrecondition("INVALID_TRANSITION",
+		fmt.Sprintf("referral %s is %s: it cannot be %s", r.ID, r.State, t.Kind),
+		map[string]string{"referral_id": r.ID, "state": r.State})
+}
