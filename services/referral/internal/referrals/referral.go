@@ -80,15 +80,6 @@ var (
 	Cancelled = referralv1.ReferralState_REFERRAL_STATE_CANCELLED.String()
 )
 
-// Final reports whether the referral can no longer change.
-func (r Referral) Final() bool {
-	switch r.State {
-	case Pending, Accepted:
-		return false
-	}
-	return true
-}
-
 // Transition is a move from one state to another, by the sender or the recipient.
 type Transition struct {
 	// Kind names the change in the history and the event: "accepted", "declined", … .

@@ -1,0 +1,247 @@
+package referral_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/services/referral/internal/cases"
+)
+
+var (
+	given    = caseregistryv1.ConsentDecision_CONSENT_DECISION_GIVEN.String()
+	adult    = cases.Case{ID: uuid.NewString(), Code: "VT-2026-00001", ReferralConsent: given}
+	refusing = cases.Case{ID: uuid.NewString(), Code: "VT-2026-00002", ReferralConsent: caseregistryv1.ConsentDecision_CONSENT_DECISION_REFUSED.String()}
+	child    = cases.Case{ID: uuid.NewString(), Code: "VT-2026-00003", Child: true}
+	closed   = cases.Case{ID: uuid.NewString(), Code: "VT-2026-00004", ReferralConsent: given, Closed: true}
+)
+
+const secret = "Arta needs a safe place tonight"
+
+func toShelter(caseID string) *referralv1.CreateReferralRequest {
+	return &referralv1.CreateReferralRequest{CaseId: caseID, ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER,
+		ProviderCode: "KKSAT", Urgency: referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY, Reason: secret}
+}
+
+// referralsIn counts the referrals stored in the service's database.
+func referralsIn(t *testing.T, s *testenv.Served) int64 {
+	t.Helper()
+	c, err := mongodb.Connect(testenv.MongoURI(t), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(t.Context())
+	n, err := c.Database(s.DB).Collection("referrals").CountDocuments(t.Context(), bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestReferralsAreRefusedWithNothingWritten(t *testing.T) {
+	reg := &registry{cases: map[string]cases.Case{adult.ID: adult, refusing.ID: refusing, child.ID: child, closed.ID: closed}}
+	s := serveWith(t, reg)
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	stewards := referralv1.NewReferralServiceClient(s.Conn) // holds the chair's role too
+	ctx := t.Context()
+	if _, err := stewards.UpdateProvider(ctx, &referralv1.UpdateProviderRequest{Code: "SHSSH", Provider: &referralv1.Provider{},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"active"}}}); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(c cases.Case, f func(*referralv1.CreateReferralRequest)) *referralv1.CreateReferralRequest {
+		r := toShelter(c.ID)
+		f(r)
+		return r
+	}
+	cases := []struct {
+		name   string
+		req    *referralv1.CreateReferralRequest
+		code   codes.Code
+		reason string
+	}{
+		{"an adult without consent", toShelter(refusing.ID), codes.FailedPrecondition, "CONSENT_REQUIRED"},
+		{"an override by a caseworker", edit(refusing, func(r *referralv1.CreateReferralRequest) { r.OverrideReason = "in danger" }), codes.PermissionDenied, "OVERRIDE_CHAIR_ONLY"},
+		{"an override where consent is given", edit(adult, func(r *referralv1.CreateReferralRequest) { r.OverrideReason = "in danger" }), codes.InvalidArgument, ""},
+		{"a child without the decision", toShelter(child.ID), codes.InvalidArgument, ""},
+		{"an adult with a child's decision", edit(adult, func(r *referralv1.CreateReferralRequest) { r.ChildProtectionDecision = "X" }), codes.InvalidArgument, ""},
+		{"a closed case", toShelter(closed.ID), codes.FailedPrecondition, "CASE_CLOSED"},
+		{"an unknown case", toShelter(uuid.NewString()), codes.NotFound, ""},
+		{"an unknown provider", edit(adult, func(r *referralv1.CreateReferralRequest) { r.ProviderCode = "NOBODY" }), codes.FailedPrecondition, "PROVIDER_UNKNOWN"},
+		{"an inactive provider", edit(adult, func(r *referralv1.CreateReferralRequest) { r.ProviderCode = "SHSSH" }), codes.FailedPrecondition, "PROVIDER_INACTIVE"},
+		{"a service the provider does not offer", edit(adult, func(r *referralv1.CreateReferralRequest) {
+			r.ServiceType = referralv1.ServiceType_SERVICE_TYPE_MEDICAL
+		}), codes.FailedPrecondition, "SERVICE_NOT_OFFERED"},
+		{"no reason", edit(adult, func(r *referralv1.CreateReferralRequest) { r.Reason = " " }), codes.InvalidArgument, ""},
+		{"a reason too long", edit(adult, func(r *referralv1.CreateReferralRequest) { r.Reason = strings.Repeat("x", 2001) }), codes.InvalidArgument, ""},
+		{"no urgency", edit(adult, func(r *referralv1.CreateReferralRequest) { r.Urgency = 0 }), codes.InvalidArgument, ""},
+		{"an unknown service", edit(adult, func(r *referralv1.CreateReferralRequest) { r.ServiceType = 99 }), codes.InvalidArgument, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := police.CreateReferral(ctx, c.req)
+			if r, _ := reason(err); status.Code(err) != c.code || r != c.reason {
+				t.Fatalf("CreateReferral: %v (%s), want %s %s", err, r, c.code, c.reason)
+			}
+		})
+	}
+	reg.mu.Lock()
+	reg.down = true
+	reg.mu.Unlock()
+	if _, err := police.CreateReferral(ctx, toShelter(adult.ID)); status.Code(err) != codes.Unavailable {
+		t.Fatalf("the registry down: %v, want Unavailable", err)
+	}
+	if n := referralsIn(t, s); n != 0 {
+		t.Errorf("%d referrals written by refused requests", n)
+	}
+	reg.mu.Lock()
+	reg.down = false
+	reg.mu.Unlock()
+	over := edit(refusing, func(r *referralv1.CreateReferralRequest) { r.OverrideReason = "in immediate danger" })
+	made, err := stewards.CreateReferral(ctx, over)
+	if err != nil || !made.GetReferral().GetConsentOverridden() {
+		t.Fatalf("the chair's override: %v, %v", made, err)
+	}
+}
+
+func TestTheRecipientAnswersAndOnlyOneOfRacingAnswersWins(t *testing.T) {
+	s := serveWith(t, &registry{cases: map[string]cases.Case{adult.ID: adult, child.ID: child}})
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	shelter := as(t, s, "KKSAT", auth.RoleCaseworker, auth.RoleMember)
+	ctx := t.Context()
+	purpose := metadata.AppendToOutgoingContext(ctx, "x-nrm-purpose", "referral")
+
+	first, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := first.GetReferral().GetId()
+	if first.GetReferral().GetReason() != "" || !first.GetReferral().GetReasonWithheld() {
+		t.Error("the reason was shown without a stated purpose")
+	}
+	if got, err := shelter.GetReferral(purpose, &referralv1.GetReferralRequest{Id: id}); err != nil || got.GetReferral().GetReason() != secret {
+		t.Errorf("the recipient with a purpose: %v, %v", got, err)
+	}
+	mas := as(t, s, "MAS", auth.RoleCaseworker)
+	if _, err := mas.GetReferral(purpose, &referralv1.GetReferralRequest{Id: id}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("an institution not involved: %v", err)
+	}
+
+	// Accept racing cancel: exactly one wins, the other learns the referral moved on.
+	var wg sync.WaitGroup
+	var acceptErr, cancelErr error
+	wg.Go(func() {
+		_, acceptErr = shelter.AcceptReferral(ctx, &referralv1.AcceptReferralRequest{Id: id, ExpectedVersion: 1})
+	})
+	wg.Go(func() {
+		_, cancelErr = police.CancelReferral(ctx, &referralv1.CancelReferralRequest{Id: id, ExpectedVersion: 1})
+	})
+	wg.Wait()
+	if (acceptErr == nil) == (cancelErr == nil) {
+		t.Fatalf("accept %v, cancel %v: want exactly one to win", acceptErr, cancelErr)
+	}
+	for _, err := range []error{acceptErr, cancelErr} {
+		if err != nil && status.Code(err) != codes.Aborted {
+			t.Errorf("the loser: %v, want ABORTED", err)
+		}
+	}
+
+	second, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id2 := second.GetReferral().GetId()
+	if _, err := police.DeclineReferral(ctx, &referralv1.DeclineReferralRequest{Id: id2, Reason: referralv1.DeclineReason_DECLINE_REASON_NO_CAPACITY}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("the sender declining: %v", err)
+	}
+	if _, err := shelter.DeclineReferral(ctx, &referralv1.DeclineReferralRequest{Id: id2, Reason: referralv1.DeclineReason_DECLINE_REASON_OTHER}); status.Code(err) != codes.InvalidArgument {
+		t.Errorf("OTHER without a note: %v", err)
+	}
+	declined, err := shelter.DeclineReferral(ctx, &referralv1.DeclineReferralRequest{Id: id2, Reason: referralv1.DeclineReason_DECLINE_REASON_NO_CAPACITY, Note: "Full until Monday"})
+	if err != nil || declined.GetReferral().GetState() != referralv1.ReferralState_REFERRAL_STATE_DECLINED {
+		t.Fatalf("decline: %v, %v", declined, err)
+	}
+	if _, err := shelter.AcceptReferral(ctx, &referralv1.AcceptReferralRequest{Id: id2}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("accepting a declined referral: %v", err)
+	}
+	if got, _ := police.GetReferral(purpose, &referralv1.GetReferralRequest{Id: id2}); got.GetReferral().GetDeclineNote() != "Full until Monday" {
+		t.Errorf("the decline note: %q", got.GetReferral().GetDeclineNote())
+	}
+
+	list, err := police.ListCaseReferrals(ctx, &referralv1.ListCaseReferralsRequest{CaseId: adult.ID, PageSize: 1})
+	if err != nil || len(list.GetReferrals()) != 1 || list.GetReferrals()[0].GetId() != id || list.GetNextPageToken() == "" {
+		t.Fatalf("the case's first page: %v, %v", list, err)
+	}
+	rest, err := police.ListCaseReferrals(ctx, &referralv1.ListCaseReferralsRequest{CaseId: adult.ID, PageToken: list.GetNextPageToken()})
+	if err != nil || len(rest.GetReferrals()) != 1 || rest.GetReferrals()[0].GetId() != id2 || rest.GetNextPageToken() != "" {
+		t.Fatalf("the case's second page: %v, %v", rest, err)
+	}
+
+	// At rest, the free text is sealed: no document of the referrals or their revisions holds it.
+	c, err := mongodb.Connect(testenv.MongoURI(t), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Disconnect(ctx)
+	for _, coll := range []string{"referrals", "referral_revisions"} {
+		cur, err := c.Database(s.DB).Collection(coll).Find(ctx, bson.D{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cur.Next(ctx) {
+			if strings.Contains(string(cur.Current), "safe place") || strings.Contains(string(cur.Current), "Monday") {
+				t.Errorf("a document of %s holds the free text in clear", coll)
+			}
+		}
+		_ = cur.Close(ctx)
+	}
+
+	// The events carry ids, codes and states: never the reason or the notes.
+	envs := s.Bus.Envelopes(t, natsbus.StreamReferral)
+	var types []string
+	for _, env := range envs {
+		if strings.Contains(string(env.GetPayload().GetValue()), "safe place") || strings.Contains(string(env.GetPayload().GetValue()), "Monday") {
+			t.Errorf("event %s carries free text", env.GetType())
+		}
+		if strings.HasPrefix(env.GetType(), "referral.") && env.GetType() != "referral.provider_changed" {
+			types = append(types, env.GetType())
+		}
+	}
+	if len(types) != 4 || types[0] != "referral.created" || types[3] != "referral.declined" {
+		t.Errorf("referral events %v", types)
+	}
+}
+
+func TestARetriedReferralIsTheSameAndAReusedKeyIsRefused(t *testing.T) {
+	s := serveWith(t, &registry{cases: map[string]cases.Case{adult.ID: adult}})
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	ctx := metadata.AppendToOutgoingContext(t.Context(), "idempotency-key", "ref-42")
+	first, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil || again.GetReferral().GetId() != first.GetReferral().GetId() {
+		t.Fatalf("a retry: %v, %v", again, err)
+	}
+	other := toShelter(adult.ID)
+	other.Reason = "another reason"
+	if _, err := police.CreateReferral(ctx, other); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a reused key: %v", err)
+	}
+	if n := referralsIn(t, s); n != 1 {
+		t.Errorf("%d referrals, want 1", n)
+	}
+}
