@@ -42,11 +42,7 @@ func (s *Service) Bind(set *config.Set) {
 // launcher and tests.
 func WithKeys(masterKeys, indexKey string) (*Service, error) {
 	var s Service
-	err := config.Apply("caseregistry", map[string]string{
-		config.EnvName(piicrypto.MasterKeysSetting): masterKeys,
-		config.EnvName(piicrypto.IndexKeySetting):   indexKey,
-	}, s.Bind)
-	if err != nil {
+	if err := config.Apply("caseregistry", piicrypto.Settings(masterKeys, indexKey), s.Bind); err != nil {
 		return nil, err
 	}
 	return &s, nil

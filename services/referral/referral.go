@@ -83,11 +83,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 // launcher and tests.
 func WithKeys(masterKeys, indexKey string) (*Service, error) {
 	var s Service
-	err := config.Apply("referral", map[string]string{
-		config.EnvName(piicrypto.MasterKeysSetting): masterKeys,
-		config.EnvName(piicrypto.IndexKeySetting):   indexKey,
-	}, s.Bind)
-	if err != nil {
+	if err := config.Apply("referral", piicrypto.Settings(masterKeys, indexKey), s.Bind); err != nil {
 		return nil, err
 	}
 	return &s, nil

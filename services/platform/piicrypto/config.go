@@ -34,6 +34,12 @@ type Config struct {
 
 type rawSettings struct{ masterKeys, indexKey string }
 
+// Settings are the key settings' values as environment variables, for a launcher or a test that
+// configures a service in code (config.Apply).
+func Settings(masterKeys, indexKey string) map[string]string {
+	return map[string]string{config.EnvName(MasterKeysSetting): masterKeys, config.EnvName(IndexKeySetting): indexKey}
+}
+
 // Bind registers the key settings on s. After s.Parse succeeds, MasterKeys and IndexKey return
 // the parsed keys.
 func (c *Config) Bind(s *config.Set) {

@@ -14,6 +14,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/nrm-albania/nrm/services/platform/aggregate"
+
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
@@ -57,21 +59,8 @@ func (p Provider) AtVersion(v int64, at time.Time) Provider {
 	return p
 }
 
-// Change is one entry of a provider's history: what changed (field paths, never values), who
-// changed it and when.
-type Change struct {
-	Kind        string    `bson:"kind"`
-	Fields      []string  `bson:"fields,omitempty"`
-	Institution string    `bson:"institution"`
-	Subject     string    `bson:"subject"`
-	At          time.Time `bson:"at"`
-}
-
-// By is the change made by subject of institution at a time.
-func (c Change) By(institution, subject string, at time.Time) Change {
-	c.Institution, c.Subject, c.At = institution, subject, at.UTC()
-	return c
-}
+// Change is one entry of its history.
+type Change = aggregate.Change
 
 // Change kinds.
 const (

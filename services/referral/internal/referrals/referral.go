@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nrm-albania/nrm/services/platform/aggregate"
+
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
@@ -57,19 +59,8 @@ func (r Referral) AtVersion(v int64, at time.Time) Referral {
 	return r
 }
 
-// Change is one entry of a referral's history.
-type Change struct {
-	Kind        string    `bson:"kind"`
-	Institution string    `bson:"institution"`
-	Subject     string    `bson:"subject"`
-	At          time.Time `bson:"at"`
-}
-
-// By is the change made by subject of institution at a time.
-func (c Change) By(institution, subject string, at time.Time) Change {
-	c.Institution, c.Subject, c.At = institution, subject, at.UTC()
-	return c
-}
+// Change is one entry of its history.
+type Change = aggregate.Change
 
 // The states, by their proto names.
 var (
