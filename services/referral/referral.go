@@ -13,6 +13,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
+	"github.com/nrm-albania/nrm/services/referral/internal/deadlines"
 	"github.com/nrm-albania/nrm/services/referral/internal/providers"
 	"github.com/nrm-albania/nrm/services/referral/internal/referrals"
 	"github.com/nrm-albania/nrm/services/referral/internal/server"
@@ -30,6 +31,12 @@ type Service struct {
 	TokenFile    string
 	// Registry, when set, is asked instead of dialing RegistryAddr: a test's own registry.
 	Registry cases.Registry
+	// Deadlines: when recipients must answer, the grace before a pending referral expires, the
+	// sweep's pace and the public holidays it skips (as NRM_PUBLIC_HOLIDAYS gives them).
+	Deadlines     deadlines.Policy
+	Grace         time.Duration
+	SweepInterval time.Duration
+	holidays      string
 }
 
 // Bind registers the service's own settings.
@@ -39,10 +46,30 @@ func (s *Service) Bind(set *config.Set) {
 	set.String(&s.TokenFile, "service-token-file", "",
 		"file holding the service's own bearer token (institution NRM, role service), read at each call so that a renewed token is picked up")
 	set.RequireAddr("caseregistry-addr", &s.RegistryAddr)
+	set.Duration(&s.Deadlines.Emergency, "referral-emergency-deadline", 24*time.Hour, "time a recipient has to answer an emergency referral")
+	set.Int(&s.Deadlines.StandardDays, "referral-standard-days", 5, "working days a recipient has to answer a standard referral")
+	set.Duration(&s.Grace, "referral-expiry-grace", 72*time.Hour, "time after its deadline at which an unanswered referral expires (it is overdue from the deadline)")
+	set.Duration(&s.SweepInterval, "referral-sweep-interval", time.Minute, "pause between two looks at the pending referrals' deadlines")
+	set.String(&s.holidays, "public-holidays", deadlines.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
+	set.RequirePositive("referral-emergency-deadline", &s.Deadlines.Emergency)
+	set.RequirePositive("referral-sweep-interval", &s.SweepInterval)
+	set.Check(func() error { return config.CheckRange("referral-standard-days", s.Deadlines.StandardDays, 1, 60) })
+	set.Check(func() error {
+		if s.Grace < 0 {
+			return fmt.Errorf("%s must not be negative", config.EnvName("referral-expiry-grace"))
+		}
+		var err error
+		s.Deadlines.Holidays, err = deadlines.ParseHolidays(s.holidays)
+		if err != nil {
+			return fmt.Errorf("%s: %w", config.EnvName("public-holidays"), err)
+		}
+		return nil
+	})
 }
 
 // Setup registers the service and seeds the providers' directory with its defaults on a fresh
-// installation. Its one worker closes the connection to the case registry at shutdown.
+// installation. Its workers sweep the pending referrals' deadlines and close the connection to
+// the case registry at shutdown.
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
 		return nil, fmt.Errorf("the keys that seal referrals are not configured (%s, %s)",
@@ -72,11 +99,12 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		return nil, err
 	}
 	rt.Outbox.Notify()
-	referralv1.RegisterReferralServiceServer(rt.GRPC, server.New(server.Deps{
+	srv := server.New(server.Deps{
 		Providers: ps, Referrals: rs, Cases: registry, Keys: s.Keys.MasterKeys(), Index: s.Keys.IndexKey(),
-		Relay: rt.Outbox, Log: rt.Logger,
-	}))
-	return workers, nil
+		Deadlines: s.Deadlines, Grace: s.Grace, Relay: rt.Outbox, Log: rt.Logger,
+	})
+	referralv1.RegisterReferralServiceServer(rt.GRPC, srv)
+	return append(workers, srv.SweepEvery(s.SweepInterval)), nil
 }
 
 // WithKeys returns the service with keys given as the settings' values would be, for the dev

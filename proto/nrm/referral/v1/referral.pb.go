@@ -1523,10 +1523,15 @@ type Referral struct {
 	// Sealed like the reason.
 	OutcomeNote string `protobuf:"bytes,18,opt,name=outcome_note,json=outcomeNote,proto3" json:"outcome_note,omitempty"`
 	// Output only.
-	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	Version       int64                  `protobuf:"varint,21,opt,name=version,proto3" json:"version,omitempty"`
-	Etag          string                 `protobuf:"bytes,22,opt,name=etag,proto3" json:"etag,omitempty"`
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	Version   int64                  `protobuf:"varint,21,opt,name=version,proto3" json:"version,omitempty"`
+	Etag      string                 `protobuf:"bytes,22,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only: when the recipient must have answered: 24 hours for an emergency, 5 working
+	// days (the Albanian calendar, public holidays included) for a standard referral, by default.
+	DueAt *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	// Output only: the answer is late (referral.overdue was published).
+	Overdue       bool `protobuf:"varint,24,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1713,6 +1718,20 @@ func (x *Referral) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Referral) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *Referral) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
 }
 
 type CreateReferralRequest struct {
@@ -2476,7 +2495,8 @@ func (x *CompleteReferralResponse) GetReferral() *Referral {
 	return nil
 }
 
-// Events of a referral: ids, codes and states, never the reason or the notes.
+// Events of a referral (referral.created, .accepted, .declined, .completed, .cancelled, .overdue,
+// .expired): ids, codes and states, never the reason or the notes.
 type ReferralChanged struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ReferralId        string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
@@ -2494,6 +2514,8 @@ type ReferralChanged struct {
 	Child             bool                   `protobuf:"varint,13,opt,name=child,proto3" json:"child,omitempty"`
 	ConsentOverridden bool                   `protobuf:"varint,14,opt,name=consent_overridden,json=consentOverridden,proto3" json:"consent_overridden,omitempty"`
 	CreatedAt         *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	DueAt             *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	Overdue           bool                   `protobuf:"varint,17,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields     protoimpl.UnknownFields
 	sizeCache         protoimpl.SizeCache
 }
@@ -2633,6 +2655,20 @@ func (x *ReferralChanged) GetCreatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ReferralChanged) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *ReferralChanged) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
 var File_nrm_referral_v1_referral_proto protoreflect.FileDescriptor
 
 const file_nrm_referral_v1_referral_proto_rawDesc = "" +
@@ -2717,7 +2753,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.nrm.referral.v1.ProviderKindR\x04kind\x12A\n" +
 	"\rservice_types\x18\x04 \x03(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\fserviceTypes\x12\x16\n" +
 	"\x06active\x18\x05 \x01(\bR\x06active\x12=\n" +
-	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\"\xaf\a\n" +
+	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\"\xfc\a\n" +
 	"\bReferral\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x1b\n" +
@@ -2743,7 +2779,9 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\n" +
 	"updated_at\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12\x18\n" +
 	"\aversion\x18\x15 \x01(\x03R\aversion\x12\x12\n" +
-	"\x04etag\x18\x16 \x01(\tR\x04etag\"\xcf\x02\n" +
+	"\x04etag\x18\x16 \x01(\tR\x04etag\x121\n" +
+	"\x06due_at\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x18\n" +
+	"\aoverdue\x18\x18 \x01(\bR\aoverdue\"\xcf\x02\n" +
 	"\x15CreateReferralRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12?\n" +
 	"\fservice_type\x18\x02 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
@@ -2789,7 +2827,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
 	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"Q\n" +
 	"\x18CompleteReferralResponse\x125\n" +
-	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xd3\x05\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xa0\x06\n" +
 	"\x0fReferralChanged\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x18\n" +
@@ -2808,7 +2846,9 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x05child\x18\r \x01(\bR\x05child\x12-\n" +
 	"\x12consent_overridden\x18\x0e \x01(\bR\x11consentOverridden\x129\n" +
 	"\n" +
-	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt*\xa1\x03\n" +
+	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x121\n" +
+	"\x06due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x18\n" +
+	"\aoverdue\x18\x11 \x01(\bR\aoverdue*\xa1\x03\n" +
 	"\vServiceType\x12\x1c\n" +
 	"\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_TYPE_SHELTER\x10\x01\x12\x18\n" +
@@ -2960,55 +3000,57 @@ var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	5,  // 25: nrm.referral.v1.Referral.outcome:type_name -> nrm.referral.v1.ReferralOutcome
 	39, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
 	39, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
-	0,  // 28: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
-	3,  // 29: nrm.referral.v1.CreateReferralRequest.urgency:type_name -> nrm.referral.v1.ReferralUrgency
-	23, // 30: nrm.referral.v1.CreateReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 31: nrm.referral.v1.GetReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 32: nrm.referral.v1.ListCaseReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
-	23, // 33: nrm.referral.v1.AcceptReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	4,  // 34: nrm.referral.v1.DeclineReferralRequest.reason:type_name -> nrm.referral.v1.DeclineReason
-	23, // 35: nrm.referral.v1.DeclineReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 36: nrm.referral.v1.CancelReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	5,  // 37: nrm.referral.v1.CompleteReferralRequest.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	23, // 38: nrm.referral.v1.CompleteReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	0,  // 39: nrm.referral.v1.ReferralChanged.service_type:type_name -> nrm.referral.v1.ServiceType
-	3,  // 40: nrm.referral.v1.ReferralChanged.urgency:type_name -> nrm.referral.v1.ReferralUrgency
-	2,  // 41: nrm.referral.v1.ReferralChanged.state:type_name -> nrm.referral.v1.ReferralState
-	2,  // 42: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
-	4,  // 43: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
-	5,  // 44: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	39, // 45: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
-	7,  // 46: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
-	12, // 47: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
-	14, // 48: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
-	16, // 49: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
-	18, // 50: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
-	20, // 51: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
-	24, // 52: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
-	26, // 53: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
-	28, // 54: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
-	30, // 55: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
-	32, // 56: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
-	34, // 57: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
-	36, // 58: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
-	8,  // 59: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
-	13, // 60: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
-	15, // 61: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
-	17, // 62: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
-	19, // 63: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
-	21, // 64: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
-	25, // 65: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
-	27, // 66: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
-	29, // 67: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
-	31, // 68: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
-	33, // 69: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
-	35, // 70: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
-	37, // 71: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
-	59, // [59:72] is the sub-list for method output_type
-	46, // [46:59] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	39, // 28: nrm.referral.v1.Referral.due_at:type_name -> google.protobuf.Timestamp
+	0,  // 29: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 30: nrm.referral.v1.CreateReferralRequest.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	23, // 31: nrm.referral.v1.CreateReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 32: nrm.referral.v1.GetReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 33: nrm.referral.v1.ListCaseReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
+	23, // 34: nrm.referral.v1.AcceptReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	4,  // 35: nrm.referral.v1.DeclineReferralRequest.reason:type_name -> nrm.referral.v1.DeclineReason
+	23, // 36: nrm.referral.v1.DeclineReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 37: nrm.referral.v1.CancelReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	5,  // 38: nrm.referral.v1.CompleteReferralRequest.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	23, // 39: nrm.referral.v1.CompleteReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	0,  // 40: nrm.referral.v1.ReferralChanged.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 41: nrm.referral.v1.ReferralChanged.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	2,  // 42: nrm.referral.v1.ReferralChanged.state:type_name -> nrm.referral.v1.ReferralState
+	2,  // 43: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
+	4,  // 44: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
+	5,  // 45: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	39, // 46: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
+	39, // 47: nrm.referral.v1.ReferralChanged.due_at:type_name -> google.protobuf.Timestamp
+	7,  // 48: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
+	12, // 49: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
+	14, // 50: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
+	16, // 51: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
+	18, // 52: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
+	20, // 53: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
+	24, // 54: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
+	26, // 55: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
+	28, // 56: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
+	30, // 57: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
+	32, // 58: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
+	34, // 59: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
+	36, // 60: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
+	8,  // 61: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
+	13, // 62: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
+	15, // 63: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
+	17, // 64: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
+	19, // 65: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
+	21, // 66: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
+	25, // 67: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
+	27, // 68: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
+	29, // 69: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
+	31, // 70: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
+	33, // 71: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
+	35, // 72: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
+	37, // 73: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
+	61, // [61:74] is the sub-list for method output_type
+	48, // [48:61] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_nrm_referral_v1_referral_proto_init() }

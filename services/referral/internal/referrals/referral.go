@@ -38,8 +38,12 @@ type Referral struct {
 	DeclineNote       piicrypto.Sealed `bson:"decline_note,omitempty"`
 	Outcome           string           `bson:"outcome,omitempty"`
 	OutcomeNote       piicrypto.Sealed `bson:"outcome_note,omitempty"`
-	CreatedAt         time.Time        `bson:"created_at"`
-	UpdatedAt         time.Time        `bson:"updated_at"`
+	// DueAt is when the recipient must have answered (package deadlines); Overdue is set once
+	// referral.overdue has been published for it.
+	DueAt     time.Time `bson:"due_at"`
+	Overdue   bool      `bson:"overdue,omitempty"`
+	CreatedAt time.Time `bson:"created_at"`
+	UpdatedAt time.Time `bson:"updated_at"`
 	// Idempotency is set when the sender created it with an idempotency key.
 	Idempotency *Idempotency `bson:"idempotency,omitempty"`
 }
@@ -69,6 +73,7 @@ var (
 	Declined  = referralv1.ReferralState_REFERRAL_STATE_DECLINED.String()
 	Completed = referralv1.ReferralState_REFERRAL_STATE_COMPLETED.String()
 	Cancelled = referralv1.ReferralState_REFERRAL_STATE_CANCELLED.String()
+	Expired   = referralv1.ReferralState_REFERRAL_STATE_EXPIRED.String()
 )
 
 // Transition is a move from one state to another, by the sender or the recipient.
@@ -87,6 +92,9 @@ var (
 	Decline  = Transition{Kind: "declined", From: []string{Pending}, To: Declined, ByRecipient: true}
 	Complete = Transition{Kind: "completed", From: []string{Accepted}, To: Completed, ByRecipient: true}
 	Cancel   = Transition{Kind: "cancelled", From: []string{Pending, Accepted}, To: Cancelled}
+	// Expire is the system's, when a pending referral stays unanswered past its deadline and
+	// the grace after it (Sweeper).
+	Expire = Transition{Kind: "expired", From: []string{Pending}, To: Expired}
 )
 
 // Apply moves r by t, made by institution (the stewards, chair and secretariat, act for either

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -28,6 +29,7 @@ type Store struct {
 	*aggregate.Store[Referral, Change]
 	*keyvault.Vault
 	caseIndex *mongo.Collection
+	open      *mongo.Collection
 }
 
 // New returns the store of the referrals in db.
@@ -36,6 +38,7 @@ func New(db *mongo.Database) *Store {
 		Store:     aggregate.New[Referral, Change](db, aggregate.Spec{Name: "referral"}),
 		Vault:     keyvault.New(db, KeyCollection),
 		caseIndex: db.Collection(CaseIndexCollection),
+		open:      db.Collection(OpenCollection),
 	}
 }
 
@@ -113,4 +116,46 @@ func (s *Store) OfCase(ctx context.Context, caseID string, after int64, limit in
 		return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
 	}
 	return out, last, more > last, nil
+}
+
+// OpenCollection holds one entry per pending referral, with its deadline: the few referrals the
+// deadline sweep must look at, however many referrals there have been.
+const OpenCollection = "referral_open"
+
+// OpenEntry is a pending referral and its deadline.
+type OpenEntry struct {
+	ID        string    `bson:"_id"`
+	DueAt     time.Time `bson:"due_at"`
+	CreatedAt time.Time `bson:"created_at"`
+}
+
+// MarkOpen records r as pending. It runs before r is created, so that no pending referral
+// escapes the sweep; an entry whose referral was then not created is dropped by the sweep.
+func (s *Store) MarkOpen(ctx context.Context, r Referral) error {
+	err := mongodb.Claim(ctx, s.open, OpenEntry{ID: r.ID, DueAt: r.DueAt, CreatedAt: r.CreatedAt})
+	if err != nil && !errors.Is(err, mongodb.ErrTaken) {
+		return fmt.Errorf("record referral %s as pending: %w", r.ID, err)
+	}
+	return nil
+}
+
+// MarkAnswered drops r's entry: it is no longer pending. Should it fail, the sweep drops it.
+func (s *Store) MarkAnswered(ctx context.Context, id string) error {
+	if _, err := s.open.DeleteOne(ctx, bson.D{{Key: "_id", Value: id}}); err != nil {
+		return fmt.Errorf("drop the pending entry of referral %s: %w", id, err)
+	}
+	return nil
+}
+
+// Pending returns every pending entry. They are few: referrals wait days at most.
+func (s *Store) Pending(ctx context.Context) ([]OpenEntry, error) {
+	cur, err := s.open.Find(ctx, bson.D{})
+	if err != nil {
+		return nil, fmt.Errorf("read the pending referrals: %w", err)
+	}
+	var out []OpenEntry
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read the pending referrals: %w", err)
+	}
+	return out, nil
 }

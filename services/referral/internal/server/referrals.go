@@ -86,6 +86,7 @@ func (s *Server) CreateReferral(ctx context.Context, req *referralv1.CreateRefer
 		ProviderCode: provider.Code, SenderInstitution: who.Institution, Urgency: req.GetUrgency().String(),
 		State: referrals.Pending, Child: c.Child, ChildDecision: strings.TrimSpace(req.GetChildProtectionDecision()),
 		ConsentOverridden: overridden, CreatedAt: now, UpdatedAt: now, Idempotency: idem,
+		DueAt: s.Deadlines.Due(now, req.GetUrgency()),
 	}
 	if err := s.seal(ctx, id, func(k piicrypto.DataKey) (err error) {
 		if r.Reason, err = k.Seal(fieldReason, []byte(strings.TrimSpace(req.GetReason()))); err != nil || !overridden {
@@ -97,6 +98,9 @@ func (s *Server) CreateReferral(ctx context.Context, req *referralv1.CreateRefer
 		return nil, err
 	}
 	if err := s.Referrals.IndexUnderCase(ctx, r.CaseID, r.ID); err != nil {
+		return nil, err
+	}
+	if err := s.Referrals.MarkOpen(ctx, r); err != nil {
 		return nil, err
 	}
 	events, err := aggregate.Envelop(ctx, r.ID, 1, []aggregate.Event{changed(r, "created", "")}, now)
@@ -415,10 +419,21 @@ func (s *Server) transition(ctx context.Context, id string, field int64, t refer
 		return r, err
 	}
 	if committed {
-		s.Relay.Notify()
-		s.Log.InfoContext(ctx, "referral "+t.Kind, "referral_id", r.ID, "case_id", r.CaseID, "version", r.Version)
+		s.committed(ctx, r, t.Kind)
 	}
 	return r, nil
+}
+
+// committed follows a committed change of r: the relay is woken, and a referral no longer
+// pending leaves the deadline sweep's entries (or the sweep drops it).
+func (s *Server) committed(ctx context.Context, r referrals.Referral, kind string) {
+	s.Relay.Notify()
+	if r.State != referrals.Pending {
+		if err := s.Referrals.MarkAnswered(ctx, r.ID); err != nil {
+			s.Log.WarnContext(ctx, "the pending entry of a referral was not dropped; the sweep will", "referral_id", r.ID, "error", err)
+		}
+	}
+	s.Log.InfoContext(ctx, "referral "+kind, "referral_id", r.ID, "case_id", r.CaseID, "version", r.Version, "state", r.State)
 }
 
 // withKey unwraps the referral's data key for use.
@@ -447,6 +462,7 @@ func changed(r referrals.Referral, kind, previous string) aggregate.Event {
 		DeclineReason: referralv1.DeclineReason(referralv1.DeclineReason_value[r.DeclineReason]),
 		Outcome:       referralv1.ReferralOutcome(referralv1.ReferralOutcome_value[r.Outcome]),
 		Child:         r.Child, ConsentOverridden: r.ConsentOverridden, CreatedAt: timestamppb.New(r.CreatedAt),
+		DueAt: timestamppb.New(r.DueAt), Overdue: r.Overdue,
 	}
 	return aggregate.Event{Type: "referral." + kind, Payload: e}
 }
@@ -471,6 +487,7 @@ func (s *Server) view(ctx context.Context, r referrals.Referral) *referralv1.Ref
 		Outcome:       referralv1.ReferralOutcome(referralv1.ReferralOutcome_value[r.Outcome]),
 		CreatedAt:     timestamppb.New(r.CreatedAt), UpdatedAt: timestamppb.New(r.UpdatedAt),
 		Version: r.Version, Etag: aggregate.ETag(r.Version), ReasonWithheld: true,
+		DueAt: timestamppb.New(r.DueAt), Overdue: r.Overdue,
 	}
 	if _, stated := authz.StatedPurpose(ctx); !stated {
 		return out

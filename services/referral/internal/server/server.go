@@ -13,6 +13,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
 	"github.com/nrm-albania/nrm/services/referral/internal/catalogue"
+	"github.com/nrm-albania/nrm/services/referral/internal/deadlines"
 	"github.com/nrm-albania/nrm/services/referral/internal/providers"
 	"github.com/nrm-albania/nrm/services/referral/internal/referrals"
 )
@@ -33,6 +34,9 @@ type Deps struct {
 	// Keys seal the referrals' free text; Index keys the fingerprints of retried requests.
 	Keys  *piicrypto.MasterKeys
 	Index *piicrypto.IndexKey
+	// Deadlines say when recipients must answer; a pending referral expires Grace after.
+	Deadlines deadlines.Policy
+	Grace     time.Duration
 	// Relay is woken after every commit, to publish its events at once.
 	Relay interface{ Notify() }
 	Log   *slog.Logger
