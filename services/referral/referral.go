@@ -11,6 +11,8 @@ import (
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
 	"github.com/nrm-albania/nrm/services/referral/internal/deadlines"
@@ -68,7 +70,8 @@ func (s *Service) Bind(set *config.Set) {
 }
 
 // Setup registers the service and seeds the providers' directory with its defaults on a fresh
-// installation. Its workers sweep the pending referrals' deadlines and close the connection to
+// installation. Its workers sweep the pending referrals' deadlines, withdraw referrals when
+// consent is withdrawn (from the registry's case.updated events) and close the connection to
 // the case registry at shutdown.
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	if s.Keys.MasterKeys() == nil || s.Keys.IndexKey() == nil {
@@ -104,7 +107,12 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Deadlines: s.Deadlines, Grace: s.Grace, Relay: rt.Outbox, Log: rt.Logger,
 	})
 	referralv1.RegisterReferralServiceServer(rt.GRPC, srv)
-	return append(workers, srv.SweepEvery(s.SweepInterval)), nil
+	withdrawals := rt.Consumer(consumer.Config{
+		Stream:   natsbus.StreamCase,
+		Durable:  server.ConsentConsumer,
+		Subjects: []string{"nrm.case.updated"},
+	}, srv.ConsentWithdrawals())
+	return append(workers, srv.SweepEvery(s.SweepInterval), withdrawals.Run), nil
 }
 
 // WithKeys returns the service with keys given as the settings' values would be, for the dev

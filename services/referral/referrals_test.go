@@ -4,15 +4,18 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
@@ -243,5 +246,72 @@ func TestARetriedReferralIsTheSameAndAReusedKeyIsRefused(t *testing.T) {
 	}
 	if n := referralsIn(t, s); n != 1 {
 		t.Errorf("%d referrals, want 1", n)
+	}
+}
+
+// consentEvent is the registry's case.updated recording a consent-to-referral answer.
+func consentEvent(t *testing.T, caseID string, decision caseregistryv1.ConsentDecision) *eventsv1.Envelope {
+	t.Helper()
+	payload, err := anypb.New(&caseregistryv1.CaseUpdated{CaseId: caseID, Headings: []string{"consent"}, Fields: []string{"consents.referral"},
+		Consent: &caseregistryv1.ConsentRecord{Scope: caseregistryv1.ConsentScope_CONSENT_SCOPE_REFERRAL, Decision: decision, Date: "2026-12-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &eventsv1.Envelope{Id: uuid.NewString(), Type: "case.updated", AggregateId: caseID, AggregateVersion: 9, Payload: payload}
+}
+
+// Consent withdrawn in the registry withdraws the case's pending and accepted referrals, once;
+// an answer other than a withdrawal, or a completed referral, is left alone.
+func TestWithdrawnConsentWithdrawsTheOpenReferrals(t *testing.T) {
+	s := serveWith(t, &registry{cases: map[string]cases.Case{adult.ID: adult}})
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	shelter := as(t, s, "KKSAT", auth.RoleCaseworker, auth.RoleMember)
+	ctx := t.Context()
+	var ids []string
+	for range 3 {
+		made, err := police.CreateReferral(ctx, toShelter(adult.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, made.GetReferral().GetId())
+	}
+	for _, id := range ids[1:] {
+		if _, err := shelter.AcceptReferral(ctx, &referralv1.AcceptReferralRequest{Id: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := shelter.CompleteReferral(ctx, &referralv1.CompleteReferralRequest{Id: ids[2], Outcome: referralv1.ReferralOutcome_REFERRAL_OUTCOME_DELIVERED}); err != nil {
+		t.Fatal(err)
+	}
+	state := func(id string) referralv1.ReferralState {
+		r, err := police.GetReferral(ctx, &referralv1.GetReferralRequest{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetReferral().GetState()
+	}
+	s.Bus.Publish(t, "nrm.case.updated", consentEvent(t, adult.ID, caseregistryv1.ConsentDecision_CONSENT_DECISION_GIVEN), nil)
+	withdrawal := consentEvent(t, adult.ID, caseregistryv1.ConsentDecision_CONSENT_DECISION_WITHDRAWN)
+	s.Bus.Publish(t, "nrm.case.updated", withdrawal, nil)
+	testenv.Eventually(t, 10*time.Second, "open referrals withdrawn", func() bool {
+		return state(ids[0]) == referralv1.ReferralState_REFERRAL_STATE_WITHDRAWN && state(ids[1]) == referralv1.ReferralState_REFERRAL_STATE_WITHDRAWN
+	})
+	if got := state(ids[2]); got != referralv1.ReferralState_REFERRAL_STATE_COMPLETED {
+		t.Errorf("a completed referral became %s", got)
+	}
+	// Redelivered (a new message id, the same facts): the referrals withdrawn stay as they are.
+	// A referral made meanwhile (the test's registry still says consent is given) shows when the
+	// redelivery has been handled.
+	late, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdrawal.Id = uuid.NewString()
+	s.Bus.Publish(t, "nrm.case.updated", withdrawal, nil)
+	testenv.Eventually(t, 10*time.Second, "redelivery handled", func() bool {
+		return state(late.GetReferral().GetId()) == referralv1.ReferralState_REFERRAL_STATE_WITHDRAWN
+	})
+	if r, _ := police.GetReferral(ctx, &referralv1.GetReferralRequest{Id: ids[0]}); r.GetReferral().GetVersion() != 2 {
+		t.Errorf("the withdrawn referral is at version %d, want 2", r.GetReferral().GetVersion())
 	}
 }

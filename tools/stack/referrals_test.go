@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
 // adultCase is the example registration with the person an adult.
@@ -87,6 +89,26 @@ func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
 	code, list := call(t, "GET", url, nil, police)
 	if refs := asSlice(list["referrals"]); code != http.StatusOK || len(refs) != 1 || refs[0].(map[string]any)["id"] != id {
 		t.Errorf("the case's referrals: %d %v", code, list)
+	}
+
+	// The person withdraws consent: the case's open referrals are withdrawn (from the registry's
+	// case.updated event), and no new one can be made.
+	code, open := call(t, "POST", url, strings.NewReader(refer), police)
+	if code != http.StatusOK {
+		t.Fatalf("a second referral: %d %v", code, open)
+	}
+	openURL := s.GatewayURL + "/v1/referrals/" + open["referral"].(map[string]any)["id"].(string)
+	withdraw := strings.Replace(consent, "CONSENT_DECISION_GIVEN", "CONSENT_DECISION_WITHDRAWN", 1)
+	if code, out := call(t, "POST", s.GatewayURL+"/v1/cases/"+caseID+":recordConsent", strings.NewReader(withdraw), police); code != http.StatusOK {
+		t.Fatalf("withdraw consent: %d %v", code, out)
+	}
+	testenv.Eventually(t, 30*time.Second, "the open referral withdrawn", func() bool {
+		_, got := call(t, "GET", openURL, nil, police)
+		r, _ := got["referral"].(map[string]any)
+		return r["state"] == "REFERRAL_STATE_WITHDRAWN"
+	})
+	if code, e := call(t, "POST", url, strings.NewReader(refer), police); code != http.StatusBadRequest || !containsReason(e, "CONSENT_REQUIRED") {
+		t.Errorf("a referral after consent was withdrawn: %d %v", code, e)
 	}
 
 	// A child (the example's 17-year-old): the child-protection decision stands in for consent.

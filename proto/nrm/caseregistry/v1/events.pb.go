@@ -368,8 +368,11 @@ type CaseUpdated struct {
 	// The headings changed: "profile", "trafficking", "identification", "identity", "consent".
 	Headings []string `protobuf:"bytes,4,rep,name=headings,proto3" json:"headings,omitempty"`
 	// The field paths changed (identity paths name the field, never its value).
-	Fields        []string   `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
-	Facts         *CaseFacts `protobuf:"bytes,6,opt,name=facts,proto3" json:"facts,omitempty"`
+	Fields []string   `protobuf:"bytes,5,rep,name=fields,proto3" json:"fields,omitempty"`
+	Facts  *CaseFacts `protobuf:"bytes,6,opt,name=facts,proto3" json:"facts,omitempty"`
+	// The answer recorded, when the change recorded a consent (RecordConsent): what it is about,
+	// the decision, its date and who gave it; nothing that identifies the person.
+	Consent       *ConsentRecord `protobuf:"bytes,7,opt,name=consent,proto3" json:"consent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -442,6 +445,13 @@ func (x *CaseUpdated) GetFields() []string {
 func (x *CaseUpdated) GetFacts() *CaseFacts {
 	if x != nil {
 		return x.Facts
+	}
+	return nil
+}
+
+func (x *CaseUpdated) GetConsent() *ConsentRecord {
+	if x != nil {
+		return x.Consent
 	}
 	return nil
 }
@@ -855,14 +865,15 @@ const file_nrm_caseregistry_v1_events_proto_rawDesc = "" +
 	"\x14residence_prefecture\x18\v \x01(\x0e2\x1f.nrm.caseregistry.v1.PrefectureR\x13residencePrefecture\x12D\n" +
 	"\achannel\x18\f \x01(\x0e2*.nrm.caseregistry.v1.IdentificationChannelR\achannel\x12+\n" +
 	"\x11owner_institution\x18\r \x01(\tR\x10ownerInstitutionB\x18\n" +
-	"\x16_age_at_identification\"\xc7\x01\n" +
+	"\x16_age_at_identification\"\x85\x02\n" +
 	"\vCaseUpdated\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
 	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
 	"\aversion\x18\x03 \x01(\x03R\aversion\x12\x1a\n" +
 	"\bheadings\x18\x04 \x03(\tR\bheadings\x12\x16\n" +
 	"\x06fields\x18\x05 \x03(\tR\x06fields\x124\n" +
-	"\x05facts\x18\x06 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\"\xe0\x03\n" +
+	"\x05facts\x18\x06 \x01(\v2\x1e.nrm.caseregistry.v1.CaseFactsR\x05facts\x12<\n" +
+	"\aconsent\x18\a \x01(\v2\".nrm.caseregistry.v1.ConsentRecordR\aconsent\"\xe0\x03\n" +
 	"\x11CaseStatusDecided\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12\x1b\n" +
 	"\tcase_code\x18\x02 \x01(\tR\bcaseCode\x12\x18\n" +
@@ -929,9 +940,10 @@ var file_nrm_caseregistry_v1_events_proto_goTypes = []any{
 	(Prefecture)(0),            // 13: nrm.caseregistry.v1.Prefecture
 	(IdentificationChannel)(0), // 14: nrm.caseregistry.v1.IdentificationChannel
 	(CaseState)(0),             // 15: nrm.caseregistry.v1.CaseState
-	(DecidingBody)(0),          // 16: nrm.caseregistry.v1.DecidingBody
-	(ClosureReason)(0),         // 17: nrm.caseregistry.v1.ClosureReason
-	(ReopenReason)(0),          // 18: nrm.caseregistry.v1.ReopenReason
+	(*ConsentRecord)(nil),      // 16: nrm.caseregistry.v1.ConsentRecord
+	(DecidingBody)(0),          // 17: nrm.caseregistry.v1.DecidingBody
+	(ClosureReason)(0),         // 18: nrm.caseregistry.v1.ClosureReason
+	(ReopenReason)(0),          // 19: nrm.caseregistry.v1.ReopenReason
 }
 var file_nrm_caseregistry_v1_events_proto_depIdxs = []int32{
 	8,  // 0: nrm.caseregistry.v1.CaseRegistered.sex:type_name -> nrm.caseregistry.v1.Sex
@@ -950,20 +962,21 @@ var file_nrm_caseregistry_v1_events_proto_depIdxs = []int32{
 	13, // 13: nrm.caseregistry.v1.CaseFacts.residence_prefecture:type_name -> nrm.caseregistry.v1.Prefecture
 	14, // 14: nrm.caseregistry.v1.CaseFacts.channel:type_name -> nrm.caseregistry.v1.IdentificationChannel
 	2,  // 15: nrm.caseregistry.v1.CaseUpdated.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	11, // 16: nrm.caseregistry.v1.CaseStatusDecided.previous_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	11, // 17: nrm.caseregistry.v1.CaseStatusDecided.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
-	16, // 18: nrm.caseregistry.v1.CaseStatusDecided.deciding_body:type_name -> nrm.caseregistry.v1.DecidingBody
-	2,  // 19: nrm.caseregistry.v1.CaseStatusDecided.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	17, // 20: nrm.caseregistry.v1.CaseClosed.reason:type_name -> nrm.caseregistry.v1.ClosureReason
-	2,  // 21: nrm.caseregistry.v1.CaseClosed.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	18, // 22: nrm.caseregistry.v1.CaseReopened.reason:type_name -> nrm.caseregistry.v1.ReopenReason
-	2,  // 23: nrm.caseregistry.v1.CaseReopened.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	2,  // 24: nrm.caseregistry.v1.CaseMerged.facts:type_name -> nrm.caseregistry.v1.CaseFacts
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	16, // 16: nrm.caseregistry.v1.CaseUpdated.consent:type_name -> nrm.caseregistry.v1.ConsentRecord
+	11, // 17: nrm.caseregistry.v1.CaseStatusDecided.previous_status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	11, // 18: nrm.caseregistry.v1.CaseStatusDecided.status:type_name -> nrm.caseregistry.v1.TraffickingStatus
+	17, // 19: nrm.caseregistry.v1.CaseStatusDecided.deciding_body:type_name -> nrm.caseregistry.v1.DecidingBody
+	2,  // 20: nrm.caseregistry.v1.CaseStatusDecided.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	18, // 21: nrm.caseregistry.v1.CaseClosed.reason:type_name -> nrm.caseregistry.v1.ClosureReason
+	2,  // 22: nrm.caseregistry.v1.CaseClosed.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	19, // 23: nrm.caseregistry.v1.CaseReopened.reason:type_name -> nrm.caseregistry.v1.ReopenReason
+	2,  // 24: nrm.caseregistry.v1.CaseReopened.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	2,  // 25: nrm.caseregistry.v1.CaseMerged.facts:type_name -> nrm.caseregistry.v1.CaseFacts
+	26, // [26:26] is the sub-list for method output_type
+	26, // [26:26] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_nrm_caseregistry_v1_events_proto_init() }

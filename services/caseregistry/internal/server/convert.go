@@ -48,14 +48,7 @@ func toProto(c domain.Case) *caseregistryv1.Case {
 		MergedCaseIds:    c.MergedCaseIDs,
 	}
 	for _, k := range c.Consents {
-		out.Consents = append(out.Consents, &caseregistryv1.ConsentRecord{
-			Scope:      enum[caseregistryv1.ConsentScope](caseregistryv1.ConsentScope_value, k.Scope),
-			Decision:   enum[caseregistryv1.ConsentDecision](caseregistryv1.ConsentDecision_value, k.Decision),
-			Date:       k.Date,
-			GivenBy:    enum[caseregistryv1.ConsentGiver](caseregistryv1.ConsentGiver_value, k.GivenBy),
-			RecordedBy: k.RecordedBy,
-			RecordedAt: timestamppb.New(k.RecordedAt),
-		})
+		out.Consents = append(out.Consents, consentProto(k))
 	}
 	if cl := c.Closure; cl != nil {
 		out.Closure = &caseregistryv1.Closure{
@@ -149,5 +142,17 @@ func facts(c domain.Case) *caseregistryv1.CaseFacts {
 		ResidencePrefecture:    enum[caseregistryv1.Prefecture](caseregistryv1.Prefecture_value, c.Profile.ResidencePrefecture),
 		Channel:                enum[caseregistryv1.IdentificationChannel](caseregistryv1.IdentificationChannel_value, c.Identification.Channel),
 		OwnerInstitution:       c.OwnerInstitution,
+	}
+}
+
+// consentProto renders a consent answer: nothing in it identifies the person.
+func consentProto(k domain.Consent) *caseregistryv1.ConsentRecord {
+	return &caseregistryv1.ConsentRecord{
+		Scope:      enum[caseregistryv1.ConsentScope](caseregistryv1.ConsentScope_value, k.Scope),
+		Decision:   enum[caseregistryv1.ConsentDecision](caseregistryv1.ConsentDecision_value, k.Decision),
+		Date:       k.Date,
+		GivenBy:    enum[caseregistryv1.ConsentGiver](caseregistryv1.ConsentGiver_value, k.GivenBy),
+		RecordedBy: k.RecordedBy,
+		RecordedAt: timestamppb.New(k.RecordedAt),
 	}
 }

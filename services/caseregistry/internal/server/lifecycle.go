@@ -127,7 +127,7 @@ func (s *Server) RecordConsent(ctx context.Context, req *caseregistryv1.RecordCo
 			change: store.Change{Kind: caseregistryv1.ChangeKind_CHANGE_KIND_CONSENT_RECORDED.String(), Fields: []string{field}, Note: k.Decision},
 			events: []event{{Type: EventUpdated, Payload: &caseregistryv1.CaseUpdated{
 				CaseId: c.ID, CaseCode: c.Code, Version: c.Version + 1, Headings: []string{"consent"},
-				Fields: []string{field}, Facts: facts(next),
+				Fields: []string{field}, Facts: facts(next), Consent: consentProto(k),
 			}}},
 		}, nil
 	})

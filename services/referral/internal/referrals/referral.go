@@ -74,6 +74,7 @@ var (
 	Completed = referralv1.ReferralState_REFERRAL_STATE_COMPLETED.String()
 	Cancelled = referralv1.ReferralState_REFERRAL_STATE_CANCELLED.String()
 	Expired   = referralv1.ReferralState_REFERRAL_STATE_EXPIRED.String()
+	Withdrawn = referralv1.ReferralState_REFERRAL_STATE_WITHDRAWN.String()
 )
 
 // Transition is a move from one state to another, by the sender or the recipient.
@@ -95,6 +96,8 @@ var (
 	// Expire is the system's, when a pending referral stays unanswered past its deadline and
 	// the grace after it (Sweeper).
 	Expire = Transition{Kind: "expired", From: []string{Pending}, To: Expired}
+	// Withdraw is the system's, when the person withdraws their consent to referral.
+	Withdraw = Transition{Kind: "withdrawn", From: []string{Pending, Accepted}, To: Withdrawn}
 )
 
 // Apply moves r by t, made by institution (the stewards, chair and secretariat, act for either
