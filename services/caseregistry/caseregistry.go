@@ -25,6 +25,9 @@ func Defaults() app.Config { return app.Defaults("caseregistry", "127.0.0.1:9101
 type Service struct {
 	Keys         piicrypto.Config
 	Housekeeping server.Housekeeping
+	// ReferralAccessGrace is how long a referral's recipient keeps access to the identity after
+	// the referral ends.
+	ReferralAccessGrace time.Duration
 }
 
 // Bind registers the service's own settings.
@@ -35,6 +38,8 @@ func (s *Service) Bind(set *config.Set) {
 	set.Duration(&s.Housekeeping.Every, "housekeeping-interval", time.Hour,
 		"pause between rounds of the retention sweep, of re-wrapping data keys after a master-key rotation and of destroying keys left without an identity")
 	set.RequirePositive("housekeeping-interval", &s.Housekeeping.Every)
+	set.Duration(&s.ReferralAccessGrace, "referral-access-grace", 7*24*time.Hour,
+		"how long a referral's recipient keeps access to the case's identity after the referral is completed, cancelled or withdrawn")
 	set.Check(func() error { return config.CheckRange("retention-years", s.Housekeeping.RetentionYears, 0, 100) })
 }
 
@@ -51,6 +56,10 @@ func WithKeys(masterKeys, indexKey string) (*Service, error) {
 // ListConsumer is the durable consumer of the registry's own case events that keeps the list
 // index up to date; it also names its dead letters, nrm.dlq.caseregistry-case-list.<subject>.
 const ListConsumer = "caseregistry-case-list"
+
+// ReferralAccessConsumer is the durable consumer of the referral service's events that gives a
+// referral's recipient access to the case's identity while the referral is accepted.
+const ReferralAccessConsumer = "caseregistry-referral-access"
 
 // Setup registers the service and its workers: housekeeping, and the consumer that keeps the
 // list index up to date. Its events leave through the runtime's outbox relay.
@@ -70,5 +79,10 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Durable:  ListConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, srv.ListIndexer())
-	return []app.Worker{srv.Housekeep(s.Housekeeping), lists.Run}, nil
+	access := rt.Consumer(consumer.Config{
+		Stream:   natsbus.StreamReferral,
+		Durable:  ReferralAccessConsumer,
+		Subjects: []string{"nrm.referral.accepted", "nrm.referral.completed", "nrm.referral.cancelled", "nrm.referral.withdrawn"},
+	}, srv.ReferralAccess(s.ReferralAccessGrace))
+	return []app.Worker{srv.Housekeep(s.Housekeeping), lists.Run, access.Run}, nil
 }

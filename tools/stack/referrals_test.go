@@ -72,6 +72,14 @@ func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
 		t.Errorf("an institution not involved: %d %v", code, got)
 	}
 
+	identityView := func() any {
+		_, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+caseID, nil, with(shelter, "X-NRM-Purpose", "assistance"))
+		c, _ := got["case"].(map[string]any)
+		return c["identityView"]
+	}
+	if v := identityView(); v != "IDENTITY_VIEW_WITHHELD" {
+		t.Errorf("the recipient before accepting sees the identity as %v", v)
+	}
 	if code, got := call(t, "POST", refURL+":accept", strings.NewReader(`{}`), police); code != http.StatusForbidden {
 		t.Errorf("the sender accepting: %d %v", code, got)
 	}
@@ -79,6 +87,8 @@ func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
 		got["referral"].(map[string]any)["state"] != "REFERRAL_STATE_ACCEPTED" {
 		t.Fatalf("accept: %d %v", code, got)
 	}
+	// The registry learns of the acceptance from the referral's event.
+	testenv.Eventually(t, 30*time.Second, "the recipient sees the identity", func() bool { return identityView() == "IDENTITY_VIEW_VISIBLE" })
 	if code, got := call(t, "POST", refURL+":complete", strings.NewReader(`{"outcome": "REFERRAL_OUTCOME_DELIVERED"}`), shelter); code != http.StatusOK ||
 		got["referral"].(map[string]any)["state"] != "REFERRAL_STATE_COMPLETED" {
 		t.Fatalf("complete: %d %v", code, got)

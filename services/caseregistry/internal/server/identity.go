@@ -86,7 +86,10 @@ func (s *Server) needsToKnow(ctx context.Context, p *auth.Principal, c domain.Ca
 	if p.Institution == c.OwnerInstitution || p.Has(auth.RoleChair) || p.Has(auth.RoleSecretariat) {
 		return true, nil
 	}
-	return s.store.Granted(ctx, c.ID, p.Institution)
+	if granted, err := s.store.Granted(ctx, c.ID, p.Institution); err != nil || granted {
+		return granted, err
+	}
+	return s.store.ReferralGranted(ctx, c.ID, p.Institution, s.now())
 }
 
 // identityFor returns what the caller sees of the case's identity. Decrypting happens only for

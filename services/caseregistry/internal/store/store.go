@@ -42,10 +42,12 @@ type Store struct {
 	*aggregate.Store[domain.Case, Change]
 	// Vault holds the cases' data keys (KeyCollection): StoreKey, Key, DestroyKey, RewrapKeys, … .
 	*keyvault.Vault
-	db        *mongo.Database
-	cases     *mongo.Collection
-	list      *journal.Journal[block, Listed]
-	listYears *mongo.Collection
+	db    *mongo.Database
+	cases *mongo.Collection
+	list  *journal.Journal[block, Listed]
+	// referralAccess keeps the identity access that referrals give their recipients.
+	referralAccess *journal.Journal[referralAccess, ReferralGrant]
+	listYears      *mongo.Collection
 	// yearsRecorded holds the years this process knows are in listYears.
 	yearsRecorded sync.Map
 	// Codes hands out the cases' human-readable codes.
@@ -61,5 +63,6 @@ func New(db *mongo.Database) *Store {
 		Codes: NewCodes(db),
 	}
 	s.list = journal.New(db, ListCollection, ListJournalCollection, withCase)
+	s.referralAccess = newReferralAccess(s)
 	return s
 }
