@@ -315,3 +315,61 @@ func TestWithdrawnConsentWithdrawsTheOpenReferrals(t *testing.T) {
 		t.Errorf("the withdrawn referral is at version %d, want 2", r.GetReferral().GetVersion())
 	}
 }
+
+// The recipient records the services it delivered once it has accepted; their notes are sealed
+// like the reason; the events name the service and dates only. The recipient decides on the
+// case's pseudonymous profile, which the referral carries.
+func TestTheRecipientRecordsTheServicesItDelivered(t *testing.T) {
+	withProfile := adult
+	withProfile.Sex, withProfile.AgeBand, withProfile.Language = "SEX_FEMALE", "AGE_BAND_18_24", "sq"
+	s := serveWith(t, &registry{cases: map[string]cases.Case{adult.ID: withProfile}})
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	shelter := as(t, s, "KKSAT", auth.RoleCaseworker, auth.RoleMember)
+	ctx := t.Context()
+	purpose := metadata.AppendToOutgoingContext(ctx, "x-nrm-purpose", "assistance")
+	made, err := police.CreateReferral(ctx, toShelter(adult.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.GetReferral().GetId()
+	if p := made.GetReferral().GetProfile(); p.GetSex() != caseregistryv1.Sex_SEX_FEMALE || p.GetPrimaryLanguage() != "sq" {
+		t.Errorf("the profile the recipient decides on: %v", p)
+	}
+	today := time.Now().In(time.FixedZone("Tirana", 3600)).AddDate(0, 0, -1).Format(time.DateOnly)
+	service := &referralv1.ServiceDelivered{ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER, StartDate: today, Note: "Room 4, with her sister"}
+	if _, err := shelter.RecordServiceDelivered(ctx, &referralv1.RecordServiceDeliveredRequest{Id: id, Service: service}); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a service before acceptance: %v", err)
+	}
+	if _, err := shelter.AcceptReferral(ctx, &referralv1.AcceptReferralRequest{Id: id}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := police.RecordServiceDelivered(ctx, &referralv1.RecordServiceDeliveredRequest{Id: id, Service: service}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("the sender recording a service: %v", err)
+	}
+	for name, bad := range map[string]*referralv1.ServiceDelivered{
+		"no type":          {StartDate: today},
+		"no start":         {ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER},
+		"a future start":   {ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER, StartDate: "2099-01-01"},
+		"an end too early": {ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER, StartDate: today, EndDate: "2020-01-01"},
+		"not a date":       {ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER, StartDate: "yesterday"},
+	} {
+		if _, err := shelter.RecordServiceDelivered(ctx, &referralv1.RecordServiceDeliveredRequest{Id: id, Service: bad}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	got, err := shelter.RecordServiceDelivered(ctx, &referralv1.RecordServiceDeliveredRequest{Id: id, Service: service})
+	if err != nil || len(got.GetReferral().GetServices()) != 1 || got.GetReferral().GetServices()[0].GetNote() != "" {
+		t.Fatalf("RecordServiceDelivered: %v, %v (the note is shown with a purpose only)", got, err)
+	}
+	read, err := shelter.GetReferral(purpose, &referralv1.GetReferralRequest{Id: id})
+	if err != nil || read.GetReferral().GetServices()[0].GetNote() != service.GetNote() || read.GetReferral().GetServices()[0].GetRecordedBy() != "KKSAT" {
+		t.Fatalf("with a purpose: %v, %v", read, err)
+	}
+	envs := s.Bus.Envelopes(t, natsbus.StreamReferral)
+	last := envs[len(envs)-1]
+	var e referralv1.ReferralChanged
+	if err := last.GetPayload().UnmarshalTo(&e); err != nil || last.GetType() != "referral.service_delivered" ||
+		e.GetService().GetStartDate() != today || strings.Contains(string(last.GetPayload().GetValue()), "Room 4") {
+		t.Errorf("the event: %s %v, %v", last.GetType(), &e, err)
+	}
+}

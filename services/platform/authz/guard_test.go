@@ -51,6 +51,7 @@ const (
 	decline    = "/nrm.referral.v1.ReferralService/DeclineReferral"
 	cancel     = "/nrm.referral.v1.ReferralService/CancelReferral"
 	complete   = "/nrm.referral.v1.ReferralService/CompleteReferral"
+	delivered  = "/nrm.referral.v1.ReferralService/RecordServiceDelivered"
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
@@ -112,6 +113,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		decline:    {chair, secretariat, police, shelter},
 		cancel:     {chair, secretariat, police, shelter},
 		complete:   {chair, secretariat, police, shelter},
+		delivered:  {chair, secretariat, police, shelter},
 		statistics: {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},

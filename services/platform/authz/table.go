@@ -85,13 +85,14 @@ var Table = map[string]Rule{
 	referralv1.ReferralService_UpdateProviderCapacity_FullMethodName: {Roles: staff, Audit: AuditChange},
 	// Referrals: the service also checks that the caller's institution is the sender or the
 	// recipient (or a steward), and shows the free text only with a stated purpose.
-	referralv1.ReferralService_CreateReferral_FullMethodName:    {Roles: registrars, Audit: AuditChange},
-	referralv1.ReferralService_GetReferral_FullMethodName:       {Roles: staff, Audit: AuditRead},
-	referralv1.ReferralService_ListCaseReferrals_FullMethodName: {Roles: staff, Audit: AuditRead},
-	referralv1.ReferralService_AcceptReferral_FullMethodName:    {Roles: registrars, Audit: AuditChange},
-	referralv1.ReferralService_DeclineReferral_FullMethodName:   {Roles: registrars, Audit: AuditChange},
-	referralv1.ReferralService_CancelReferral_FullMethodName:    {Roles: registrars, Audit: AuditChange},
-	referralv1.ReferralService_CompleteReferral_FullMethodName:  {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_CreateReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_GetReferral_FullMethodName:            {Roles: staff, Audit: AuditRead},
+	referralv1.ReferralService_ListCaseReferrals_FullMethodName:      {Roles: staff, Audit: AuditRead},
+	referralv1.ReferralService_AcceptReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_DeclineReferral_FullMethodName:        {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_CancelReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_CompleteReferral_FullMethodName:       {Roles: registrars, Audit: AuditChange},
+	referralv1.ReferralService_RecordServiceDelivered_FullMethodName: {Roles: registrars, Audit: AuditChange},
 
 	secretariatv1.SecretariatService_ListMembers_FullMethodName: {Roles: everyone},
 	// Which institutions may call at all is the Authority's composition, kept by its stewards.

@@ -1531,7 +1531,12 @@ type Referral struct {
 	// days (the Albanian calendar, public holidays included) for a standard referral, by default.
 	DueAt *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	// Output only: the answer is late (referral.overdue was published).
-	Overdue       bool `protobuf:"varint,24,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	Overdue bool `protobuf:"varint,24,opt,name=overdue,proto3" json:"overdue,omitempty"`
+	// Output only: what the recipient needs to decide, from the case when the referral was made
+	// (no identity).
+	Profile *ReferralProfile `protobuf:"bytes,25,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Output only: the services the recipient delivered, oldest first.
+	Services      []*ServiceDelivered `protobuf:"bytes,26,rep,name=services,proto3" json:"services,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1734,6 +1739,283 @@ func (x *Referral) GetOverdue() bool {
 	return false
 }
 
+func (x *Referral) GetProfile() *ReferralProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *Referral) GetServices() []*ServiceDelivered {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+// The pseudonymous profile a recipient decides on.
+type ReferralProfile struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Sex     v1.Sex                 `protobuf:"varint,1,opt,name=sex,proto3,enum=nrm.caseregistry.v1.Sex" json:"sex,omitempty"`
+	AgeBand v1.AgeBand             `protobuf:"varint,2,opt,name=age_band,json=ageBand,proto3,enum=nrm.caseregistry.v1.AgeBand" json:"age_band,omitempty"`
+	// ISO 639-1, e.g. "sq".
+	PrimaryLanguage   string                `protobuf:"bytes,3,opt,name=primary_language,json=primaryLanguage,proto3" json:"primary_language,omitempty"`
+	ExploitationTypes []v1.ExploitationType `protobuf:"varint,4,rep,packed,name=exploitation_types,json=exploitationTypes,proto3,enum=nrm.caseregistry.v1.ExploitationType" json:"exploitation_types,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ReferralProfile) Reset() {
+	*x = ReferralProfile{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReferralProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReferralProfile) ProtoMessage() {}
+
+func (x *ReferralProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReferralProfile.ProtoReflect.Descriptor instead.
+func (*ReferralProfile) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReferralProfile) GetSex() v1.Sex {
+	if x != nil {
+		return x.Sex
+	}
+	return v1.Sex(0)
+}
+
+func (x *ReferralProfile) GetAgeBand() v1.AgeBand {
+	if x != nil {
+		return x.AgeBand
+	}
+	return v1.AgeBand(0)
+}
+
+func (x *ReferralProfile) GetPrimaryLanguage() string {
+	if x != nil {
+		return x.PrimaryLanguage
+	}
+	return ""
+}
+
+func (x *ReferralProfile) GetExploitationTypes() []v1.ExploitationType {
+	if x != nil {
+		return x.ExploitationTypes
+	}
+	return nil
+}
+
+// A service delivered under a referral.
+type ServiceDelivered struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ServiceType ServiceType            `protobuf:"varint,1,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	// "YYYY-MM-DD".
+	StartDate string `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	// "YYYY-MM-DD", not before start_date; empty while it goes on.
+	EndDate string `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	// Sealed like the referral's reason; up to 1,000 characters.
+	Note string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	// Output only.
+	RecordedBy    string                 `protobuf:"bytes,5,opt,name=recorded_by,json=recordedBy,proto3" json:"recorded_by,omitempty"`
+	RecordedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=recorded_at,json=recordedAt,proto3" json:"recorded_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ServiceDelivered) Reset() {
+	*x = ServiceDelivered{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ServiceDelivered) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ServiceDelivered) ProtoMessage() {}
+
+func (x *ServiceDelivered) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ServiceDelivered.ProtoReflect.Descriptor instead.
+func (*ServiceDelivered) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ServiceDelivered) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *ServiceDelivered) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *ServiceDelivered) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *ServiceDelivered) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+func (x *ServiceDelivered) GetRecordedBy() string {
+	if x != nil {
+		return x.RecordedBy
+	}
+	return ""
+}
+
+func (x *ServiceDelivered) GetRecordedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RecordedAt
+	}
+	return nil
+}
+
+type RecordServiceDeliveredRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Service         *ServiceDelivered      `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	ExpectedVersion int64                  `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *RecordServiceDeliveredRequest) Reset() {
+	*x = RecordServiceDeliveredRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordServiceDeliveredRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordServiceDeliveredRequest) ProtoMessage() {}
+
+func (x *RecordServiceDeliveredRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordServiceDeliveredRequest.ProtoReflect.Descriptor instead.
+func (*RecordServiceDeliveredRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RecordServiceDeliveredRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *RecordServiceDeliveredRequest) GetService() *ServiceDelivered {
+	if x != nil {
+		return x.Service
+	}
+	return nil
+}
+
+func (x *RecordServiceDeliveredRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type RecordServiceDeliveredResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Referral      *Referral              `protobuf:"bytes,1,opt,name=referral,proto3" json:"referral,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordServiceDeliveredResponse) Reset() {
+	*x = RecordServiceDeliveredResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordServiceDeliveredResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordServiceDeliveredResponse) ProtoMessage() {}
+
+func (x *RecordServiceDeliveredResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordServiceDeliveredResponse.ProtoReflect.Descriptor instead.
+func (*RecordServiceDeliveredResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RecordServiceDeliveredResponse) GetReferral() *Referral {
+	if x != nil {
+		return x.Referral
+	}
+	return nil
+}
+
 type CreateReferralRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	CaseId       string                 `protobuf:"bytes,1,opt,name=case_id,json=caseId,proto3" json:"case_id,omitempty"`
@@ -1752,7 +2034,7 @@ type CreateReferralRequest struct {
 
 func (x *CreateReferralRequest) Reset() {
 	*x = CreateReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1764,7 +2046,7 @@ func (x *CreateReferralRequest) String() string {
 func (*CreateReferralRequest) ProtoMessage() {}
 
 func (x *CreateReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[18]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1777,7 +2059,7 @@ func (x *CreateReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReferralRequest.ProtoReflect.Descriptor instead.
 func (*CreateReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{18}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateReferralRequest) GetCaseId() string {
@@ -1838,7 +2120,7 @@ type CreateReferralResponse struct {
 
 func (x *CreateReferralResponse) Reset() {
 	*x = CreateReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2132,7 @@ func (x *CreateReferralResponse) String() string {
 func (*CreateReferralResponse) ProtoMessage() {}
 
 func (x *CreateReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[19]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2145,7 @@ func (x *CreateReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateReferralResponse.ProtoReflect.Descriptor instead.
 func (*CreateReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{19}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateReferralResponse) GetReferral() *Referral {
@@ -1882,7 +2164,7 @@ type GetReferralRequest struct {
 
 func (x *GetReferralRequest) Reset() {
 	*x = GetReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1894,7 +2176,7 @@ func (x *GetReferralRequest) String() string {
 func (*GetReferralRequest) ProtoMessage() {}
 
 func (x *GetReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[20]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1907,7 +2189,7 @@ func (x *GetReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralRequest.ProtoReflect.Descriptor instead.
 func (*GetReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{20}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetReferralRequest) GetId() string {
@@ -1926,7 +2208,7 @@ type GetReferralResponse struct {
 
 func (x *GetReferralResponse) Reset() {
 	*x = GetReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2220,7 @@ func (x *GetReferralResponse) String() string {
 func (*GetReferralResponse) ProtoMessage() {}
 
 func (x *GetReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[21]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2233,7 @@ func (x *GetReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralResponse.ProtoReflect.Descriptor instead.
 func (*GetReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{21}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetReferralResponse) GetReferral() *Referral {
@@ -1974,7 +2256,7 @@ type ListCaseReferralsRequest struct {
 
 func (x *ListCaseReferralsRequest) Reset() {
 	*x = ListCaseReferralsRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1986,7 +2268,7 @@ func (x *ListCaseReferralsRequest) String() string {
 func (*ListCaseReferralsRequest) ProtoMessage() {}
 
 func (x *ListCaseReferralsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[22]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1999,7 +2281,7 @@ func (x *ListCaseReferralsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCaseReferralsRequest.ProtoReflect.Descriptor instead.
 func (*ListCaseReferralsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{22}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListCaseReferralsRequest) GetCaseId() string {
@@ -2034,7 +2316,7 @@ type ListCaseReferralsResponse struct {
 
 func (x *ListCaseReferralsResponse) Reset() {
 	*x = ListCaseReferralsResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2046,7 +2328,7 @@ func (x *ListCaseReferralsResponse) String() string {
 func (*ListCaseReferralsResponse) ProtoMessage() {}
 
 func (x *ListCaseReferralsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[23]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2059,7 +2341,7 @@ func (x *ListCaseReferralsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCaseReferralsResponse.ProtoReflect.Descriptor instead.
 func (*ListCaseReferralsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{23}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListCaseReferralsResponse) GetReferrals() []*Referral {
@@ -2087,7 +2369,7 @@ type AcceptReferralRequest struct {
 
 func (x *AcceptReferralRequest) Reset() {
 	*x = AcceptReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2099,7 +2381,7 @@ func (x *AcceptReferralRequest) String() string {
 func (*AcceptReferralRequest) ProtoMessage() {}
 
 func (x *AcceptReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[24]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2112,7 +2394,7 @@ func (x *AcceptReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptReferralRequest.ProtoReflect.Descriptor instead.
 func (*AcceptReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{24}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AcceptReferralRequest) GetId() string {
@@ -2138,7 +2420,7 @@ type AcceptReferralResponse struct {
 
 func (x *AcceptReferralResponse) Reset() {
 	*x = AcceptReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2150,7 +2432,7 @@ func (x *AcceptReferralResponse) String() string {
 func (*AcceptReferralResponse) ProtoMessage() {}
 
 func (x *AcceptReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[25]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2163,7 +2445,7 @@ func (x *AcceptReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptReferralResponse.ProtoReflect.Descriptor instead.
 func (*AcceptReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{25}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AcceptReferralResponse) GetReferral() *Referral {
@@ -2186,7 +2468,7 @@ type DeclineReferralRequest struct {
 
 func (x *DeclineReferralRequest) Reset() {
 	*x = DeclineReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2198,7 +2480,7 @@ func (x *DeclineReferralRequest) String() string {
 func (*DeclineReferralRequest) ProtoMessage() {}
 
 func (x *DeclineReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[26]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2211,7 +2493,7 @@ func (x *DeclineReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineReferralRequest.ProtoReflect.Descriptor instead.
 func (*DeclineReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{26}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *DeclineReferralRequest) GetId() string {
@@ -2251,7 +2533,7 @@ type DeclineReferralResponse struct {
 
 func (x *DeclineReferralResponse) Reset() {
 	*x = DeclineReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2263,7 +2545,7 @@ func (x *DeclineReferralResponse) String() string {
 func (*DeclineReferralResponse) ProtoMessage() {}
 
 func (x *DeclineReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[27]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2276,7 +2558,7 @@ func (x *DeclineReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeclineReferralResponse.ProtoReflect.Descriptor instead.
 func (*DeclineReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{27}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DeclineReferralResponse) GetReferral() *Referral {
@@ -2296,7 +2578,7 @@ type CancelReferralRequest struct {
 
 func (x *CancelReferralRequest) Reset() {
 	*x = CancelReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2308,7 +2590,7 @@ func (x *CancelReferralRequest) String() string {
 func (*CancelReferralRequest) ProtoMessage() {}
 
 func (x *CancelReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[28]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2321,7 +2603,7 @@ func (x *CancelReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelReferralRequest.ProtoReflect.Descriptor instead.
 func (*CancelReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{28}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CancelReferralRequest) GetId() string {
@@ -2347,7 +2629,7 @@ type CancelReferralResponse struct {
 
 func (x *CancelReferralResponse) Reset() {
 	*x = CancelReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2359,7 +2641,7 @@ func (x *CancelReferralResponse) String() string {
 func (*CancelReferralResponse) ProtoMessage() {}
 
 func (x *CancelReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[29]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2372,7 +2654,7 @@ func (x *CancelReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelReferralResponse.ProtoReflect.Descriptor instead.
 func (*CancelReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{29}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CancelReferralResponse) GetReferral() *Referral {
@@ -2395,7 +2677,7 @@ type CompleteReferralRequest struct {
 
 func (x *CompleteReferralRequest) Reset() {
 	*x = CompleteReferralRequest{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2407,7 +2689,7 @@ func (x *CompleteReferralRequest) String() string {
 func (*CompleteReferralRequest) ProtoMessage() {}
 
 func (x *CompleteReferralRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[30]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2420,7 +2702,7 @@ func (x *CompleteReferralRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteReferralRequest.ProtoReflect.Descriptor instead.
 func (*CompleteReferralRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{30}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CompleteReferralRequest) GetId() string {
@@ -2460,7 +2742,7 @@ type CompleteReferralResponse struct {
 
 func (x *CompleteReferralResponse) Reset() {
 	*x = CompleteReferralResponse{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2472,7 +2754,7 @@ func (x *CompleteReferralResponse) String() string {
 func (*CompleteReferralResponse) ProtoMessage() {}
 
 func (x *CompleteReferralResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[31]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2485,7 +2767,7 @@ func (x *CompleteReferralResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteReferralResponse.ProtoReflect.Descriptor instead.
 func (*CompleteReferralResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{31}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CompleteReferralResponse) GetReferral() *Referral {
@@ -2496,7 +2778,7 @@ func (x *CompleteReferralResponse) GetReferral() *Referral {
 }
 
 // Events of a referral (referral.created, .accepted, .declined, .completed, .cancelled, .overdue,
-// .expired): ids, codes and states, never the reason or the notes.
+// .expired, .withdrawn, .service_delivered): ids, codes and states, never the reason or the notes.
 type ReferralChanged struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ReferralId        string                 `protobuf:"bytes,1,opt,name=referral_id,json=referralId,proto3" json:"referral_id,omitempty"`
@@ -2516,13 +2798,15 @@ type ReferralChanged struct {
 	CreatedAt         *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	DueAt             *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	Overdue           bool                   `protobuf:"varint,17,opt,name=overdue,proto3" json:"overdue,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// For referral.service_delivered: the service recorded (without its note).
+	Service       *ServiceDelivered `protobuf:"bytes,18,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReferralChanged) Reset() {
 	*x = ReferralChanged{}
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2534,7 +2818,7 @@ func (x *ReferralChanged) String() string {
 func (*ReferralChanged) ProtoMessage() {}
 
 func (x *ReferralChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_referral_v1_referral_proto_msgTypes[32]
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2547,7 +2831,7 @@ func (x *ReferralChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReferralChanged.ProtoReflect.Descriptor instead.
 func (*ReferralChanged) Descriptor() ([]byte, []int) {
-	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{32}
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ReferralChanged) GetReferralId() string {
@@ -2669,6 +2953,13 @@ func (x *ReferralChanged) GetOverdue() bool {
 	return false
 }
 
+func (x *ReferralChanged) GetService() *ServiceDelivered {
+	if x != nil {
+		return x.Service
+	}
+	return nil
+}
+
 var File_nrm_referral_v1_referral_proto protoreflect.FileDescriptor
 
 const file_nrm_referral_v1_referral_proto_rawDesc = "" +
@@ -2753,7 +3044,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1d.nrm.referral.v1.ProviderKindR\x04kind\x12A\n" +
 	"\rservice_types\x18\x04 \x03(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\fserviceTypes\x12\x16\n" +
 	"\x06active\x18\x05 \x01(\bR\x06active\x12=\n" +
-	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\"\xfc\a\n" +
+	"\bcapacity\x18\x06 \x01(\v2!.nrm.referral.v1.ProviderCapacityR\bcapacity\"\xf7\b\n" +
 	"\bReferral\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x17\n" +
 	"\acase_id\x18\x02 \x01(\tR\x06caseId\x12\x1b\n" +
@@ -2781,7 +3072,30 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\aversion\x18\x15 \x01(\x03R\aversion\x12\x12\n" +
 	"\x04etag\x18\x16 \x01(\tR\x04etag\x121\n" +
 	"\x06due_at\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x18\n" +
-	"\aoverdue\x18\x18 \x01(\bR\aoverdue\"\xcf\x02\n" +
+	"\aoverdue\x18\x18 \x01(\bR\aoverdue\x12:\n" +
+	"\aprofile\x18\x19 \x01(\v2 .nrm.referral.v1.ReferralProfileR\aprofile\x12=\n" +
+	"\bservices\x18\x1a \x03(\v2!.nrm.referral.v1.ServiceDeliveredR\bservices\"\xf7\x01\n" +
+	"\x0fReferralProfile\x12*\n" +
+	"\x03sex\x18\x01 \x01(\x0e2\x18.nrm.caseregistry.v1.SexR\x03sex\x127\n" +
+	"\bage_band\x18\x02 \x01(\x0e2\x1c.nrm.caseregistry.v1.AgeBandR\aageBand\x12)\n" +
+	"\x10primary_language\x18\x03 \x01(\tR\x0fprimaryLanguage\x12T\n" +
+	"\x12exploitation_types\x18\x04 \x03(\x0e2%.nrm.caseregistry.v1.ExploitationTypeR\x11exploitationTypes\"\xff\x01\n" +
+	"\x10ServiceDelivered\x12?\n" +
+	"\fservice_type\x18\x01 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x03 \x01(\tR\aendDate\x12\x12\n" +
+	"\x04note\x18\x04 \x01(\tR\x04note\x12\x1f\n" +
+	"\vrecorded_by\x18\x05 \x01(\tR\n" +
+	"recordedBy\x12;\n" +
+	"\vrecorded_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"recordedAt\"\x97\x01\n" +
+	"\x1dRecordServiceDeliveredRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12;\n" +
+	"\aservice\x18\x02 \x01(\v2!.nrm.referral.v1.ServiceDeliveredR\aservice\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"W\n" +
+	"\x1eRecordServiceDeliveredResponse\x125\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xcf\x02\n" +
 	"\x15CreateReferralRequest\x12\x17\n" +
 	"\acase_id\x18\x01 \x01(\tR\x06caseId\x12?\n" +
 	"\fservice_type\x18\x02 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
@@ -2827,7 +3141,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x04note\x18\x03 \x01(\tR\x04note\x12)\n" +
 	"\x10expected_version\x18\x04 \x01(\x03R\x0fexpectedVersion\"Q\n" +
 	"\x18CompleteReferralResponse\x125\n" +
-	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xa0\x06\n" +
+	"\breferral\x18\x01 \x01(\v2\x19.nrm.referral.v1.ReferralR\breferral\"\xdd\x06\n" +
 	"\x0fReferralChanged\x12\x1f\n" +
 	"\vreferral_id\x18\x01 \x01(\tR\n" +
 	"referralId\x12\x18\n" +
@@ -2848,7 +3162,8 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x121\n" +
 	"\x06due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x18\n" +
-	"\aoverdue\x18\x11 \x01(\bR\aoverdue*\xa1\x03\n" +
+	"\aoverdue\x18\x11 \x01(\bR\aoverdue\x12;\n" +
+	"\aservice\x18\x12 \x01(\v2!.nrm.referral.v1.ServiceDeliveredR\aservice*\xa1\x03\n" +
 	"\vServiceType\x12\x1c\n" +
 	"\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_TYPE_SHELTER\x10\x01\x12\x18\n" +
@@ -2897,7 +3212,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x1cREFERRAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aREFERRAL_OUTCOME_DELIVERED\x10\x01\x12%\n" +
 	"!REFERRAL_OUTCOME_PARTLY_DELIVERED\x10\x02\x12\"\n" +
-	"\x1eREFERRAL_OUTCOME_NOT_DELIVERED\x10\x032\x94\x0e\n" +
+	"\x1eREFERRAL_OUTCOME_NOT_DELIVERED\x10\x032\xb8\x0f\n" +
 	"\x0fReferralService\x12\x82\x01\n" +
 	"\x10ListServiceTypes\x12(.nrm.referral.v1.ListServiceTypesRequest\x1a).nrm.referral.v1.ListServiceTypesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/service-types\x12u\n" +
 	"\rListProviders\x12%.nrm.referral.v1.ListProvidersRequest\x1a&.nrm.referral.v1.ListProvidersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/providers\x12v\n" +
@@ -2910,7 +3225,8 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x11ListCaseReferrals\x12).nrm.referral.v1.ListCaseReferralsRequest\x1a*.nrm.referral.v1.ListCaseReferralsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/cases/{case_id}/referrals\x12\x87\x01\n" +
 	"\x0eAcceptReferral\x12&.nrm.referral.v1.AcceptReferralRequest\x1a'.nrm.referral.v1.AcceptReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:accept\x12\x8b\x01\n" +
 	"\x0fDeclineReferral\x12'.nrm.referral.v1.DeclineReferralRequest\x1a(.nrm.referral.v1.DeclineReferralResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/referrals/{id}:decline\x12\x87\x01\n" +
-	"\x0eCancelReferral\x12&.nrm.referral.v1.CancelReferralRequest\x1a'.nrm.referral.v1.CancelReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:cancel\x12\x8f\x01\n" +
+	"\x0eCancelReferral\x12&.nrm.referral.v1.CancelReferralRequest\x1a'.nrm.referral.v1.CancelReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:cancel\x12\xa1\x01\n" +
+	"\x16RecordServiceDelivered\x12..nrm.referral.v1.RecordServiceDeliveredRequest\x1a/.nrm.referral.v1.RecordServiceDeliveredResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/referrals/{id}/services\x12\x8f\x01\n" +
 	"\x10CompleteReferral\x12(.nrm.referral.v1.CompleteReferralRequest\x1a).nrm.referral.v1.CompleteReferralResponse\"&\x82\xd3\xe4\x93\x02 :\x01*\"\x1b/v1/referrals/{id}:completeB=Z;github.com/nrm-albania/nrm/proto/nrm/referral/v1;referralv1b\x06proto3"
 
 var (
@@ -2926,7 +3242,7 @@ func file_nrm_referral_v1_referral_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_nrm_referral_v1_referral_proto_goTypes = []any{
 	(ServiceType)(0),                       // 0: nrm.referral.v1.ServiceType
 	(ProviderKind)(0),                      // 1: nrm.referral.v1.ProviderKind
@@ -2952,42 +3268,49 @@ var file_nrm_referral_v1_referral_proto_goTypes = []any{
 	(*UpdateProviderCapacityResponse)(nil), // 21: nrm.referral.v1.UpdateProviderCapacityResponse
 	(*ProviderChanged)(nil),                // 22: nrm.referral.v1.ProviderChanged
 	(*Referral)(nil),                       // 23: nrm.referral.v1.Referral
-	(*CreateReferralRequest)(nil),          // 24: nrm.referral.v1.CreateReferralRequest
-	(*CreateReferralResponse)(nil),         // 25: nrm.referral.v1.CreateReferralResponse
-	(*GetReferralRequest)(nil),             // 26: nrm.referral.v1.GetReferralRequest
-	(*GetReferralResponse)(nil),            // 27: nrm.referral.v1.GetReferralResponse
-	(*ListCaseReferralsRequest)(nil),       // 28: nrm.referral.v1.ListCaseReferralsRequest
-	(*ListCaseReferralsResponse)(nil),      // 29: nrm.referral.v1.ListCaseReferralsResponse
-	(*AcceptReferralRequest)(nil),          // 30: nrm.referral.v1.AcceptReferralRequest
-	(*AcceptReferralResponse)(nil),         // 31: nrm.referral.v1.AcceptReferralResponse
-	(*DeclineReferralRequest)(nil),         // 32: nrm.referral.v1.DeclineReferralRequest
-	(*DeclineReferralResponse)(nil),        // 33: nrm.referral.v1.DeclineReferralResponse
-	(*CancelReferralRequest)(nil),          // 34: nrm.referral.v1.CancelReferralRequest
-	(*CancelReferralResponse)(nil),         // 35: nrm.referral.v1.CancelReferralResponse
-	(*CompleteReferralRequest)(nil),        // 36: nrm.referral.v1.CompleteReferralRequest
-	(*CompleteReferralResponse)(nil),       // 37: nrm.referral.v1.CompleteReferralResponse
-	(*ReferralChanged)(nil),                // 38: nrm.referral.v1.ReferralChanged
-	(*timestamppb.Timestamp)(nil),          // 39: google.protobuf.Timestamp
-	(v1.Prefecture)(0),                     // 40: nrm.caseregistry.v1.Prefecture
-	(*fieldmaskpb.FieldMask)(nil),          // 41: google.protobuf.FieldMask
+	(*ReferralProfile)(nil),                // 24: nrm.referral.v1.ReferralProfile
+	(*ServiceDelivered)(nil),               // 25: nrm.referral.v1.ServiceDelivered
+	(*RecordServiceDeliveredRequest)(nil),  // 26: nrm.referral.v1.RecordServiceDeliveredRequest
+	(*RecordServiceDeliveredResponse)(nil), // 27: nrm.referral.v1.RecordServiceDeliveredResponse
+	(*CreateReferralRequest)(nil),          // 28: nrm.referral.v1.CreateReferralRequest
+	(*CreateReferralResponse)(nil),         // 29: nrm.referral.v1.CreateReferralResponse
+	(*GetReferralRequest)(nil),             // 30: nrm.referral.v1.GetReferralRequest
+	(*GetReferralResponse)(nil),            // 31: nrm.referral.v1.GetReferralResponse
+	(*ListCaseReferralsRequest)(nil),       // 32: nrm.referral.v1.ListCaseReferralsRequest
+	(*ListCaseReferralsResponse)(nil),      // 33: nrm.referral.v1.ListCaseReferralsResponse
+	(*AcceptReferralRequest)(nil),          // 34: nrm.referral.v1.AcceptReferralRequest
+	(*AcceptReferralResponse)(nil),         // 35: nrm.referral.v1.AcceptReferralResponse
+	(*DeclineReferralRequest)(nil),         // 36: nrm.referral.v1.DeclineReferralRequest
+	(*DeclineReferralResponse)(nil),        // 37: nrm.referral.v1.DeclineReferralResponse
+	(*CancelReferralRequest)(nil),          // 38: nrm.referral.v1.CancelReferralRequest
+	(*CancelReferralResponse)(nil),         // 39: nrm.referral.v1.CancelReferralResponse
+	(*CompleteReferralRequest)(nil),        // 40: nrm.referral.v1.CompleteReferralRequest
+	(*CompleteReferralResponse)(nil),       // 41: nrm.referral.v1.CompleteReferralResponse
+	(*ReferralChanged)(nil),                // 42: nrm.referral.v1.ReferralChanged
+	(*timestamppb.Timestamp)(nil),          // 43: google.protobuf.Timestamp
+	(v1.Prefecture)(0),                     // 44: nrm.caseregistry.v1.Prefecture
+	(*fieldmaskpb.FieldMask)(nil),          // 45: google.protobuf.FieldMask
+	(v1.Sex)(0),                            // 46: nrm.caseregistry.v1.Sex
+	(v1.AgeBand)(0),                        // 47: nrm.caseregistry.v1.AgeBand
+	(v1.ExploitationType)(0),               // 48: nrm.caseregistry.v1.ExploitationType
 }
 var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	0,  // 0: nrm.referral.v1.ServiceTypeInfo.type:type_name -> nrm.referral.v1.ServiceType
 	6,  // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
-	39, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
+	43, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: nrm.referral.v1.Provider.kind:type_name -> nrm.referral.v1.ProviderKind
 	0,  // 4: nrm.referral.v1.Provider.service_types:type_name -> nrm.referral.v1.ServiceType
-	40, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
+	44, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
 	9,  // 6: nrm.referral.v1.Provider.contact:type_name -> nrm.referral.v1.ProviderContact
 	10, // 7: nrm.referral.v1.Provider.capacity:type_name -> nrm.referral.v1.ProviderCapacity
 	0,  // 8: nrm.referral.v1.ListProvidersRequest.service_type:type_name -> nrm.referral.v1.ServiceType
-	40, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	44, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
 	11, // 10: nrm.referral.v1.ListProvidersResponse.providers:type_name -> nrm.referral.v1.Provider
 	11, // 11: nrm.referral.v1.GetProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 12: nrm.referral.v1.RegisterProviderRequest.provider:type_name -> nrm.referral.v1.Provider
 	11, // 13: nrm.referral.v1.RegisterProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 14: nrm.referral.v1.UpdateProviderRequest.provider:type_name -> nrm.referral.v1.Provider
-	41, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	45, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
 	11, // 16: nrm.referral.v1.UpdateProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 17: nrm.referral.v1.UpdateProviderCapacityResponse.provider:type_name -> nrm.referral.v1.Provider
 	1,  // 18: nrm.referral.v1.ProviderChanged.kind:type_name -> nrm.referral.v1.ProviderKind
@@ -2998,59 +3321,71 @@ var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	2,  // 23: nrm.referral.v1.Referral.state:type_name -> nrm.referral.v1.ReferralState
 	4,  // 24: nrm.referral.v1.Referral.decline_reason:type_name -> nrm.referral.v1.DeclineReason
 	5,  // 25: nrm.referral.v1.Referral.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	39, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
-	39, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
-	39, // 28: nrm.referral.v1.Referral.due_at:type_name -> google.protobuf.Timestamp
-	0,  // 29: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
-	3,  // 30: nrm.referral.v1.CreateReferralRequest.urgency:type_name -> nrm.referral.v1.ReferralUrgency
-	23, // 31: nrm.referral.v1.CreateReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 32: nrm.referral.v1.GetReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 33: nrm.referral.v1.ListCaseReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
-	23, // 34: nrm.referral.v1.AcceptReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	4,  // 35: nrm.referral.v1.DeclineReferralRequest.reason:type_name -> nrm.referral.v1.DeclineReason
-	23, // 36: nrm.referral.v1.DeclineReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	23, // 37: nrm.referral.v1.CancelReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	5,  // 38: nrm.referral.v1.CompleteReferralRequest.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	23, // 39: nrm.referral.v1.CompleteReferralResponse.referral:type_name -> nrm.referral.v1.Referral
-	0,  // 40: nrm.referral.v1.ReferralChanged.service_type:type_name -> nrm.referral.v1.ServiceType
-	3,  // 41: nrm.referral.v1.ReferralChanged.urgency:type_name -> nrm.referral.v1.ReferralUrgency
-	2,  // 42: nrm.referral.v1.ReferralChanged.state:type_name -> nrm.referral.v1.ReferralState
-	2,  // 43: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
-	4,  // 44: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
-	5,  // 45: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	39, // 46: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
-	39, // 47: nrm.referral.v1.ReferralChanged.due_at:type_name -> google.protobuf.Timestamp
-	7,  // 48: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
-	12, // 49: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
-	14, // 50: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
-	16, // 51: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
-	18, // 52: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
-	20, // 53: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
-	24, // 54: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
-	26, // 55: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
-	28, // 56: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
-	30, // 57: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
-	32, // 58: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
-	34, // 59: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
-	36, // 60: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
-	8,  // 61: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
-	13, // 62: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
-	15, // 63: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
-	17, // 64: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
-	19, // 65: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
-	21, // 66: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
-	25, // 67: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
-	27, // 68: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
-	29, // 69: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
-	31, // 70: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
-	33, // 71: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
-	35, // 72: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
-	37, // 73: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
-	61, // [61:74] is the sub-list for method output_type
-	48, // [48:61] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	43, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
+	43, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
+	43, // 28: nrm.referral.v1.Referral.due_at:type_name -> google.protobuf.Timestamp
+	24, // 29: nrm.referral.v1.Referral.profile:type_name -> nrm.referral.v1.ReferralProfile
+	25, // 30: nrm.referral.v1.Referral.services:type_name -> nrm.referral.v1.ServiceDelivered
+	46, // 31: nrm.referral.v1.ReferralProfile.sex:type_name -> nrm.caseregistry.v1.Sex
+	47, // 32: nrm.referral.v1.ReferralProfile.age_band:type_name -> nrm.caseregistry.v1.AgeBand
+	48, // 33: nrm.referral.v1.ReferralProfile.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	0,  // 34: nrm.referral.v1.ServiceDelivered.service_type:type_name -> nrm.referral.v1.ServiceType
+	43, // 35: nrm.referral.v1.ServiceDelivered.recorded_at:type_name -> google.protobuf.Timestamp
+	25, // 36: nrm.referral.v1.RecordServiceDeliveredRequest.service:type_name -> nrm.referral.v1.ServiceDelivered
+	23, // 37: nrm.referral.v1.RecordServiceDeliveredResponse.referral:type_name -> nrm.referral.v1.Referral
+	0,  // 38: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 39: nrm.referral.v1.CreateReferralRequest.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	23, // 40: nrm.referral.v1.CreateReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 41: nrm.referral.v1.GetReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 42: nrm.referral.v1.ListCaseReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
+	23, // 43: nrm.referral.v1.AcceptReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	4,  // 44: nrm.referral.v1.DeclineReferralRequest.reason:type_name -> nrm.referral.v1.DeclineReason
+	23, // 45: nrm.referral.v1.DeclineReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	23, // 46: nrm.referral.v1.CancelReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	5,  // 47: nrm.referral.v1.CompleteReferralRequest.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	23, // 48: nrm.referral.v1.CompleteReferralResponse.referral:type_name -> nrm.referral.v1.Referral
+	0,  // 49: nrm.referral.v1.ReferralChanged.service_type:type_name -> nrm.referral.v1.ServiceType
+	3,  // 50: nrm.referral.v1.ReferralChanged.urgency:type_name -> nrm.referral.v1.ReferralUrgency
+	2,  // 51: nrm.referral.v1.ReferralChanged.state:type_name -> nrm.referral.v1.ReferralState
+	2,  // 52: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
+	4,  // 53: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
+	5,  // 54: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
+	43, // 55: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
+	43, // 56: nrm.referral.v1.ReferralChanged.due_at:type_name -> google.protobuf.Timestamp
+	25, // 57: nrm.referral.v1.ReferralChanged.service:type_name -> nrm.referral.v1.ServiceDelivered
+	7,  // 58: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
+	12, // 59: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
+	14, // 60: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
+	16, // 61: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
+	18, // 62: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
+	20, // 63: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
+	28, // 64: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
+	30, // 65: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
+	32, // 66: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
+	34, // 67: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
+	36, // 68: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
+	38, // 69: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
+	26, // 70: nrm.referral.v1.ReferralService.RecordServiceDelivered:input_type -> nrm.referral.v1.RecordServiceDeliveredRequest
+	40, // 71: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
+	8,  // 72: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
+	13, // 73: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
+	15, // 74: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
+	17, // 75: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
+	19, // 76: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
+	21, // 77: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
+	29, // 78: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
+	31, // 79: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
+	33, // 80: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
+	35, // 81: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
+	37, // 82: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
+	39, // 83: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
+	27, // 84: nrm.referral.v1.ReferralService.RecordServiceDelivered:output_type -> nrm.referral.v1.RecordServiceDeliveredResponse
+	41, // 85: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
+	72, // [72:86] is the sub-list for method output_type
+	58, // [58:72] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_nrm_referral_v1_referral_proto_init() }
@@ -3064,7 +3399,7 @@ func file_nrm_referral_v1_referral_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_referral_v1_referral_proto_rawDesc), len(file_nrm_referral_v1_referral_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   33,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	ReferralService_AcceptReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/AcceptReferral"
 	ReferralService_DeclineReferral_FullMethodName        = "/nrm.referral.v1.ReferralService/DeclineReferral"
 	ReferralService_CancelReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/CancelReferral"
+	ReferralService_RecordServiceDelivered_FullMethodName = "/nrm.referral.v1.ReferralService/RecordServiceDelivered"
 	ReferralService_CompleteReferral_FullMethodName       = "/nrm.referral.v1.ReferralService/CompleteReferral"
 )
 
@@ -77,6 +78,8 @@ type ReferralServiceClient interface {
 	DeclineReferral(ctx context.Context, in *DeclineReferralRequest, opts ...grpc.CallOption) (*DeclineReferralResponse, error)
 	// The sender cancels a referral that is not completed.
 	CancelReferral(ctx context.Context, in *CancelReferralRequest, opts ...grpc.CallOption) (*CancelReferralResponse, error)
+	// The recipient records a service it delivered under an accepted (or completed) referral.
+	RecordServiceDelivered(ctx context.Context, in *RecordServiceDeliveredRequest, opts ...grpc.CallOption) (*RecordServiceDeliveredResponse, error)
 	// The recipient completes an accepted referral with its outcome.
 	CompleteReferral(ctx context.Context, in *CompleteReferralRequest, opts ...grpc.CallOption) (*CompleteReferralResponse, error)
 }
@@ -209,6 +212,16 @@ func (c *referralServiceClient) CancelReferral(ctx context.Context, in *CancelRe
 	return out, nil
 }
 
+func (c *referralServiceClient) RecordServiceDelivered(ctx context.Context, in *RecordServiceDeliveredRequest, opts ...grpc.CallOption) (*RecordServiceDeliveredResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordServiceDeliveredResponse)
+	err := c.cc.Invoke(ctx, ReferralService_RecordServiceDelivered_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *referralServiceClient) CompleteReferral(ctx context.Context, in *CompleteReferralRequest, opts ...grpc.CallOption) (*CompleteReferralResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CompleteReferralResponse)
@@ -262,6 +275,8 @@ type ReferralServiceServer interface {
 	DeclineReferral(context.Context, *DeclineReferralRequest) (*DeclineReferralResponse, error)
 	// The sender cancels a referral that is not completed.
 	CancelReferral(context.Context, *CancelReferralRequest) (*CancelReferralResponse, error)
+	// The recipient records a service it delivered under an accepted (or completed) referral.
+	RecordServiceDelivered(context.Context, *RecordServiceDeliveredRequest) (*RecordServiceDeliveredResponse, error)
 	// The recipient completes an accepted referral with its outcome.
 	CompleteReferral(context.Context, *CompleteReferralRequest) (*CompleteReferralResponse, error)
 	mustEmbedUnimplementedReferralServiceServer()
@@ -309,6 +324,9 @@ func (UnimplementedReferralServiceServer) DeclineReferral(context.Context, *Decl
 }
 func (UnimplementedReferralServiceServer) CancelReferral(context.Context, *CancelReferralRequest) (*CancelReferralResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) RecordServiceDelivered(context.Context, *RecordServiceDeliveredRequest) (*RecordServiceDeliveredResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordServiceDelivered not implemented")
 }
 func (UnimplementedReferralServiceServer) CompleteReferral(context.Context, *CompleteReferralRequest) (*CompleteReferralResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CompleteReferral not implemented")
@@ -550,6 +568,24 @@ func _ReferralService_CancelReferral_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReferralService_RecordServiceDelivered_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordServiceDeliveredRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).RecordServiceDelivered(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_RecordServiceDelivered_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).RecordServiceDelivered(ctx, req.(*RecordServiceDeliveredRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReferralService_CompleteReferral_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CompleteReferralRequest)
 	if err := dec(in); err != nil {
@@ -622,6 +658,10 @@ var ReferralService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelReferral",
 			Handler:    _ReferralService_CancelReferral_Handler,
+		},
+		{
+			MethodName: "RecordServiceDelivered",
+			Handler:    _ReferralService_RecordServiceDelivered_Handler,
 		},
 		{
 			MethodName: "CompleteReferral",

@@ -29,6 +29,9 @@ type Case struct {
 	// ReferralConsent is the answer in force about referral: the latest one's decision
 	// ("CONSENT_DECISION_GIVEN", …), "" when none was recorded.
 	ReferralConsent string
+	// The pseudonymous profile a recipient decides on, by proto names.
+	Sex, AgeBand, Language string
+	ExploitationTypes      []string
 }
 
 // Registry looks cases up: the case registry over gRPC, or a test's own.
@@ -73,6 +76,11 @@ func (c *Client) Case(ctx context.Context, id string) (Case, error) {
 	out := Case{
 		ID: cs.GetId(), Code: cs.GetCode(), Child: cs.GetProfile().GetMinorAtIdentification(),
 		Closed: cs.GetState() == caseregistryv1.CaseState_CASE_STATE_CLOSED,
+		Sex:    cs.GetProfile().GetSex().String(), AgeBand: cs.GetProfile().GetAgeBand().String(),
+		Language: cs.GetProfile().GetPrimaryLanguage(),
+	}
+	for _, t := range cs.GetTrafficking().GetExploitationTypes() {
+		out.ExploitationTypes = append(out.ExploitationTypes, t.String())
 	}
 	for _, k := range cs.GetConsents() {
 		if k.GetScope() == caseregistryv1.ConsentScope_CONSENT_SCOPE_REFERRAL {

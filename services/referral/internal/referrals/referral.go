@@ -44,9 +44,34 @@ type Referral struct {
 	Overdue   bool      `bson:"overdue,omitempty"`
 	CreatedAt time.Time `bson:"created_at"`
 	UpdatedAt time.Time `bson:"updated_at"`
+	// Profile is what the recipient decides on, from the case when the referral was made.
+	Profile Profile `bson:"profile"`
+	// Services are those the recipient delivered, oldest first.
+	Services []Service `bson:"services,omitempty"`
 	// Idempotency is set when the sender created it with an idempotency key.
 	Idempotency *Idempotency `bson:"idempotency,omitempty"`
 }
+
+// Profile is the pseudonymous profile of the case's person: no identity.
+type Profile struct {
+	Sex               string   `bson:"sex,omitempty"`
+	AgeBand           string   `bson:"age_band,omitempty"`
+	Language          string   `bson:"language,omitempty"`
+	ExploitationTypes []string `bson:"exploitation_types,omitempty"`
+}
+
+// Service is a service delivered under the referral; its note is sealed like the reason.
+type Service struct {
+	Type       string           `bson:"type"`
+	Start      string           `bson:"start"`
+	End        string           `bson:"end,omitempty"`
+	Note       piicrypto.Sealed `bson:"note,omitempty"`
+	RecordedBy string           `bson:"recorded_by"`
+	RecordedAt time.Time        `bson:"recorded_at"`
+}
+
+// MaxServices bounds the services one referral records.
+const MaxServices = 200
 
 // Idempotency is the key a referral was created with and a keyed hash of the request, to tell a
 // retry from another request under the same key.

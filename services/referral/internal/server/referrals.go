@@ -45,6 +45,7 @@ const (
 	fieldOverride    = "override_reason"
 	fieldDeclineNote = "decline_note"
 	fieldOutcomeNote = "outcome_note"
+	fieldServiceNote = "service_note"
 )
 
 // CreateReferral refers a case to a provider (see the proto for the rules).
@@ -86,7 +87,8 @@ func (s *Server) CreateReferral(ctx context.Context, req *referralv1.CreateRefer
 		ProviderCode: provider.Code, SenderInstitution: who.Institution, Urgency: req.GetUrgency().String(),
 		State: referrals.Pending, Child: c.Child, ChildDecision: strings.TrimSpace(req.GetChildProtectionDecision()),
 		ConsentOverridden: overridden, CreatedAt: now, UpdatedAt: now, Idempotency: idem,
-		DueAt: s.Deadlines.Due(now, req.GetUrgency()),
+		DueAt:   s.Deadlines.Due(now, req.GetUrgency()),
+		Profile: referrals.Profile{Sex: c.Sex, AgeBand: c.AgeBand, Language: c.Language, ExploitationTypes: c.ExploitationTypes},
 	}
 	if err := s.seal(ctx, id, func(k piicrypto.DataKey) (err error) {
 		if r.Reason, err = k.Seal(fieldReason, []byte(strings.TrimSpace(req.GetReason()))); err != nil || !overridden {
@@ -489,6 +491,17 @@ func (s *Server) view(ctx context.Context, r referrals.Referral) *referralv1.Ref
 		Version: r.Version, Etag: aggregate.ETag(r.Version), ReasonWithheld: true,
 		DueAt: timestamppb.New(r.DueAt), Overdue: r.Overdue,
 	}
+	out.Profile = &referralv1.ReferralProfile{
+		Sex:             caseregistryv1.Sex(caseregistryv1.Sex_value[r.Profile.Sex]),
+		AgeBand:         caseregistryv1.AgeBand(caseregistryv1.AgeBand_value[r.Profile.AgeBand]),
+		PrimaryLanguage: r.Profile.Language,
+	}
+	for _, t := range r.Profile.ExploitationTypes {
+		out.Profile.ExploitationTypes = append(out.Profile.ExploitationTypes, caseregistryv1.ExploitationType(caseregistryv1.ExploitationType_value[t]))
+	}
+	for _, sv := range r.Services {
+		out.Services = append(out.Services, serviceProto(sv))
+	}
 	if _, stated := authz.StatedPurpose(ctx); !stated {
 		return out
 	}
@@ -510,12 +523,25 @@ func (s *Server) view(ctx context.Context, r referrals.Referral) *referralv1.Ref
 			}
 			*f.into = string(plain)
 		}
+		for i, sv := range r.Services {
+			if len(sv.Note) == 0 {
+				continue
+			}
+			plain, err := k.Open(fieldServiceNote, sv.Note)
+			if err != nil {
+				return err
+			}
+			out.Services[i].Note = string(plain)
+		}
 		return nil
 	})
 	if err != nil {
 		// The pseudonymous record is still right; the text stays hidden and an operator looks.
 		s.Log.ErrorContext(ctx, "the text of a referral could not be opened", "referral_id", r.ID, "error", err)
 		out.Reason, out.OverrideReason, out.DeclineNote, out.OutcomeNote = "", "", "", ""
+		for _, sv := range out.Services {
+			sv.Note = ""
+		}
 		return out
 	}
 	out.ReasonWithheld = false
