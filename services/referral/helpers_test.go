@@ -51,7 +51,7 @@ func randomKey() string {
 }
 
 // serveWith runs the service for a test, asking reg about cases.
-func serveWith(t *testing.T, reg *registry) *testenv.Served {
+func serveWith(t testing.TB, reg *registry) *testenv.Served {
 	t.Helper()
 	svc, err := referral.WithKeys("k1:"+randomKey(), randomKey())
 	if err != nil {

@@ -1,6 +1,7 @@
 package referral_test
 
 import (
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -371,5 +372,99 @@ func TestTheRecipientRecordsTheServicesItDelivered(t *testing.T) {
 	if err := last.GetPayload().UnmarshalTo(&e); err != nil || last.GetType() != "referral.service_delivered" ||
 		e.GetService().GetStartDate() != today || strings.Contains(string(last.GetPayload().GetValue()), "Room 4") {
 		t.Errorf("the event: %s %v, %v", last.GetType(), &e, err)
+	}
+}
+
+func ids(rs []*referralv1.Referral) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.GetId())
+	}
+	return out
+}
+
+// An institution lists what it received (its inbox: the pending ones by deadline, or all newest
+// first) and what it sent; the stewards list every referral, with filters; nobody else's.
+func TestInboxesOutboxesAndTheStewardsView(t *testing.T) {
+	s := serveWith(t, &registry{cases: map[string]cases.Case{adult.ID: adult}})
+	police := as(t, s, "ASP-ANTITRAF", auth.RoleCaseworker)
+	shelter := as(t, s, "KKSAT", auth.RoleCaseworker, auth.RoleMember)
+	stewards := referralv1.NewReferralServiceClient(s.Conn)
+	ctx := t.Context()
+	make := func(provider string, service referralv1.ServiceType, urgency referralv1.ReferralUrgency) string {
+		t.Helper()
+		r := toShelter(adult.ID)
+		r.ProviderCode, r.ServiceType, r.Urgency = provider, service, urgency
+		made, err := police.CreateReferral(ctx, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return made.GetReferral().GetId()
+	}
+	standard, emergency := referralv1.ReferralUrgency_REFERRAL_URGENCY_STANDARD, referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY
+	first := make("KKSAT", referralv1.ServiceType_SERVICE_TYPE_SHELTER, standard)
+	second := make("KKSAT", referralv1.ServiceType_SERVICE_TYPE_SHELTER, emergency)
+	third := make("SHSSH", referralv1.ServiceType_SERVICE_TYPE_FINANCIAL_AID, standard)
+	fourth := make("KKSAT", referralv1.ServiceType_SERVICE_TYPE_LEGAL, standard)
+	if _, err := shelter.AcceptReferral(ctx, &referralv1.AcceptReferralRequest{Id: fourth}); err != nil {
+		t.Fatal(err)
+	}
+
+	pending, err := shelter.ListReferrals(ctx, &referralv1.ListReferralsRequest{Recipient: "KKSAT", Pending: true})
+	if err != nil || !slices.Equal(ids(pending.GetReferrals()), []string{second, first}) {
+		t.Fatalf("the inbox's pending, soonest deadline first: %v, %v", ids(pending.GetReferrals()), err)
+	}
+	var inbox []string
+	req := &referralv1.ListReferralsRequest{Recipient: "KKSAT", PageSize: 2}
+	for {
+		page, err := shelter.ListReferrals(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inbox = append(inbox, ids(page.GetReferrals())...)
+		if page.GetNextPageToken() == "" {
+			break
+		}
+		req.PageToken = page.GetNextPageToken()
+	}
+	if !slices.Equal(inbox, []string{fourth, second, first}) {
+		t.Errorf("the inbox, newest first: %v", inbox)
+	}
+	if out, err := police.ListReferrals(ctx, &referralv1.ListReferralsRequest{Sender: "ASP-ANTITRAF"}); err != nil || len(out.GetReferrals()) != 4 {
+		t.Errorf("the outbox: %v, %v", ids(out.GetReferrals()), err)
+	}
+	for name, bad := range map[string]*referralv1.ListReferralsRequest{
+		"another's inbox":  {Recipient: "SHSSH"},
+		"another's outbox": {Sender: "ASP-ANTITRAF"},
+		"every referral":   {},
+	} {
+		if _, err := shelter.ListReferrals(ctx, bad); status.Code(err) != codes.PermissionDenied {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	for name, f := range map[string]struct {
+		req  *referralv1.ListReferralsRequest
+		want []string
+	}{
+		"everything":  {&referralv1.ListReferralsRequest{}, []string{fourth, third, second, first}},
+		"by provider": {&referralv1.ListReferralsRequest{ProviderCode: "SHSSH"}, []string{third}},
+		"by state":    {&referralv1.ListReferralsRequest{State: referralv1.ReferralState_REFERRAL_STATE_ACCEPTED}, []string{fourth}},
+		"by service":  {&referralv1.ListReferralsRequest{ServiceType: referralv1.ServiceType_SERVICE_TYPE_SHELTER}, []string{second, first}},
+		"overdue":     {&referralv1.ListReferralsRequest{OverdueOnly: true}, nil},
+	} {
+		got, err := stewards.ListReferrals(ctx, f.req)
+		if err != nil || !slices.Equal(ids(got.GetReferrals()), f.want) {
+			t.Errorf("the stewards' view %s: %v, %v", name, ids(got.GetReferrals()), err)
+		}
+	}
+	for name, bad := range map[string]*referralv1.ListReferralsRequest{
+		"both parties": {Recipient: "KKSAT", Sender: "KKSAT"},
+		"a bad code":   {Recipient: "kksat"},
+		"a bad state":  {State: 99},
+		"a bad token":  {PageToken: "x"},
+	} {
+		if _, err := stewards.ListReferrals(ctx, bad); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }

@@ -86,7 +86,7 @@ func (o objects) last(ctx context.Context, object string) (int64, error) {
 
 // forward returns the last n at or after from (taken as present) that has an entry.
 func (o objects) forward(ctx context.Context, object string, from int64) (int64, error) {
-	return lastPresent(ctx, from, maxSeq, func(ctx context.Context, n int64) (bool, error) {
+	return mongodb.LastPresent(ctx, from, maxSeq, func(ctx context.Context, n int64) (bool, error) {
 		_, ok, err := o.entry(ctx, object, n)
 		return ok, err
 	})

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"github.com/nrm-albania/nrm/services/platform/mongodb"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 )
@@ -80,7 +81,7 @@ func newestSeq(ctx context.Context, db *mongo.Database) (int64, error) {
 		from = h.Seq
 	}
 	coll := db.Collection(Collection)
-	return lastPresent(ctx, from, maxSeq, func(ctx context.Context, seq int64) (bool, error) {
+	return mongodb.LastPresent(ctx, from, maxSeq, func(ctx context.Context, seq int64) (bool, error) {
 		return findByID(ctx, coll, DocumentID(seq), &struct{}{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	})
 }

@@ -233,7 +233,7 @@ func newestRecord(ctx context.Context, db *mongo.Database) (Head, error) {
 }
 
 // forward returns the last record that exists at or after from, looking up seqs by exact _id
-// (lastPresent). from itself is taken as it is given; its Hash is used only if nothing follows
+// (mongodb.LastPresent). from itself is taken as it is given; its Hash is used only if nothing follows
 // it (when from.Hash is empty, from is read).
 func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 	lo := from
@@ -248,7 +248,7 @@ func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 		lo = h
 	}
 	found := map[int64]Head{lo.Seq: lo}
-	last, err := lastPresent(ctx, lo.Seq, maxSeq, func(ctx context.Context, s int64) (bool, error) {
+	last, err := mongodb.LastPresent(ctx, lo.Seq, maxSeq, func(ctx context.Context, s int64) (bool, error) {
 		h, ok, err := t.probe(ctx, s)
 		found[s] = h
 		return ok, err
@@ -257,44 +257,6 @@ func (t *Trail) forward(ctx context.Context, from Head) (Head, error) {
 		return Head{}, err
 	}
 	return found[last], nil
-}
-
-// lastPresent returns the last of the positions from, from+1, … up to limit that is present,
-// positions being present up to some point and absent after it; from is taken as present. It
-// looks at from+1, from+2, from+4… until one is absent, then bisects: a few exact lookups
-// whatever the distance. The chain's head and each object's last index entry are found so.
-func lastPresent(ctx context.Context, from, limit int64, present func(context.Context, int64) (bool, error)) (int64, error) {
-	lo := from
-	var hi int64 // the first position known to be absent
-	for step := int64(1); ; step *= 2 {
-		s := lo + step
-		if s > limit {
-			hi = limit + 1
-			break
-		}
-		ok, err := present(ctx, s)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			hi = s
-			break
-		}
-		lo = s
-	}
-	for hi-lo > 1 {
-		mid := lo + (hi-lo)/2
-		ok, err := present(ctx, mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
 }
 
 // probe reads the hash of the record seq by its _id.

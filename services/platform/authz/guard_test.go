@@ -47,6 +47,7 @@ const (
 	refer      = "/nrm.referral.v1.ReferralService/CreateReferral"
 	referral   = "/nrm.referral.v1.ReferralService/GetReferral"
 	caseRefs   = "/nrm.referral.v1.ReferralService/ListCaseReferrals"
+	listRefs   = "/nrm.referral.v1.ReferralService/ListReferrals"
 	accept     = "/nrm.referral.v1.ReferralService/AcceptReferral"
 	decline    = "/nrm.referral.v1.ReferralService/DeclineReferral"
 	cancel     = "/nrm.referral.v1.ReferralService/CancelReferral"
@@ -109,6 +110,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		refer:      {chair, secretariat, police, shelter},
 		referral:   {chair, secretariat, police, shelter, member},
 		caseRefs:   {chair, secretariat, police, shelter, member},
+		listRefs:   {chair, secretariat, police, shelter, member},
 		accept:     {chair, secretariat, police, shelter},
 		decline:    {chair, secretariat, police, shelter},
 		cancel:     {chair, secretariat, police, shelter},

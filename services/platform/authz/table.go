@@ -88,6 +88,7 @@ var Table = map[string]Rule{
 	referralv1.ReferralService_CreateReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},
 	referralv1.ReferralService_GetReferral_FullMethodName:            {Roles: staff, Audit: AuditRead},
 	referralv1.ReferralService_ListCaseReferrals_FullMethodName:      {Roles: staff, Audit: AuditRead},
+	referralv1.ReferralService_ListReferrals_FullMethodName:          {Roles: staff, Audit: AuditRead},
 	referralv1.ReferralService_AcceptReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},
 	referralv1.ReferralService_DeclineReferral_FullMethodName:        {Roles: registrars, Audit: AuditChange},
 	referralv1.ReferralService_CancelReferral_FullMethodName:         {Roles: registrars, Audit: AuditChange},

@@ -59,3 +59,42 @@ func Follow(ctx context.Context, coll *mongo.Collection, id func(n int64) string
 		}
 	}
 }
+
+// LastPresent returns the last of the positions from, from+1, … up to limit that is present,
+// positions being present up to some point and absent after it; from is taken as present. It
+// looks at from+1, from+2, from+4… until one is absent, then bisects: a few exact lookups
+// whatever the distance. The audit chain's head, each object's last index entry and the end of
+// a list of claims are found so.
+func LastPresent(ctx context.Context, from, limit int64, present func(context.Context, int64) (bool, error)) (int64, error) {
+	lo := from
+	var hi int64 // the first position known to be absent
+	for step := int64(1); ; step *= 2 {
+		s := lo + step
+		if s > limit {
+			hi = limit + 1
+			break
+		}
+		ok, err := present(ctx, s)
+		if err != nil {
+			return 0, err
+		}
+		if !ok {
+			hi = s
+			break
+		}
+		lo = s
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		ok, err := present(ctx, mid)
+		if err != nil {
+			return 0, err
+		}
+		if ok {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return lo, nil
+}

@@ -2960,6 +2960,175 @@ func (x *ReferralChanged) GetService() *ServiceDelivered {
 	return nil
 }
 
+type ListReferralsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The institution whose received referrals to list: the caller's own (any for the stewards).
+	Recipient string `protobuf:"bytes,1,opt,name=recipient,proto3" json:"recipient,omitempty"`
+	// The institution whose sent referrals to list: the caller's own (any for the stewards).
+	// Neither: every referral, for the stewards only.
+	Sender string `protobuf:"bytes,2,opt,name=sender,proto3" json:"sender,omitempty"`
+	// Only the pending referrals, soonest deadline first.
+	Pending bool `protobuf:"varint,3,opt,name=pending,proto3" json:"pending,omitempty"`
+	// Filters; they combine.
+	State        ReferralState `protobuf:"varint,4,opt,name=state,proto3,enum=nrm.referral.v1.ReferralState" json:"state,omitempty"`
+	ServiceType  ServiceType   `protobuf:"varint,5,opt,name=service_type,json=serviceType,proto3,enum=nrm.referral.v1.ServiceType" json:"service_type,omitempty"`
+	ProviderCode string        `protobuf:"bytes,6,opt,name=provider_code,json=providerCode,proto3" json:"provider_code,omitempty"`
+	OverdueOnly  bool          `protobuf:"varint,7,opt,name=overdue_only,json=overdueOnly,proto3" json:"overdue_only,omitempty"`
+	// Maximum number of referrals to return, 1 to 100; 0 means 50. A filtered page may hold fewer
+	// (even none) and still have a next page.
+	PageSize int32 `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// Token from a previous response's next_page_token; empty for the first page.
+	PageToken     string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReferralsRequest) Reset() {
+	*x = ListReferralsRequest{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReferralsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReferralsRequest) ProtoMessage() {}
+
+func (x *ListReferralsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReferralsRequest.ProtoReflect.Descriptor instead.
+func (*ListReferralsRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ListReferralsRequest) GetRecipient() string {
+	if x != nil {
+		return x.Recipient
+	}
+	return ""
+}
+
+func (x *ListReferralsRequest) GetSender() string {
+	if x != nil {
+		return x.Sender
+	}
+	return ""
+}
+
+func (x *ListReferralsRequest) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
+}
+
+func (x *ListReferralsRequest) GetState() ReferralState {
+	if x != nil {
+		return x.State
+	}
+	return ReferralState_REFERRAL_STATE_UNSPECIFIED
+}
+
+func (x *ListReferralsRequest) GetServiceType() ServiceType {
+	if x != nil {
+		return x.ServiceType
+	}
+	return ServiceType_SERVICE_TYPE_UNSPECIFIED
+}
+
+func (x *ListReferralsRequest) GetProviderCode() string {
+	if x != nil {
+		return x.ProviderCode
+	}
+	return ""
+}
+
+func (x *ListReferralsRequest) GetOverdueOnly() bool {
+	if x != nil {
+		return x.OverdueOnly
+	}
+	return false
+}
+
+func (x *ListReferralsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListReferralsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListReferralsResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Referrals []*Referral            `protobuf:"bytes,1,rep,name=referrals,proto3" json:"referrals,omitempty"`
+	// Token for the next page; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReferralsResponse) Reset() {
+	*x = ListReferralsResponse{}
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReferralsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReferralsResponse) ProtoMessage() {}
+
+func (x *ListReferralsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_referral_v1_referral_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReferralsResponse.ProtoReflect.Descriptor instead.
+func (*ListReferralsResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_referral_v1_referral_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ListReferralsResponse) GetReferrals() []*Referral {
+	if x != nil {
+		return x.Referrals
+	}
+	return nil
+}
+
+func (x *ListReferralsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_nrm_referral_v1_referral_proto protoreflect.FileDescriptor
 
 const file_nrm_referral_v1_referral_proto_rawDesc = "" +
@@ -3163,7 +3332,21 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"created_at\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x121\n" +
 	"\x06due_at\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12\x18\n" +
 	"\aoverdue\x18\x11 \x01(\bR\aoverdue\x12;\n" +
-	"\aservice\x18\x12 \x01(\v2!.nrm.referral.v1.ServiceDeliveredR\aservice*\xa1\x03\n" +
+	"\aservice\x18\x12 \x01(\v2!.nrm.referral.v1.ServiceDeliveredR\aservice\"\xe1\x02\n" +
+	"\x14ListReferralsRequest\x12\x1c\n" +
+	"\trecipient\x18\x01 \x01(\tR\trecipient\x12\x16\n" +
+	"\x06sender\x18\x02 \x01(\tR\x06sender\x12\x18\n" +
+	"\apending\x18\x03 \x01(\bR\apending\x124\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1e.nrm.referral.v1.ReferralStateR\x05state\x12?\n" +
+	"\fservice_type\x18\x05 \x01(\x0e2\x1c.nrm.referral.v1.ServiceTypeR\vserviceType\x12#\n" +
+	"\rprovider_code\x18\x06 \x01(\tR\fproviderCode\x12!\n" +
+	"\foverdue_only\x18\a \x01(\bR\voverdueOnly\x12\x1b\n" +
+	"\tpage_size\x18\b \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\t \x01(\tR\tpageToken\"x\n" +
+	"\x15ListReferralsResponse\x127\n" +
+	"\treferrals\x18\x01 \x03(\v2\x19.nrm.referral.v1.ReferralR\treferrals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa1\x03\n" +
 	"\vServiceType\x12\x1c\n" +
 	"\x18SERVICE_TYPE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14SERVICE_TYPE_SHELTER\x10\x01\x12\x18\n" +
@@ -3212,7 +3395,7 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x1cREFERRAL_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aREFERRAL_OUTCOME_DELIVERED\x10\x01\x12%\n" +
 	"!REFERRAL_OUTCOME_PARTLY_DELIVERED\x10\x02\x12\"\n" +
-	"\x1eREFERRAL_OUTCOME_NOT_DELIVERED\x10\x032\xb8\x0f\n" +
+	"\x1eREFERRAL_OUTCOME_NOT_DELIVERED\x10\x032\xaf\x10\n" +
 	"\x0fReferralService\x12\x82\x01\n" +
 	"\x10ListServiceTypes\x12(.nrm.referral.v1.ListServiceTypesRequest\x1a).nrm.referral.v1.ListServiceTypesResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/service-types\x12u\n" +
 	"\rListProviders\x12%.nrm.referral.v1.ListProvidersRequest\x1a&.nrm.referral.v1.ListProvidersResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/providers\x12v\n" +
@@ -3221,7 +3404,8 @@ const file_nrm_referral_v1_referral_proto_rawDesc = "" +
 	"\x0eUpdateProvider\x12&.nrm.referral.v1.UpdateProviderRequest\x1a'.nrm.referral.v1.UpdateProviderResponse\"&\x82\xd3\xe4\x93\x02 :\bprovider2\x14/v1/providers/{code}\x12\xa9\x01\n" +
 	"\x16UpdateProviderCapacity\x12..nrm.referral.v1.UpdateProviderCapacityRequest\x1a/.nrm.referral.v1.UpdateProviderCapacityResponse\".\x82\xd3\xe4\x93\x02(:\x01*\"#/v1/providers/{code}:updateCapacity\x12\x8b\x01\n" +
 	"\x0eCreateReferral\x12&.nrm.referral.v1.CreateReferralRequest\x1a'.nrm.referral.v1.CreateReferralResponse\"(\x82\xd3\xe4\x93\x02\":\x01*\"\x1d/v1/cases/{case_id}/referrals\x12t\n" +
-	"\vGetReferral\x12#.nrm.referral.v1.GetReferralRequest\x1a$.nrm.referral.v1.GetReferralResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/referrals/{id}\x12\x91\x01\n" +
+	"\vGetReferral\x12#.nrm.referral.v1.GetReferralRequest\x1a$.nrm.referral.v1.GetReferralResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/referrals/{id}\x12u\n" +
+	"\rListReferrals\x12%.nrm.referral.v1.ListReferralsRequest\x1a&.nrm.referral.v1.ListReferralsResponse\"\x15\x82\xd3\xe4\x93\x02\x0f\x12\r/v1/referrals\x12\x91\x01\n" +
 	"\x11ListCaseReferrals\x12).nrm.referral.v1.ListCaseReferralsRequest\x1a*.nrm.referral.v1.ListCaseReferralsResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/cases/{case_id}/referrals\x12\x87\x01\n" +
 	"\x0eAcceptReferral\x12&.nrm.referral.v1.AcceptReferralRequest\x1a'.nrm.referral.v1.AcceptReferralResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\"\x19/v1/referrals/{id}:accept\x12\x8b\x01\n" +
 	"\x0fDeclineReferral\x12'.nrm.referral.v1.DeclineReferralRequest\x1a(.nrm.referral.v1.DeclineReferralResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x01*\"\x1a/v1/referrals/{id}:decline\x12\x87\x01\n" +
@@ -3242,7 +3426,7 @@ func file_nrm_referral_v1_referral_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_referral_v1_referral_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_nrm_referral_v1_referral_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_nrm_referral_v1_referral_proto_goTypes = []any{
 	(ServiceType)(0),                       // 0: nrm.referral.v1.ServiceType
 	(ProviderKind)(0),                      // 1: nrm.referral.v1.ProviderKind
@@ -3287,30 +3471,32 @@ var file_nrm_referral_v1_referral_proto_goTypes = []any{
 	(*CompleteReferralRequest)(nil),        // 40: nrm.referral.v1.CompleteReferralRequest
 	(*CompleteReferralResponse)(nil),       // 41: nrm.referral.v1.CompleteReferralResponse
 	(*ReferralChanged)(nil),                // 42: nrm.referral.v1.ReferralChanged
-	(*timestamppb.Timestamp)(nil),          // 43: google.protobuf.Timestamp
-	(v1.Prefecture)(0),                     // 44: nrm.caseregistry.v1.Prefecture
-	(*fieldmaskpb.FieldMask)(nil),          // 45: google.protobuf.FieldMask
-	(v1.Sex)(0),                            // 46: nrm.caseregistry.v1.Sex
-	(v1.AgeBand)(0),                        // 47: nrm.caseregistry.v1.AgeBand
-	(v1.ExploitationType)(0),               // 48: nrm.caseregistry.v1.ExploitationType
+	(*ListReferralsRequest)(nil),           // 43: nrm.referral.v1.ListReferralsRequest
+	(*ListReferralsResponse)(nil),          // 44: nrm.referral.v1.ListReferralsResponse
+	(*timestamppb.Timestamp)(nil),          // 45: google.protobuf.Timestamp
+	(v1.Prefecture)(0),                     // 46: nrm.caseregistry.v1.Prefecture
+	(*fieldmaskpb.FieldMask)(nil),          // 47: google.protobuf.FieldMask
+	(v1.Sex)(0),                            // 48: nrm.caseregistry.v1.Sex
+	(v1.AgeBand)(0),                        // 49: nrm.caseregistry.v1.AgeBand
+	(v1.ExploitationType)(0),               // 50: nrm.caseregistry.v1.ExploitationType
 }
 var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	0,  // 0: nrm.referral.v1.ServiceTypeInfo.type:type_name -> nrm.referral.v1.ServiceType
 	6,  // 1: nrm.referral.v1.ListServiceTypesResponse.service_types:type_name -> nrm.referral.v1.ServiceTypeInfo
-	43, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 2: nrm.referral.v1.ProviderCapacity.updated_at:type_name -> google.protobuf.Timestamp
 	1,  // 3: nrm.referral.v1.Provider.kind:type_name -> nrm.referral.v1.ProviderKind
 	0,  // 4: nrm.referral.v1.Provider.service_types:type_name -> nrm.referral.v1.ServiceType
-	44, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
+	46, // 5: nrm.referral.v1.Provider.prefectures:type_name -> nrm.caseregistry.v1.Prefecture
 	9,  // 6: nrm.referral.v1.Provider.contact:type_name -> nrm.referral.v1.ProviderContact
 	10, // 7: nrm.referral.v1.Provider.capacity:type_name -> nrm.referral.v1.ProviderCapacity
 	0,  // 8: nrm.referral.v1.ListProvidersRequest.service_type:type_name -> nrm.referral.v1.ServiceType
-	44, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
+	46, // 9: nrm.referral.v1.ListProvidersRequest.prefecture:type_name -> nrm.caseregistry.v1.Prefecture
 	11, // 10: nrm.referral.v1.ListProvidersResponse.providers:type_name -> nrm.referral.v1.Provider
 	11, // 11: nrm.referral.v1.GetProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 12: nrm.referral.v1.RegisterProviderRequest.provider:type_name -> nrm.referral.v1.Provider
 	11, // 13: nrm.referral.v1.RegisterProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 14: nrm.referral.v1.UpdateProviderRequest.provider:type_name -> nrm.referral.v1.Provider
-	45, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 15: nrm.referral.v1.UpdateProviderRequest.update_mask:type_name -> google.protobuf.FieldMask
 	11, // 16: nrm.referral.v1.UpdateProviderResponse.provider:type_name -> nrm.referral.v1.Provider
 	11, // 17: nrm.referral.v1.UpdateProviderCapacityResponse.provider:type_name -> nrm.referral.v1.Provider
 	1,  // 18: nrm.referral.v1.ProviderChanged.kind:type_name -> nrm.referral.v1.ProviderKind
@@ -3321,16 +3507,16 @@ var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	2,  // 23: nrm.referral.v1.Referral.state:type_name -> nrm.referral.v1.ReferralState
 	4,  // 24: nrm.referral.v1.Referral.decline_reason:type_name -> nrm.referral.v1.DeclineReason
 	5,  // 25: nrm.referral.v1.Referral.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	43, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
-	43, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
-	43, // 28: nrm.referral.v1.Referral.due_at:type_name -> google.protobuf.Timestamp
+	45, // 26: nrm.referral.v1.Referral.created_at:type_name -> google.protobuf.Timestamp
+	45, // 27: nrm.referral.v1.Referral.updated_at:type_name -> google.protobuf.Timestamp
+	45, // 28: nrm.referral.v1.Referral.due_at:type_name -> google.protobuf.Timestamp
 	24, // 29: nrm.referral.v1.Referral.profile:type_name -> nrm.referral.v1.ReferralProfile
 	25, // 30: nrm.referral.v1.Referral.services:type_name -> nrm.referral.v1.ServiceDelivered
-	46, // 31: nrm.referral.v1.ReferralProfile.sex:type_name -> nrm.caseregistry.v1.Sex
-	47, // 32: nrm.referral.v1.ReferralProfile.age_band:type_name -> nrm.caseregistry.v1.AgeBand
-	48, // 33: nrm.referral.v1.ReferralProfile.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
+	48, // 31: nrm.referral.v1.ReferralProfile.sex:type_name -> nrm.caseregistry.v1.Sex
+	49, // 32: nrm.referral.v1.ReferralProfile.age_band:type_name -> nrm.caseregistry.v1.AgeBand
+	50, // 33: nrm.referral.v1.ReferralProfile.exploitation_types:type_name -> nrm.caseregistry.v1.ExploitationType
 	0,  // 34: nrm.referral.v1.ServiceDelivered.service_type:type_name -> nrm.referral.v1.ServiceType
-	43, // 35: nrm.referral.v1.ServiceDelivered.recorded_at:type_name -> google.protobuf.Timestamp
+	45, // 35: nrm.referral.v1.ServiceDelivered.recorded_at:type_name -> google.protobuf.Timestamp
 	25, // 36: nrm.referral.v1.RecordServiceDeliveredRequest.service:type_name -> nrm.referral.v1.ServiceDelivered
 	23, // 37: nrm.referral.v1.RecordServiceDeliveredResponse.referral:type_name -> nrm.referral.v1.Referral
 	0,  // 38: nrm.referral.v1.CreateReferralRequest.service_type:type_name -> nrm.referral.v1.ServiceType
@@ -3350,42 +3536,47 @@ var file_nrm_referral_v1_referral_proto_depIdxs = []int32{
 	2,  // 52: nrm.referral.v1.ReferralChanged.previous_state:type_name -> nrm.referral.v1.ReferralState
 	4,  // 53: nrm.referral.v1.ReferralChanged.decline_reason:type_name -> nrm.referral.v1.DeclineReason
 	5,  // 54: nrm.referral.v1.ReferralChanged.outcome:type_name -> nrm.referral.v1.ReferralOutcome
-	43, // 55: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
-	43, // 56: nrm.referral.v1.ReferralChanged.due_at:type_name -> google.protobuf.Timestamp
+	45, // 55: nrm.referral.v1.ReferralChanged.created_at:type_name -> google.protobuf.Timestamp
+	45, // 56: nrm.referral.v1.ReferralChanged.due_at:type_name -> google.protobuf.Timestamp
 	25, // 57: nrm.referral.v1.ReferralChanged.service:type_name -> nrm.referral.v1.ServiceDelivered
-	7,  // 58: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
-	12, // 59: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
-	14, // 60: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
-	16, // 61: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
-	18, // 62: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
-	20, // 63: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
-	28, // 64: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
-	30, // 65: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
-	32, // 66: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
-	34, // 67: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
-	36, // 68: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
-	38, // 69: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
-	26, // 70: nrm.referral.v1.ReferralService.RecordServiceDelivered:input_type -> nrm.referral.v1.RecordServiceDeliveredRequest
-	40, // 71: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
-	8,  // 72: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
-	13, // 73: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
-	15, // 74: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
-	17, // 75: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
-	19, // 76: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
-	21, // 77: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
-	29, // 78: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
-	31, // 79: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
-	33, // 80: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
-	35, // 81: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
-	37, // 82: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
-	39, // 83: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
-	27, // 84: nrm.referral.v1.ReferralService.RecordServiceDelivered:output_type -> nrm.referral.v1.RecordServiceDeliveredResponse
-	41, // 85: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
-	72, // [72:86] is the sub-list for method output_type
-	58, // [58:72] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	2,  // 58: nrm.referral.v1.ListReferralsRequest.state:type_name -> nrm.referral.v1.ReferralState
+	0,  // 59: nrm.referral.v1.ListReferralsRequest.service_type:type_name -> nrm.referral.v1.ServiceType
+	23, // 60: nrm.referral.v1.ListReferralsResponse.referrals:type_name -> nrm.referral.v1.Referral
+	7,  // 61: nrm.referral.v1.ReferralService.ListServiceTypes:input_type -> nrm.referral.v1.ListServiceTypesRequest
+	12, // 62: nrm.referral.v1.ReferralService.ListProviders:input_type -> nrm.referral.v1.ListProvidersRequest
+	14, // 63: nrm.referral.v1.ReferralService.GetProvider:input_type -> nrm.referral.v1.GetProviderRequest
+	16, // 64: nrm.referral.v1.ReferralService.RegisterProvider:input_type -> nrm.referral.v1.RegisterProviderRequest
+	18, // 65: nrm.referral.v1.ReferralService.UpdateProvider:input_type -> nrm.referral.v1.UpdateProviderRequest
+	20, // 66: nrm.referral.v1.ReferralService.UpdateProviderCapacity:input_type -> nrm.referral.v1.UpdateProviderCapacityRequest
+	28, // 67: nrm.referral.v1.ReferralService.CreateReferral:input_type -> nrm.referral.v1.CreateReferralRequest
+	30, // 68: nrm.referral.v1.ReferralService.GetReferral:input_type -> nrm.referral.v1.GetReferralRequest
+	43, // 69: nrm.referral.v1.ReferralService.ListReferrals:input_type -> nrm.referral.v1.ListReferralsRequest
+	32, // 70: nrm.referral.v1.ReferralService.ListCaseReferrals:input_type -> nrm.referral.v1.ListCaseReferralsRequest
+	34, // 71: nrm.referral.v1.ReferralService.AcceptReferral:input_type -> nrm.referral.v1.AcceptReferralRequest
+	36, // 72: nrm.referral.v1.ReferralService.DeclineReferral:input_type -> nrm.referral.v1.DeclineReferralRequest
+	38, // 73: nrm.referral.v1.ReferralService.CancelReferral:input_type -> nrm.referral.v1.CancelReferralRequest
+	26, // 74: nrm.referral.v1.ReferralService.RecordServiceDelivered:input_type -> nrm.referral.v1.RecordServiceDeliveredRequest
+	40, // 75: nrm.referral.v1.ReferralService.CompleteReferral:input_type -> nrm.referral.v1.CompleteReferralRequest
+	8,  // 76: nrm.referral.v1.ReferralService.ListServiceTypes:output_type -> nrm.referral.v1.ListServiceTypesResponse
+	13, // 77: nrm.referral.v1.ReferralService.ListProviders:output_type -> nrm.referral.v1.ListProvidersResponse
+	15, // 78: nrm.referral.v1.ReferralService.GetProvider:output_type -> nrm.referral.v1.GetProviderResponse
+	17, // 79: nrm.referral.v1.ReferralService.RegisterProvider:output_type -> nrm.referral.v1.RegisterProviderResponse
+	19, // 80: nrm.referral.v1.ReferralService.UpdateProvider:output_type -> nrm.referral.v1.UpdateProviderResponse
+	21, // 81: nrm.referral.v1.ReferralService.UpdateProviderCapacity:output_type -> nrm.referral.v1.UpdateProviderCapacityResponse
+	29, // 82: nrm.referral.v1.ReferralService.CreateReferral:output_type -> nrm.referral.v1.CreateReferralResponse
+	31, // 83: nrm.referral.v1.ReferralService.GetReferral:output_type -> nrm.referral.v1.GetReferralResponse
+	44, // 84: nrm.referral.v1.ReferralService.ListReferrals:output_type -> nrm.referral.v1.ListReferralsResponse
+	33, // 85: nrm.referral.v1.ReferralService.ListCaseReferrals:output_type -> nrm.referral.v1.ListCaseReferralsResponse
+	35, // 86: nrm.referral.v1.ReferralService.AcceptReferral:output_type -> nrm.referral.v1.AcceptReferralResponse
+	37, // 87: nrm.referral.v1.ReferralService.DeclineReferral:output_type -> nrm.referral.v1.DeclineReferralResponse
+	39, // 88: nrm.referral.v1.ReferralService.CancelReferral:output_type -> nrm.referral.v1.CancelReferralResponse
+	27, // 89: nrm.referral.v1.ReferralService.RecordServiceDelivered:output_type -> nrm.referral.v1.RecordServiceDeliveredResponse
+	41, // 90: nrm.referral.v1.ReferralService.CompleteReferral:output_type -> nrm.referral.v1.CompleteReferralResponse
+	76, // [76:91] is the sub-list for method output_type
+	61, // [61:76] is the sub-list for method input_type
+	61, // [61:61] is the sub-list for extension type_name
+	61, // [61:61] is the sub-list for extension extendee
+	0,  // [0:61] is the sub-list for field type_name
 }
 
 func init() { file_nrm_referral_v1_referral_proto_init() }
@@ -3399,7 +3590,7 @@ func file_nrm_referral_v1_referral_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_referral_v1_referral_proto_rawDesc), len(file_nrm_referral_v1_referral_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

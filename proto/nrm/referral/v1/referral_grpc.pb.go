@@ -27,6 +27,7 @@ const (
 	ReferralService_UpdateProviderCapacity_FullMethodName = "/nrm.referral.v1.ReferralService/UpdateProviderCapacity"
 	ReferralService_CreateReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/CreateReferral"
 	ReferralService_GetReferral_FullMethodName            = "/nrm.referral.v1.ReferralService/GetReferral"
+	ReferralService_ListReferrals_FullMethodName          = "/nrm.referral.v1.ReferralService/ListReferrals"
 	ReferralService_ListCaseReferrals_FullMethodName      = "/nrm.referral.v1.ReferralService/ListCaseReferrals"
 	ReferralService_AcceptReferral_FullMethodName         = "/nrm.referral.v1.ReferralService/AcceptReferral"
 	ReferralService_DeclineReferral_FullMethodName        = "/nrm.referral.v1.ReferralService/DeclineReferral"
@@ -69,6 +70,10 @@ type ReferralServiceClient interface {
 	// Returns one referral to its sender, its recipient, the chair and the secretariat; the reason
 	// and notes only with a stated purpose.
 	GetReferral(ctx context.Context, in *GetReferralRequest, opts ...grpc.CallOption) (*GetReferralResponse, error)
+	// Lists referrals: those an institution received (its inbox) or sent (its outbox), the
+	// caller's own, or all of them for the chair and the secretariat; newest first, or with
+	// pending set the pending ones, soonest deadline first.
+	ListReferrals(ctx context.Context, in *ListReferralsRequest, opts ...grpc.CallOption) (*ListReferralsResponse, error)
 	// Lists a case's referrals, oldest first, to the institutions involved in them and the
 	// Authority's stewards.
 	ListCaseReferrals(ctx context.Context, in *ListCaseReferralsRequest, opts ...grpc.CallOption) (*ListCaseReferralsResponse, error)
@@ -172,6 +177,16 @@ func (c *referralServiceClient) GetReferral(ctx context.Context, in *GetReferral
 	return out, nil
 }
 
+func (c *referralServiceClient) ListReferrals(ctx context.Context, in *ListReferralsRequest, opts ...grpc.CallOption) (*ListReferralsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReferralsResponse)
+	err := c.cc.Invoke(ctx, ReferralService_ListReferrals_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *referralServiceClient) ListCaseReferrals(ctx context.Context, in *ListCaseReferralsRequest, opts ...grpc.CallOption) (*ListCaseReferralsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListCaseReferralsResponse)
@@ -266,6 +281,10 @@ type ReferralServiceServer interface {
 	// Returns one referral to its sender, its recipient, the chair and the secretariat; the reason
 	// and notes only with a stated purpose.
 	GetReferral(context.Context, *GetReferralRequest) (*GetReferralResponse, error)
+	// Lists referrals: those an institution received (its inbox) or sent (its outbox), the
+	// caller's own, or all of them for the chair and the secretariat; newest first, or with
+	// pending set the pending ones, soonest deadline first.
+	ListReferrals(context.Context, *ListReferralsRequest) (*ListReferralsResponse, error)
 	// Lists a case's referrals, oldest first, to the institutions involved in them and the
 	// Authority's stewards.
 	ListCaseReferrals(context.Context, *ListCaseReferralsRequest) (*ListCaseReferralsResponse, error)
@@ -312,6 +331,9 @@ func (UnimplementedReferralServiceServer) CreateReferral(context.Context, *Creat
 }
 func (UnimplementedReferralServiceServer) GetReferral(context.Context, *GetReferralRequest) (*GetReferralResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetReferral not implemented")
+}
+func (UnimplementedReferralServiceServer) ListReferrals(context.Context, *ListReferralsRequest) (*ListReferralsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListReferrals not implemented")
 }
 func (UnimplementedReferralServiceServer) ListCaseReferrals(context.Context, *ListCaseReferralsRequest) (*ListCaseReferralsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListCaseReferrals not implemented")
@@ -496,6 +518,24 @@ func _ReferralService_GetReferral_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReferralService_ListReferrals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReferralsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReferralServiceServer).ListReferrals(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReferralService_ListReferrals_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReferralServiceServer).ListReferrals(ctx, req.(*ListReferralsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ReferralService_ListCaseReferrals_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListCaseReferralsRequest)
 	if err := dec(in); err != nil {
@@ -642,6 +682,10 @@ var ReferralService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetReferral",
 			Handler:    _ReferralService_GetReferral_Handler,
+		},
+		{
+			MethodName: "ListReferrals",
+			Handler:    _ReferralService_ListReferrals_Handler,
 		},
 		{
 			MethodName: "ListCaseReferrals",

@@ -15,107 +15,207 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
-// Collections of the referrals: the current documents ("referrals"), their revisions
-// ("referral_revisions"), the data keys of their sealed text, and the index of each case's
-// referrals.
-const (
-	KeyCollection       = "referral_keys"
-	CaseIndexCollection = "referral_case_index"
-)
+// KeyCollection holds the data keys of the referrals' sealed text; "referrals" and
+// "referral_revisions" are the aggregate store's.
+const KeyCollection = "referral_keys"
 
 // Store keeps the referrals: the aggregate store's Create, Get, Execute and History; the key
-// vault of their sealed text; and each case's referrals in the order they were made.
+// vault of their sealed text; their lists; and the pending ones with their deadlines.
 type Store struct {
 	*aggregate.Store[Referral, Change]
 	*keyvault.Vault
-	caseIndex *mongo.Collection
-	open      *mongo.Collection
+	lists *mongo.Collection
+	open  *mongo.Collection
 }
 
 // New returns the store of the referrals in db.
 func New(db *mongo.Database) *Store {
 	return &Store{
-		Store:     aggregate.New[Referral, Change](db, aggregate.Spec{Name: "referral"}),
-		Vault:     keyvault.New(db, KeyCollection),
-		caseIndex: db.Collection(CaseIndexCollection),
-		open:      db.Collection(OpenCollection),
+		Store: aggregate.New[Referral, Change](db, aggregate.Spec{Name: "referral"}),
+		Vault: keyvault.New(db, KeyCollection),
+		lists: db.Collection(ListCollection),
+		open:  db.Collection(OpenCollection),
 	}
 }
 
-// caseEntry is the n-th referral of a case, _id "<case id>#<n>": claimed by insert, read by
-// exact _id (mongodb.Follow), so that a case's list costs its own referrals.
-type caseEntry struct {
+// The referrals' lists — a case's, an institution's received and sent, all of them — are kept
+// in ListCollection as claims "<list>#<n>" (n = 1, 2, …, in the order the referrals were made),
+// each naming a referral, and a membership claim "<list>@<referral id>" naming its place: every
+// read is an exact _id, so a page costs its own referrals however long the list. The place is
+// claimed before the membership; a creation retried after stopping in between claims a second
+// place, which readers skip because the membership names the other.
+const ListCollection = "referral_lists"
+
+// The lists of a referral.
+func caseList(caseID string) string { return "case/" + caseID }
+func receivedBy(code string) string { return "to/" + code }
+func sentBy(code string) string     { return "from/" + code }
+func listsOf(r Referral) []string {
+	return []string{caseList(r.CaseID), receivedBy(r.ProviderCode), sentBy(r.SenderInstitution), allList}
+}
+func placeID(list string, n int64) string     { return list + "#" + strconv.FormatInt(n, 10) }
+func memberID(list, referralID string) string { return list + "@" + referralID }
+
+// allList is every referral.
+const allList = "all"
+
+type place struct {
 	ID         string `bson:"_id"`
 	ReferralID string `bson:"referral_id"`
 }
 
-func caseEntryID(caseID string, n int64) string { return caseID + "#" + strconv.FormatInt(n, 10) }
+type membership struct {
+	ID string `bson:"_id"`
+	N  int64  `bson:"n"`
+}
 
-// maxPerCase bounds the referrals one case's index holds; a person is referred a few dozen
-// times over years of assistance.
-const maxPerCase = 10_000
+// maxList bounds a list's places (a few thousand referrals a year, for decades).
+const maxList = 1 << 40
 
-// IndexUnderCase records referralID as the case's next referral, unless it is there already (a
-// retried creation). It runs before the referral is created, so that every referral is in its
-// case's list; an entry whose referral was then not created is skipped by OfCase.
-func (s *Store) IndexUnderCase(ctx context.Context, caseID, referralID string) error {
-	id := func(n int64) string { return caseEntryID(caseID, n) }
-	for range maxPerCase {
-		indexed := false
-		last, err := mongodb.Follow(ctx, s.caseIndex, id, 0, func(_ int64, doc bson.Raw) (bool, error) {
-			var e caseEntry
-			if err := bson.Unmarshal(doc, &e); err != nil {
-				return false, err
-			}
-			indexed = e.ReferralID == referralID
-			return !indexed, nil
-		})
-		switch {
-		case err != nil:
-			return fmt.Errorf("index a referral of case %s: %w", caseID, err)
-		case indexed:
-			return nil
-		case last >= maxPerCase:
-			return fmt.Errorf("case %s has %d referrals, the most one case can hold", caseID, maxPerCase)
+// Enlist puts r at the end of each of its lists, unless it is there already (a retried
+// creation). It runs before r is created, so that every referral is in its lists; a place whose
+// referral was then not created is skipped by readers.
+func (s *Store) Enlist(ctx context.Context, r Referral) error {
+	for _, list := range listsOf(r) {
+		if err := s.enlist(ctx, list, r.ID); err != nil {
+			return fmt.Errorf("list referral %s under %s: %w", r.ID, list, err)
 		}
-		err = mongodb.Claim(ctx, s.caseIndex, caseEntry{ID: id(last + 1), ReferralID: referralID})
+	}
+	return nil
+}
+
+func (s *Store) enlist(ctx context.Context, list, referralID string) error {
+	var m membership
+	if found, err := findByID(ctx, s.lists, memberID(list, referralID), &m); err != nil || found {
+		return err
+	}
+	last, err := s.last(ctx, list)
+	if err != nil {
+		return err
+	}
+	for {
+		n := last + 1
+		err := mongodb.Claim(ctx, s.lists, place{ID: placeID(list, n), ReferralID: referralID})
+		if err == nil {
+			err = mongodb.Claim(ctx, s.lists, membership{ID: memberID(list, referralID), N: n})
+			if errors.Is(err, mongodb.ErrTaken) {
+				return nil // a concurrent retry placed it too; readers follow the membership
+			}
+			return err
+		}
 		if !errors.Is(err, mongodb.ErrTaken) {
 			return err
 		}
-		// Another referral of the case took the place: look again.
+		if last, err = s.last(ctx, list); err != nil { // another referral took the place
+			return err
+		}
 	}
-	return fmt.Errorf("index a referral of case %s: %w", caseID, mongodb.ErrTaken)
 }
 
-// OfCase returns up to limit referrals of the case, oldest first, from the one after position
-// after, the position of the last one read, and whether the case's index goes on after it.
+// last is the number of places of a list: a few lookups (mongodb.LastPresent).
+func (s *Store) last(ctx context.Context, list string) (int64, error) {
+	return mongodb.LastPresent(ctx, 0, maxList, func(ctx context.Context, n int64) (bool, error) {
+		return findByID(ctx, s.lists, placeID(list, n), &struct{}{})
+	})
+}
+
+// listed returns the referral at place n of list, and false for a place to skip: one whose
+// referral's membership names another place, or that was never created.
+func (s *Store) listed(ctx context.Context, list string, n int64) (Referral, bool, error) {
+	var p place
+	if found, err := findByID(ctx, s.lists, placeID(list, n), &p); err != nil || !found {
+		return Referral{}, false, err
+	}
+	var m membership
+	if found, err := findByID(ctx, s.lists, memberID(list, p.ReferralID), &m); err != nil || !found || m.N != n {
+		return Referral{}, false, err
+	}
+	r, err := s.Get(ctx, p.ReferralID)
+	if errors.Is(err, aggregate.ErrNotFound) {
+		return Referral{}, false, nil
+	}
+	return r, err == nil, err
+}
+
+// OfCase returns up to limit referrals of the case, oldest first, from the one after place
+// after, the place of the last one read, and whether the case's list goes on after it.
 func (s *Store) OfCase(ctx context.Context, caseID string, after int64, limit int) ([]Referral, int64, bool, error) {
+	list := caseList(caseID)
+	last, err := s.last(ctx, list)
+	if err != nil {
+		return nil, 0, false, err
+	}
 	var out []Referral
-	id := func(n int64) string { return caseEntryID(caseID, n) }
-	last, err := mongodb.Follow(ctx, s.caseIndex, id, after, func(_ int64, doc bson.Raw) (bool, error) {
-		var e caseEntry
-		if err := bson.Unmarshal(doc, &e); err != nil {
-			return false, err
+	n := after
+	for n < last && len(out) < limit {
+		n++
+		r, ok, err := s.listed(ctx, list, n)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
 		}
-		r, err := s.Get(ctx, e.ReferralID)
-		switch {
-		case errors.Is(err, aggregate.ErrNotFound):
-			// A creation that stopped after indexing: there is no referral.
-		case err != nil:
-			return false, err
-		default:
+		if ok {
 			out = append(out, r)
 		}
-		return len(out) < limit, nil
-	})
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
 	}
-	more, err := mongodb.Follow(ctx, s.caseIndex, id, last, func(int64, bson.Raw) (bool, error) { return false, nil })
-	if err != nil {
-		return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
+	return out, n, n < last, nil
+}
+
+// Party says whose list: referrals received by an institution, sent by one, or all of them.
+type Party struct {
+	ReceivedBy, SentBy string
+}
+
+func (p Party) list() string {
+	switch {
+	case p.ReceivedBy != "":
+		return receivedBy(p.ReceivedBy)
+	case p.SentBy != "":
+		return sentBy(p.SentBy)
 	}
-	return out, last, more > last, nil
+	return allList
+}
+
+// ScanLimit bounds the places one page of a filtered list reads, so that a filter matching few
+// referrals answers in bounded time: the page may then be short, even empty, and still have a
+// next one.
+const ScanLimit = 500
+
+// Newest returns up to limit referrals of the party's list that keep says to keep, newest first,
+// from the place before `before` (0: the newest), the place to resume before, and whether the
+// list goes on.
+func (s *Store) Newest(ctx context.Context, party Party, before int64, limit int, keep func(Referral) bool) ([]Referral, int64, bool, error) {
+	list := party.list()
+	if before <= 0 {
+		last, err := s.last(ctx, list)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		before = last + 1
+	}
+	var out []Referral
+	n := before
+	for scanned := 0; n > 1 && len(out) < limit && scanned < ScanLimit; scanned++ {
+		n--
+		r, ok, err := s.listed(ctx, list, n)
+		if err != nil {
+			return nil, 0, false, fmt.Errorf("list %s: %w", list, err)
+		}
+		if ok && keep(r) {
+			out = append(out, r)
+		}
+	}
+	return out, n, n > 1, nil
+}
+
+func findByID(ctx context.Context, coll *mongo.Collection, id string, v any) (bool, error) {
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
+	switch {
+	case err == nil:
+		return true, nil
+	case mongodb.IsNotFound(err):
+		return false, nil
+	}
+	return false, err
 }
 
 // OpenCollection holds one entry per pending referral, with its deadline: the few referrals the

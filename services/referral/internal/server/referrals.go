@@ -99,7 +99,7 @@ func (s *Server) CreateReferral(ctx context.Context, req *referralv1.CreateRefer
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.Referrals.IndexUnderCase(ctx, r.CaseID, r.ID); err != nil {
+	if err := s.Referrals.Enlist(ctx, r); err != nil {
 		return nil, err
 	}
 	if err := s.Referrals.MarkOpen(ctx, r); err != nil {
