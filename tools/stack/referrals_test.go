@@ -9,6 +9,7 @@ import (
 
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/tools/stack"
 )
 
 // adultCase is the example registration with the person an adult.
@@ -28,7 +29,7 @@ func adultCase(t *testing.T) []byte {
 // accepts it and completes it; the case lists it. The referral service asks the case registry on
 // the caller's behalf.
 func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
-	s := start(t)
+	s := startStack(t, func(o *stack.Options) { o.ReferralAccessGrace = 2 * time.Second })
 	police := bearerOf(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
 	shelter := bearerOf(t, s, "NRM_TOKEN_CASEWORKER_SHELTER")
 	code, reg := call(t, "POST", s.GatewayURL+"/v1/cases", strings.NewReader(string(adultCase(t))), police)
@@ -72,6 +73,11 @@ func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
 		t.Errorf("an institution not involved: %d %v", code, got)
 	}
 
+	// The shelter's inbox shows it, pending.
+	if code, inbox := call(t, "GET", s.GatewayURL+"/v1/referrals?recipient=KKSAT&pending=true", nil, shelter); code != http.StatusOK ||
+		len(asSlice(inbox["referrals"])) != 1 || asSlice(inbox["referrals"])[0].(map[string]any)["id"] != id {
+		t.Errorf("the shelter's inbox: %d %v", code, inbox)
+	}
 	identityView := func() any {
 		_, got := call(t, "GET", s.GatewayURL+"/v1/cases/"+caseID, nil, with(shelter, "X-NRM-Purpose", "assistance"))
 		c, _ := got["case"].(map[string]any)
@@ -89,10 +95,17 @@ func TestAReferralFromRegistrationToCompletionThroughREST(t *testing.T) {
 	}
 	// The registry learns of the acceptance from the referral's event.
 	testenv.Eventually(t, 30*time.Second, "the recipient sees the identity", func() bool { return identityView() == "IDENTITY_VIEW_VISIBLE" })
+	service := `{"service": {"serviceType": "SERVICE_TYPE_SHELTER", "startDate": "2026-10-04", "note": "room 4"}}`
+	if code, got := call(t, "POST", refURL+"/services", strings.NewReader(service), shelter); code != http.StatusOK ||
+		len(asSlice(got["referral"].(map[string]any)["services"])) != 1 {
+		t.Fatalf("record a service delivered: %d %v", code, got)
+	}
 	if code, got := call(t, "POST", refURL+":complete", strings.NewReader(`{"outcome": "REFERRAL_OUTCOME_DELIVERED"}`), shelter); code != http.StatusOK ||
 		got["referral"].(map[string]any)["state"] != "REFERRAL_STATE_COMPLETED" {
 		t.Fatalf("complete: %d %v", code, got)
 	}
+	// The recipient's access ends once the grace after completion has passed (2 s here).
+	testenv.Eventually(t, 30*time.Second, "the recipient's access ended", func() bool { return identityView() == "IDENTITY_VIEW_WITHHELD" })
 	if code, got := call(t, "POST", refURL+":cancel", strings.NewReader(`{}`), police); code != http.StatusBadRequest || !containsReason(got, "INVALID_TRANSITION") {
 		t.Errorf("cancelling a completed referral: %d %v", code, got)
 	}

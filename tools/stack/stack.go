@@ -50,6 +50,9 @@ type Options struct {
 	LogOutput io.Writer
 	// LogLevel for the services and the gateway.
 	LogLevel string
+	// ReferralAccessGrace, when set, replaces the registry's NRM_REFERRAL_ACCESS_GRACE: a test
+	// that watches a recipient's access end.
+	ReferralAccessGrace time.Duration
 }
 
 // Service is the addresses of one running component.
@@ -133,6 +136,9 @@ func Start(o Options) (_ *Stack, err error) {
 	registry, err := caseregistry.WithKeys(mk, ik)
 	if err != nil {
 		return nil, err
+	}
+	if o.ReferralAccessGrace > 0 {
+		registry.ReferralAccessGrace = o.ReferralAccessGrace
 	}
 	referrals, err := referral.WithKeys(mk, ik)
 	if err != nil {
