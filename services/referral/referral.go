@@ -39,6 +39,7 @@ type Service struct {
 	Grace         time.Duration
 	SweepInterval time.Duration
 	holidays      string
+	overrides     string
 }
 
 // Bind registers the service's own settings.
@@ -53,6 +54,8 @@ func (s *Service) Bind(set *config.Set) {
 	set.Duration(&s.Grace, "referral-expiry-grace", 72*time.Hour, "time after its deadline at which an unanswered referral expires (it is overdue from the deadline)")
 	set.Duration(&s.SweepInterval, "referral-sweep-interval", time.Minute, "pause between two looks at the pending referrals' deadlines")
 	set.String(&s.holidays, "public-holidays", deadlines.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
+	set.String(&s.overrides, "referral-deadlines", "",
+		"service types' own deadlines, SERVICE_TYPE_X:emergency=12h or SERVICE_TYPE_X:standard=3 (working days), comma-separated")
 	set.RequirePositive("referral-emergency-deadline", &s.Deadlines.Emergency)
 	set.RequirePositive("referral-sweep-interval", &s.SweepInterval)
 	set.Check(func() error { return config.CheckRange("referral-standard-days", s.Deadlines.StandardDays, 1, 60) })
@@ -61,9 +64,11 @@ func (s *Service) Bind(set *config.Set) {
 			return fmt.Errorf("%s must not be negative", config.EnvName("referral-expiry-grace"))
 		}
 		var err error
-		s.Deadlines.Holidays, err = deadlines.ParseHolidays(s.holidays)
-		if err != nil {
+		if s.Deadlines.Holidays, err = deadlines.ParseHolidays(s.holidays); err != nil {
 			return fmt.Errorf("%s: %w", config.EnvName("public-holidays"), err)
+		}
+		if s.Deadlines.ByService, err = deadlines.ParseOverrides(s.overrides); err != nil {
+			return fmt.Errorf("%s: %w", config.EnvName("referral-deadlines"), err)
 		}
 		return nil
 	})

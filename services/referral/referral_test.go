@@ -1,6 +1,7 @@
 package referral_test
 
 import (
+	"strings"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -8,6 +9,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/referral"
 )
 
 func serve(t *testing.T) referralv1.ReferralServiceClient {
@@ -48,4 +51,21 @@ func hasFieldViolation(err error, field string) bool {
 		}
 	}
 	return false
+}
+
+// A setting the service cannot use stops it at start, naming the setting.
+func TestBadDeadlineSettingsAreNamed(t *testing.T) {
+	for env, value := range map[string]string{
+		"NRM_REFERRAL_DEADLINES":      "SERVICE_TYPE_MEDICAL:soon=1h",
+		"NRM_PUBLIC_HOLIDAYS":         "28 November",
+		"NRM_REFERRAL_STANDARD_DAYS":  "0",
+		"NRM_REFERRAL_EXPIRY_GRACE":   "-1h",
+		"NRM_REFERRAL_SWEEP_INTERVAL": "0s",
+	} {
+		var s referral.Service
+		err := config.Apply("referral", map[string]string{env: value}, s.Bind)
+		if err == nil || !strings.Contains(err.Error(), strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(env, "_", "-"), "NRM-"))) && !strings.Contains(err.Error(), env) {
+			t.Errorf("%s=%s: %v", env, value, err)
+		}
+	}
 }

@@ -114,7 +114,10 @@ func TestReferralsAreRefusedWithNothingWritten(t *testing.T) {
 	reg.down = false
 	reg.mu.Unlock()
 	over := edit(refusing, func(r *referralv1.CreateReferralRequest) { r.OverrideReason = "in immediate danger" })
-	made, err := stewards.CreateReferral(ctx, over)
+	if _, err := stewards.CreateReferral(ctx, over); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("an override without a stated purpose: %v", err)
+	}
+	made, err := stewards.CreateReferral(metadata.AppendToOutgoingContext(ctx, "x-nrm-purpose", "referral;ref=AUTH-2026-14"), over)
 	if err != nil || !made.GetReferral().GetConsentOverridden() {
 		t.Fatalf("the chair's override: %v, %v", made, err)
 	}

@@ -4,7 +4,9 @@
 package deadlines
 
 import (
+	"cmp"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Tirane must resolve in minimal containers too.
@@ -31,16 +33,28 @@ type Policy struct {
 	StandardDays int
 	// Holidays are the public holidays, "YYYY-MM-DD".
 	Holidays map[string]bool
+	// ByService are the deadlines of particular service types, replacing the ones above.
+	ByService map[referralv1.ServiceType]Override
 }
 
-// Due is when a referral of the urgency made at created must be answered. A standard referral's
-// answer is due at the same time of day, StandardDays working days later.
-func (p Policy) Due(created time.Time, urgency referralv1.ReferralUrgency) time.Time {
+// Override is a service type's own deadlines; a zero field keeps the general one.
+type Override struct {
+	Emergency    time.Duration
+	StandardDays int
+}
+
+// Due is when a referral for the service of the urgency made at created must be answered. A
+// standard referral's answer is due at the same time of day, that many working days later.
+func (p Policy) Due(created time.Time, service referralv1.ServiceType, urgency referralv1.ReferralUrgency) time.Time {
+	emergency, days := p.Emergency, p.StandardDays
+	if o, ok := p.ByService[service]; ok {
+		emergency, days = cmp.Or(o.Emergency, emergency), cmp.Or(o.StandardDays, days)
+	}
 	if urgency == referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY {
-		return created.Add(p.Emergency)
+		return created.Add(emergency)
 	}
 	d := created.In(Tirana)
-	for n := 0; n < p.StandardDays; {
+	for n := 0; n < days; {
 		d = d.AddDate(0, 0, 1)
 		if p.WorkingDay(d) {
 			n++
@@ -57,6 +71,43 @@ func (p Policy) WorkingDay(t time.Time) bool {
 		return false
 	}
 	return !p.Holidays[t.Format(time.DateOnly)]
+}
+
+// ParseOverrides reads service types' own deadlines: "SERVICE_TYPE_X:emergency=12h" and
+// "SERVICE_TYPE_X:standard=3" (working days), comma-separated.
+func ParseOverrides(list string) (map[referralv1.ServiceType]Override, error) {
+	out := map[referralv1.ServiceType]Override{}
+	for item := range strings.SplitSeq(list, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		service, rule, ok := strings.Cut(item, ":")
+		urgency, value, ok2 := strings.Cut(rule, "=")
+		t, known := referralv1.ServiceType_value[service]
+		if !ok || !ok2 || !known || t == 0 {
+			return nil, fmt.Errorf("%q is not SERVICE_TYPE_…:emergency=DURATION or SERVICE_TYPE_…:standard=DAYS", item)
+		}
+		o := out[referralv1.ServiceType(t)]
+		switch urgency {
+		case "emergency":
+			d, err := time.ParseDuration(value)
+			if err != nil || d <= 0 {
+				return nil, fmt.Errorf("%q: the emergency deadline must be a positive duration such as 12h", item)
+			}
+			o.Emergency = d
+		case "standard":
+			n, err := strconv.Atoi(value)
+			if err != nil || n < 1 || n > 60 {
+				return nil, fmt.Errorf("%q: the standard deadline must be 1 to 60 working days", item)
+			}
+			o.StandardDays = n
+		default:
+			return nil, fmt.Errorf("%q: the urgency is emergency or standard", item)
+		}
+		out[referralv1.ServiceType(t)] = o
+	}
+	return out, nil
 }
 
 // ParseHolidays reads a list of dates, "YYYY-MM-DD[,YYYY-MM-DD…]".

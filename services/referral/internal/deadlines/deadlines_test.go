@@ -37,7 +37,7 @@ func TestDue(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := p.Due(at(c.created), c.urgency); !got.Equal(at(c.due)) {
+			if got := p.Due(at(c.created), referralv1.ServiceType_SERVICE_TYPE_SHELTER, c.urgency); !got.Equal(at(c.due)) {
 				t.Errorf("due %s, want %s", got.In(Tirana).Format("Mon 2006-01-02 15:04"), c.due)
 			}
 		})
@@ -55,5 +55,34 @@ func TestParseHolidays(t *testing.T) {
 	}
 	if h, err := ParseHolidays(""); err != nil || len(h) != 0 {
 		t.Errorf("no holidays: %v, %v", h, err)
+	}
+}
+
+func TestServiceTypesHaveTheirOwnDeadlines(t *testing.T) {
+	overrides, err := ParseOverrides("SERVICE_TYPE_MEDICAL:emergency=4h, SERVICE_TYPE_LEGAL:standard=10")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := Policy{Emergency: 24 * time.Hour, StandardDays: 5, ByService: overrides}
+	created := time.Date(2026, 12, 7, 9, 0, 0, 0, Tirana) // a Monday
+	for _, c := range []struct {
+		service referralv1.ServiceType
+		urgency referralv1.ReferralUrgency
+		due     time.Time
+	}{
+		{referralv1.ServiceType_SERVICE_TYPE_MEDICAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY, created.Add(4 * time.Hour)},
+		{referralv1.ServiceType_SERVICE_TYPE_MEDICAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_STANDARD, created.AddDate(0, 0, 7)},
+		{referralv1.ServiceType_SERVICE_TYPE_LEGAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_STANDARD, created.AddDate(0, 0, 14)},
+		{referralv1.ServiceType_SERVICE_TYPE_LEGAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY, created.Add(24 * time.Hour)},
+	} {
+		if got := p.Due(created, c.service, c.urgency); !got.Equal(c.due) {
+			t.Errorf("%s %s: due %s, want %s", c.service, c.urgency, got.In(Tirana), c.due)
+		}
+	}
+	for _, bad := range []string{"SHELTER:emergency=4h", "SERVICE_TYPE_MEDICAL:soon=4h", "SERVICE_TYPE_MEDICAL:emergency=-1h",
+		"SERVICE_TYPE_MEDICAL:standard=0", "SERVICE_TYPE_MEDICAL:standard=ten", "SERVICE_TYPE_MEDICAL"} {
+		if _, err := ParseOverrides(bad); err == nil {
+			t.Errorf("%q was taken", bad)
+		}
 	}
 }

@@ -81,13 +81,20 @@ func (s *Server) CreateReferral(ctx context.Context, req *referralv1.CreateRefer
 	if err != nil {
 		return nil, err
 	}
+	if _, stated := authz.StatedPurpose(ctx); overridden && !stated {
+		// Referring without consent is recorded in the audit trail with why (a purpose code, and
+		// a reference: the reason itself is free text, kept sealed in the referral).
+		return nil, apierr.InvalidField(authz.PurposeKey, "is required to refer without consent: state the purpose (e.g. %s)", "referral;ref=<decision reference>")
+	}
+	// The call's audit record names the referral, with the case.
+	authz.NoteObjects(ctx, id)
 	now := s.stamp()
 	r := referrals.Referral{
 		ID: id, Version: 1, CaseID: c.ID, CaseCode: c.Code, ServiceType: req.GetServiceType().String(),
 		ProviderCode: provider.Code, SenderInstitution: who.Institution, Urgency: req.GetUrgency().String(),
 		State: referrals.Pending, Child: c.Child, ChildDecision: strings.TrimSpace(req.GetChildProtectionDecision()),
 		ConsentOverridden: overridden, CreatedAt: now, UpdatedAt: now, Idempotency: idem,
-		DueAt:   s.Deadlines.Due(now, req.GetUrgency()),
+		DueAt:   s.Deadlines.Due(now, req.GetServiceType(), req.GetUrgency()),
 		Profile: referrals.Profile{Sex: c.Sex, AgeBand: c.AgeBand, Language: c.Language, ExploitationTypes: c.ExploitationTypes},
 	}
 	if err := s.seal(ctx, id, func(k piicrypto.DataKey) (err error) {
