@@ -30,6 +30,7 @@ func Defaults() app.Config { return app.Defaults("referral", "127.0.0.1:9102", "
 type Service struct {
 	Keys         piicrypto.Config
 	RegistryAddr string
+	RegistryTLS  cases.TLS
 	TokenFile    string
 	// Registry, when set, is asked instead of dialing RegistryAddr: a test's own registry.
 	Registry cases.Registry
@@ -49,6 +50,8 @@ func (s *Service) Bind(set *config.Set) {
 	set.String(&s.TokenFile, "service-token-file", "",
 		"file holding the service's own bearer token (institution NRM, role service), read at each call so that a renewed token is picked up")
 	set.RequireAddr("caseregistry-addr", &s.RegistryAddr)
+	set.String(&s.RegistryTLS.CAFile, "caseregistry-tls-ca-file", "", "CA bundle (PEM) of the case registry's certificate; calls it over TLS when set")
+	set.String(&s.RegistryTLS.ServerName, "caseregistry-tls-server-name", "", "name expected in the case registry's certificate instead of its address's host")
 	set.Duration(&s.Deadlines.Emergency, "referral-emergency-deadline", 24*time.Hour, "time a recipient has to answer an emergency referral")
 	set.Int(&s.Deadlines.StandardDays, "referral-standard-days", 5, "working days a recipient has to answer a standard referral")
 	set.Duration(&s.Grace, "referral-expiry-grace", 72*time.Hour, "time after its deadline at which an unanswered referral expires (it is overdue from the deadline)")
@@ -88,7 +91,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		if s.TokenFile == "" {
 			return nil, fmt.Errorf("%s is required: the service asks the case registry about cases on its callers' behalf", config.EnvName("service-token-file"))
 		}
-		client, err := cases.Dial(s.RegistryAddr, cases.TokenFile(s.TokenFile))
+		client, err := cases.Dial(s.RegistryAddr, s.RegistryTLS, cases.TokenFile(s.TokenFile))
 		if err != nil {
 			return nil, err
 		}

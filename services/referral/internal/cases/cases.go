@@ -5,12 +5,15 @@ package cases
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
@@ -45,11 +48,31 @@ type Client struct {
 	client caseregistryv1.CaseRegistryServiceClient
 }
 
+// TLS is how to reach a registry that serves TLS (as it does once mutual TLS is configured for
+// institutions): the CA bundle of its certificate and, optionally, the name to expect in it.
+// The zero value is plaintext, for development.
+type TLS struct {
+	CAFile, ServerName string
+}
+
 // Dial returns a client of the registry at addr that authenticates as the service with the
-// bearer token token returns, forwarding the caller's (auth.ServiceCredentials).
-func Dial(addr string, token func(context.Context) (string, error)) (*Client, error) {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithPerRPCCredentials(auth.ServiceCredentials(token, false)))
+// bearer token token returns, forwarding the caller's (auth.ServiceCredentials). With TLS set,
+// the tokens are never sent over a connection without it.
+func Dial(addr string, t TLS, token func(context.Context) (string, error)) (*Client, error) {
+	transport := insecure.NewCredentials()
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("the case registry's CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("the case registry's CA: %s holds no PEM certificate", t.CAFile)
+		}
+		transport = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: t.ServerName})
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(transport),
+		grpc.WithPerRPCCredentials(auth.ServiceCredentials(token, t.CAFile != "")))
 	if err != nil {
 		return nil, fmt.Errorf("case registry client for %s: %w", addr, err)
 	}
