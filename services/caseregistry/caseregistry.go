@@ -82,7 +82,9 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	access := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamReferral,
 		Durable:  ReferralAccessConsumer,
-		Subjects: []string{"nrm.referral.accepted", "nrm.referral.completed", "nrm.referral.cancelled", "nrm.referral.withdrawn"},
+		// One filter subject: NATS servers before 2.10 take no more; the handler reads the four
+		// event types that matter and lets the others go.
+		Subjects: []string{"nrm.referral.>"},
 	}, srv.ReferralAccess(s.ReferralAccessGrace))
 	return []app.Worker{srv.Housekeep(s.Housekeeping), lists.Run, access.Run}, nil
 }
