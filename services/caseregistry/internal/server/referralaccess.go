@@ -18,21 +18,23 @@ import (
 // keeps the latest version of each referral).
 func (s *Server) ReferralAccess(grace time.Duration) consumer.Handler {
 	return func(ctx context.Context, env *eventsv1.Envelope) error {
+		switch env.GetType() {
+		case "referral.accepted", "referral.completed", "referral.cancelled", "referral.withdrawn":
+		default:
+			return nil // the stream's other events (providers', deadlines', …) give no access
+		}
 		var r referralv1.ReferralChanged
 		if err := env.GetPayload().UnmarshalTo(&r); err != nil {
 			return consumer.Permanent(fmt.Errorf("%s %s: %w", env.GetType(), env.GetId(), err))
 		}
 		g := store.ReferralGrant{ReferralID: r.GetReferralId(), Version: r.GetVersion()}
-		switch env.GetType() {
-		case "referral.accepted":
+		if env.GetType() == "referral.accepted" {
 			g.Open = true
-		case "referral.completed", "referral.cancelled", "referral.withdrawn":
+		} else {
 			if r.GetPreviousState() != referralv1.ReferralState_REFERRAL_STATE_ACCEPTED {
 				return nil // it never gave access
 			}
 			g.Until = env.GetOccurredAt().AsTime().Add(grace)
-		default:
-			return nil
 		}
 		if err := s.store.RecordReferralGrant(ctx, r.GetCaseId(), r.GetProviderCode(), g); err != nil {
 			return fmt.Errorf("%s %s: %w", env.GetType(), env.GetId(), err)

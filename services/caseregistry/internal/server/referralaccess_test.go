@@ -95,4 +95,9 @@ func TestReferralsGiveTheirRecipientAccessWhileAccepted(t *testing.T) {
 	if err := handle(ctx, referralEvent(t, "referral.overdue", ref, caseID, "KKSAT", 4, accepted, now)); err != nil {
 		t.Errorf("an event of no concern: %v", err)
 	}
+	// A provider's event on the same stream has another payload: let go, not dead-lettered.
+	provider, _ := anypb.New(&referralv1.ProviderChanged{Code: "KKSAT", Version: 2})
+	if err := handle(ctx, &eventsv1.Envelope{Id: uuid.NewString(), Type: "referral.provider_changed", AggregateId: "KKSAT", Payload: provider}); err != nil {
+		t.Errorf("a provider's event: %v", err)
+	}
 }
