@@ -80,8 +80,8 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Subjects: []string{"nrm.case.>"},
 	}, srv.ListIndexer())
 	access := rt.Consumer(consumer.Config{
-		Stream:   natsbus.StreamReferral,
-		Durable:  ReferralAccessConsumer,
+		Stream:  natsbus.StreamReferral,
+		Durable: ReferralAccessConsumer,
 		// One filter subject: NATS servers before 2.10 take no more; the handler reads the four
 		// event types that matter and lets the others go.
 		Subjects: []string{"nrm.referral.>"},
