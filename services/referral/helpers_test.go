@@ -6,11 +6,14 @@ import (
 	"encoding/base64"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/referral"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
@@ -64,4 +67,16 @@ func serveWith(t testing.TB, reg *registry) *testenv.Served {
 // served runs the service with a registry holding no case.
 func served(t *testing.T) *testenv.Served {
 	return serveWith(t, &registry{cases: map[string]cases.Case{}})
+}
+
+// eventsWhen waits until the events the service published to its stream satisfy done (the relay
+// publishes after the commit, not with it) and returns them.
+func eventsWhen(t *testing.T, s *testenv.Served, what string, done func([]*eventsv1.Envelope) bool) []*eventsv1.Envelope {
+	t.Helper()
+	var envs []*eventsv1.Envelope
+	testenv.Eventually(t, 30*time.Second, what, func() bool {
+		envs = s.Bus.Envelopes(t, natsbus.StreamReferral)
+		return done(envs)
+	})
+	return envs
 }

@@ -13,9 +13,9 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
-	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
@@ -98,9 +98,7 @@ func TestTheDirectoryStartsWithTheMembersThatProvideAndFilters(t *testing.T) {
 		}
 	}
 	// Events name institutions only: one per seeded provider.
-	if n := len(s.Bus.Envelopes(t, natsbus.StreamReferral)); n != 7 {
-		t.Errorf("%d provider_changed events after seeding, want 7", n)
-	}
+	eventsWhen(t, s, "7 provider_changed events after seeding", func(envs []*eventsv1.Envelope) bool { return len(envs) == 7 })
 }
 
 func TestTheStewardsKeepTheDirectory(t *testing.T) {
@@ -210,7 +208,7 @@ func TestAShelterRecordsItsOwnPlaces(t *testing.T) {
 			t.Errorf("min_free_places %d: %v, %v", minFree, providerCodes(list.GetProviders()), err)
 		}
 	}
-	envs := s.Bus.Envelopes(t, natsbus.StreamReferral)
+	envs := eventsWhen(t, s, "the capacity's event", func(envs []*eventsv1.Envelope) bool { return len(envs) == 8 }) // 7 seeded
 	last := envs[len(envs)-1]
 	var changed referralv1.ProviderChanged
 	if err := last.GetPayload().UnmarshalTo(&changed); err != nil || last.GetType() != "referral.provider_changed" ||

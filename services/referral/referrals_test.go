@@ -20,7 +20,6 @@ import (
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
-	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
 )
@@ -216,7 +215,7 @@ func TestTheRecipientAnswersAndOnlyOneOfRacingAnswersWins(t *testing.T) {
 	}
 
 	// The events carry ids, codes and states: never the reason or the notes.
-	envs := s.Bus.Envelopes(t, natsbus.StreamReferral)
+	envs := eventsWhen(t, s, "the referrals' 4 events", func(envs []*eventsv1.Envelope) bool { return len(envs) == 7+4 })
 	var types []string
 	for _, env := range envs {
 		if strings.Contains(string(env.GetPayload().GetValue()), "safe place") || strings.Contains(string(env.GetPayload().GetValue()), "Monday") {
@@ -369,7 +368,9 @@ func TestTheRecipientRecordsTheServicesItDelivered(t *testing.T) {
 	if err != nil || read.GetReferral().GetServices()[0].GetNote() != service.GetNote() || read.GetReferral().GetServices()[0].GetRecordedBy() != "KKSAT" {
 		t.Fatalf("with a purpose: %v, %v", read, err)
 	}
-	envs := s.Bus.Envelopes(t, natsbus.StreamReferral)
+	envs := eventsWhen(t, s, "the service's event", func(envs []*eventsv1.Envelope) bool {
+		return len(envs) > 0 && envs[len(envs)-1].GetType() == "referral.service_delivered"
+	})
 	last := envs[len(envs)-1]
 	var e referralv1.ReferralChanged
 	if err := last.GetPayload().UnmarshalTo(&e); err != nil || last.GetType() != "referral.service_delivered" ||
