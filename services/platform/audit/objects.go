@@ -68,7 +68,7 @@ func objectsOf(db *mongo.Database) objects { return objects{coll: db.Collection(
 // entry reads entry n of object; ok is false when there is none.
 func (o objects) entry(ctx context.Context, object string, n int64) (objectEntry, bool, error) {
 	var e objectEntry
-	ok, err := findByID(ctx, o.coll, entryID(object, n), &e)
+	ok, err := mongodb.FindByID(ctx, o.coll, entryID(object, n), &e)
 	if err != nil {
 		return objectEntry{}, false, fmt.Errorf("read the audit index of an object: %w", err)
 	}
@@ -78,7 +78,7 @@ func (o objects) entry(ctx context.Context, object string, n int64) (objectEntry
 // last returns the highest n of object's entries, 0 when it has none above 0.
 func (o objects) last(ctx context.Context, object string) (int64, error) {
 	var h objectHint
-	if _, err := findByID(ctx, o.coll, hintID(object), &h); err != nil {
+	if _, err := mongodb.FindByID(ctx, o.coll, hintID(object), &h); err != nil {
 		return 0, fmt.Errorf("read the audit index hint of an object: %w", err)
 	}
 	return o.forward(ctx, object, max(h.N, 0))
@@ -140,25 +140,11 @@ func (o objects) record(ctx context.Context, db *mongo.Database, e objectEntry) 
 // readRecord reads the document of record seq by its _id.
 func readRecord(ctx context.Context, db *mongo.Database, seq int64) (document, bool, error) {
 	var d document
-	ok, err := findByID(ctx, db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 0}}))
+	ok, err := mongodb.FindByID(ctx, db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "outbox", Value: 0}}))
 	if err != nil {
 		return document{}, false, fmt.Errorf("read audit record %d: %w", seq, err)
 	}
 	return d, ok, nil
-}
-
-// findByID decodes the document of coll whose _id is id into v; false when there is none. A
-// lookup by exact _id is the cheapest read on every backend.
-func findByID(ctx context.Context, coll *mongo.Collection, id string, v any, opts ...options.Lister[options.FindOneOptions]) (bool, error) {
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, opts...).Decode(v)
-	switch {
-	case err == nil:
-		return true, nil
-	case mongodb.IsNotFound(err):
-		return false, nil
-	default:
-		return false, classify(err)
-	}
 }
 
 // objectScanLimit bounds the entries one page of an object's list reads, so that a filter that
@@ -352,7 +338,7 @@ func IndexObjects(ctx context.Context, db *mongo.Database) error {
 	lowest := map[string]objectEntry{} // per object met, its lowest entry
 	for seq := st.Below - 1; seq >= 1; seq-- {
 		var d indexedDocument
-		found, err := findByID(ctx, db.Collection(Collection), DocumentID(seq), &d,
+		found, err := mongodb.FindByID(ctx, db.Collection(Collection), DocumentID(seq), &d,
 			options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}, {Key: "object_ids", Value: 1}, {Key: "objects_indexed", Value: 1}}))
 		if err != nil {
 			return fmt.Errorf("read audit record %d to index it: %w", seq, err)

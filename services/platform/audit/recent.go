@@ -43,7 +43,7 @@ func listRecent(ctx context.Context, db *mongo.Database, f Filter, pageSize int,
 	outside := 0 // records older than the period met in a row
 	for seq := top; seq >= 1; seq-- {
 		var d document
-		ok, err := findByID(ctx, coll, DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: outbox.Field, Value: 0}}))
+		ok, err := mongodb.FindByID(ctx, coll, DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: outbox.Field, Value: 0}}))
 		if err != nil {
 			return nil, "", fmt.Errorf("list audit records: %w", err)
 		}
@@ -69,7 +69,7 @@ func listRecent(ctx context.Context, db *mongo.Database, f Filter, pageSize int,
 // none, the newest record by a sort, as a trail's first append does) forward by exact _id.
 func newestSeq(ctx context.Context, db *mongo.Database) (int64, error) {
 	var hint headHint
-	if _, err := findByID(ctx, db.Collection(HeadCollection), headHintID, &hint); err != nil {
+	if _, err := mongodb.FindByID(ctx, db.Collection(HeadCollection), headHintID, &hint); err != nil {
 		return 0, fmt.Errorf("read audit head hint: %w", err)
 	}
 	from := hint.Seq
@@ -82,7 +82,7 @@ func newestSeq(ctx context.Context, db *mongo.Database) (int64, error) {
 	}
 	coll := db.Collection(Collection)
 	return mongodb.LastPresent(ctx, from, maxSeq, func(ctx context.Context, seq int64) (bool, error) {
-		return findByID(ctx, coll, DocumentID(seq), &struct{}{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+		return mongodb.FindByID(ctx, coll, DocumentID(seq), &struct{}{}, options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	})
 }
 
@@ -95,7 +95,7 @@ func lastBefore(ctx context.Context, coll *mongo.Collection, top int64, t time.T
 		var d struct {
 			Time time.Time `bson:"time"`
 		}
-		ok, err := findByID(ctx, coll, DocumentID(mid), &d, options.FindOne().SetProjection(bson.D{{Key: "time", Value: 1}}))
+		ok, err := mongodb.FindByID(ctx, coll, DocumentID(mid), &d, options.FindOne().SetProjection(bson.D{{Key: "time", Value: 1}}))
 		if err != nil {
 			return 0, fmt.Errorf("find the end of the period: %w", err)
 		}

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -145,11 +144,7 @@ func EnsureIndexes(ctx context.Context, db *mongo.Database) error {
 
 // ErrUnavailable wraps a failure of the database to answer at all (down, unreachable, too slow),
 // as opposed to an error in what was asked; a caller may retry.
-var ErrUnavailable = errors.New("audit store unavailable")
+var ErrUnavailable = mongodb.ErrUnavailable
 
-func classify(err error) error {
-	if err != nil && (mongo.IsTimeout(err) || mongo.IsNetworkError(err)) && !errors.Is(err, ErrUnavailable) {
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return err
-}
+// classify marks the errors that mean the database did not answer.
+func classify(err error) error { return mongodb.Classify(err) }

@@ -267,7 +267,7 @@ func (t *Trail) probe(ctx context.Context, seq int64) (Head, bool, error) {
 	var d struct {
 		Hash string `bson:"hash"`
 	}
-	ok, err := findByID(ctx, t.db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}}))
+	ok, err := mongodb.FindByID(ctx, t.db.Collection(Collection), DocumentID(seq), &d, options.FindOne().SetProjection(bson.D{{Key: "hash", Value: 1}}))
 	if err != nil {
 		return Head{}, false, fmt.Errorf("read audit record %d: %w", seq, err)
 	}

@@ -6,6 +6,7 @@ package pagination
 import (
 	"encoding/base64"
 	"encoding/json"
+	"strconv"
 
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 )
@@ -38,6 +39,22 @@ func Parse(pageSize int32, pageToken string) (size int, after string, err error)
 	after, err = After(pageToken)
 	return size, after, err
 }
+
+// ParsePosition is Parse for lists whose token carries a position: a number, 1 or more (0 for
+// the first page), as PositionToken makes it.
+func ParsePosition(pageSize int32, pageToken string) (size int, after int64, err error) {
+	size, token, err := Parse(pageSize, pageToken)
+	if err != nil || token == "" {
+		return size, 0, err
+	}
+	if after, err = strconv.ParseInt(token, 10, 64); err != nil || after < 1 {
+		return 0, 0, apierr.InvalidField("page_token", "is not a token returned by this API")
+	}
+	return size, after, nil
+}
+
+// PositionToken returns the page token that resumes after position n.
+func PositionToken(n int64) string { return Token(strconv.FormatInt(n, 10)) }
 
 type cursor struct {
 	After string `json:"a"`

@@ -2,12 +2,10 @@ package server
 
 import (
 	"context"
-	"strconv"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
-	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 )
 
@@ -17,15 +15,9 @@ func (s *Server) ListCaseHistory(ctx context.Context, req *caseregistryv1.ListCa
 	if err := checkID(req.GetId()); err != nil {
 		return nil, err
 	}
-	size, last, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
+	size, after, err := pagination.ParsePosition(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
-	}
-	var after int64
-	if last != "" {
-		if after, err = strconv.ParseInt(last, 10, 64); err != nil || after < 1 {
-			return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
-		}
 	}
 	if _, err := s.existingCase(ctx, req.GetId()); err != nil {
 		return nil, err
@@ -37,7 +29,7 @@ func (s *Server) ListCaseHistory(ctx context.Context, req *caseregistryv1.ListCa
 	out := &caseregistryv1.ListCaseHistoryResponse{}
 	if len(revs) > size {
 		revs = revs[:size]
-		out.NextPageToken = pagination.Token(strconv.FormatInt(revs[size-1].Version, 10))
+		out.NextPageToken = pagination.PositionToken(revs[size-1].Version)
 	}
 	for _, r := range revs {
 		out.Entries = append(out.Entries, &caseregistryv1.HistoryEntry{

@@ -86,7 +86,7 @@ func (s *Store) Enlist(ctx context.Context, r Referral) error {
 
 func (s *Store) enlist(ctx context.Context, list, referralID string) error {
 	var m membership
-	if found, err := findByID(ctx, s.lists, memberID(list, referralID), &m); err != nil || found {
+	if found, err := mongodb.FindByID(ctx, s.lists, memberID(list, referralID), &m); err != nil || found {
 		return err
 	}
 	last, err := s.last(ctx, list)
@@ -115,7 +115,7 @@ func (s *Store) enlist(ctx context.Context, list, referralID string) error {
 // last is the number of places of a list: a few lookups (mongodb.LastPresent).
 func (s *Store) last(ctx context.Context, list string) (int64, error) {
 	return mongodb.LastPresent(ctx, 0, maxList, func(ctx context.Context, n int64) (bool, error) {
-		return findByID(ctx, s.lists, placeID(list, n), &struct{}{})
+		return mongodb.FindByID(ctx, s.lists, placeID(list, n), &struct{}{})
 	})
 }
 
@@ -123,11 +123,11 @@ func (s *Store) last(ctx context.Context, list string) (int64, error) {
 // referral's membership names another place, or that was never created.
 func (s *Store) listed(ctx context.Context, list string, n int64) (Referral, bool, error) {
 	var p place
-	if found, err := findByID(ctx, s.lists, placeID(list, n), &p); err != nil || !found {
+	if found, err := mongodb.FindByID(ctx, s.lists, placeID(list, n), &p); err != nil || !found {
 		return Referral{}, false, err
 	}
 	var m membership
-	if found, err := findByID(ctx, s.lists, memberID(list, p.ReferralID), &m); err != nil || !found || m.N != n {
+	if found, err := mongodb.FindByID(ctx, s.lists, memberID(list, p.ReferralID), &m); err != nil || !found || m.N != n {
 		return Referral{}, false, err
 	}
 	r, err := s.Get(ctx, p.ReferralID)
@@ -205,17 +205,6 @@ func (s *Store) Newest(ctx context.Context, party Party, before int64, limit int
 		}
 	}
 	return out, n, n > 1, nil
-}
-
-func findByID(ctx context.Context, coll *mongo.Collection, id string, v any) (bool, error) {
-	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(v)
-	switch {
-	case err == nil:
-		return true, nil
-	case mongodb.IsNotFound(err):
-		return false, nil
-	}
-	return false, err
 }
 
 // OpenCollection holds one entry per pending referral, with its deadline: the few referrals the

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
@@ -24,15 +23,9 @@ func (s *Server) ListReferrals(ctx context.Context, req *referralv1.ListReferral
 	if err != nil {
 		return nil, err
 	}
-	size, token, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
+	size, at, err := pagination.ParsePosition(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
-	}
-	var at int64
-	if token != "" {
-		if at, err = strconv.ParseInt(token, 10, 64); err != nil || at < 1 {
-			return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
-		}
 	}
 	keep := filter(req)
 	resp := &referralv1.ListReferralsResponse{Referrals: []*referralv1.Referral{}}
@@ -45,7 +38,7 @@ func (s *Server) ListReferrals(ctx context.Context, req *referralv1.ListReferral
 			resp.Referrals = append(resp.Referrals, s.view(ctx, r))
 		}
 		if next > 0 {
-			resp.NextPageToken = pagination.Token(strconv.Itoa(next))
+			resp.NextPageToken = pagination.PositionToken(int64(next))
 		}
 		return resp, nil
 	}
@@ -57,7 +50,7 @@ func (s *Server) ListReferrals(ctx context.Context, req *referralv1.ListReferral
 		resp.Referrals = append(resp.Referrals, s.view(ctx, r))
 	}
 	if more {
-		resp.NextPageToken = pagination.Token(strconv.FormatInt(before, 10))
+		resp.NextPageToken = pagination.PositionToken(before)
 	}
 	return resp, nil
 }

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -297,15 +296,9 @@ func (s *Server) ListCaseReferrals(ctx context.Context, req *referralv1.ListCase
 	if _, err := uuid.Parse(req.GetCaseId()); err != nil {
 		return nil, apierr.InvalidField("case_id", "must be a case id (a UUID)")
 	}
-	size, token, err := pagination.Parse(req.GetPageSize(), req.GetPageToken())
+	size, after, err := pagination.ParsePosition(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
-	}
-	var after int64
-	if token != "" {
-		if after, err = strconv.ParseInt(token, 10, 64); err != nil || after < 1 {
-			return nil, apierr.InvalidField("page_token", "is not a token returned by this API")
-		}
 	}
 	rs, last, more, err := s.Referrals.OfCase(ctx, req.GetCaseId(), after, size)
 	if err != nil {
@@ -319,7 +312,7 @@ func (s *Server) ListCaseReferrals(ctx context.Context, req *referralv1.ListCase
 		}
 	}
 	if more {
-		resp.NextPageToken = pagination.Token(strconv.FormatInt(last, 10))
+		resp.NextPageToken = pagination.PositionToken(last)
 	}
 	return resp, nil
 }
