@@ -39,7 +39,11 @@ func TestNamespace(t *testing.T) {
 }
 
 func TestStreams(t *testing.T) {
-	type want struct{ name, subject string }
+	type want struct {
+		name     string
+		subjects []string
+	}
+	one := func(name, subject string) want { return want{name, []string{subject}} }
 	tests := []struct {
 		ns       natsbus.Namespace
 		replicas int
@@ -49,16 +53,17 @@ func TestStreams(t *testing.T) {
 		{
 			ns: "", replicas: 1, wantRepl: 1,
 			want: []want{
-				{"NRM_CASE", "nrm.case.>"}, {"NRM_REFERRAL", "nrm.referral.>"}, {"NRM_MEETING", "nrm.meeting.>"},
-				{"NRM_REPORT", "nrm.report.>"}, {"NRM_AUDIT", "nrm.audit.>"}, {"NRM_DLQ", "nrm.dlq.>"},
+				one("NRM_CASE", "nrm.case.>"), one("NRM_REFERRAL", "nrm.referral.>"),
+				{"NRM_MEETING", []string{"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>"}},
+				one("NRM_REPORT", "nrm.report.>"), one("NRM_AUDIT", "nrm.audit.>"), one("NRM_DLQ", "nrm.dlq.>"),
 			},
 		},
 		{
 			ns: "prod", replicas: 3, wantRepl: 3,
 			want: []want{
-				{"PROD_NRM_CASE", "prod.nrm.case.>"}, {"PROD_NRM_REFERRAL", "prod.nrm.referral.>"},
-				{"PROD_NRM_MEETING", "prod.nrm.meeting.>"}, {"PROD_NRM_REPORT", "prod.nrm.report.>"},
-				{"PROD_NRM_AUDIT", "prod.nrm.audit.>"}, {"PROD_NRM_DLQ", "prod.nrm.dlq.>"},
+				one("PROD_NRM_CASE", "prod.nrm.case.>"), one("PROD_NRM_REFERRAL", "prod.nrm.referral.>"),
+				{"PROD_NRM_MEETING", []string{"prod.nrm.meeting.>", "prod.nrm.decision.>", "prod.nrm.action.>", "prod.nrm.correspondence.>"}},
+				one("PROD_NRM_REPORT", "prod.nrm.report.>"), one("PROD_NRM_AUDIT", "prod.nrm.audit.>"), one("PROD_NRM_DLQ", "prod.nrm.dlq.>"),
 			},
 		},
 		{ns: "x", replicas: 0, wantRepl: 1},  // at least one replica
@@ -71,8 +76,8 @@ func TestStreams(t *testing.T) {
 				t.Fatalf("%d streams, want 6", len(got))
 			}
 			for i, s := range got {
-				if tt.want != nil && (s.Name != tt.want[i].name || !slices.Equal(s.Subjects, []string{tt.want[i].subject})) {
-					t.Errorf("stream %d = %s %v, want %s [%s]", i, s.Name, s.Subjects, tt.want[i].name, tt.want[i].subject)
+				if tt.want != nil && (s.Name != tt.want[i].name || !slices.Equal(s.Subjects, tt.want[i].subjects)) {
+					t.Errorf("stream %d = %s %v, want %s %v", i, s.Name, s.Subjects, tt.want[i].name, tt.want[i].subjects)
 				}
 				if s.Replicas != tt.wantRepl {
 					t.Errorf("%s: %d replicas, want %d", s.Name, s.Replicas, tt.wantRepl)

@@ -32,25 +32,30 @@ const DuplicateWindow = 10 * time.Minute
 // source projections are rebuilt from, so they are kept (limits retention, no age limit) except
 // the dead letters, kept 30 days for an operator to inspect.
 func Streams(ns Namespace, replicas int) []jetstream.StreamConfig {
-	event := func(name, subject, desc string) jetstream.StreamConfig {
+	event := func(name, desc string, subjects ...string) jetstream.StreamConfig {
+		for i, s := range subjects {
+			subjects[i] = ns.Subject(s)
+		}
 		return jetstream.StreamConfig{
 			Name:        ns.Stream(name),
 			Description: desc,
-			Subjects:    []string{ns.Subject(subject)},
+			Subjects:    subjects,
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			Duplicates:  DuplicateWindow,
 			Replicas:    max(replicas, 1),
 		}
 	}
-	dlq := event(StreamDLQ, SubjectDLQPrefix+">", "messages no consumer could process")
+	dlq := event(StreamDLQ, "messages no consumer could process", SubjectDLQPrefix+">")
 	dlq.MaxAge = 30 * 24 * time.Hour
 	return []jetstream.StreamConfig{
-		event(StreamCase, "nrm.case.>", "case registry events (pseudonymous)"),
-		event(StreamReferral, "nrm.referral.>", "referral events (pseudonymous)"),
-		event(StreamMeeting, "nrm.meeting.>", "secretariat meeting events"),
-		event(StreamReport, "nrm.report.>", "reporting events"),
-		event(StreamAudit, "nrm.audit.>", "audit records (no personal data)"),
+		event(StreamCase, "case registry events (pseudonymous)", "nrm.case.>"),
+		event(StreamReferral, "referral events (pseudonymous)", "nrm.referral.>"),
+		// The secretariat's: meetings, their decisions and action items, and correspondence.
+		event(StreamMeeting, "secretariat events: meetings, decisions, actions, correspondence",
+			"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>"),
+		event(StreamReport, "reporting events", "nrm.report.>"),
+		event(StreamAudit, "audit records (no personal data)", "nrm.audit.>"),
 		dlq,
 	}
 }
