@@ -86,7 +86,7 @@ func seed(b *testing.B, s *testenv.Served, provider string, from, to int) {
 				CreatedAt: at, UpdatedAt: at, DueAt: at})
 			list := "to/" + provider
 			lists = append(lists,
-				bson.D{{Key: "_id", Value: fmt.Sprintf("%s#%d", list, i+1)}, {Key: "referral_id", Value: id}},
+				bson.D{{Key: "_id", Value: fmt.Sprintf("%s#%d", list, i+1)}, {Key: "item_id", Value: id}},
 				bson.D{{Key: "_id", Value: list + "@" + id}, {Key: "n", Value: int64(i + 1)}})
 		}
 		if _, err := db.Collection("referrals").InsertMany(ctx, docs); err != nil {

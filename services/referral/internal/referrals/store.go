@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/keyvault"
+	"github.com/nrm-albania/nrm/services/platform/lists"
 	"github.com/nrm-albania/nrm/services/platform/mongodb"
 )
 
@@ -24,7 +24,7 @@ const KeyCollection = "referral_keys"
 type Store struct {
 	*aggregate.Store[Referral, Change]
 	*keyvault.Vault
-	lists *mongo.Collection
+	lists *lists.Lists
 	open  *mongo.Collection
 }
 
@@ -33,17 +33,15 @@ func New(db *mongo.Database) *Store {
 	return &Store{
 		Store: aggregate.New[Referral, Change](db, aggregate.Spec{Name: "referral"}),
 		Vault: keyvault.New(db, KeyCollection),
-		lists: db.Collection(ListCollection),
+		lists: lists.New(db.Collection(ListCollection)),
 		open:  db.Collection(OpenCollection),
 	}
 }
 
 // The referrals' lists — a case's, an institution's received and sent, all of them — are kept
-// in ListCollection as claims "<list>#<n>" (n = 1, 2, …, in the order the referrals were made),
-// each naming a referral, and a membership claim "<list>@<referral id>" naming its place: every
-// read is an exact _id, so a page costs its own referrals however long the list. The place is
-// claimed before the membership; a creation retried after stopping in between claims a second
-// place, which readers skip because the membership names the other.
+// in ListCollection (package lists: every read an exact _id, so a page costs its own referrals
+// however long the list). A referral is listed before it is created, so that every referral is
+// in its lists; a place whose referral was then not created is skipped by readers.
 const ListCollection = "referral_lists"
 
 // The lists of a referral.
@@ -53,111 +51,46 @@ func sentBy(code string) string     { return "from/" + code }
 func listsOf(r Referral) []string {
 	return []string{caseList(r.CaseID), receivedBy(r.ProviderCode), sentBy(r.SenderInstitution), allList}
 }
-func placeID(list string, n int64) string     { return list + "#" + strconv.FormatInt(n, 10) }
-func memberID(list, referralID string) string { return list + "@" + referralID }
 
 // allList is every referral.
 const allList = "all"
 
-type place struct {
-	ID         string `bson:"_id"`
-	ReferralID string `bson:"referral_id"`
-}
-
-type membership struct {
-	ID string `bson:"_id"`
-	N  int64  `bson:"n"`
-}
-
-// maxList bounds a list's places (a few thousand referrals a year, for decades).
-const maxList = 1 << 40
-
 // Enlist puts r at the end of each of its lists, unless it is there already (a retried
-// creation). It runs before r is created, so that every referral is in its lists; a place whose
-// referral was then not created is skipped by readers.
+// creation).
 func (s *Store) Enlist(ctx context.Context, r Referral) error {
 	for _, list := range listsOf(r) {
-		if err := s.enlist(ctx, list, r.ID); err != nil {
-			return fmt.Errorf("list referral %s under %s: %w", r.ID, list, err)
+		if err := s.lists.Add(ctx, list, r.ID); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) enlist(ctx context.Context, list, referralID string) error {
-	var m membership
-	if found, err := mongodb.FindByID(ctx, s.lists, memberID(list, referralID), &m); err != nil || found {
-		return err
-	}
-	last, err := s.last(ctx, list)
-	if err != nil {
-		return err
-	}
-	for {
-		n := last + 1
-		err := mongodb.Claim(ctx, s.lists, place{ID: placeID(list, n), ReferralID: referralID})
-		if err == nil {
-			err = mongodb.Claim(ctx, s.lists, membership{ID: memberID(list, referralID), N: n})
-			if errors.Is(err, mongodb.ErrTaken) {
-				return nil // a concurrent retry placed it too; readers follow the membership
-			}
-			return err
+// collect returns a visit that loads each referral, keeps those keep takes (all when nil) in
+// out, and skips those never created.
+func (s *Store) collect(out *[]Referral, keep func(Referral) bool) lists.Visit {
+	return func(ctx context.Context, id string) (bool, error) {
+		r, err := s.Get(ctx, id)
+		if errors.Is(err, aggregate.ErrNotFound) {
+			return false, nil
 		}
-		if !errors.Is(err, mongodb.ErrTaken) {
-			return err
+		if err != nil || (keep != nil && !keep(r)) {
+			return false, err
 		}
-		if last, err = s.last(ctx, list); err != nil { // another referral took the place
-			return err
-		}
+		*out = append(*out, r)
+		return true, nil
 	}
-}
-
-// last is the number of places of a list: a few lookups (mongodb.LastPresent).
-func (s *Store) last(ctx context.Context, list string) (int64, error) {
-	return mongodb.LastPresent(ctx, 0, maxList, func(ctx context.Context, n int64) (bool, error) {
-		return mongodb.FindByID(ctx, s.lists, placeID(list, n), &struct{}{})
-	})
-}
-
-// listed returns the referral at place n of list, and false for a place to skip: one whose
-// referral's membership names another place, or that was never created.
-func (s *Store) listed(ctx context.Context, list string, n int64) (Referral, bool, error) {
-	var p place
-	if found, err := mongodb.FindByID(ctx, s.lists, placeID(list, n), &p); err != nil || !found {
-		return Referral{}, false, err
-	}
-	var m membership
-	if found, err := mongodb.FindByID(ctx, s.lists, memberID(list, p.ReferralID), &m); err != nil || !found || m.N != n {
-		return Referral{}, false, err
-	}
-	r, err := s.Get(ctx, p.ReferralID)
-	if errors.Is(err, aggregate.ErrNotFound) {
-		return Referral{}, false, nil
-	}
-	return r, err == nil, err
 }
 
 // OfCase returns up to limit referrals of the case, oldest first, from the one after place
 // after, the place of the last one read, and whether the case's list goes on after it.
 func (s *Store) OfCase(ctx context.Context, caseID string, after int64, limit int) ([]Referral, int64, bool, error) {
-	list := caseList(caseID)
-	last, err := s.last(ctx, list)
-	if err != nil {
-		return nil, 0, false, err
-	}
 	var out []Referral
-	n := after
-	for n < last && len(out) < limit {
-		n++
-		r, ok, err := s.listed(ctx, list, n)
-		if err != nil {
-			return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
-		}
-		if ok {
-			out = append(out, r)
-		}
+	page, err := s.lists.Oldest(ctx, caseList(caseID), after, limit, 0, s.collect(&out, nil))
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list the referrals of case %s: %w", caseID, err)
 	}
-	return out, n, n < last, nil
+	return out, page.Next, page.More, nil
 }
 
 // Party says whose list: referrals received by an institution, sent by one, or all of them.
@@ -184,27 +117,12 @@ const ScanLimit = 500
 // from the place before `before` (0: the newest), the place to resume before, and whether the
 // list goes on.
 func (s *Store) Newest(ctx context.Context, party Party, before int64, limit int, keep func(Referral) bool) ([]Referral, int64, bool, error) {
-	list := party.list()
-	if before <= 0 {
-		last, err := s.last(ctx, list)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		before = last + 1
-	}
 	var out []Referral
-	n := before
-	for scanned := 0; n > 1 && len(out) < limit && scanned < ScanLimit; scanned++ {
-		n--
-		r, ok, err := s.listed(ctx, list, n)
-		if err != nil {
-			return nil, 0, false, fmt.Errorf("list %s: %w", list, err)
-		}
-		if ok && keep(r) {
-			out = append(out, r)
-		}
+	page, err := s.lists.Newest(ctx, party.list(), before, limit, ScanLimit, s.collect(&out, keep))
+	if err != nil {
+		return nil, 0, false, fmt.Errorf("list %s: %w", party.list(), err)
 	}
-	return out, n, n > 1, nil
+	return out, page.Next, page.More, nil
 }
 
 // OpenCollection holds one entry per pending referral, with its deadline: the few referrals the
