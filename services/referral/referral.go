@@ -14,6 +14,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
 	"github.com/nrm-albania/nrm/services/referral/internal/deadlines"
 	"github.com/nrm-albania/nrm/services/referral/internal/providers"
@@ -56,7 +57,7 @@ func (s *Service) Bind(set *config.Set) {
 	set.Int(&s.Deadlines.StandardDays, "referral-standard-days", 5, "working days a recipient has to answer a standard referral")
 	set.Duration(&s.Grace, "referral-expiry-grace", 72*time.Hour, "time after its deadline at which an unanswered referral expires (it is overdue from the deadline)")
 	set.Duration(&s.SweepInterval, "referral-sweep-interval", time.Minute, "pause between two looks at the pending referrals' deadlines")
-	set.String(&s.holidays, "public-holidays", deadlines.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
+	set.String(&s.holidays, "public-holidays", workdays.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
 	set.String(&s.overrides, "referral-deadlines", "",
 		"service types' own deadlines, SERVICE_TYPE_X:emergency=12h or SERVICE_TYPE_X:standard=3 (working days), comma-separated")
 	set.RequirePositive("referral-emergency-deadline", &s.Deadlines.Emergency)
@@ -67,7 +68,7 @@ func (s *Service) Bind(set *config.Set) {
 			return fmt.Errorf("%s must not be negative", config.EnvName("referral-expiry-grace"))
 		}
 		var err error
-		if s.Deadlines.Holidays, err = deadlines.ParseHolidays(s.holidays); err != nil {
+		if s.Deadlines.Calendar.Holidays, err = workdays.ParseHolidays(s.holidays); err != nil {
 			return fmt.Errorf("%s: %w", config.EnvName("public-holidays"), err)
 		}
 		if s.Deadlines.ByService, err = deadlines.ParseOverrides(s.overrides); err != nil {

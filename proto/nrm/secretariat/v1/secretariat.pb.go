@@ -73,6 +73,59 @@ func (MemberRole) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{0}
 }
 
+// How the minutes of a meeting are approved (rules of procedure).
+type MinutesApproval int32
+
+const (
+	MinutesApproval_MINUTES_APPROVAL_UNSPECIFIED MinutesApproval = 0
+	// At the next meeting, which the approval names.
+	MinutesApproval_MINUTES_APPROVAL_NEXT_MEETING MinutesApproval = 1
+	// By circulation: once circulated, the minutes may be approved after the members have had
+	// minutes_circulation_days to comment.
+	MinutesApproval_MINUTES_APPROVAL_CIRCULATION MinutesApproval = 2
+)
+
+// Enum value maps for MinutesApproval.
+var (
+	MinutesApproval_name = map[int32]string{
+		0: "MINUTES_APPROVAL_UNSPECIFIED",
+		1: "MINUTES_APPROVAL_NEXT_MEETING",
+		2: "MINUTES_APPROVAL_CIRCULATION",
+	}
+	MinutesApproval_value = map[string]int32{
+		"MINUTES_APPROVAL_UNSPECIFIED":  0,
+		"MINUTES_APPROVAL_NEXT_MEETING": 1,
+		"MINUTES_APPROVAL_CIRCULATION":  2,
+	}
+)
+
+func (x MinutesApproval) Enum() *MinutesApproval {
+	p := new(MinutesApproval)
+	*p = x
+	return p
+}
+
+func (x MinutesApproval) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (MinutesApproval) Descriptor() protoreflect.EnumDescriptor {
+	return file_nrm_secretariat_v1_secretariat_proto_enumTypes[1].Descriptor()
+}
+
+func (MinutesApproval) Type() protoreflect.EnumType {
+	return &file_nrm_secretariat_v1_secretariat_proto_enumTypes[1]
+}
+
+func (x MinutesApproval) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use MinutesApproval.Descriptor instead.
+func (MinutesApproval) EnumDescriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{1}
+}
+
 // A member institution of the Authority (point 2).
 type Member struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -315,6 +368,768 @@ func (x *ListMembersResponse) GetNextPageToken() string {
 	return ""
 }
 
+// The rules of procedure the Authority adopts (point 14): data, in versions, each adopted by a
+// decision with a date. Every rule of meetings, minutes and reports reads the version in force.
+type RulesOfProcedure struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1, 2, …: assigned on adoption.
+	Version int32 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The date from which this version is in force, "YYYY-MM-DD" (Europe/Tirane).
+	EffectiveFrom string `protobuf:"bytes,2,opt,name=effective_from,json=effectiveFrom,proto3" json:"effective_from,omitempty"`
+	// The decision that adopted it: a decision id of a meeting, or a reference to a paper record.
+	AdoptedBy string `protobuf:"bytes,3,opt,name=adopted_by,json=adoptedBy,proto3" json:"adopted_by,omitempty"`
+	// Members present (representative or substitute) for a quorum; default 7, a majority of 13.
+	QuorumMembers int32 `protobuf:"varint,4,opt,name=quorum_members,json=quorumMembers,proto3" json:"quorum_members,omitempty"`
+	// Whether the chair or its substitute must be present for a quorum; default true.
+	QuorumRequiresChair bool `protobuf:"varint,5,opt,name=quorum_requires_chair,json=quorumRequiresChair,proto3" json:"quorum_requires_chair,omitempty"`
+	// Notice of a regular meeting, in working days; default 5.
+	RegularNoticeWorkingDays int32 `protobuf:"varint,6,opt,name=regular_notice_working_days,json=regularNoticeWorkingDays,proto3" json:"regular_notice_working_days,omitempty"`
+	// Notice of an extraordinary meeting, in hours; default 24.
+	ExtraordinaryNoticeHours int32 `protobuf:"varint,7,opt,name=extraordinary_notice_hours,json=extraordinaryNoticeHours,proto3" json:"extraordinary_notice_hours,omitempty"`
+	// Members that together may call an extraordinary meeting, with a reason, besides the chair;
+	// 0: only the chair. Default 5.
+	MembersToCallExtraordinary int32           `protobuf:"varint,8,opt,name=members_to_call_extraordinary,json=membersToCallExtraordinary,proto3" json:"members_to_call_extraordinary,omitempty"`
+	MinutesApproval            MinutesApproval `protobuf:"varint,9,opt,name=minutes_approval,json=minutesApproval,proto3,enum=nrm.secretariat.v1.MinutesApproval" json:"minutes_approval,omitempty"`
+	// Days members have to comment on circulated minutes; default 5.
+	MinutesCirculationDays int32 `protobuf:"varint,10,opt,name=minutes_circulation_days,json=minutesCirculationDays,proto3" json:"minutes_circulation_days,omitempty"`
+	// Reports need explicit approval by every member (default); when tacit_report_approval is set,
+	// a member that has not answered within report_approval_days counts as approving.
+	TacitReportApproval bool  `protobuf:"varint,11,opt,name=tacit_report_approval,json=tacitReportApproval,proto3" json:"tacit_report_approval,omitempty"`
+	ReportApprovalDays  int32 `protobuf:"varint,12,opt,name=report_approval_days,json=reportApprovalDays,proto3" json:"report_approval_days,omitempty"`
+	// Day of the month by which the month's regular meeting should be scheduled: the chair is
+	// reminded after it. Default 10.
+	MeetingReminderDay int32 `protobuf:"varint,13,opt,name=meeting_reminder_day,json=meetingReminderDay,proto3" json:"meeting_reminder_day,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *RulesOfProcedure) Reset() {
+	*x = RulesOfProcedure{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesOfProcedure) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesOfProcedure) ProtoMessage() {}
+
+func (x *RulesOfProcedure) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesOfProcedure.ProtoReflect.Descriptor instead.
+func (*RulesOfProcedure) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RulesOfProcedure) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetEffectiveFrom() string {
+	if x != nil {
+		return x.EffectiveFrom
+	}
+	return ""
+}
+
+func (x *RulesOfProcedure) GetAdoptedBy() string {
+	if x != nil {
+		return x.AdoptedBy
+	}
+	return ""
+}
+
+func (x *RulesOfProcedure) GetQuorumMembers() int32 {
+	if x != nil {
+		return x.QuorumMembers
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetQuorumRequiresChair() bool {
+	if x != nil {
+		return x.QuorumRequiresChair
+	}
+	return false
+}
+
+func (x *RulesOfProcedure) GetRegularNoticeWorkingDays() int32 {
+	if x != nil {
+		return x.RegularNoticeWorkingDays
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetExtraordinaryNoticeHours() int32 {
+	if x != nil {
+		return x.ExtraordinaryNoticeHours
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetMembersToCallExtraordinary() int32 {
+	if x != nil {
+		return x.MembersToCallExtraordinary
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetMinutesApproval() MinutesApproval {
+	if x != nil {
+		return x.MinutesApproval
+	}
+	return MinutesApproval_MINUTES_APPROVAL_UNSPECIFIED
+}
+
+func (x *RulesOfProcedure) GetMinutesCirculationDays() int32 {
+	if x != nil {
+		return x.MinutesCirculationDays
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetTacitReportApproval() bool {
+	if x != nil {
+		return x.TacitReportApproval
+	}
+	return false
+}
+
+func (x *RulesOfProcedure) GetReportApprovalDays() int32 {
+	if x != nil {
+		return x.ReportApprovalDays
+	}
+	return 0
+}
+
+func (x *RulesOfProcedure) GetMeetingReminderDay() int32 {
+	if x != nil {
+		return x.MeetingReminderDay
+	}
+	return 0
+}
+
+type GetRulesOfProcedureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The day, "YYYY-MM-DD", whose rules are wanted; empty: today in Tirana.
+	On            string `protobuf:"bytes,1,opt,name=on,proto3" json:"on,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRulesOfProcedureRequest) Reset() {
+	*x = GetRulesOfProcedureRequest{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRulesOfProcedureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRulesOfProcedureRequest) ProtoMessage() {}
+
+func (x *GetRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
+func (*GetRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetRulesOfProcedureRequest) GetOn() string {
+	if x != nil {
+		return x.On
+	}
+	return ""
+}
+
+type GetRulesOfProcedureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rules         *RulesOfProcedure      `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetRulesOfProcedureResponse) Reset() {
+	*x = GetRulesOfProcedureResponse{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetRulesOfProcedureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetRulesOfProcedureResponse) ProtoMessage() {}
+
+func (x *GetRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
+func (*GetRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetRulesOfProcedureResponse) GetRules() *RulesOfProcedure {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+type ListRulesOfProcedureRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRulesOfProcedureRequest) Reset() {
+	*x = ListRulesOfProcedureRequest{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRulesOfProcedureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRulesOfProcedureRequest) ProtoMessage() {}
+
+func (x *ListRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
+func (*ListRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{7}
+}
+
+type ListRulesOfProcedureResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Every version, oldest first.
+	Versions      []*RulesOfProcedure `protobuf:"bytes,1,rep,name=versions,proto3" json:"versions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRulesOfProcedureResponse) Reset() {
+	*x = ListRulesOfProcedureResponse{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRulesOfProcedureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRulesOfProcedureResponse) ProtoMessage() {}
+
+func (x *ListRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
+func (*ListRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ListRulesOfProcedureResponse) GetVersions() []*RulesOfProcedure {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+type AdoptRulesOfProcedureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new version's rules; version is assigned. effective_from and adopted_by are required.
+	Rules         *RulesOfProcedure `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdoptRulesOfProcedureRequest) Reset() {
+	*x = AdoptRulesOfProcedureRequest{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdoptRulesOfProcedureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdoptRulesOfProcedureRequest) ProtoMessage() {}
+
+func (x *AdoptRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdoptRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
+func (*AdoptRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AdoptRulesOfProcedureRequest) GetRules() *RulesOfProcedure {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+type AdoptRulesOfProcedureResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rules         *RulesOfProcedure      `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AdoptRulesOfProcedureResponse) Reset() {
+	*x = AdoptRulesOfProcedureResponse{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AdoptRulesOfProcedureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AdoptRulesOfProcedureResponse) ProtoMessage() {}
+
+func (x *AdoptRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AdoptRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
+func (*AdoptRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AdoptRulesOfProcedureResponse) GetRules() *RulesOfProcedure {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// A staff contact of an institution: never a victim's data.
+type Contact struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Position      string                 `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Contact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Contact) GetPosition() string {
+	if x != nil {
+		return x.Position
+	}
+	return ""
+}
+
+func (x *Contact) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+// An institution's representative in the Authority and its substitute (point 2), or the contact
+// of an invited institution (point 3).
+type Representation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A member code, or the institution code of an invitee (a prosecution office, an NRM member, a
+	// provider), e.g. "PROKURORIA-TIRANE".
+	Institution string `protobuf:"bytes,1,opt,name=institution,proto3" json:"institution,omitempty"`
+	// True for the 13 members; false for invitees.
+	Member         bool     `protobuf:"varint,2,opt,name=member,proto3" json:"member,omitempty"`
+	Representative *Contact `protobuf:"bytes,3,opt,name=representative,proto3" json:"representative,omitempty"`
+	Substitute     *Contact `protobuf:"bytes,4,opt,name=substitute,proto3" json:"substitute,omitempty"`
+	// The date from which it holds, "YYYY-MM-DD".
+	EffectiveFrom string `protobuf:"bytes,5,opt,name=effective_from,json=effectiveFrom,proto3" json:"effective_from,omitempty"`
+	Version       int64  `protobuf:"varint,6,opt,name=version,proto3" json:"version,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Representation) Reset() {
+	*x = Representation{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Representation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Representation) ProtoMessage() {}
+
+func (x *Representation) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Representation.ProtoReflect.Descriptor instead.
+func (*Representation) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *Representation) GetInstitution() string {
+	if x != nil {
+		return x.Institution
+	}
+	return ""
+}
+
+func (x *Representation) GetMember() bool {
+	if x != nil {
+		return x.Member
+	}
+	return false
+}
+
+func (x *Representation) GetRepresentative() *Contact {
+	if x != nil {
+		return x.Representative
+	}
+	return nil
+}
+
+func (x *Representation) GetSubstitute() *Contact {
+	if x != nil {
+		return x.Substitute
+	}
+	return nil
+}
+
+func (x *Representation) GetEffectiveFrom() string {
+	if x != nil {
+		return x.EffectiveFrom
+	}
+	return ""
+}
+
+func (x *Representation) GetVersion() int64 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+type ListRepresentationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Invitees too; otherwise members only.
+	IncludeInvitees bool `protobuf:"varint,1,opt,name=include_invitees,json=includeInvitees,proto3" json:"include_invitees,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListRepresentationsRequest) Reset() {
+	*x = ListRepresentationsRequest{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepresentationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepresentationsRequest) ProtoMessage() {}
+
+func (x *ListRepresentationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepresentationsRequest.ProtoReflect.Descriptor instead.
+func (*ListRepresentationsRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListRepresentationsRequest) GetIncludeInvitees() bool {
+	if x != nil {
+		return x.IncludeInvitees
+	}
+	return false
+}
+
+type ListRepresentationsResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Representations []*Representation      `protobuf:"bytes,1,rep,name=representations,proto3" json:"representations,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ListRepresentationsResponse) Reset() {
+	*x = ListRepresentationsResponse{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRepresentationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRepresentationsResponse) ProtoMessage() {}
+
+func (x *ListRepresentationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRepresentationsResponse.ProtoReflect.Descriptor instead.
+func (*ListRepresentationsResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ListRepresentationsResponse) GetRepresentations() []*Representation {
+	if x != nil {
+		return x.Representations
+	}
+	return nil
+}
+
+type SetRepresentationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The institution whose representation is set.
+	Institution string `protobuf:"bytes,1,opt,name=institution,proto3" json:"institution,omitempty"`
+	// The new representation; institution and version are ignored.
+	Representation *Representation `protobuf:"bytes,2,opt,name=representation,proto3" json:"representation,omitempty"`
+	// The version this change is based on (or If-Match); 0 with none.
+	ExpectedVersion int64 `protobuf:"varint,3,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SetRepresentationRequest) Reset() {
+	*x = SetRepresentationRequest{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRepresentationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRepresentationRequest) ProtoMessage() {}
+
+func (x *SetRepresentationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRepresentationRequest.ProtoReflect.Descriptor instead.
+func (*SetRepresentationRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *SetRepresentationRequest) GetInstitution() string {
+	if x != nil {
+		return x.Institution
+	}
+	return ""
+}
+
+func (x *SetRepresentationRequest) GetRepresentation() *Representation {
+	if x != nil {
+		return x.Representation
+	}
+	return nil
+}
+
+func (x *SetRepresentationRequest) GetExpectedVersion() int64 {
+	if x != nil {
+		return x.ExpectedVersion
+	}
+	return 0
+}
+
+type SetRepresentationResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	Representation *Representation        `protobuf:"bytes,1,opt,name=representation,proto3" json:"representation,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetRepresentationResponse) Reset() {
+	*x = SetRepresentationResponse{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRepresentationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRepresentationResponse) ProtoMessage() {}
+
+func (x *SetRepresentationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRepresentationResponse.ProtoReflect.Descriptor instead.
+func (*SetRepresentationResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *SetRepresentationResponse) GetRepresentation() *Representation {
+	if x != nil {
+		return x.Representation
+	}
+	return nil
+}
+
 var File_nrm_secretariat_v1_secretariat_proto protoreflect.FileDescriptor
 
 const file_nrm_secretariat_v1_secretariat_proto_rawDesc = "" +
@@ -335,14 +1150,73 @@ const file_nrm_secretariat_v1_secretariat_proto_rawDesc = "" +
 	"\x13ListMembersResponse\x124\n" +
 	"\amembers\x18\x01 \x03(\v2\x1a.nrm.secretariat.v1.MemberR\amembers\x12D\n" +
 	"\rinvitee_kinds\x18\x02 \x03(\v2\x1f.nrm.secretariat.v1.InviteeKindR\finviteeKinds\x12&\n" +
-	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken*X\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xaf\x05\n" +
+	"\x10RulesOfProcedure\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\x05R\aversion\x12%\n" +
+	"\x0eeffective_from\x18\x02 \x01(\tR\reffectiveFrom\x12\x1d\n" +
+	"\n" +
+	"adopted_by\x18\x03 \x01(\tR\tadoptedBy\x12%\n" +
+	"\x0equorum_members\x18\x04 \x01(\x05R\rquorumMembers\x122\n" +
+	"\x15quorum_requires_chair\x18\x05 \x01(\bR\x13quorumRequiresChair\x12=\n" +
+	"\x1bregular_notice_working_days\x18\x06 \x01(\x05R\x18regularNoticeWorkingDays\x12<\n" +
+	"\x1aextraordinary_notice_hours\x18\a \x01(\x05R\x18extraordinaryNoticeHours\x12A\n" +
+	"\x1dmembers_to_call_extraordinary\x18\b \x01(\x05R\x1amembersToCallExtraordinary\x12N\n" +
+	"\x10minutes_approval\x18\t \x01(\x0e2#.nrm.secretariat.v1.MinutesApprovalR\x0fminutesApproval\x128\n" +
+	"\x18minutes_circulation_days\x18\n" +
+	" \x01(\x05R\x16minutesCirculationDays\x122\n" +
+	"\x15tacit_report_approval\x18\v \x01(\bR\x13tacitReportApproval\x120\n" +
+	"\x14report_approval_days\x18\f \x01(\x05R\x12reportApprovalDays\x120\n" +
+	"\x14meeting_reminder_day\x18\r \x01(\x05R\x12meetingReminderDay\",\n" +
+	"\x1aGetRulesOfProcedureRequest\x12\x0e\n" +
+	"\x02on\x18\x01 \x01(\tR\x02on\"Y\n" +
+	"\x1bGetRulesOfProcedureResponse\x12:\n" +
+	"\x05rules\x18\x01 \x01(\v2$.nrm.secretariat.v1.RulesOfProcedureR\x05rules\"\x1d\n" +
+	"\x1bListRulesOfProcedureRequest\"`\n" +
+	"\x1cListRulesOfProcedureResponse\x12@\n" +
+	"\bversions\x18\x01 \x03(\v2$.nrm.secretariat.v1.RulesOfProcedureR\bversions\"Z\n" +
+	"\x1cAdoptRulesOfProcedureRequest\x12:\n" +
+	"\x05rules\x18\x01 \x01(\v2$.nrm.secretariat.v1.RulesOfProcedureR\x05rules\"[\n" +
+	"\x1dAdoptRulesOfProcedureResponse\x12:\n" +
+	"\x05rules\x18\x01 \x01(\v2$.nrm.secretariat.v1.RulesOfProcedureR\x05rules\"O\n" +
+	"\aContact\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1a\n" +
+	"\bposition\x18\x02 \x01(\tR\bposition\x12\x14\n" +
+	"\x05email\x18\x03 \x01(\tR\x05email\"\x8d\x02\n" +
+	"\x0eRepresentation\x12 \n" +
+	"\vinstitution\x18\x01 \x01(\tR\vinstitution\x12\x16\n" +
+	"\x06member\x18\x02 \x01(\bR\x06member\x12C\n" +
+	"\x0erepresentative\x18\x03 \x01(\v2\x1b.nrm.secretariat.v1.ContactR\x0erepresentative\x12;\n" +
+	"\n" +
+	"substitute\x18\x04 \x01(\v2\x1b.nrm.secretariat.v1.ContactR\n" +
+	"substitute\x12%\n" +
+	"\x0eeffective_from\x18\x05 \x01(\tR\reffectiveFrom\x12\x18\n" +
+	"\aversion\x18\x06 \x01(\x03R\aversion\"G\n" +
+	"\x1aListRepresentationsRequest\x12)\n" +
+	"\x10include_invitees\x18\x01 \x01(\bR\x0fincludeInvitees\"k\n" +
+	"\x1bListRepresentationsResponse\x12L\n" +
+	"\x0frepresentations\x18\x01 \x03(\v2\".nrm.secretariat.v1.RepresentationR\x0frepresentations\"\xb3\x01\n" +
+	"\x18SetRepresentationRequest\x12 \n" +
+	"\vinstitution\x18\x01 \x01(\tR\vinstitution\x12J\n" +
+	"\x0erepresentation\x18\x02 \x01(\v2\".nrm.secretariat.v1.RepresentationR\x0erepresentation\x12)\n" +
+	"\x10expected_version\x18\x03 \x01(\x03R\x0fexpectedVersion\"g\n" +
+	"\x19SetRepresentationResponse\x12J\n" +
+	"\x0erepresentation\x18\x01 \x01(\v2\".nrm.secretariat.v1.RepresentationR\x0erepresentation*X\n" +
 	"\n" +
 	"MemberRole\x12\x1b\n" +
 	"\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MEMBER_ROLE_CHAIR\x10\x01\x12\x16\n" +
-	"\x12MEMBER_ROLE_MEMBER\x10\x022\x89\x01\n" +
+	"\x12MEMBER_ROLE_MEMBER\x10\x02*x\n" +
+	"\x0fMinutesApproval\x12 \n" +
+	"\x1cMINUTES_APPROVAL_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dMINUTES_APPROVAL_NEXT_MEETING\x10\x01\x12 \n" +
+	"\x1cMINUTES_APPROVAL_CIRCULATION\x10\x022\xb1\a\n" +
 	"\x12SecretariatService\x12s\n" +
-	"\vListMembers\x12&.nrm.secretariat.v1.ListMembersRequest\x1a'.nrm.secretariat.v1.ListMembersResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/membersBCZAgithub.com/nrm-albania/nrm/proto/nrm/secretariat/v1;secretariatv1b\x06proto3"
+	"\vListMembers\x12&.nrm.secretariat.v1.ListMembersRequest\x1a'.nrm.secretariat.v1.ListMembersResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\v/v1/members\x12\x96\x01\n" +
+	"\x13GetRulesOfProcedure\x12..nrm.secretariat.v1.GetRulesOfProcedureRequest\x1a/.nrm.secretariat.v1.GetRulesOfProcedureResponse\"\x1e\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/rules-of-procedure\x12\xa2\x01\n" +
+	"\x14ListRulesOfProcedure\x12/.nrm.secretariat.v1.ListRulesOfProcedureRequest\x1a0.nrm.secretariat.v1.ListRulesOfProcedureResponse\"'\x82\xd3\xe4\x93\x02!\x12\x1f/v1/rules-of-procedure/versions\x12\xa3\x01\n" +
+	"\x15AdoptRulesOfProcedure\x120.nrm.secretariat.v1.AdoptRulesOfProcedureRequest\x1a1.nrm.secretariat.v1.AdoptRulesOfProcedureResponse\"%\x82\xd3\xe4\x93\x02\x1f:\x05rules\"\x16/v1/rules-of-procedure\x12\x93\x01\n" +
+	"\x13ListRepresentations\x12..nrm.secretariat.v1.ListRepresentationsRequest\x1a/.nrm.secretariat.v1.ListRepresentationsResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/representations\x12\xab\x01\n" +
+	"\x11SetRepresentation\x12,.nrm.secretariat.v1.SetRepresentationRequest\x1a-.nrm.secretariat.v1.SetRepresentationResponse\"9\x82\xd3\xe4\x93\x023:\x0erepresentation\x1a!/v1/representations/{institution}BCZAgithub.com/nrm-albania/nrm/proto/nrm/secretariat/v1;secretariatv1b\x06proto3"
 
 var (
 	file_nrm_secretariat_v1_secretariat_proto_rawDescOnce sync.Once
@@ -356,26 +1230,60 @@ func file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP() []byte {
 	return file_nrm_secretariat_v1_secretariat_proto_rawDescData
 }
 
-var file_nrm_secretariat_v1_secretariat_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_secretariat_v1_secretariat_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_nrm_secretariat_v1_secretariat_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_nrm_secretariat_v1_secretariat_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_nrm_secretariat_v1_secretariat_proto_goTypes = []any{
-	(MemberRole)(0),             // 0: nrm.secretariat.v1.MemberRole
-	(*Member)(nil),              // 1: nrm.secretariat.v1.Member
-	(*InviteeKind)(nil),         // 2: nrm.secretariat.v1.InviteeKind
-	(*ListMembersRequest)(nil),  // 3: nrm.secretariat.v1.ListMembersRequest
-	(*ListMembersResponse)(nil), // 4: nrm.secretariat.v1.ListMembersResponse
+	(MemberRole)(0),                       // 0: nrm.secretariat.v1.MemberRole
+	(MinutesApproval)(0),                  // 1: nrm.secretariat.v1.MinutesApproval
+	(*Member)(nil),                        // 2: nrm.secretariat.v1.Member
+	(*InviteeKind)(nil),                   // 3: nrm.secretariat.v1.InviteeKind
+	(*ListMembersRequest)(nil),            // 4: nrm.secretariat.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),           // 5: nrm.secretariat.v1.ListMembersResponse
+	(*RulesOfProcedure)(nil),              // 6: nrm.secretariat.v1.RulesOfProcedure
+	(*GetRulesOfProcedureRequest)(nil),    // 7: nrm.secretariat.v1.GetRulesOfProcedureRequest
+	(*GetRulesOfProcedureResponse)(nil),   // 8: nrm.secretariat.v1.GetRulesOfProcedureResponse
+	(*ListRulesOfProcedureRequest)(nil),   // 9: nrm.secretariat.v1.ListRulesOfProcedureRequest
+	(*ListRulesOfProcedureResponse)(nil),  // 10: nrm.secretariat.v1.ListRulesOfProcedureResponse
+	(*AdoptRulesOfProcedureRequest)(nil),  // 11: nrm.secretariat.v1.AdoptRulesOfProcedureRequest
+	(*AdoptRulesOfProcedureResponse)(nil), // 12: nrm.secretariat.v1.AdoptRulesOfProcedureResponse
+	(*Contact)(nil),                       // 13: nrm.secretariat.v1.Contact
+	(*Representation)(nil),                // 14: nrm.secretariat.v1.Representation
+	(*ListRepresentationsRequest)(nil),    // 15: nrm.secretariat.v1.ListRepresentationsRequest
+	(*ListRepresentationsResponse)(nil),   // 16: nrm.secretariat.v1.ListRepresentationsResponse
+	(*SetRepresentationRequest)(nil),      // 17: nrm.secretariat.v1.SetRepresentationRequest
+	(*SetRepresentationResponse)(nil),     // 18: nrm.secretariat.v1.SetRepresentationResponse
 }
 var file_nrm_secretariat_v1_secretariat_proto_depIdxs = []int32{
-	0, // 0: nrm.secretariat.v1.Member.role:type_name -> nrm.secretariat.v1.MemberRole
-	1, // 1: nrm.secretariat.v1.ListMembersResponse.members:type_name -> nrm.secretariat.v1.Member
-	2, // 2: nrm.secretariat.v1.ListMembersResponse.invitee_kinds:type_name -> nrm.secretariat.v1.InviteeKind
-	3, // 3: nrm.secretariat.v1.SecretariatService.ListMembers:input_type -> nrm.secretariat.v1.ListMembersRequest
-	4, // 4: nrm.secretariat.v1.SecretariatService.ListMembers:output_type -> nrm.secretariat.v1.ListMembersResponse
-	4, // [4:5] is the sub-list for method output_type
-	3, // [3:4] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	0,  // 0: nrm.secretariat.v1.Member.role:type_name -> nrm.secretariat.v1.MemberRole
+	2,  // 1: nrm.secretariat.v1.ListMembersResponse.members:type_name -> nrm.secretariat.v1.Member
+	3,  // 2: nrm.secretariat.v1.ListMembersResponse.invitee_kinds:type_name -> nrm.secretariat.v1.InviteeKind
+	1,  // 3: nrm.secretariat.v1.RulesOfProcedure.minutes_approval:type_name -> nrm.secretariat.v1.MinutesApproval
+	6,  // 4: nrm.secretariat.v1.GetRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 5: nrm.secretariat.v1.ListRulesOfProcedureResponse.versions:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 6: nrm.secretariat.v1.AdoptRulesOfProcedureRequest.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 7: nrm.secretariat.v1.AdoptRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	13, // 8: nrm.secretariat.v1.Representation.representative:type_name -> nrm.secretariat.v1.Contact
+	13, // 9: nrm.secretariat.v1.Representation.substitute:type_name -> nrm.secretariat.v1.Contact
+	14, // 10: nrm.secretariat.v1.ListRepresentationsResponse.representations:type_name -> nrm.secretariat.v1.Representation
+	14, // 11: nrm.secretariat.v1.SetRepresentationRequest.representation:type_name -> nrm.secretariat.v1.Representation
+	14, // 12: nrm.secretariat.v1.SetRepresentationResponse.representation:type_name -> nrm.secretariat.v1.Representation
+	4,  // 13: nrm.secretariat.v1.SecretariatService.ListMembers:input_type -> nrm.secretariat.v1.ListMembersRequest
+	7,  // 14: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:input_type -> nrm.secretariat.v1.GetRulesOfProcedureRequest
+	9,  // 15: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:input_type -> nrm.secretariat.v1.ListRulesOfProcedureRequest
+	11, // 16: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:input_type -> nrm.secretariat.v1.AdoptRulesOfProcedureRequest
+	15, // 17: nrm.secretariat.v1.SecretariatService.ListRepresentations:input_type -> nrm.secretariat.v1.ListRepresentationsRequest
+	17, // 18: nrm.secretariat.v1.SecretariatService.SetRepresentation:input_type -> nrm.secretariat.v1.SetRepresentationRequest
+	5,  // 19: nrm.secretariat.v1.SecretariatService.ListMembers:output_type -> nrm.secretariat.v1.ListMembersResponse
+	8,  // 20: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:output_type -> nrm.secretariat.v1.GetRulesOfProcedureResponse
+	10, // 21: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:output_type -> nrm.secretariat.v1.ListRulesOfProcedureResponse
+	12, // 22: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:output_type -> nrm.secretariat.v1.AdoptRulesOfProcedureResponse
+	16, // 23: nrm.secretariat.v1.SecretariatService.ListRepresentations:output_type -> nrm.secretariat.v1.ListRepresentationsResponse
+	18, // 24: nrm.secretariat.v1.SecretariatService.SetRepresentation:output_type -> nrm.secretariat.v1.SetRepresentationResponse
+	19, // [19:25] is the sub-list for method output_type
+	13, // [13:19] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_nrm_secretariat_v1_secretariat_proto_init() }
@@ -388,8 +1296,8 @@ func file_nrm_secretariat_v1_secretariat_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_secretariat_v1_secretariat_proto_rawDesc), len(file_nrm_secretariat_v1_secretariat_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   4,
+			NumEnums:      2,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,7 +19,12 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SecretariatService_ListMembers_FullMethodName = "/nrm.secretariat.v1.SecretariatService/ListMembers"
+	SecretariatService_ListMembers_FullMethodName           = "/nrm.secretariat.v1.SecretariatService/ListMembers"
+	SecretariatService_GetRulesOfProcedure_FullMethodName   = "/nrm.secretariat.v1.SecretariatService/GetRulesOfProcedure"
+	SecretariatService_ListRulesOfProcedure_FullMethodName  = "/nrm.secretariat.v1.SecretariatService/ListRulesOfProcedure"
+	SecretariatService_AdoptRulesOfProcedure_FullMethodName = "/nrm.secretariat.v1.SecretariatService/AdoptRulesOfProcedure"
+	SecretariatService_ListRepresentations_FullMethodName   = "/nrm.secretariat.v1.SecretariatService/ListRepresentations"
+	SecretariatService_SetRepresentation_FullMethodName     = "/nrm.secretariat.v1.SecretariatService/SetRepresentation"
 )
 
 // SecretariatServiceClient is the client API for SecretariatService service.
@@ -32,6 +37,17 @@ type SecretariatServiceClient interface {
 	// Lists the Authority's composition: its members (the chair marked) and the kinds of
 	// institution that are invited per case. Ordered by member code.
 	ListMembers(ctx context.Context, in *ListMembersRequest, opts ...grpc.CallOption) (*ListMembersResponse, error)
+	// Returns the rules of procedure in force on a day.
+	GetRulesOfProcedure(ctx context.Context, in *GetRulesOfProcedureRequest, opts ...grpc.CallOption) (*GetRulesOfProcedureResponse, error)
+	// Lists every version of the rules of procedure, oldest first.
+	ListRulesOfProcedure(ctx context.Context, in *ListRulesOfProcedureRequest, opts ...grpc.CallOption) (*ListRulesOfProcedureResponse, error)
+	// Adopts a new version of the rules of procedure (the chair or the secretariat, recording the
+	// Authority's decision). Its effective date may not precede the version in force's.
+	AdoptRulesOfProcedure(ctx context.Context, in *AdoptRulesOfProcedureRequest, opts ...grpc.CallOption) (*AdoptRulesOfProcedureResponse, error)
+	// Lists the members' representatives and substitutes, and the invitees' contacts.
+	ListRepresentations(ctx context.Context, in *ListRepresentationsRequest, opts ...grpc.CallOption) (*ListRepresentationsResponse, error)
+	// Sets an institution's representative and substitute, from a date (the secretariat).
+	SetRepresentation(ctx context.Context, in *SetRepresentationRequest, opts ...grpc.CallOption) (*SetRepresentationResponse, error)
 }
 
 type secretariatServiceClient struct {
@@ -52,6 +68,56 @@ func (c *secretariatServiceClient) ListMembers(ctx context.Context, in *ListMemb
 	return out, nil
 }
 
+func (c *secretariatServiceClient) GetRulesOfProcedure(ctx context.Context, in *GetRulesOfProcedureRequest, opts ...grpc.CallOption) (*GetRulesOfProcedureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetRulesOfProcedureResponse)
+	err := c.cc.Invoke(ctx, SecretariatService_GetRulesOfProcedure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *secretariatServiceClient) ListRulesOfProcedure(ctx context.Context, in *ListRulesOfProcedureRequest, opts ...grpc.CallOption) (*ListRulesOfProcedureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRulesOfProcedureResponse)
+	err := c.cc.Invoke(ctx, SecretariatService_ListRulesOfProcedure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *secretariatServiceClient) AdoptRulesOfProcedure(ctx context.Context, in *AdoptRulesOfProcedureRequest, opts ...grpc.CallOption) (*AdoptRulesOfProcedureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AdoptRulesOfProcedureResponse)
+	err := c.cc.Invoke(ctx, SecretariatService_AdoptRulesOfProcedure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *secretariatServiceClient) ListRepresentations(ctx context.Context, in *ListRepresentationsRequest, opts ...grpc.CallOption) (*ListRepresentationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRepresentationsResponse)
+	err := c.cc.Invoke(ctx, SecretariatService_ListRepresentations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *secretariatServiceClient) SetRepresentation(ctx context.Context, in *SetRepresentationRequest, opts ...grpc.CallOption) (*SetRepresentationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetRepresentationResponse)
+	err := c.cc.Invoke(ctx, SecretariatService_SetRepresentation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SecretariatServiceServer is the server API for SecretariatService service.
 // All implementations must embed UnimplementedSecretariatServiceServer
 // for forward compatibility.
@@ -62,6 +128,17 @@ type SecretariatServiceServer interface {
 	// Lists the Authority's composition: its members (the chair marked) and the kinds of
 	// institution that are invited per case. Ordered by member code.
 	ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error)
+	// Returns the rules of procedure in force on a day.
+	GetRulesOfProcedure(context.Context, *GetRulesOfProcedureRequest) (*GetRulesOfProcedureResponse, error)
+	// Lists every version of the rules of procedure, oldest first.
+	ListRulesOfProcedure(context.Context, *ListRulesOfProcedureRequest) (*ListRulesOfProcedureResponse, error)
+	// Adopts a new version of the rules of procedure (the chair or the secretariat, recording the
+	// Authority's decision). Its effective date may not precede the version in force's.
+	AdoptRulesOfProcedure(context.Context, *AdoptRulesOfProcedureRequest) (*AdoptRulesOfProcedureResponse, error)
+	// Lists the members' representatives and substitutes, and the invitees' contacts.
+	ListRepresentations(context.Context, *ListRepresentationsRequest) (*ListRepresentationsResponse, error)
+	// Sets an institution's representative and substitute, from a date (the secretariat).
+	SetRepresentation(context.Context, *SetRepresentationRequest) (*SetRepresentationResponse, error)
 	mustEmbedUnimplementedSecretariatServiceServer()
 }
 
@@ -74,6 +151,21 @@ type UnimplementedSecretariatServiceServer struct{}
 
 func (UnimplementedSecretariatServiceServer) ListMembers(context.Context, *ListMembersRequest) (*ListMembersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListMembers not implemented")
+}
+func (UnimplementedSecretariatServiceServer) GetRulesOfProcedure(context.Context, *GetRulesOfProcedureRequest) (*GetRulesOfProcedureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRulesOfProcedure not implemented")
+}
+func (UnimplementedSecretariatServiceServer) ListRulesOfProcedure(context.Context, *ListRulesOfProcedureRequest) (*ListRulesOfProcedureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRulesOfProcedure not implemented")
+}
+func (UnimplementedSecretariatServiceServer) AdoptRulesOfProcedure(context.Context, *AdoptRulesOfProcedureRequest) (*AdoptRulesOfProcedureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method AdoptRulesOfProcedure not implemented")
+}
+func (UnimplementedSecretariatServiceServer) ListRepresentations(context.Context, *ListRepresentationsRequest) (*ListRepresentationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRepresentations not implemented")
+}
+func (UnimplementedSecretariatServiceServer) SetRepresentation(context.Context, *SetRepresentationRequest) (*SetRepresentationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetRepresentation not implemented")
 }
 func (UnimplementedSecretariatServiceServer) mustEmbedUnimplementedSecretariatServiceServer() {}
 func (UnimplementedSecretariatServiceServer) testEmbeddedByValue()                            {}
@@ -114,6 +206,96 @@ func _SecretariatService_ListMembers_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SecretariatService_GetRulesOfProcedure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRulesOfProcedureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecretariatServiceServer).GetRulesOfProcedure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SecretariatService_GetRulesOfProcedure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecretariatServiceServer).GetRulesOfProcedure(ctx, req.(*GetRulesOfProcedureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SecretariatService_ListRulesOfProcedure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRulesOfProcedureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecretariatServiceServer).ListRulesOfProcedure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SecretariatService_ListRulesOfProcedure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecretariatServiceServer).ListRulesOfProcedure(ctx, req.(*ListRulesOfProcedureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SecretariatService_AdoptRulesOfProcedure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AdoptRulesOfProcedureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecretariatServiceServer).AdoptRulesOfProcedure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SecretariatService_AdoptRulesOfProcedure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecretariatServiceServer).AdoptRulesOfProcedure(ctx, req.(*AdoptRulesOfProcedureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SecretariatService_ListRepresentations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRepresentationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecretariatServiceServer).ListRepresentations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SecretariatService_ListRepresentations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecretariatServiceServer).ListRepresentations(ctx, req.(*ListRepresentationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SecretariatService_SetRepresentation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetRepresentationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SecretariatServiceServer).SetRepresentation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SecretariatService_SetRepresentation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SecretariatServiceServer).SetRepresentation(ctx, req.(*SetRepresentationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SecretariatService_ServiceDesc is the grpc.ServiceDesc for SecretariatService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -124,6 +306,26 @@ var SecretariatService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListMembers",
 			Handler:    _SecretariatService_ListMembers_Handler,
+		},
+		{
+			MethodName: "GetRulesOfProcedure",
+			Handler:    _SecretariatService_GetRulesOfProcedure_Handler,
+		},
+		{
+			MethodName: "ListRulesOfProcedure",
+			Handler:    _SecretariatService_ListRulesOfProcedure_Handler,
+		},
+		{
+			MethodName: "AdoptRulesOfProcedure",
+			Handler:    _SecretariatService_AdoptRulesOfProcedure_Handler,
+		},
+		{
+			MethodName: "ListRepresentations",
+			Handler:    _SecretariatService_ListRepresentations_Handler,
+		},
+		{
+			MethodName: "SetRepresentation",
+			Handler:    _SecretariatService_SetRepresentation_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

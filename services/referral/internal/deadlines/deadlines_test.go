@@ -5,14 +5,15 @@ import (
 	"time"
 
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
 )
 
 func TestDue(t *testing.T) {
-	holidays, err := ParseHolidays("2026-11-30, 2026-12-08")
+	holidays, err := workdays.ParseHolidays("2026-11-30, 2026-12-08")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Policy{Emergency: 24 * time.Hour, StandardDays: 5, Holidays: holidays}
+	p := Policy{Emergency: 24 * time.Hour, StandardDays: 5, Calendar: workdays.Calendar{Holidays: holidays}}
 	at := func(s string) time.Time {
 		t.Helper()
 		v, err := time.ParseInLocation("2006-01-02 15:04", s, Tirana)
@@ -41,48 +42,5 @@ func TestDue(t *testing.T) {
 				t.Errorf("due %s, want %s", got.In(Tirana).Format("Mon 2006-01-02 15:04"), c.due)
 			}
 		})
-	}
-}
-
-func TestParseHolidays(t *testing.T) {
-	if h, err := ParseHolidays(DefaultHolidays); err != nil || !h["2026-11-28"] || !h["2027-12-25"] {
-		t.Fatalf("the defaults: %v", err)
-	}
-	for _, bad := range []string{"2026-13-01", "28 Nov", "2026-11-28;2026-11-29"} {
-		if _, err := ParseHolidays(bad); err == nil {
-			t.Errorf("%q was taken for a list of dates", bad)
-		}
-	}
-	if h, err := ParseHolidays(""); err != nil || len(h) != 0 {
-		t.Errorf("no holidays: %v, %v", h, err)
-	}
-}
-
-func TestServiceTypesHaveTheirOwnDeadlines(t *testing.T) {
-	overrides, err := ParseOverrides("SERVICE_TYPE_MEDICAL:emergency=4h, SERVICE_TYPE_LEGAL:standard=10")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := Policy{Emergency: 24 * time.Hour, StandardDays: 5, ByService: overrides}
-	created := time.Date(2026, 12, 7, 9, 0, 0, 0, Tirana) // a Monday
-	for _, c := range []struct {
-		service referralv1.ServiceType
-		urgency referralv1.ReferralUrgency
-		due     time.Time
-	}{
-		{referralv1.ServiceType_SERVICE_TYPE_MEDICAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY, created.Add(4 * time.Hour)},
-		{referralv1.ServiceType_SERVICE_TYPE_MEDICAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_STANDARD, created.AddDate(0, 0, 7)},
-		{referralv1.ServiceType_SERVICE_TYPE_LEGAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_STANDARD, created.AddDate(0, 0, 14)},
-		{referralv1.ServiceType_SERVICE_TYPE_LEGAL, referralv1.ReferralUrgency_REFERRAL_URGENCY_EMERGENCY, created.Add(24 * time.Hour)},
-	} {
-		if got := p.Due(created, c.service, c.urgency); !got.Equal(c.due) {
-			t.Errorf("%s %s: due %s, want %s", c.service, c.urgency, got.In(Tirana), c.due)
-		}
-	}
-	for _, bad := range []string{"SHELTER:emergency=4h", "SERVICE_TYPE_MEDICAL:soon=4h", "SERVICE_TYPE_MEDICAL:emergency=-1h",
-		"SERVICE_TYPE_MEDICAL:standard=0", "SERVICE_TYPE_MEDICAL:standard=ten", "SERVICE_TYPE_MEDICAL"} {
-		if _, err := ParseOverrides(bad); err == nil {
-			t.Errorf("%q was taken", bad)
-		}
 	}
 }
