@@ -38,12 +38,14 @@ type Rule struct {
 }
 
 var (
-	staff       = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker}
-	everyone    = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker, auth.RoleAnalyst, auth.RoleAuditor, auth.RoleOperator}
-	registrars  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleCaseworker}
-	aggregates  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
-	auditors    = []auth.Role{auth.RoleAuditor}
-	stewards    = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
+	staff      = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker}
+	everyone   = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleCaseworker, auth.RoleAnalyst, auth.RoleAuditor, auth.RoleOperator}
+	registrars = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleCaseworker}
+	aggregates = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
+	auditors   = []auth.Role{auth.RoleAuditor}
+	stewards   = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
+	// authority are the Authority's own people: its members' staff, the chair and the secretariat.
+	authority   = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
 	// A stolen credential is an incident: the operator on call may revoke it, not only the
 	// Authority's stewards.
@@ -96,6 +98,40 @@ var Table = map[string]Rule{
 	referralv1.ReferralService_RecordServiceDelivered_FullMethodName: {Roles: registrars, Audit: AuditChange},
 
 	secretariatv1.SecretariatService_ListMembers_FullMethodName: {Roles: everyone},
+	// The composition and the rules of procedure: everyone reads, the chair and the secretariat
+	// record the Authority's decisions.
+	secretariatv1.SecretariatService_GetRulesOfProcedure_FullMethodName:   {Roles: everyone},
+	secretariatv1.SecretariatService_ListRulesOfProcedure_FullMethodName:  {Roles: everyone},
+	secretariatv1.SecretariatService_AdoptRulesOfProcedure_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	secretariatv1.SecretariatService_ListRepresentations_FullMethodName:   {Roles: authority},
+	secretariatv1.SecretariatService_SetRepresentation_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	// Meetings: members read and reply for their own institution (the service checks which), the
+	// chair and the secretariat manage.
+	secretariatv1.MeetingService_ScheduleMeeting_FullMethodName:    {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_GetMeeting_FullMethodName:         {Roles: authority},
+	secretariatv1.MeetingService_ListMeetings_FullMethodName:       {Roles: authority},
+	secretariatv1.MeetingService_SendInvitations_FullMethodName:    {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_ReplyToInvitation_FullMethodName:  {Roles: authority, Audit: AuditChange},
+	secretariatv1.MeetingService_PostponeMeeting_FullMethodName:    {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_CancelMeeting_FullMethodName:      {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_GetAgenda_FullMethodName:          {Roles: authority},
+	secretariatv1.MeetingService_AddAgendaItem_FullMethodName:      {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_MoveAgendaItem_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_DropAgendaItem_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_ListAgendaBacklog_FullMethodName:  {Roles: authority},
+	secretariatv1.MeetingService_RecordAttendance_FullMethodName:   {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_OpenMeeting_FullMethodName:        {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_RecordDecision_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_CloseMeeting_FullMethodName:       {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_DraftMinutes_FullMethodName:       {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_AmendMinutes_FullMethodName:       {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_CirculateMinutes_FullMethodName:   {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_ApproveMinutes_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	secretariatv1.MeetingService_ExportMinutes_FullMethodName:      {Roles: authority},
+	secretariatv1.MeetingService_ListActionItems_FullMethodName:    {Roles: authority},
+	secretariatv1.MeetingService_CompleteActionItem_FullMethodName: {Roles: authority, Audit: AuditChange},
+	secretariatv1.MeetingService_GetCompliance_FullMethodName:      {Roles: aggregates},
+	secretariatv1.MeetingService_ListNotifications_FullMethodName:  {Roles: authority},
 	// Which institutions may call at all is the Authority's composition, kept by its stewards.
 	secretariatv1.AccessService_ListInstitutions_FullMethodName:      {Roles: everyone},
 	secretariatv1.AccessService_RegisterInstitution_FullMethodName:   {Roles: stewards, Audit: AuditChange},
