@@ -151,12 +151,12 @@ func (m Message) check() (from, to *mail.Address, method string, err error) {
 		errs = append(errs, errors.New("the subject has a line break"))
 	}
 	if m.Calendar != nil {
-		if method, err = calendarMethod(m.Calendar); err != nil {
+		if method, err = CalendarMethod(m.Calendar); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	for i, a := range m.Attachments {
-		if err := a.check(); err != nil {
+		if err := a.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("attachment %d: %w", i+1, err))
 		}
 	}
@@ -166,7 +166,9 @@ func (m Message) check() (from, to *mail.Address, method string, err error) {
 	return from, to, method, nil
 }
 
-func (a Attachment) check() error {
+// Validate reports whether the attachment can be sent: a file name without a path, a content
+// type.
+func (a Attachment) Validate() error {
 	if strings.TrimSpace(a.Name) == "" || strings.ContainsAny(a.Name, "/\\\r\n") {
 		return fmt.Errorf("%q is not a file name", a.Name)
 	}
@@ -176,9 +178,9 @@ func (a Attachment) check() error {
 	return nil
 }
 
-// calendarMethod reads the METHOD of an iCalendar object, which the text/calendar part must
-// repeat as its method parameter.
-func calendarMethod(cal []byte) (string, error) {
+// CalendarMethod reads the METHOD of an iCalendar object, REQUEST or CANCEL, which the
+// text/calendar part repeats as its method parameter.
+func CalendarMethod(cal []byte) (string, error) {
 	sc := bufio.NewScanner(bytes.NewReader(cal))
 	for sc.Scan() {
 		if v, ok := strings.CutPrefix(strings.TrimRight(sc.Text(), "\r"), "METHOD:"); ok {

@@ -154,7 +154,7 @@ func TestRenderParsesBack(t *testing.T) {
 			}
 			if m.Calendar != nil {
 				cal := parts[1]
-				if want, _ := calendarMethod(m.Calendar); cal.params["method"] != want {
+				if want, _ := CalendarMethod(m.Calendar); cal.params["method"] != want {
 					t.Errorf("text/calendar method %q, want %q", cal.params["method"], want)
 				}
 				if !bytes.Equal(cal.body, m.Calendar) || !bytes.Equal(parts[2].body, m.Calendar) {
