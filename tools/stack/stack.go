@@ -24,6 +24,7 @@ import (
 	"github.com/nrm-albania/nrm/services/referral"
 	"github.com/nrm-albania/nrm/services/reporting"
 	"github.com/nrm-albania/nrm/services/secretariat"
+	"github.com/nrm-albania/nrm/tools/stack/mailcatcher"
 )
 
 // Options configures a stack. The zero value is not useful; see the fields.
@@ -53,6 +54,10 @@ type Options struct {
 	// ReferralAccessGrace, when set, replaces the registry's NRM_REFERRAL_ACCESS_GRACE: a test
 	// that watches a recipient's access end.
 	ReferralAccessGrace time.Duration
+	// MailCatcher starts a development mail server that keeps every message under
+	// DataDir/mail and shows them on a web page: SMTP on 127.0.0.1:1025 and the page on
+	// http://127.0.0.1:8025/, or free ports when Ephemeral.
+	MailCatcher bool
 }
 
 // Service is the addresses of one running component.
@@ -74,12 +79,16 @@ type Stack struct {
 	Tokens []auth.DevToken
 	// Issuer mints further development tokens.
 	Issuer *auth.DevIssuer
+	// MailSMTPAddr, MailURL and MailDir are the mail catcher's SMTP address, web page and
+	// directory of .eml files, when Options.MailCatcher is set.
+	MailSMTPAddr, MailURL, MailDir string
 
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	errs     chan error
 	ferretdb *embedded.FerretDB
 	nats     *embedded.NATS
+	mail     *mailcatcher.Catcher
 }
 
 // IndexStore has the embedded FerretDB index, now, the tables created since its last round (its
@@ -148,6 +157,16 @@ func Start(o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	if o.MailCatcher {
+		smtpAddr, httpAddr := "127.0.0.1:1025", "127.0.0.1:8025"
+		if o.Ephemeral {
+			smtpAddr, httpAddr = "127.0.0.1:0", "127.0.0.1:0"
+		}
+		if s.mail, err = mailcatcher.Start(filepath.Join(o.DataDir, "mail"), smtpAddr, httpAddr); err != nil {
+			return nil, err
+		}
+		s.MailSMTPAddr, s.MailURL, s.MailDir = s.mail.SMTPAddr, s.mail.URL, s.mail.Dir
+	}
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
 			return nil, err
@@ -280,6 +299,9 @@ func (s *Stack) Stop() {
 	}
 	if s.nats != nil {
 		s.nats.Stop()
+	}
+	if s.mail != nil {
+		s.mail.Stop()
 	}
 }
 

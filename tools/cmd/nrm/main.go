@@ -81,7 +81,7 @@ func command(args []string) (string, []string, error) {
 }
 
 func run(ctx context.Context, args []string) error {
-	o := stack.Options{DataDir: ".nrm", EmbeddedMongoAddr: "127.0.0.1:27117", EmbeddedNATSAddr: "127.0.0.1:14222"}
+	o := stack.Options{DataDir: ".nrm", EmbeddedMongoAddr: "127.0.0.1:27117", EmbeddedNATSAddr: "127.0.0.1:14222", MailCatcher: true}
 	var logFile string
 	set := config.NewSet("nrm run", nil)
 	set.String(&o.DataDir, "data-dir", o.DataDir, "where the embedded FerretDB and NATS keep their data")
@@ -135,6 +135,9 @@ func banner(w io.Writer, s *stack.Stack, dataDir string) {
 	tw.Flush()
 	fmt.Fprintf(w, "REST API:  %s/v1/...   OpenAPI: %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
 	fmt.Fprintf(w, "MongoDB:   %s\nNATS:      %s\nData:      %s\n", s.MongoURI, s.NATSURL, dataDir)
+	if s.MailURL != "" {
+		fmt.Fprintf(w, "Mail:      %s (SMTP %s; every message also in %s)\n", s.MailURL, s.MailSMTPAddr, s.MailDir)
+	}
 	fmt.Fprintf(w, "\nDevelopment tokens (also in %s; `source` it):\n", filepath.Join(dataDir, auth.DevTokensFile))
 	for _, t := range s.Tokens {
 		fmt.Fprintf(w, "  %s=%s\n", t.Name, t.Token)
