@@ -62,7 +62,8 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 			[]string{caseregistryv1.CaseRegistryService_ServiceDesc.ServiceName, auditv1.AuditService_ServiceDesc.ServiceName}},
 		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler, []string{referralv1.ReferralService_ServiceDesc.ServiceName}},
 		{"secretariat", cfg.SecretariatAddr, registerSecretariat,
-			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName}},
+			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName,
+				secretariatv1.MeetingService_ServiceDesc.ServiceName}},
 		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
@@ -202,10 +203,17 @@ func registerCaseRegistry(ctx context.Context, mux *runtime.ServeMux, conn *grpc
 	return auditv1.RegisterAuditServiceHandler(ctx, mux, conn)
 }
 
-// registerSecretariat maps the secretariat's services: the composition and the access directory.
+// registerSecretariat maps the secretariat's services: the composition and rules of procedure,
+// the access directory and the meetings.
 func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	if err := secretariatv1.RegisterSecretariatServiceHandler(ctx, mux, conn); err != nil {
-		return err
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		secretariatv1.RegisterSecretariatServiceHandler,
+		secretariatv1.RegisterAccessServiceHandler,
+		secretariatv1.RegisterMeetingServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return err
+		}
 	}
-	return secretariatv1.RegisterAccessServiceHandler(ctx, mux, conn)
+	return nil
 }

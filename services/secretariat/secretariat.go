@@ -1,16 +1,30 @@
-// Package secretariat is the Authority's secretariat (points 8 to 10 of the Joint Instruction):
-// the service that keeps the Authority's composition and, in time, its meetings.
+// Package secretariat is the Authority's secretariat (points 7 to 10 and 14 of the Joint
+// Instruction): the service that keeps the Authority's composition and rules of procedure, who
+// may call the system, and the meetings with their agenda, invitations, decisions, action items
+// and minutes.
 package secretariat
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+	"github.com/nrm-albania/nrm/services/platform/lists"
+	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/directory"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/mail"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/meetings"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/members"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/notify"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/representation"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/rules"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/server"
 )
 
@@ -18,28 +32,108 @@ import (
 // healthy database, short enough that a database that is down only delays the start a little.
 const firstSeedWithin = 2 * time.Second
 
+// The durable consumers that fill the agenda backlog from the cases' and referrals' events.
+const (
+	CaseBacklogConsumer     = "secretariat-backlog-cases"
+	ReferralBacklogConsumer = "secretariat-backlog-referrals"
+)
+
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("secretariat", "127.0.0.1:9103", "127.0.0.1:9203") }
 
-// Setup seeds the Authority's default composition, registers the services, and keeps the access
-// directory published. Seeding is tried
-// once here so that, with the database up, no caller ever meets the not-yet-seeded state; if it
-// fails, a worker keeps retrying while the service answers Unavailable, rather than the process
-// failing and restarting until the database comes back.
-func Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
+// Service is the secretariat with its mail server (NRM_SMTP_*), the working calendar its notice
+// periods count on (NRM_PUBLIC_HOLIDAYS), and, for development only, representatives for every
+// member so that invitations have somewhere to go.
+type Service struct {
+	Mail     mail.Settings
+	Calendar workdays.Calendar
+	// DevRepresentatives seeds development contacts for every member (`make run`).
+	DevRepresentatives bool
+	holidays           string
+}
+
+// Bind registers the service's own settings.
+func (s *Service) Bind(set *config.Set) {
+	s.Mail.Bind(set)
+	set.String(&s.holidays, "public-holidays", workdays.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
+	set.Bool(&s.DevRepresentatives, "dev-representatives", false,
+		"seed a development representative and substitute for every member (…@representatives.nrm.test); never in production")
+	set.Check(func() error {
+		var err error
+		if s.Calendar.Holidays, err = workdays.ParseHolidays(s.holidays); err != nil {
+			return fmt.Errorf("%s: %w", config.EnvName("public-holidays"), err)
+		}
+		return nil
+	})
+}
+
+// Setup seeds the Authority's default composition and rules of procedure, registers the
+// services, and starts the workers: the access directory's publication, the agenda backlog's
+// consumers, the notices of the meetings' changes and their delivery by mail. Seeding the
+// composition is tried once here so that, with the database up, no caller ever meets the
+// not-yet-seeded state; if it fails, a worker keeps retrying while the service answers
+// Unavailable, rather than the process failing and restarting until the database comes back.
+func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	st := members.NewStore(rt.DB)
 	seeder := members.NewSeeder(st.Seed, rt.Logger)
-	secretariatv1.RegisterSecretariatServiceServer(rt.GRPC, server.New(st, seeder.Seeded))
+	var codes []string
+	chair := ""
+	for _, m := range members.DefaultMembers() {
+		codes = append(codes, m.Code)
+		if m.Role == members.RoleChair {
+			chair = m.Code
+		}
+	}
+	rs, reps := rules.New(rt.DB), representation.New(rt.DB)
+	if err := rs.Seed(ctx, time.Now()); err != nil {
+		return nil, err
+	}
+	if s.DevRepresentatives {
+		if err := reps.Seed(ctx, representation.DevDefaults(codes), time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	secretariatv1.RegisterSecretariatServiceServer(rt.GRPC, server.New(st, seeder.Seeded,
+		server.Procedure{Rules: rs, Representations: reps, Members: codes}))
 
 	// The directory of who may call is kept here and published to every service (this one too).
 	dir := directory.NewStore(rt.DB)
 	sync := directory.NewSyncer(dir, rt.JS, access.Bucket(rt.NS, rt.Config.NATSReplicas), rt.Logger, time.Now)
 	secretariatv1.RegisterAccessServiceServer(rt.GRPC, server.NewAccess(dir, sync, time.Now))
 
+	// Meetings, fed by the backlog, telling the members through the notifications.
+	bl, notes := backlog.New(rt.DB), notify.NewStore(rt.DB)
+	deliverer, err := notify.NewDeliverer(notes, s.Mail.Sender(), notify.DelivererOptions{From: s.Mail.From, Log: rt.Logger, Registerer: rt.Registry})
+	if err != nil {
+		return nil, err
+	}
+	rt.Outbox.Notify()
+	ms := server.NewMeetings(server.MeetingDeps{
+		Meetings: meetings.New(rt.DB), Rules: rs, Representations: reps, Backlog: bl, Notifications: notes,
+		Inbox: lists.New(rt.DB.Collection(server.InboxCollection)), Calendar: s.Calendar, Members: codes, Chair: chair,
+		Organizer: s.Mail.From, Relay: rt.Outbox, Log: rt.Logger,
+	})
+	secretariatv1.RegisterMeetingServiceServer(rt.GRPC, ms)
+	workers := []app.Worker{sync.Run, deliverer.Run,
+		rt.Consumer(consumer.Config{Stream: natsbus.StreamCase, Durable: CaseBacklogConsumer, Subjects: []string{"nrm.case.>"}}, bl.CaseEvents()).Run,
+		rt.Consumer(consumer.Config{Stream: natsbus.StreamReferral, Durable: ReferralBacklogConsumer, Subjects: []string{"nrm.referral.>"}}, bl.ReferralEvents()).Run,
+		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices(deliverer.Notify)).Run,
+	}
+
 	first, cancel := context.WithTimeout(ctx, firstSeedWithin)
 	defer cancel()
-	if seeder.Seed(first) == nil {
-		return []app.Worker{sync.Run}, nil
+	if seeder.Seed(first) != nil {
+		workers = append(workers, seeder.Run)
 	}
-	return []app.Worker{seeder.Run, sync.Run}, nil
+	return workers, nil
+}
+
+// WithMail returns the service as the settings' values would give it, for the dev launcher and
+// tests: values keyed by environment variable name (NRM_SMTP_ADDR, …).
+func WithMail(values map[string]string) (*Service, error) {
+	var s Service
+	if err := config.Apply("secretariat", values, s.Bind); err != nil {
+		return nil, err
+	}
+	return &s, nil
 }

@@ -17,7 +17,7 @@ import (
 func serve(t *testing.T, mongoURI, database string) secretariatv1.SecretariatServiceClient {
 	cfg := secretariat.Defaults()
 	cfg.MongoURI, cfg.MongoDatabase = mongoURI, database
-	return secretariatv1.NewSecretariatServiceClient(testenv.Serve(t, cfg, secretariat.Setup).Conn)
+	return secretariatv1.NewSecretariatServiceClient(testenv.Serve(t, cfg, new(secretariat.Service).Setup).Conn)
 }
 
 func TestListMembersOverGRPC(t *testing.T) {

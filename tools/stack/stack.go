@@ -54,6 +54,9 @@ type Options struct {
 	// ReferralAccessGrace, when set, replaces the registry's NRM_REFERRAL_ACCESS_GRACE: a test
 	// that watches a recipient's access end.
 	ReferralAccessGrace time.Duration
+	// ReferralEmergencyDeadline, when set, replaces the time to answer an emergency referral
+	// and makes the deadline sweep look every tenth of it: a test that watches one go overdue.
+	ReferralEmergencyDeadline time.Duration
 	// MailCatcher starts a development mail server that keeps every message under
 	// DataDir/mail and shows them on a web page: SMTP on 127.0.0.1:1025 and the page on
 	// http://127.0.0.1:8025/, or free ports when Ephemeral.
@@ -105,11 +108,11 @@ type component struct {
 	setup    app.Setup
 }
 
-func components(registry *caseregistry.Service, referrals *referral.Service) []component {
+func components(registry *caseregistry.Service, referrals *referral.Service, sec *secretariat.Service) []component {
 	return []component{
 		{caseregistry.Defaults(), registry.Setup},
 		{referral.Defaults(), referrals.Setup},
-		{secretariat.Defaults(), secretariat.Setup},
+		{secretariat.Defaults(), sec.Setup},
 		{reporting.Defaults(), reporting.Setup},
 	}
 }
@@ -153,6 +156,9 @@ func Start(o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if d := o.ReferralEmergencyDeadline; d > 0 {
+		referrals.Deadlines.Emergency, referrals.SweepInterval = d, d/10
+	}
 	if referrals.TokenFile, err = ServiceToken(s.Issuer, o.DataDir, "referral"); err != nil {
 		return nil, err
 	}
@@ -166,6 +172,12 @@ func Start(o Options) (_ *Stack, err error) {
 			return nil, err
 		}
 		s.MailSMTPAddr, s.MailURL, s.MailDir = s.mail.SMTPAddr, s.mail.URL, s.mail.Dir
+	}
+	// The secretariat sends its notices to the catcher, and every member has a development
+	// representative for them to reach.
+	sec, err := secretariat.WithMail(map[string]string{"NRM_SMTP_ADDR": s.MailSMTPAddr, "NRM_DEV_REPRESENTATIVES": "true"})
+	if err != nil {
+		return nil, err
 	}
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
@@ -186,7 +198,7 @@ func Start(o Options) (_ *Stack, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, c := range components(registry, referrals) {
+	for _, c := range components(registry, referrals, sec) {
 		cfg := c.defaults
 		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
 		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase

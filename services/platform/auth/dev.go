@@ -239,19 +239,31 @@ func mint(key jwk.Key, alg jwa.SignatureAlgorithm, issuer, audience string, p Pr
 }
 
 // devTokenSpecs are the tokens `make run` prints.
-var devTokenSpecs = []struct {
-	name, institution, subject string
-	roles                      []Role
-}{
+var devTokenSpecs = []devTokenSpec{
 	{"NRM_TOKEN_SECRETARIAT", "MB-SEKRETARIATI", "dev-secretariat", []Role{RoleSecretariat}},
 	{"NRM_TOKEN_CHAIR", "MB-DPAM", "dev-chair", []Role{RoleChair, RoleMember}},
 	{"NRM_TOKEN_CASEWORKER_POLICE", "ASP-ANTITRAF", "dev-caseworker-police", []Role{RoleCaseworker, RoleMember}},
 	{"NRM_TOKEN_CASEWORKER_SHELTER", "KKSAT", "dev-caseworker-shelter", []Role{RoleCaseworker, RoleMember}},
 	{"NRM_TOKEN_ANALYST", "MB-DPAM", "dev-analyst", []Role{RoleAnalyst}},
 	{"NRM_TOKEN_AUDITOR", "MB-DPAM", "dev-auditor", []Role{RoleAuditor}},
+	// One member of each of the 13 institutions of point 2 (the secretariat's composition, whose
+	// stack test checks this list against it): to reply to invitations and approve reports.
+	member("MB-DPAM"), member("ASP-ANTITRAF"), member("ASP-KUFIRI"), member("ASP-DHF-MINORE"), member("ASP-KIBERNETIK"),
+	member("MEPJ-KONSULLORE"), member("MSHMS"), member("ASHDMF"), member("SHSSH"), member("MAS"), member("AKPA"),
+	member("ISHPSHSH"), member("KKSAT"),
 }
 
-// DevTokens mints the six dev tokens (valid 30 days) and writes dir/dev-tokens.env (0600)
+type devTokenSpec = struct {
+	name, institution, subject string
+	roles                      []Role
+}
+
+// member is the spec of a member institution's token, NRM_TOKEN_MEMBER_<CODE> with "-" as "_".
+func member(code string) devTokenSpec {
+	return devTokenSpec{"NRM_TOKEN_MEMBER_" + strings.ReplaceAll(code, "-", "_"), code, "dev-member-" + strings.ToLower(code), []Role{RoleMember}}
+}
+
+// DevTokens mints the dev tokens (valid 30 days) and writes dir/dev-tokens.env (0600)
 // with lines NAME=token, returning them in that order.
 func (d *DevIssuer) DevTokens(dir string) ([]DevToken, error) {
 	out := make([]DevToken, 0, len(devTokenSpecs))

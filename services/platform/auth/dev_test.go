@@ -42,6 +42,19 @@ func TestDevIssuer(t *testing.T) {
 		{"NRM_TOKEN_CASEWORKER_SHELTER", "KKSAT", []auth.Role{auth.RoleCaseworker, auth.RoleMember}},
 		{"NRM_TOKEN_ANALYST", "MB-DPAM", []auth.Role{auth.RoleAnalyst}},
 		{"NRM_TOKEN_AUDITOR", "MB-DPAM", []auth.Role{auth.RoleAuditor}},
+		{"NRM_TOKEN_MEMBER_MB_DPAM", "MB-DPAM", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ASP_ANTITRAF", "ASP-ANTITRAF", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ASP_KUFIRI", "ASP-KUFIRI", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ASP_DHF_MINORE", "ASP-DHF-MINORE", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ASP_KIBERNETIK", "ASP-KIBERNETIK", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_MEPJ_KONSULLORE", "MEPJ-KONSULLORE", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_MSHMS", "MSHMS", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ASHDMF", "ASHDMF", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_SHSSH", "SHSSH", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_MAS", "MAS", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_AKPA", "AKPA", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_ISHPSHSH", "ISHPSHSH", []auth.Role{auth.RoleMember}},
+		{"NRM_TOKEN_MEMBER_KKSAT", "KKSAT", []auth.Role{auth.RoleMember}},
 	}
 	if len(toks) != len(want) {
 		t.Fatalf("%d tokens, want %d", len(toks), len(want))

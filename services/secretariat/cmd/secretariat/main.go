@@ -7,4 +7,7 @@ import (
 	"github.com/nrm-albania/nrm/services/secretariat"
 )
 
-func main() { app.Main(secretariat.Defaults(), secretariat.Setup) }
+func main() {
+	var svc secretariat.Service
+	app.Main(secretariat.Defaults(), svc.Setup, svc.Bind)
+}

@@ -54,7 +54,9 @@ func (s *Meetings) proposed(ctx context.Context, m meetings.Meeting) ([]meetings
 
 // itemID is an agenda item's id: derived from what it carries, so that the same backlog item
 // or action is never on an agenda twice.
-func itemID(of string) string { return uuid.NewSHA1(uuid.NameSpaceURL, []byte("nrm:agenda:"+of)).String() }
+func itemID(of string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("nrm:agenda:"+of)).String()
+}
 
 // merge appends to m's agenda the proposed items it does not hold yet and that were not dropped
 // from it.

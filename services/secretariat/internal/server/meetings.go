@@ -15,6 +15,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/lists"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
@@ -38,6 +39,8 @@ type MeetingDeps struct {
 	Representations *representation.Store
 	Backlog         *backlog.Store
 	Notifications   *notify.Store
+	// Inbox holds each institution's notifications (InboxCollection).
+	Inbox *lists.Lists
 	// Calendar counts the notice of regular meetings in working days.
 	Calendar workdays.Calendar
 	// Members are the member institutions' codes; Chair is the chair's.

@@ -4,6 +4,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
@@ -15,14 +16,18 @@ import (
 // Server serves the secretariat.
 type Server struct {
 	secretariatv1.UnimplementedSecretariatServiceServer
-	store  *members.Store
-	seeded func() bool
+	store     *members.Store
+	seeded    func() bool
+	procedure Procedure
 }
 
-// New returns the service over st. seeded says whether the composition is in the store yet;
-// until it is, a list would be missing members, so the service answers Unavailable instead.
-func New(st *members.Store, seeded func() bool) *Server {
-	return &Server{store: st, seeded: seeded}
+// New returns the service over st and p. seeded says whether the composition is in the store
+// yet; until it is, a list would be missing members, so the service answers Unavailable instead.
+func New(st *members.Store, seeded func() bool, p Procedure) *Server {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	return &Server{store: st, seeded: seeded, procedure: p}
 }
 
 // ListMembers returns a page of members in code order; the first page also carries the invitee

@@ -26,7 +26,7 @@ func newServer(t *testing.T) *Server {
 	if err := st.Seed(t.Context()); err != nil {
 		t.Fatalf("Seed: %v", err)
 	}
-	return New(st, seeded)
+	return New(st, seeded, Procedure{})
 }
 
 func sortedCodes() []string {
@@ -152,7 +152,7 @@ func TestListMembersFirstPageCarriesTheComposition(t *testing.T) {
 }
 
 func TestListMembersIsUnavailableUntilSeeded(t *testing.T) {
-	s := New(members.NewStore(testenv.Database(t)), func() bool { return false })
+	s := New(members.NewStore(testenv.Database(t)), func() bool { return false }, Procedure{})
 	_, err := s.ListMembers(t.Context(), &secretariatv1.ListMembersRequest{})
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("err = %v, want Unavailable while the composition is not seeded", err)
@@ -166,7 +166,7 @@ func TestListMembersIsUnavailableWhileTheStoreIsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Disconnect(context.Background()) })
-	s := New(members.NewStore(c.Database("down")), seeded)
+	s := New(members.NewStore(c.Database("down")), seeded, Procedure{})
 	_, err = s.ListMembers(t.Context(), &secretariatv1.ListMembersRequest{})
 	if status.Code(err) != codes.Unavailable {
 		t.Fatalf("err = %v, want Unavailable", err)

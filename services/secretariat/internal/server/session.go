@@ -9,14 +9,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
-	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/meetings"
-	"github.com/nrm-albania/nrm/services/secretariat/internal/rules"
 )
 
 // quorum is the quorum of m at t by the rules of the meeting's day.
@@ -305,7 +302,3 @@ func (s *Meetings) CompleteActionItem(ctx context.Context, req *secretariatv1.Co
 
 // errNoop is a change that finds its work done: the caller gets the meeting as it is.
 var errNoop = errors.New("nothing to change")
-
-var _ = timestamppb.Now
-var _ = rules.Members
-var _ = aggregate.ETag

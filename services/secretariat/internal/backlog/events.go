@@ -1,0 +1,110 @@
+package backlog
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+
+	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
+)
+
+// caseEvent is the payload of every case event the backlog follows.
+type caseEvent interface {
+	proto.Message
+	GetCaseId() string
+}
+
+// CaseEvents handles the registry's case stream: a case registered as a potential victim, or
+// without a status, opens its status item; a status decision, the case's closure and its merger
+// into another case (CaseMerged names the duplicate, closed by it) close the item. The stream's
+// other events carry other payloads and are let go undecoded, case.reopened among them.
+func (s *Store) CaseEvents() consumer.Handler {
+	return func(ctx context.Context, env *eventsv1.Envelope) error {
+		var e caseEvent
+		switch env.GetType() {
+		case "case.registered":
+			e = new(caseregistryv1.CaseRegistered)
+		case "case.status_decided":
+			e = new(caseregistryv1.CaseStatusDecided)
+		case "case.closed":
+			e = new(caseregistryv1.CaseClosed)
+		case "case.merged":
+			e = new(caseregistryv1.CaseMerged)
+		default:
+			return nil
+		}
+		if err := env.GetPayload().UnmarshalTo(e); err != nil {
+			return malformed(env, err)
+		}
+		key := "status/" + e.GetCaseId()
+		c := change{Version: env.GetAggregateVersion()}
+		if r, ok := e.(*caseregistryv1.CaseRegistered); ok {
+			switch r.GetStatus() {
+			case caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM, caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_NOT_A_VICTIM:
+				return nil // decided at registration: nothing waits
+			}
+			c.Open = &Item{
+				Key: key, Kind: KindStatusDecision, Title: "Status decision pending: " + r.GetCaseCode(),
+				CaseCodes: []string{r.GetCaseCode()}, Since: env.GetOccurredAt().AsTime(), Version: c.Version,
+			}
+		}
+		return s.handle(ctx, env, e.GetCaseId(), key, c)
+	}
+}
+
+// ReferralEvents handles the referral stream: a referral that goes overdue, is declined or
+// expires opens (or updates) its follow-up; one accepted, completed, cancelled or withdrawn
+// closes it. The stream's other events (providers', services delivered, …) are let go undecoded.
+func (s *Store) ReferralEvents() consumer.Handler {
+	return func(ctx context.Context, env *eventsv1.Envelope) error {
+		var opens bool
+		switch env.GetType() {
+		case "referral.overdue", "referral.declined", "referral.expired":
+			opens = true
+		case "referral.accepted", "referral.completed", "referral.cancelled", "referral.withdrawn":
+		default:
+			return nil
+		}
+		var r referralv1.ReferralChanged
+		if err := env.GetPayload().UnmarshalTo(&r); err != nil {
+			return malformed(env, err)
+		}
+		key := "referral/" + r.GetReferralId()
+		c := change{Version: env.GetAggregateVersion()}
+		if opens {
+			what := strings.TrimPrefix(env.GetType(), "referral.")
+			c.Open = &Item{
+				Key: key, Kind: KindReferralFollowUp,
+				Title: fmt.Sprintf("Referral %s: %s (case %s, %s to %s)", what, r.GetReferralId(), r.GetCaseCode(),
+					r.GetServiceType(), r.GetProviderCode()),
+				CaseCodes: []string{r.GetCaseCode()}, ReferralIDs: []string{r.GetReferralId()},
+				Since: env.GetOccurredAt().AsTime(), Version: c.Version,
+			}
+		}
+		return s.handle(ctx, env, r.GetReferralId(), key, c)
+	}
+}
+
+// handle applies to key the change c that env makes to the case or referral id. The version is
+// the envelope's, by which consumers order an aggregate's events (CaseRegistered carries none of
+// its own; a registration is version 1). Without an id or a version the event could be applied to
+// nothing, or never, whatever the redeliveries.
+func (s *Store) handle(ctx context.Context, env *eventsv1.Envelope, id, key string, c change) error {
+	if id == "" || c.Version < 1 {
+		return malformed(env, fmt.Errorf("no id (%q) or no version (%d)", id, c.Version))
+	}
+	if err := s.apply(ctx, key, c); err != nil {
+		return fmt.Errorf("%s %s: %w", env.GetType(), env.GetId(), err)
+	}
+	return nil
+}
+
+// malformed is the dead-lettering error of an event the backlog follows but cannot read.
+func malformed(env *eventsv1.Envelope, err error) error {
+	return consumer.Permanent(fmt.Errorf("%s %s: %w", env.GetType(), env.GetId(), err))
+}
