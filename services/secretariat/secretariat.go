@@ -10,6 +10,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/directory"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/letters"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/members"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/server"
 )
@@ -35,6 +36,13 @@ func Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	dir := directory.NewStore(rt.DB)
 	sync := directory.NewSyncer(dir, rt.JS, access.Bucket(rt.NS, rt.Config.NATSReplicas), rt.Logger, time.Now)
 	secretariatv1.RegisterAccessServiceServer(rt.GRPC, server.NewAccess(dir, sync, time.Now))
+
+	// The correspondence register; its attachments' limits are NRM_LETTER_ATTACHMENT_*.
+	policy, err := letters.PolicyFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, server.NewCorrespondence(letters.New(rt.DB), policy, rt.Outbox, rt.Logger))
 
 	first, cancel := context.WithTimeout(ctx, firstSeedWithin)
 	defer cancel()

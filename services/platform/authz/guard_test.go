@@ -76,6 +76,11 @@ const (
 	revokeToken     = "/nrm.secretariat.v1.AccessService/RevokeToken"
 	revokeSubject   = "/nrm.secretariat.v1.AccessService/RevokeSubject"
 	listRevocations = "/nrm.secretariat.v1.AccessService/ListRevocations"
+
+	registerLetter = "/nrm.secretariat.v1.CorrespondenceService/RegisterLetter"
+	getLetter      = "/nrm.secretariat.v1.CorrespondenceService/GetLetter"
+	listLetters    = "/nrm.secretariat.v1.CorrespondenceService/ListLetters"
+	attachment     = "/nrm.secretariat.v1.CorrespondenceService/GetLetterAttachment"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -139,6 +144,12 @@ func TestWhoMayCallWhat(t *testing.T) {
 		revokeToken:     {chair, secretariat, operator},
 		revokeSubject:   {chair, secretariat, operator},
 		listRevocations: {chair, secretariat, operator, auditor},
+
+		// A member reads the register but does not register letters.
+		registerLetter: {chair, secretariat},
+		getLetter:      {chair, secretariat, police, shelter, member},
+		listLetters:    {chair, secretariat, police, shelter, member},
+		attachment:     {chair, secretariat, police, shelter, member},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

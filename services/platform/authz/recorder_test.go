@@ -37,6 +37,8 @@ func TestRecorderRecordsOnlyWellFormedIDs(t *testing.T) {
 		{"0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40", "0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40"},
 		{"VT-2026-00042", "VT-2026-00042"},
 		{"VT-2026-Hoxha", authz.InvalidObjectID},
+		{"MB-SEK-2026-0001", "MB-SEK-2026-0001"},
+		{"MB-SEK-2026-Hoxha", authz.InvalidObjectID},
 		{"{0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40}", authz.InvalidObjectID},
 	} {
 		if err := r.Audit(ctx, caseregistryv1.CaseRegistryService_GetCase_FullMethodName, &caseregistryv1.GetCaseRequest{Id: tt.id}, nil, nil); err != nil {

@@ -43,6 +43,7 @@ var (
 	registrars  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleCaseworker}
 	aggregates  = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
 	auditors    = []auth.Role{auth.RoleAuditor}
+	authority   = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember}
 	stewards    = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
 	// A stolen credential is an incident: the operator on call may revoke it, not only the
@@ -104,6 +105,13 @@ var Table = map[string]Rule{
 	secretariatv1.AccessService_RevokeToken_FullMethodName:           {Roles: revokers, Audit: AuditChange},
 	secretariatv1.AccessService_RevokeSubject_FullMethodName:         {Roles: revokers, Audit: AuditChange},
 	secretariatv1.AccessService_ListRevocations_FullMethodName:       {Roles: append(slices.Clone(revokers), auth.RoleAuditor)},
+	// The correspondence register is the Authority's: its members read it, its stewards keep it.
+	// Subjects and attachments may name people, so reads are recorded; auditors see in the trail
+	// who read which letter, and need not read the letters themselves.
+	secretariatv1.CorrespondenceService_RegisterLetter_FullMethodName:      {Roles: stewards, Audit: AuditChange},
+	secretariatv1.CorrespondenceService_GetLetter_FullMethodName:           {Roles: authority, Audit: AuditRead},
+	secretariatv1.CorrespondenceService_ListLetters_FullMethodName:         {Roles: authority, Audit: AuditRead},
+	secretariatv1.CorrespondenceService_GetLetterAttachment_FullMethodName: {Roles: authority, Audit: AuditRead},
 
 	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
 
