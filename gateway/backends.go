@@ -32,6 +32,9 @@ import (
 // out behind a headless Kubernetes service gets load on all its pods, not on the first one.
 const roundRobin = `{"loadBalancingConfig": [{"round_robin": {}}]}`
 
+// maxResponseBytes bounds one answer of a service.
+const maxResponseBytes = 64 << 20
+
 // backend is one service the gateway forwards to, over one connection shared by all requests,
 // and probed for readiness over probe: the same connection, unless the gateway has a client
 // certificate, which only the probe connection presents.
@@ -63,7 +66,7 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 		{"referral", cfg.ReferralAddr, referralv1.RegisterReferralServiceHandler, []string{referralv1.ReferralService_ServiceDesc.ServiceName}},
 		{"secretariat", cfg.SecretariatAddr, registerSecretariat,
 			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName,
-				secretariatv1.MeetingService_ServiceDesc.ServiceName}},
+				secretariatv1.MeetingService_ServiceDesc.ServiceName, secretariatv1.CorrespondenceService_ServiceDesc.ServiceName}},
 		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
@@ -77,6 +80,9 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 			otelgrpc.WithFilter(filters.Not(filters.HealthCheck())),
 		)),
 		grpc.WithDefaultServiceConfig(roundRobin),
+		// A letter's attachment is answered in one message, and may be larger than gRPC's
+		// default 4 MiB (NRM_LETTER_ATTACHMENT_MAX_BYTES goes up to 64 MiB).
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxResponseBytes)),
 		grpc.WithChainUnaryInterceptor(metrics.UnaryClientInterceptor()),
 	}
 	var bs backends
@@ -204,12 +210,13 @@ func registerCaseRegistry(ctx context.Context, mux *runtime.ServeMux, conn *grpc
 }
 
 // registerSecretariat maps the secretariat's services: the composition and rules of procedure,
-// the access directory and the meetings.
+// the access directory, the meetings and the correspondence register.
 func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		secretariatv1.RegisterSecretariatServiceHandler,
 		secretariatv1.RegisterAccessServiceHandler,
 		secretariatv1.RegisterMeetingServiceHandler,
+		secretariatv1.RegisterCorrespondenceServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return err

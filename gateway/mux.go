@@ -38,7 +38,9 @@ func newMux(ctx context.Context, bs backends) (*runtime.ServeMux, error) {
 	}
 	var mux *runtime.ServeMux // the handlers below answer errors through it
 	mux = runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, newJSONCodec()),
+		// A google.api.HttpBody answer (a letter's attachment) is written as itself, with its
+		// content type; everything else is JSON.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: newJSONCodec()}),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 		runtime.WithMetadata(requestIDMetadata),

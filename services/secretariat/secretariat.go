@@ -19,6 +19,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/directory"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/letters"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/mail"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/meetings"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/members"
@@ -100,6 +101,13 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	dir := directory.NewStore(rt.DB)
 	sync := directory.NewSyncer(dir, rt.JS, access.Bucket(rt.NS, rt.Config.NATSReplicas), rt.Logger, time.Now)
 	secretariatv1.RegisterAccessServiceServer(rt.GRPC, server.NewAccess(dir, sync, time.Now))
+
+	// The correspondence register; its attachments' limits are NRM_LETTER_ATTACHMENT_*.
+	policy, err := letters.PolicyFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, server.NewCorrespondence(letters.New(rt.DB), policy, rt.Outbox, rt.Logger))
 
 	// Meetings, fed by the backlog, telling the members through the notifications.
 	bl, notes := backlog.New(rt.DB), notify.NewStore(rt.DB)

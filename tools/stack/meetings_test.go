@@ -166,7 +166,7 @@ func TestTheMonthlyMeetingThroughREST(t *testing.T) {
 
 	// The PDF holds the decisions.
 	pdf := download(t, s.GatewayURL+"/v1/meetings/"+id+"/minutes.pdf", chair)
-	if text := pdfText(t, pdf); !strings.Contains(text, "Recommend victim status for "+caseCode) || !strings.Contains(text, "Answer the overdue referral") {
+	if text := strings.Join(strings.Fields(pdfText(t, pdf)), " "); !strings.Contains(text, "Recommend victim status for "+caseCode) || !strings.Contains(text, "Answer the overdue referral") {
 		t.Errorf("the minutes' text lacks the decisions:\n%s", text)
 	}
 

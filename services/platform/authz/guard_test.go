@@ -76,6 +76,11 @@ const (
 	revokeToken     = "/nrm.secretariat.v1.AccessService/RevokeToken"
 	revokeSubject   = "/nrm.secretariat.v1.AccessService/RevokeSubject"
 	listRevocations = "/nrm.secretariat.v1.AccessService/ListRevocations"
+
+	registerLetter = "/nrm.secretariat.v1.CorrespondenceService/RegisterLetter"
+	getLetter      = "/nrm.secretariat.v1.CorrespondenceService/GetLetter"
+	listLetters    = "/nrm.secretariat.v1.CorrespondenceService/ListLetters"
+	attachment     = "/nrm.secretariat.v1.CorrespondenceService/GetLetterAttachment"
 )
 
 // The decision for every (role, institution, method): the table as the Authority's members
@@ -139,6 +144,45 @@ func TestWhoMayCallWhat(t *testing.T) {
 		revokeToken:     {chair, secretariat, operator},
 		revokeSubject:   {chair, secretariat, operator},
 		listRevocations: {chair, secretariat, operator, auditor},
+
+		// A member reads the register but does not register letters.
+		registerLetter: {chair, secretariat},
+		getLetter:      {chair, secretariat, police, shelter, member},
+		listLetters:    {chair, secretariat, police, shelter, member},
+		attachment:     {chair, secretariat, police, shelter, member},
+
+		// Meetings: members read and reply (for their own institution: the service checks), the
+		// chair and the secretariat manage; analysts see the monthly compliance too.
+		"/nrm.secretariat.v1.MeetingService/ScheduleMeeting":           {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/SendInvitations":           {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/PostponeMeeting":           {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/CancelMeeting":             {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/AddAgendaItem":             {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/MoveAgendaItem":            {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/DropAgendaItem":            {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/RecordAttendance":          {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/OpenMeeting":               {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/RecordDecision":            {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/CloseMeeting":              {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/DraftMinutes":              {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/AmendMinutes":              {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/CirculateMinutes":          {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/ApproveMinutes":            {chair, secretariat},
+		"/nrm.secretariat.v1.MeetingService/GetMeeting":                {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ListMeetings":              {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ReplyToInvitation":         {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/GetAgenda":                 {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ListAgendaBacklog":         {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ExportMinutes":             {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ListActionItems":           {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/CompleteActionItem":        {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/ListNotifications":         {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.MeetingService/GetCompliance":             {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.secretariat.v1.SecretariatService/GetRulesOfProcedure":   {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		"/nrm.secretariat.v1.SecretariatService/ListRulesOfProcedure":  {chair, secretariat, police, shelter, member, analyst, auditor, operator},
+		"/nrm.secretariat.v1.SecretariatService/AdoptRulesOfProcedure": {chair, secretariat},
+		"/nrm.secretariat.v1.SecretariatService/ListRepresentations":   {chair, secretariat, police, shelter, member},
+		"/nrm.secretariat.v1.SecretariatService/SetRepresentation":     {chair, secretariat},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

@@ -77,9 +77,10 @@ func (r *Recorder) Audit(ctx context.Context, method string, req, resp any, call
 const InvalidObjectID = "invalid"
 
 // objectIDPattern is what an object id looks like when it is not a UUID: a resource code such
-// as the case code VT-2026-00042, or a document's digest, sha256:<hex>, such as approved
-// minutes' PDF (the trail then proves which bytes were approved).
-var objectIDPattern = regexp.MustCompile(`^([A-Z]{2,4}-[0-9]{4}-[0-9]{5}|sha256:[0-9a-f]{64})$`)
+// as the case code VT-2026-00042 or a letter's protocol number MB-SEK-2026-0001, or a document's
+// digest, sha256:<hex>, such as approved minutes' PDF (the trail then proves which bytes were
+// approved).
+var objectIDPattern = regexp.MustCompile(`^([A-Z]{2,4}-[0-9]{4}-[0-9]{5}|MB-SEK-[0-9]{4}-[0-9]{4,6}|sha256:[0-9a-f]{64})$`)
 
 // objectID is id if it has the shape of an id (a UUID in canonical form, or a resource code),
 // InvalidObjectID otherwise.

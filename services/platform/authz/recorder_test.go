@@ -39,6 +39,8 @@ func TestRecorderRecordsOnlyWellFormedIDs(t *testing.T) {
 		{"VT-2026-Hoxha", authz.InvalidObjectID},
 		{"sha256:" + strings.Repeat("0f", 32), "sha256:" + strings.Repeat("0f", 32)},
 		{"sha256:Arta", authz.InvalidObjectID},
+		{"MB-SEK-2026-0001", "MB-SEK-2026-0001"},
+		{"MB-SEK-2026-Hoxha", authz.InvalidObjectID},
 		{"{0192f0c1-7d5e-7a31-9c4b-2f1e8d6a5b40}", authz.InvalidObjectID},
 	} {
 		if err := r.Audit(ctx, caseregistryv1.CaseRegistryService_GetCase_FullMethodName, &caseregistryv1.GetCaseRequest{Id: tt.id}, nil, nil); err != nil {

@@ -140,6 +140,13 @@ var Table = map[string]Rule{
 	secretariatv1.AccessService_RevokeToken_FullMethodName:           {Roles: revokers, Audit: AuditChange},
 	secretariatv1.AccessService_RevokeSubject_FullMethodName:         {Roles: revokers, Audit: AuditChange},
 	secretariatv1.AccessService_ListRevocations_FullMethodName:       {Roles: append(slices.Clone(revokers), auth.RoleAuditor)},
+	// The correspondence register is the Authority's: its members read it, its stewards keep it.
+	// Subjects and attachments may name people, so reads are recorded; auditors see in the trail
+	// who read which letter, and need not read the letters themselves.
+	secretariatv1.CorrespondenceService_RegisterLetter_FullMethodName:      {Roles: stewards, Audit: AuditChange},
+	secretariatv1.CorrespondenceService_GetLetter_FullMethodName:           {Roles: authority, Audit: AuditRead},
+	secretariatv1.CorrespondenceService_ListLetters_FullMethodName:         {Roles: authority, Audit: AuditRead},
+	secretariatv1.CorrespondenceService_GetLetterAttachment_FullMethodName: {Roles: authority, Audit: AuditRead},
 
 	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
 

@@ -73,6 +73,7 @@ func NewMeetings(d MeetingDeps) *Meetings {
 // stamp is the time of a change, as the store keeps it (milliseconds, UTC).
 func (s *Meetings) stamp() time.Time { return s.Now().UTC().Truncate(time.Millisecond) }
 
+// caller is who makes the call: the original caller when a service calls on someone's behalf.
 func caller(ctx context.Context) *auth.Principal {
 	p, _ := auth.FromContext(ctx)
 	return p.Effective()
