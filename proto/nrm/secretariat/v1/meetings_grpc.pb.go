@@ -113,6 +113,7 @@ type MeetingServiceClient interface {
 	ApproveMinutes(ctx context.Context, in *ApproveMinutesRequest, opts ...grpc.CallOption) (*ApproveMinutesResponse, error)
 	// Returns the minutes as a PDF: the frozen one once approved, a marked draft before.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	ExportMinutes(ctx context.Context, in *ExportMinutesRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 	// Lists open action items, soonest due first, optionally one owner's.
 	ListActionItems(ctx context.Context, in *ListActionItemsRequest, opts ...grpc.CallOption) (*ListActionItemsResponse, error)
@@ -449,6 +450,7 @@ type MeetingServiceServer interface {
 	ApproveMinutes(context.Context, *ApproveMinutesRequest) (*ApproveMinutesResponse, error)
 	// Returns the minutes as a PDF: the frozen one once approved, a marked draft before.
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	ExportMinutes(context.Context, *ExportMinutesRequest) (*httpbody.HttpBody, error)
 	// Lists open action items, soonest due first, optionally one owner's.
 	ListActionItems(context.Context, *ListActionItemsRequest) (*ListActionItemsResponse, error)
