@@ -75,8 +75,6 @@ func (s *Service) Bind(set *config.Set) {
 // not-yet-seeded state; if it fails, a worker keeps retrying while the service answers
 // Unavailable, rather than the process failing and restarting until the database comes back.
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
-	st := members.NewStore(rt.DB)
-	seeder := members.NewSeeder(st.Seed, rt.Logger)
 	var codes []string
 	chair := ""
 	for _, m := range members.DefaultMembers() {
@@ -85,15 +83,21 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 			chair = m.Code
 		}
 	}
-	rs, reps := rules.New(rt.DB), representation.New(rt.DB)
-	if err := rs.Seed(ctx, time.Now()); err != nil {
-		return nil, err
-	}
-	if s.DevRepresentatives {
-		if err := reps.Seed(ctx, representation.DevDefaults(codes), time.Now()); err != nil {
-			return nil, err
+	st, rs, reps := members.NewStore(rt.DB), rules.New(rt.DB), representation.New(rt.DB)
+	// The composition, the default rules of procedure and (in development) the representatives
+	// are seeded together, by the seeder's retries while the database is down.
+	seeder := members.NewSeeder(func(ctx context.Context) error {
+		if err := st.Seed(ctx); err != nil {
+			return err
 		}
-	}
+		if err := rs.Seed(ctx, time.Now()); err != nil {
+			return err
+		}
+		if s.DevRepresentatives {
+			return reps.Seed(ctx, representation.DevDefaults(codes), time.Now())
+		}
+		return nil
+	}, rt.Logger)
 	secretariatv1.RegisterSecretariatServiceServer(rt.GRPC, server.New(st, seeder.Seeded,
 		server.Procedure{Rules: rs, Representations: reps, Members: codes}))
 
