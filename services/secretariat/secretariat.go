@@ -50,7 +50,10 @@ type Service struct {
 	Calendar workdays.Calendar
 	// DevRepresentatives seeds development contacts for every member (`make run`).
 	DevRepresentatives bool
-	holidays           string
+	// Delivery paces the notifications' delivery: how often the queue is looked at when nothing
+	// wakes it, and the backoff after a failed attempt.
+	Delivery notify.DelivererOptions
+	holidays string
 }
 
 // Bind registers the service's own settings.
@@ -59,6 +62,12 @@ func (s *Service) Bind(set *config.Set) {
 	set.String(&s.holidays, "public-holidays", workdays.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
 	set.Bool(&s.DevRepresentatives, "dev-representatives", false,
 		"seed a development representative and substitute for every member (…@representatives.nrm.test); never in production")
+	set.Duration(&s.Delivery.Interval, "notification-interval", 10*time.Second, "pause between two looks at the pending notifications when nothing wakes the deliverer")
+	set.Duration(&s.Delivery.MinBackoff, "notification-retry-min", 30*time.Second, "wait after a failed delivery; it doubles with the attempts")
+	set.Duration(&s.Delivery.MaxBackoff, "notification-retry-max", time.Hour, "longest wait between two attempts to deliver a notification")
+	set.RequirePositive("notification-interval", &s.Delivery.Interval)
+	set.RequirePositive("notification-retry-min", &s.Delivery.MinBackoff)
+	set.RequirePositive("notification-retry-max", &s.Delivery.MaxBackoff)
 	set.Check(func() error {
 		var err error
 		if s.Calendar.Holidays, err = workdays.ParseHolidays(s.holidays); err != nil {
@@ -115,7 +124,9 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 
 	// Meetings, fed by the backlog, telling the members through the notifications.
 	bl, notes := backlog.New(rt.DB), notify.NewStore(rt.DB)
-	deliverer, err := notify.NewDeliverer(notes, s.Mail.Sender(), notify.DelivererOptions{From: s.Mail.From, Log: rt.Logger, Registerer: rt.Registry})
+	delivery := s.Delivery
+	delivery.From, delivery.Log, delivery.Registerer = s.Mail.From, rt.Logger, rt.Registry
+	deliverer, err := notify.NewDeliverer(notes, s.Mail.Sender(), delivery)
 	if err != nil {
 		return nil, err
 	}

@@ -140,7 +140,7 @@ func (s *Meetings) AddAgendaItem(ctx context.Context, req *secretariatv1.AddAgen
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.AddAgendaItemResponse{Meeting: meetingProto(m), Item: itemsProto([]meetings.Item{item})[0]}, nil
+	return &secretariatv1.AddAgendaItemResponse{Meeting: s.view(m), Item: itemsProto([]meetings.Item{item})[0]}, nil
 }
 
 // frozen refuses to reorder or drop items once the invitations went out: the invitees have the
@@ -187,7 +187,7 @@ func (s *Meetings) MoveAgendaItem(ctx context.Context, req *secretariatv1.MoveAg
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.MoveAgendaItemResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.MoveAgendaItemResponse{Meeting: s.view(m)}, nil
 }
 
 // DropAgendaItem drops an item, before the invitations go out.
@@ -207,7 +207,7 @@ func (s *Meetings) DropAgendaItem(ctx context.Context, req *secretariatv1.DropAg
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.DropAgendaItemResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.DropAgendaItemResponse{Meeting: s.view(m)}, nil
 }
 
 // ListAgendaBacklog lists what the events propose.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +97,7 @@ func (s *Meetings) ScheduleMeeting(ctx context.Context, req *secretariatv1.Sched
 	if key != "" {
 		id = aggregate.KeyedID(scheduleNamespace, who.Institution, key)
 		if m, err := s.Meetings.Get(ctx, id); err == nil {
-			return &secretariatv1.ScheduleMeetingResponse{Meeting: meetingProto(m)}, nil
+			return &secretariatv1.ScheduleMeetingResponse{Meeting: s.view(m)}, nil
 		} else if !errors.Is(err, aggregate.ErrNotFound) {
 			return nil, err
 		}
@@ -148,7 +149,7 @@ func (s *Meetings) ScheduleMeeting(ctx context.Context, req *secretariatv1.Sched
 	}
 	s.Relay.Notify()
 	s.Log.InfoContext(ctx, "meeting scheduled", "meeting_id", stored.ID, "reference", stored.Reference, "kind", stored.Kind, "start", stored.Start)
-	return &secretariatv1.ScheduleMeetingResponse{Meeting: meetingProto(stored)}, nil
+	return &secretariatv1.ScheduleMeetingResponse{Meeting: s.view(stored)}, nil
 }
 
 // times checks a meeting's start and end; no end means two hours.
@@ -244,7 +245,7 @@ func (s *Meetings) GetMeeting(ctx context.Context, req *secretariatv1.GetMeeting
 		return nil, err
 	}
 	aggregate.SendETag(ctx, m.Version)
-	return &secretariatv1.GetMeetingResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.GetMeetingResponse{Meeting: s.view(m)}, nil
 }
 
 func (s *Meetings) load(ctx context.Context, id string) (meetings.Meeting, error) {
@@ -270,7 +271,7 @@ func (s *Meetings) ListMeetings(ctx context.Context, req *secretariatv1.ListMeet
 	}
 	resp := &secretariatv1.ListMeetingsResponse{Meetings: []*secretariatv1.Meeting{}}
 	for _, m := range ms {
-		resp.Meetings = append(resp.Meetings, meetingProto(m))
+		resp.Meetings = append(resp.Meetings, s.view(m))
 	}
 	if more {
 		resp.NextPageToken = pagination.PositionToken(next)
@@ -341,13 +342,13 @@ func (s *Meetings) SendInvitations(ctx context.Context, req *secretariatv1.SendI
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.SendInvitationsResponse{Meeting: meetingProto(m), NotificationId: NoticeID("invitation", m.ID, m.Version)}, nil
+	return &secretariatv1.SendInvitationsResponse{Meeting: s.view(m), NotificationId: NoticeID("invitation", m.ID, m.Version)}, nil
 }
 
 // ReplyToInvitation records a reply: a member for its own institution, the stewards for any.
 func (s *Meetings) ReplyToInvitation(ctx context.Context, req *secretariatv1.ReplyToInvitationRequest) (*secretariatv1.ReplyToInvitationResponse, error) {
 	who := caller(ctx)
-	inst := cmpOr(req.GetInstitution(), who.Institution)
+	inst := cmp.Or(req.GetInstitution(), who.Institution)
 	if req.GetReply() == secretariatv1.InvitationReply_INVITATION_REPLY_UNSPECIFIED || secretariatv1.InvitationReply_name[int32(req.GetReply())] == "" {
 		return nil, apierr.InvalidField("reply", "must be INVITATION_REPLY_ATTENDS, _SENDS_SUBSTITUTE or _DECLINES")
 	}
@@ -373,14 +374,7 @@ func (s *Meetings) ReplyToInvitation(ctx context.Context, req *secretariatv1.Rep
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.ReplyToInvitationResponse{Meeting: meetingProto(m)}, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return &secretariatv1.ReplyToInvitationResponse{Meeting: s.view(m)}, nil
 }
 
 // PostponeMeeting moves a meeting not yet held, with a reason.
@@ -420,7 +414,7 @@ func (s *Meetings) PostponeMeeting(ctx context.Context, req *secretariatv1.Postp
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.PostponeMeetingResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.PostponeMeetingResponse{Meeting: s.view(m)}, nil
 }
 
 // CancelMeeting cancels a meeting not yet held, with a reason.
@@ -439,5 +433,5 @@ func (s *Meetings) CancelMeeting(ctx context.Context, req *secretariatv1.CancelM
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.CancelMeetingResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.CancelMeetingResponse{Meeting: s.view(m)}, nil
 }

@@ -24,7 +24,13 @@ func state(s string) secretariatv1.MeetingState {
 	return secretariatv1.MeetingState(secretariatv1.MeetingState_value[s])
 }
 
-func meetingProto(m meetings.Meeting) *secretariatv1.Meeting {
+// view is m as the API shows it, its action items overdue by the service's clock.
+func (s *Meetings) view(m meetings.Meeting) *secretariatv1.Meeting {
+	return meetingProto(m, s.Now().In(workdays.Tirana).Format(time.DateOnly))
+}
+
+// meetingProto is m as the API shows it on the day today ("YYYY-MM-DD").
+func meetingProto(m meetings.Meeting, today string) *secretariatv1.Meeting {
 	p := &secretariatv1.Meeting{
 		Id: m.ID, Reference: m.Reference, Kind: secretariatv1.MeetingKind(secretariatv1.MeetingKind_value[m.Kind]),
 		State: state(m.State), StartTime: ts(m.Start), EndTime: ts(m.End), Place: m.Place, OnlineLink: m.OnlineLink,
@@ -41,7 +47,6 @@ func meetingProto(m meetings.Meeting) *secretariatv1.Meeting {
 		p.Attendance = append(p.Attendance, &secretariatv1.Attendance{Institution: a.Institution,
 			Presence: secretariatv1.Presence(secretariatv1.Presence_value[a.Presence]), ArrivedAt: ts(a.ArrivedAt), LeftAt: ts(a.LeftAt)})
 	}
-	today := time.Now().In(workdays.Tirana).Format(time.DateOnly)
 	for _, a := range m.Actions {
 		p.ActionItems = append(p.ActionItems, actionProto(a, m.ID, today))
 	}

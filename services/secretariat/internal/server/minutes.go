@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -45,7 +46,7 @@ func (s *Meetings) DraftMinutes(ctx context.Context, req *secretariatv1.DraftMin
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.DraftMinutesResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.DraftMinutesResponse{Meeting: s.view(m)}, nil
 }
 
 // AmendMinutes changes the notes of minutes not yet approved; circulated ones are drafted again.
@@ -66,7 +67,7 @@ func (s *Meetings) AmendMinutes(ctx context.Context, req *secretariatv1.AmendMin
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.AmendMinutesResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.AmendMinutesResponse{Meeting: s.view(m)}, nil
 }
 
 // CirculateMinutes sends the drafted minutes to the members.
@@ -84,7 +85,7 @@ func (s *Meetings) CirculateMinutes(ctx context.Context, req *secretariatv1.Circ
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.CirculateMinutesResponse{Meeting: meetingProto(m), NotificationId: NoticeID("minutes", m.ID, m.Version)}, nil
+	return &secretariatv1.CirculateMinutesResponse{Meeting: s.view(m), NotificationId: NoticeID("minutes", m.ID, m.Version)}, nil
 }
 
 // ApproveMinutes approves circulated minutes as the rules say, and freezes them as a PDF whose
@@ -147,7 +148,7 @@ func (s *Meetings) ApproveMinutes(ctx context.Context, req *secretariatv1.Approv
 		return nil, err
 	}
 	authz.NoteObjects(ctx, "sha256:"+digest)
-	return &secretariatv1.ApproveMinutesResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.ApproveMinutesResponse{Meeting: s.view(m)}, nil
 }
 
 // ExportMinutes returns the minutes as a PDF: the frozen one, or a draft marked as such.
@@ -199,7 +200,7 @@ func (s *Meetings) minutesPDF(m meetings.Meeting) ([]byte, error) {
 	}
 	rows := [][]string{}
 	for _, a := range m.Attendance {
-		rows = append(rows, []string{a.Institution, strings.ToLower(strings.TrimPrefix(a.Presence, "PRESENCE_")), stamp(a.ArrivedAt, local), stamp(a.LeftAt, local)})
+		rows = append(rows, []string{a.Institution, strings.ToLower(strings.TrimPrefix(a.Presence, "PRESENCE_")), orEmpty(a.ArrivedAt, local), orEmpty(a.LeftAt, local)})
 	}
 	d.Blocks = append(d.Blocks, pdfdoc.Table{Columns: []string{"Institution", "Presence", "Arrived", "Left"}, Rows: rows})
 	if q := m.OpeningQuorum; q != nil {
@@ -208,7 +209,7 @@ func (s *Meetings) minutesPDF(m meetings.Meeting) ([]byte, error) {
 	d.Blocks = append(d.Blocks, pdfdoc.Heading{Text: "Agenda"})
 	agenda := [][]string{}
 	for i, it := range m.Agenda {
-		agenda = append(agenda, []string{fmt.Sprint(i + 1), it.Title, strings.Join(append(slicesClone(it.CaseCodes), it.ReferralIDs...), ", ")})
+		agenda = append(agenda, []string{fmt.Sprint(i + 1), it.Title, strings.Join(append(slices.Clone(it.CaseCodes), it.ReferralIDs...), ", ")})
 	}
 	d.Blocks = append(d.Blocks, pdfdoc.Table{Columns: []string{"#", "Item", "Cases and referrals"}, Rows: agenda})
 	d.Blocks = append(d.Blocks, pdfdoc.Heading{Text: "Decisions"})
@@ -242,11 +243,10 @@ func (s *Meetings) minutesPDF(m meetings.Meeting) ([]byte, error) {
 	return pdf, nil
 }
 
-func stamp(t time.Time, f func(time.Time) string) string {
+// orEmpty is f(t), or "" for no time.
+func orEmpty(t time.Time, f func(time.Time) string) string {
 	if t.IsZero() {
 		return ""
 	}
 	return f(t)
 }
-
-func slicesClone(s []string) []string { return append([]string(nil), s...) }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -153,7 +154,7 @@ func recipients(r representation.Representation) []notify.Recipient {
 // ListNotifications lists an institution's inbox, newest first.
 func (s *Meetings) ListNotifications(ctx context.Context, req *secretariatv1.ListNotificationsRequest) (*secretariatv1.ListNotificationsResponse, error) {
 	who := caller(ctx)
-	inst := cmpOr(req.GetInstitution(), who.Institution)
+	inst := cmp.Or(req.GetInstitution(), who.Institution)
 	if inst != who.Institution && !steward(who) {
 		return nil, apierr.PermissionDenied("NOT_YOUR_INSTITUTION", fmt.Sprintf("%s may read its own inbox only", who.Institution),
 			map[string]string{"institution": inst})

@@ -108,22 +108,24 @@ func (s *Server) SetRepresentation(ctx context.Context, req *secretariatv1.SetRe
 	who := caller(ctx)
 	now := s.procedure.Now().UTC().Truncate(time.Millisecond)
 	change := aggregate.Change{Kind: "set"}
-	stored, _, err := s.procedure.Representations.Execute(ctx, aggregate.Command[representation.Representation, aggregate.Change]{
-		ID: code, Expected: expected, At: now,
-		Decide: func(cur representation.Representation) (aggregate.Outcome[representation.Representation, aggregate.Change], error) {
-			next.Version = cur.Version
-			return aggregate.Outcome[representation.Representation, aggregate.Change]{Next: next, Change: change}, nil
-		},
-	})
-	if errors.Is(err, aggregate.ErrNotFound) {
-		if expected != 0 {
-			return nil, apierr.NotFound("representation", code)
-		}
+	var stored representation.Representation
+	_, err = s.procedure.Representations.Get(ctx, code)
+	switch {
+	case errors.Is(err, aggregate.ErrNotFound) && expected == 0: // a new institution's
 		next.Version, next.UpdatedAt = 1, now
 		stored, err = s.procedure.Representations.Create(ctx, next, change.By(who.Institution, who.Subject, now), nil)
 		if errors.Is(err, aggregate.ErrExists) {
-			return nil, apierr.Aborted("VERSION_CONFLICT", "the representation was set at the same time by another caller; read it and retry", map[string]string{"institution": code})
+			return nil, apierr.Aborted("VERSION_CONFLICT", "the representation was set at the same time by another caller; read it and retry",
+				map[string]string{"institution": code})
 		}
+	case err == nil || errors.Is(err, aggregate.ErrNotFound): // Execute says NOT_FOUND for a version of none
+		stored, _, err = s.procedure.Representations.Execute(ctx, aggregate.Command[representation.Representation, aggregate.Change]{
+			ID: code, Expected: expected, At: now,
+			Decide: func(cur representation.Representation) (aggregate.Outcome[representation.Representation, aggregate.Change], error) {
+				next.Version = cur.Version
+				return aggregate.Outcome[representation.Representation, aggregate.Change]{Next: next, Change: change}, nil
+			},
+		})
 	}
 	if err != nil {
 		return nil, err

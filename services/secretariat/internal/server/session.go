@@ -73,7 +73,7 @@ func (s *Meetings) RecordAttendance(ctx context.Context, req *secretariatv1.Reco
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.RecordAttendanceResponse{Meeting: meetingProto(m), Quorum: quorumProto(&q)}, nil
+	return &secretariatv1.RecordAttendanceResponse{Meeting: s.view(m), Quorum: quorumProto(&q)}, nil
 }
 
 // OpenMeeting opens the meeting and keeps its quorum at the opening.
@@ -97,7 +97,7 @@ func (s *Meetings) OpenMeeting(ctx context.Context, req *secretariatv1.OpenMeeti
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.OpenMeetingResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.OpenMeetingResponse{Meeting: s.view(m)}, nil
 }
 
 const maxDecisionText = 10000
@@ -203,7 +203,7 @@ func (s *Meetings) RecordDecision(ctx context.Context, req *secretariatv1.Record
 	if err := s.Backlog.ResolveConcerning(ctx, d.CaseCodes, d.ReferralIDs); err != nil {
 		s.Log.WarnContext(ctx, "the backlog items a decision resolved stay proposed", "meeting_id", m.ID, "decision_id", d.ID, "error", err)
 	}
-	return &secretariatv1.RecordDecisionResponse{Meeting: meetingProto(m), Decision: decisionsProto([]meetings.Decision{d})[0]}, nil
+	return &secretariatv1.RecordDecisionResponse{Meeting: s.view(m), Decision: decisionsProto([]meetings.Decision{d})[0]}, nil
 }
 
 // decidable checks that d may be recorded on m: in session, on one of its items, every voter
@@ -247,7 +247,7 @@ func (s *Meetings) CloseMeeting(ctx context.Context, req *secretariatv1.CloseMee
 	if err != nil {
 		return nil, err
 	}
-	return &secretariatv1.CloseMeetingResponse{Meeting: meetingProto(m)}, nil
+	return &secretariatv1.CloseMeetingResponse{Meeting: s.view(m)}, nil
 }
 
 // ListActionItems lists open action items, soonest due first.
