@@ -5,6 +5,7 @@
 package secretariat
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
@@ -53,7 +54,11 @@ type Service struct {
 	// Delivery paces the notifications' delivery: how often the queue is looked at when nothing
 	// wakes it, and the backoff after a failed attempt.
 	Delivery notify.DelivererOptions
-	holidays string
+	// WatchInterval paces the watch of reminders and closed months; ActionReminderDays is how
+	// many days before its due date an action item's owner is reminded.
+	WatchInterval      time.Duration
+	ActionReminderDays int
+	holidays           string
 }
 
 // Bind registers the service's own settings.
@@ -65,6 +70,11 @@ func (s *Service) Bind(set *config.Set) {
 	set.Duration(&s.Delivery.Interval, "notification-interval", 10*time.Second, "pause between two looks at the pending notifications when nothing wakes the deliverer")
 	set.Duration(&s.Delivery.MinBackoff, "notification-retry-min", 30*time.Second, "wait after a failed delivery; it doubles with the attempts")
 	set.Duration(&s.Delivery.MaxBackoff, "notification-retry-max", time.Hour, "longest wait between two attempts to deliver a notification")
+	set.Duration(&s.WatchInterval, "secretariat-watch-interval", 15*time.Minute,
+		"pause between two looks at the reminders due (meetings, action items) and the months closed")
+	set.Int(&s.ActionReminderDays, "action-reminder-days", 3, "days before its due date at which an action item's owner is reminded")
+	set.RequirePositive("secretariat-watch-interval", &s.WatchInterval)
+	set.Check(func() error { return config.CheckRange("action-reminder-days", s.ActionReminderDays, 0, 60) })
 	set.RequirePositive("notification-interval", &s.Delivery.Interval)
 	set.RequirePositive("notification-retry-min", &s.Delivery.MinBackoff)
 	set.RequirePositive("notification-retry-max", &s.Delivery.MaxBackoff)
@@ -134,13 +144,15 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	ms := server.NewMeetings(server.MeetingDeps{
 		Meetings: meetings.New(rt.DB), Rules: rs, Representations: reps, Backlog: bl, Notifications: notes,
 		Inbox: lists.New(rt.DB.Collection(server.InboxCollection)), Calendar: s.Calendar, Members: codes, Chair: chair,
-		Organizer: s.Mail.From, Relay: rt.Outbox, Log: rt.Logger,
+		Organizer: s.Mail.From, Relay: rt.Outbox, Log: rt.Logger, Wake: deliverer.Notify,
+		Months: meetings.NewMonths(rt.DB), ActionReminderDays: s.ActionReminderDays,
 	})
 	secretariatv1.RegisterMeetingServiceServer(rt.GRPC, ms)
 	workers := []app.Worker{sync.Run, deliverer.Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamCase, Durable: CaseBacklogConsumer, Subjects: []string{"nrm.case.>"}}, bl.CaseEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamReferral, Durable: ReferralBacklogConsumer, Subjects: []string{"nrm.referral.>"}}, bl.ReferralEvents()).Run,
-		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices(deliverer.Notify)).Run,
+		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices()).Run,
+		ms.WatchEvery(cmp.Or(s.WatchInterval, 15*time.Minute)),
 	}
 
 	first, cancel := context.WithTimeout(ctx, firstSeedWithin)

@@ -116,6 +116,8 @@ type Action struct {
 	Done       bool      `bson:"done,omitempty"`
 	DoneAt     time.Time `bson:"done_at,omitzero"`
 	DoneBy     string    `bson:"done_by,omitempty"`
+	// Overdue is set once action.overdue has been published for it.
+	Overdue bool `bson:"overdue,omitempty"`
 }
 
 // Minutes are the minutes: the secretariat's notes beside the meeting's record.

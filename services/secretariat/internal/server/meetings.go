@@ -40,8 +40,14 @@ type MeetingDeps struct {
 	Representations *representation.Store
 	Backlog         *backlog.Store
 	Notifications   *notify.Store
-	// Inbox holds each institution's notifications (InboxCollection).
+	// Inbox holds each institution's notifications (InboxCollection); Wake wakes their
+	// deliverer.
 	Inbox *lists.Lists
+	Wake  func()
+	// Months records the closed months; ActionReminderDays is how many days before its due date
+	// an action item's owner is reminded.
+	Months             *meetings.Months
+	ActionReminderDays int
 	// Calendar counts the notice of regular meetings in working days.
 	Calendar workdays.Calendar
 	// Members are the member institutions' codes; Chair is the chair's.

@@ -132,10 +132,13 @@ func extraEvents(before, after meetings.Meeting, kind string) []aggregate.Event 
 		for _, a := range after.Actions[len(before.Actions):] {
 			out = append(out, actionEvent("action.created", after, a))
 		}
-	case "action_done":
+	case "action_done", "action_overdue":
 		for i, a := range after.Actions {
-			if a.Done && !before.Actions[i].Done {
+			switch {
+			case a.Done && !before.Actions[i].Done:
 				out = append(out, actionEvent("action.done", after, a))
+			case a.Overdue && !before.Actions[i].Overdue:
+				out = append(out, actionEvent("action.overdue", after, a))
 			}
 		}
 	}
@@ -144,8 +147,11 @@ func extraEvents(before, after meetings.Meeting, kind string) []aggregate.Event 
 
 func actionEvent(typ string, m meetings.Meeting, a meetings.Action) aggregate.Event {
 	st := secretariatv1.ActionState_ACTION_STATE_OPEN
-	if a.Done {
+	switch {
+	case a.Done:
 		st = secretariatv1.ActionState_ACTION_STATE_DONE
+	case a.Overdue:
+		st = secretariatv1.ActionState_ACTION_STATE_OVERDUE
 	}
 	return aggregate.Event{Type: typ, Payload: &secretariatv1.ActionChanged{ActionId: a.ID, MeetingId: m.ID, Owner: a.Owner,
 		DueDate: a.Due, State: st, Version: m.Version}}

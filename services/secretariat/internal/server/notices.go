@@ -33,7 +33,7 @@ const InboxCollection = "notification_inbox"
 // cancellations and circulated minutes. Driven by the events, which the outbox publishes for
 // every commit, no change ever loses its notice; the notice's id comes from the meeting and the
 // version that made it, so a redelivered event enqueues nothing new.
-func (s *Meetings) Notices(wake func()) consumer.Handler {
+func (s *Meetings) Notices() consumer.Handler {
 	return func(ctx context.Context, env *eventsv1.Envelope) error {
 		kind := noticeKinds[env.GetType()]
 		if kind == "" {
@@ -59,16 +59,7 @@ func (s *Meetings) Notices(wake func()) consumer.Handler {
 		if err != nil {
 			return err
 		}
-		if err := s.Notifications.Enqueue(ctx, n); err != nil {
-			return err
-		}
-		for _, inst := range n.Institutions {
-			if err := s.Inbox.Add(ctx, "inbox/"+inst, n.ID); err != nil {
-				return err
-			}
-		}
-		wake()
-		return nil
+		return s.queue(ctx, n)
 	}
 }
 
