@@ -48,7 +48,9 @@ func watched(t *testing.T, installed time.Time, now *time.Time) (*Meetings, *mon
 	}), db
 }
 
-func tirana(y int, m time.Month, d, h int) time.Time { return time.Date(y, m, d, h, 0, 0, 0, workdays.Tirana) }
+func tirana(y int, m time.Month, d, h int) time.Time {
+	return time.Date(y, m, d, h, 0, 0, 0, workdays.Tirana)
+}
 
 func count(t *testing.T, db *mongo.Database, coll string, filter bson.D) int64 {
 	t.Helper()
