@@ -6,6 +6,7 @@ BENCHTIME ?= 2000x
 SCALE_BENCHTIME ?= 20x
 AGGREGATE_BENCHTIME ?= 500x
 REFERRAL_BENCHTIME ?= 100x
+SECRETARIAT_BENCHTIME ?= 20x
 .SHELLFLAGS := -euo pipefail -c
 
 # Every module of the workspace (go.work), as package patterns.
@@ -69,6 +70,8 @@ bench: ## benchmarks against the embedded stack; figures go in docs/benchmarks.m
 	go test -run '^$$' -bench CaseRegistryAtScale -benchtime $(SCALE_BENCHTIME) -timeout 60m ./tools/bench/ | tee -a bin/bench.txt
 	go test -run '^$$' -bench Change -benchtime $(AGGREGATE_BENCHTIME) -timeout 30m ./services/platform/aggregate/ | tee -a bin/bench.txt
 	go test -run '^$$' -bench Referral -benchtime $(REFERRAL_BENCHTIME) -timeout 30m ./services/referral/ | tee -a bin/bench.txt
+	go test -run '^$$' -bench 'AgendaBacklog|MeetingList' -benchtime $(SECRETARIAT_BENCHTIME) -timeout 30m \
+		./services/secretariat/internal/backlog/ ./services/secretariat/internal/meetings/ | tee -a bin/bench.txt
 	@awk '/via=grpc/{g=$$3} /via=rest/{r=$$3} /via=driver-insert/{d=$$3} \
 		END{if (d) printf "\nservice cost over the store'"'"'s (ns/op ratio): gRPC %.2fx, REST %.2fx\n", g/d, r/d}' bin/bench.txt
 

@@ -27,7 +27,7 @@ import (
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 // envelope is the event typ of version version of its aggregate, carrying payload.
-func envelope(t *testing.T, typ string, version int64, payload proto.Message) *eventsv1.Envelope {
+func envelope(t testing.TB, typ string, version int64, payload proto.Message) *eventsv1.Envelope {
 	t.Helper()
 	a, err := anypb.New(payload)
 	if err != nil {
@@ -49,7 +49,7 @@ const (
 	victim    = caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM
 )
 
-func registered(t *testing.T, caseID, code string, status caseregistryv1.TraffickingStatus) *eventsv1.Envelope {
+func registered(t testing.TB, caseID, code string, status caseregistryv1.TraffickingStatus) *eventsv1.Envelope {
 	t.Helper()
 	return envelope(t, "case.registered", 1, &caseregistryv1.CaseRegistered{CaseId: caseID, CaseCode: code, Status: status})
 }
@@ -70,7 +70,7 @@ func deliver(s *backlog.Store, env *eventsv1.Envelope) error {
 	return s.ReferralEvents()(context.Background(), env)
 }
 
-func open(t *testing.T, s *backlog.Store) []backlog.Item {
+func open(t testing.TB, s *backlog.Store) []backlog.Item {
 	t.Helper()
 	items, err := s.Open(context.Background())
 	if err != nil {
