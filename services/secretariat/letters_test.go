@@ -34,14 +34,18 @@ type register struct {
 	client secretariatv1.CorrespondenceServiceClient
 }
 
-// serveRegister runs the whole service on a fresh database; the attachment settings are set in
-// the environment first when the test needs other limits.
-func serveRegister(t *testing.T) register {
+// serveRegister runs the whole service on a fresh database with the settings given (by
+// environment variable name), the defaults for the rest.
+func serveRegister(t *testing.T, settings map[string]string) register {
 	t.Helper()
 	db := testenv.Database(t)
 	cfg := secretariat.Defaults()
 	cfg.MongoURI, cfg.MongoDatabase = testenv.MongoURI(t), db.Name()
-	s := testenv.Serve(t, cfg, new(secretariat.Service).Setup)
+	svc, err := secretariat.Configured(settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := testenv.Serve(t, cfg, svc.Setup)
 	return register{Served: s, db: db, client: secretariatv1.NewCorrespondenceServiceClient(s.Conn)}
 }
 
@@ -114,9 +118,7 @@ func reason(err error) string {
 // Every problem of a registration is INVALID_ARGUMENT naming the field (the attachment by its
 // index), and nothing at all is written, a key sent or not.
 func TestInvalidLettersAreRefusedAndNothingIsWritten(t *testing.T) {
-	t.Setenv("NRM_LETTER_ATTACHMENT_MAX_BYTES", "1024")
-	t.Setenv("NRM_LETTER_ATTACHMENT_MAX_COUNT", "2")
-	r := serveRegister(t)
+	r := serveRegister(t, map[string]string{"NRM_LETTER_ATTACHMENT_MAX_BYTES": "1024", "NRM_LETTER_ATTACHMENT_MAX_COUNT": "2"})
 	change := func(f func(*secretariatv1.RegisterLetterRequest)) *secretariatv1.RegisterLetterRequest {
 		req := letterOn("")
 		f(req)
@@ -196,7 +198,7 @@ func TestInvalidLettersAreRefusedAndNothingIsWritten(t *testing.T) {
 // Numbers run from 0001 in each year of the letters' dates, in the order letters are registered,
 // whatever the order of their dates.
 func TestProtocolNumbersRunPerYearOfTheLettersDate(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	y := thisYear()
 	for _, tt := range []struct{ date, want string }{
 		{fmt.Sprintf("%d-01-02", y), fmt.Sprintf("MB-SEK-%d-0001", y)},
@@ -217,7 +219,7 @@ func TestProtocolNumbersRunPerYearOfTheLettersDate(t *testing.T) {
 
 // Registrations at once get distinct numbers, 1 to n without a gap.
 func TestConcurrentRegistrationsGetDistinctNumbersWithoutGaps(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	const n = 20
 	numbers := make([]string, n)
 	errs := make([]error, n)
@@ -245,7 +247,7 @@ func TestConcurrentRegistrationsGetDistinctNumbersWithoutGaps(t *testing.T) {
 // A retry with the key answers the letter the first attempt registered, however many retries
 // race; the key with another letter is refused; another institution's same key is its own.
 func TestARetriedRegistrationAnswersTheSameLetter(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	req := letterOn("")
 	req.Attachments = []*secretariatv1.Attachment{{Name: "request.pdf", Data: pdf}}
 	first, err := r.client.RegisterLetter(withKey(t.Context(), "letter-1"), req)
@@ -281,7 +283,7 @@ func TestARetriedRegistrationAnswersTheSameLetter(t *testing.T) {
 // Attachments are described by the letter (type by content, size, SHA-256) and served as they
 // were sent.
 func TestAttachmentsRoundTripWithTheirHashes(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	text := []byte("Tiranë, 3 dhjetor: ftesë për mbledhjen e Autoritetit.\n")
 	req := letterOn("")
 	req.Direction = secretariatv1.LetterDirection_LETTER_DIRECTION_OUT
@@ -337,7 +339,7 @@ func TestAttachmentsRoundTripWithTheirHashes(t *testing.T) {
 
 // The register lists newest first, across years, in pages; a year or a counterpart narrows it.
 func TestListingIsNewestFirstInPages(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	y := thisYear()
 	var want []string
 	for i, date := range []string{fmt.Sprintf("%d-03-01", y-1), fmt.Sprintf("%d-04-01", y-1), "", "", "", ""} {
@@ -408,7 +410,7 @@ func mustList(t *testing.T, c secretariatv1.CorrespondenceServiceClient) *secret
 
 // Members read the register; only the chair and the secretariat register letters.
 func TestMembersReadTheRegisterAndStewardsKeepIt(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	member := r.as(t, "KKSAT", auth.RoleMember)
 	if _, err := member.RegisterLetter(t.Context(), letterOn("")); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("a member registering: %v, want PermissionDenied", err)
@@ -429,7 +431,7 @@ func TestMembersReadTheRegisterAndStewardsKeepIt(t *testing.T) {
 // Registering publishes correspondence.registered with the letter's numbers and codes, and
 // neither its subject nor an outside counterpart's name.
 func TestRegistrationPublishesAnEventWithoutFreeText(t *testing.T) {
-	r := serveRegister(t)
+	r := serveRegister(t, nil)
 	req := letterOn("")
 	req.Subject = "Arta Hoxha, born 2001, asks for a copy of her file"
 	req.Counterpart = &secretariatv1.Counterpart{OtherInstitution: "Av. Besnik Krasniqi, lawyer"}

@@ -29,7 +29,7 @@ type assembly struct {
 func serveAssembly(t *testing.T) assembly {
 	t.Helper()
 	srv := mailtest.Start(t, mailtest.Options{})
-	svc, err := secretariat.WithMail(map[string]string{
+	svc, err := secretariat.Configured(map[string]string{
 		"NRM_SMTP_ADDR": srv.Addr, "NRM_DEV_REPRESENTATIVES": "true",
 		"NRM_NOTIFICATION_INTERVAL": "100ms", "NRM_NOTIFICATION_RETRY_MIN": "100ms", "NRM_NOTIFICATION_RETRY_MAX": "300ms",
 	})

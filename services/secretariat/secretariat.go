@@ -47,7 +47,9 @@ func Defaults() app.Config { return app.Defaults("secretariat", "127.0.0.1:9103"
 // periods count on (NRM_PUBLIC_HOLIDAYS), and, for development only, representatives for every
 // member so that invitations have somewhere to go.
 type Service struct {
-	Mail     mail.Settings
+	Mail mail.Settings
+	// Letters says which attachments a letter may carry (NRM_LETTER_ATTACHMENT_*).
+	Letters  letters.Policy
 	Calendar workdays.Calendar
 	// DevRepresentatives seeds development contacts for every member (`make run`).
 	DevRepresentatives bool
@@ -64,6 +66,7 @@ type Service struct {
 // Bind registers the service's own settings.
 func (s *Service) Bind(set *config.Set) {
 	s.Mail.Bind(set)
+	s.Letters.Bind(set)
 	set.String(&s.holidays, "public-holidays", workdays.DefaultHolidays, "public holidays, YYYY-MM-DD[,…], that are not working days (weekends never are)")
 	set.Bool(&s.DevRepresentatives, "dev-representatives", false,
 		"seed a development representative and substitute for every member (…@representatives.nrm.test); never in production")
@@ -125,12 +128,8 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	sync := directory.NewSyncer(dir, rt.JS, access.Bucket(rt.NS, rt.Config.NATSReplicas), rt.Logger, time.Now)
 	secretariatv1.RegisterAccessServiceServer(rt.GRPC, server.NewAccess(dir, sync, time.Now))
 
-	// The correspondence register; its attachments' limits are NRM_LETTER_ATTACHMENT_*.
-	policy, err := letters.PolicyFromEnv()
-	if err != nil {
-		return nil, err
-	}
-	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, server.NewCorrespondence(letters.New(rt.DB), policy, rt.Outbox, rt.Logger))
+	// The correspondence register.
+	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, server.NewCorrespondence(letters.New(rt.DB), s.Letters, rt.Outbox, rt.Logger))
 
 	// Meetings, fed by the backlog, telling the members through the notifications.
 	bl, notes := backlog.New(rt.DB), notify.NewStore(rt.DB)
@@ -163,9 +162,10 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	return workers, nil
 }
 
-// WithMail returns the service as the settings' values would give it, for the dev launcher and
-// tests: values keyed by environment variable name (NRM_SMTP_ADDR, …).
-func WithMail(values map[string]string) (*Service, error) {
+// Configured returns the service as the settings' values would give it, the defaults for the
+// rest, for the dev launcher and tests: values keyed by environment variable name
+// (NRM_SMTP_ADDR, …).
+func Configured(values map[string]string) (*Service, error) {
 	var s Service
 	if err := config.Apply("secretariat", values, s.Bind); err != nil {
 		return nil, err

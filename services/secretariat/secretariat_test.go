@@ -17,7 +17,11 @@ import (
 func serve(t *testing.T, mongoURI, database string) secretariatv1.SecretariatServiceClient {
 	cfg := secretariat.Defaults()
 	cfg.MongoURI, cfg.MongoDatabase = mongoURI, database
-	return secretariatv1.NewSecretariatServiceClient(testenv.Serve(t, cfg, new(secretariat.Service).Setup).Conn)
+	svc, err := secretariat.Configured(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secretariatv1.NewSecretariatServiceClient(testenv.Serve(t, cfg, svc.Setup).Conn)
 }
 
 func TestListMembersOverGRPC(t *testing.T) {

@@ -175,7 +175,7 @@ func Start(o Options) (_ *Stack, err error) {
 	}
 	// The secretariat sends its notices to the catcher, and every member has a development
 	// representative for them to reach.
-	sec, err := secretariat.WithMail(map[string]string{"NRM_SMTP_ADDR": s.MailSMTPAddr, "NRM_DEV_REPRESENTATIVES": "true"})
+	sec, err := secretariat.Configured(map[string]string{"NRM_SMTP_ADDR": s.MailSMTPAddr, "NRM_DEV_REPRESENTATIVES": "true"})
 	if err != nil {
 		return nil, err
 	}

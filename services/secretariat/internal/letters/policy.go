@@ -49,15 +49,6 @@ func (p *Policy) Bind(set *config.Set) {
 	})
 }
 
-// PolicyFromEnv reads the policy from NRM_LETTER_ATTACHMENT_* as the service's other settings
-// are read, and checks it.
-func PolicyFromEnv() (Policy, error) {
-	var p Policy
-	set := config.NewSet("secretariat", nil)
-	p.Bind(set)
-	return p, set.Parse(nil)
-}
-
 // detectable are the types Detect can tell from content, and so the only ones worth allowing.
 var detectable = []string{"application/pdf", "image/png", "image/jpeg", "image/gif", "image/webp", "text/plain"}
 
