@@ -97,7 +97,12 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 	decided := envelope(t, "case.status_decided", 3, &caseregistryv1.CaseStatusDecided{CaseId: "c1", Version: 3, Status: victim})
 	closed := envelope(t, "case.closed", 2, &caseregistryv1.CaseClosed{CaseId: "c1", Version: 2})
 	merged := envelope(t, "case.merged", 2, &caseregistryv1.CaseMerged{CaseId: "c1", Version: 2, SurvivorId: "c2"})
-	reopened := envelope(t, "case.reopened", 3, &caseregistryv1.CaseReopened{CaseId: "c1", Version: 3})
+	reopened := envelope(t, "case.reopened", 3, &caseregistryv1.CaseReopened{CaseId: "c1", CaseCode: "VT-2026-00012", Version: 3,
+		Facts: &caseregistryv1.CaseFacts{Status: potential}})
+	reopenedVictim := envelope(t, "case.reopened", 4, &caseregistryv1.CaseReopened{CaseId: "c1", CaseCode: "VT-2026-00012", Version: 4,
+		Facts: &caseregistryv1.CaseFacts{Status: victim}})
+	waitingAgain := backlog.Item{Key: "status/c1", Kind: backlog.KindStatusDecision, Title: "Status decision pending (case reopened): VT-2026-00012",
+		CaseCodes: []string{"VT-2026-00012"}, Since: t0.Add(3 * time.Hour), Version: 3}
 	overdue, accepted := referral(t, "referral.overdue", "r1", 2), referral(t, "referral.accepted", "r1", 3)
 	expired := referral(t, "referral.expired", "r1", 3)
 
@@ -116,7 +121,9 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 		{"status decided, then everything again", []*eventsv1.Envelope{reg, decided, reg, decided}, nil},
 		{"closed", []*eventsv1.Envelope{reg, closed}, nil},
 		{"merged into another case", []*eventsv1.Envelope{reg, merged}, nil},
-		{"closed and reopened", []*eventsv1.Envelope{reg, closed, reopened}, nil},
+		{"closed, and reopened still a potential victim", []*eventsv1.Envelope{reg, closed, reopened}, []backlog.Item{waitingAgain}},
+		{"the reopening before the closure it follows", []*eventsv1.Envelope{reg, reopened, closed}, []backlog.Item{waitingAgain}},
+		{"decided, and reopened a victim", []*eventsv1.Envelope{reg, decided, reopenedVictim}, nil},
 		{"referral overdue", []*eventsv1.Envelope{overdue}, []backlog.Item{followUp("overdue", "r1", 2)}},
 		{"referral declined", []*eventsv1.Envelope{referral(t, "referral.declined", "r1", 2)},
 			[]backlog.Item{followUp("declined", "r1", 2)}},
@@ -150,7 +157,7 @@ func TestOtherEventsAreIgnored(t *testing.T) {
 	db := testenv.Database(t)
 	s := backlog.New(db)
 	garbage := &anypb.Any{TypeUrl: "type.googleapis.com/nrm.unknown.v1.Thing", Value: []byte{0xff, 0xff, 0xff}}
-	for _, typ := range []string{"case.updated", "case.reopened", "case.identity_erased", "referral.created",
+	for _, typ := range []string{"case.updated", "case.identity_erased", "referral.created",
 		"referral.service_delivered", "referral.provider_changed"} {
 		if err := deliver(s, withPayload(typ, 2, garbage)); err != nil {
 			t.Errorf("%s: %v", typ, err)

@@ -19,10 +19,10 @@ type caseEvent interface {
 	GetCaseId() string
 }
 
-// CaseEvents handles the registry's case stream: a case registered as a potential victim, or
-// without a status, opens its status item; a status decision, the case's closure and its merger
-// into another case (CaseMerged names the duplicate, closed by it) close the item. The stream's
-// other events carry other payloads and are let go undecoded, case.reopened among them.
+// CaseEvents handles the registry's case stream: a case registered, or reopened, as a potential
+// victim (or without a status) opens its status item; a status decision, the case's closure and
+// its merger into another case (CaseMerged names the duplicate, closed by it) close the item. The
+// stream's other events carry other payloads and are let go undecoded.
 func (s *Store) CaseEvents() consumer.Handler {
 	return func(ctx context.Context, env *eventsv1.Envelope) error {
 		var e caseEvent
@@ -35,6 +35,8 @@ func (s *Store) CaseEvents() consumer.Handler {
 			e = new(caseregistryv1.CaseClosed)
 		case "case.merged":
 			e = new(caseregistryv1.CaseMerged)
+		case "case.reopened":
+			e = new(caseregistryv1.CaseReopened)
 		default:
 			return nil
 		}
@@ -43,18 +45,29 @@ func (s *Store) CaseEvents() consumer.Handler {
 		}
 		key := "status/" + e.GetCaseId()
 		c := change{Version: env.GetAggregateVersion()}
-		if r, ok := e.(*caseregistryv1.CaseRegistered); ok {
-			switch r.GetStatus() {
-			case caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM, caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_NOT_A_VICTIM:
+		pending := func(code, title string) *Item {
+			return &Item{Key: key, Kind: KindStatusDecision, Title: title + code, CaseCodes: []string{code},
+				Since: env.GetOccurredAt().AsTime(), Version: c.Version}
+		}
+		switch e := e.(type) {
+		case *caseregistryv1.CaseRegistered:
+			if decided(e.GetStatus()) {
 				return nil // decided at registration: nothing waits
 			}
-			c.Open = &Item{
-				Key: key, Kind: KindStatusDecision, Title: "Status decision pending: " + r.GetCaseCode(),
-				CaseCodes: []string{r.GetCaseCode()}, Since: env.GetOccurredAt().AsTime(), Version: c.Version,
+			c.Open = pending(e.GetCaseCode(), "Status decision pending: ")
+		case *caseregistryv1.CaseReopened:
+			if decided(e.GetFacts().GetStatus()) {
+				return nil // reopened for assistance, its status stands
 			}
+			c.Open = pending(e.GetCaseCode(), "Status decision pending (case reopened): ")
 		}
 		return s.handle(ctx, env, e.GetCaseId(), key, c)
 	}
+}
+
+// decided reports whether a status is a decision: victim or not a victim.
+func decided(st caseregistryv1.TraffickingStatus) bool {
+	return st == caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_VICTIM || st == caseregistryv1.TraffickingStatus_TRAFFICKING_STATUS_NOT_A_VICTIM
 }
 
 // ReferralEvents handles the referral stream: a referral that goes overdue, is declined or
