@@ -12,6 +12,7 @@ import (
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
 )
 
 // Meeting is a meeting as stored; enumerations by their proto names. It holds no personal data
@@ -146,6 +147,8 @@ type Change = aggregate.Change
 
 func name(s secretariatv1.MeetingState) string { return s.String() }
 
+var tirana = workdays.Tirana
+
 // The states, by their proto names.
 var (
 	Scheduled         = name(secretariatv1.MeetingState_MEETING_STATE_SCHEDULED)
@@ -222,6 +225,17 @@ func (m *Meeting) SetReply(r Reply) {
 		return
 	}
 	m.Replies[i] = r
+}
+
+// RegularOf returns the first of ms that is a regular meeting of month ("YYYY-MM") that keep
+// accepts: the meetings listed under a month include those postponed out of it.
+func RegularOf(ms []Meeting, month string, keep func(Meeting) bool) (Meeting, bool) {
+	for _, m := range ms {
+		if m.Kind == Regular && Month(m.Start, tirana) == month && keep(m) {
+			return m, true
+		}
+	}
+	return Meeting{}, false
 }
 
 // Month is the meeting's month in Tirana, "YYYY-MM".

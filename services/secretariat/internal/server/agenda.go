@@ -20,16 +20,31 @@ var (
 	sourceStatus   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_STATUS_DECISION.String()
 	sourceReferral = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP.String()
 	sourceAction   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_ACTION_ITEM.String()
+	sourceMinutes  = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_MINUTES.String()
 )
 
-// proposed are the items the backlog and the open action items of earlier meetings propose
-// for m's agenda: what the events say the Authority has to look at.
+// recentMeetings bounds the earlier meetings whose circulated minutes an agenda proposes to
+// approve: a year of them, far more than ever wait.
+const recentMeetings = 24
+
+// proposed are the items the backlog, the circulated minutes and the open action items of
+// earlier meetings propose for m's agenda: what the Authority has to look at.
 func (s *Meetings) proposed(ctx context.Context, m meetings.Meeting) ([]meetings.Item, error) {
 	open, err := s.Backlog.Open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []meetings.Item
+	recent, _, _, err := s.Meetings.Newest(ctx, 0, recentMeetings)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recent {
+		if r.ID != m.ID && r.State == meetings.MinutesCirculated && (m.Start.IsZero() || r.Start.Before(m.Start)) {
+			out = append(out, meetings.Item{ID: itemID("minutes:" + r.ID), Title: "Approval of the minutes of " + r.Reference,
+				Source: sourceMinutes, MeetingID: r.ID})
+		}
+	}
 	for _, b := range open {
 		source := sourceStatus
 		if b.Kind == backlog.KindReferralFollowUp {

@@ -3,8 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"slices"
-	"time"
 
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
@@ -29,13 +27,12 @@ func (s *Meetings) GetCompliance(ctx context.Context, req *secretariatv1.GetComp
 		}
 		mc := &secretariatv1.MonthCompliance{Month: key, Closed: key <= current}
 		for _, m := range ms {
-			if meetings.Month(m.Start, workdays.Tirana) != key { // postponed into another month
-				continue
+			if meetings.Month(m.Start, workdays.Tirana) == key { // not one postponed out of it
+				mc.MeetingIds = append(mc.MeetingIds, m.ID)
 			}
-			mc.MeetingIds = append(mc.MeetingIds, m.ID)
-			if m.Kind == meetings.Regular && m.Was() && mc.HeldMeetingId == "" {
-				mc.Compliant, mc.HeldMeetingId = true, m.ID
-			}
+		}
+		if m, ok := meetings.RegularOf(ms, key, meetings.Meeting.Was); ok {
+			mc.Compliant, mc.HeldMeetingId = true, m.ID
 		}
 		if mc.Compliant {
 			resp.CompliantMonths++
@@ -43,23 +40,4 @@ func (s *Meetings) GetCompliance(ctx context.Context, req *secretariatv1.GetComp
 		resp.Months = append(resp.Months, mc)
 	}
 	return resp, nil
-}
-
-// monthsToWatch are the month just closed and the current one, for the compliance watch.
-func monthsToWatch(now time.Time) (closed, current string) {
-	t := now.In(workdays.Tirana)
-	first := time.Date(t.Year(), t.Month(), 1, 12, 0, 0, 0, workdays.Tirana)
-	return first.AddDate(0, -1, 0).Format("2006-01"), first.Format("2006-01")
-}
-
-// regularIn reports whether month has a regular meeting in one of states (any, when none given).
-func (s *Meetings) regularIn(ctx context.Context, month string, held bool) (bool, error) {
-	ms, err := s.Meetings.OfMonth(ctx, month)
-	if err != nil {
-		return false, err
-	}
-	return slices.ContainsFunc(ms, func(m meetings.Meeting) bool {
-		return m.Kind == meetings.Regular && meetings.Month(m.Start, workdays.Tirana) == month &&
-			m.State != meetings.Cancelled && (!held || m.Was())
-	}), nil
 }

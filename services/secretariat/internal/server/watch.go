@@ -60,8 +60,12 @@ func (s *Meetings) remindMonth(ctx context.Context, now time.Time) error {
 	if local.Day() < int(r.MeetingReminderDay) {
 		return nil
 	}
-	if scheduled, err := s.regularIn(ctx, month, false); err != nil || scheduled {
+	ms, err := s.Meetings.OfMonth(ctx, month)
+	if err != nil {
 		return err
+	}
+	if _, scheduled := meetings.RegularOf(ms, month, func(m meetings.Meeting) bool { return m.State != meetings.Cancelled }); scheduled {
+		return nil
 	}
 	return s.remind(ctx, "reminder/meeting/"+month, "reminder", []string{s.Chair},
 		"No regular meeting scheduled for "+month,
@@ -76,8 +80,9 @@ func (s *Meetings) closeMonths(ctx context.Context, now time.Time) error {
 		return err
 	}
 	installed := all[0].AdoptedAt.In(workdays.Tirana).Format("2006-01")
-	_, current := monthsToWatch(now)
-	first := time.Date(now.In(workdays.Tirana).Year(), now.In(workdays.Tirana).Month(), 1, 12, 0, 0, 0, workdays.Tirana)
+	local := now.In(workdays.Tirana)
+	first := time.Date(local.Year(), local.Month(), 1, 12, 0, 0, 0, workdays.Tirana)
+	current := first.Format("2006-01")
 	var errs []error
 	for back := monthsBack; back >= 1; back-- {
 		month := first.AddDate(0, -back, 0).Format("2006-01")
@@ -102,11 +107,8 @@ func (s *Meetings) closeMonth(ctx context.Context, month string, now time.Time) 
 	}
 	at := now.UTC().Truncate(time.Millisecond)
 	rec := meetings.MonthRecord{ID: month, Version: 1, ClosedAt: at, UpdatedAt: at}
-	for _, m := range ms {
-		if m.Kind == meetings.Regular && m.Was() && meetings.Month(m.Start, workdays.Tirana) == month {
-			rec.Compliant, rec.Held = true, m.ID
-			break
-		}
+	if m, ok := meetings.RegularOf(ms, month, meetings.Meeting.Was); ok {
+		rec.Compliant, rec.Held = true, m.ID
 	}
 	var events []aggregate.Event
 	if !rec.Compliant {
