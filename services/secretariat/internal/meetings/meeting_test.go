@@ -1,9 +1,14 @@
 package meetings
 
 import (
+	"fmt"
+	"sync"
+
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/nrm-albania/nrm/services/platform/testenv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -86,4 +91,33 @@ func mustTirana(t *testing.T) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+func TestReferencesAreClaimedOnce(t *testing.T) {
+	s := New(testenv.Database(t))
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	won := make(chan string, 8)
+	for i := range 8 {
+		wg.Go(func() {
+			id := fmt.Sprintf("m-%d", i)
+			if ok, err := s.ClaimReference(ctx, "MB-2026-12-R", id); err != nil {
+				t.Error(err)
+			} else if ok {
+				won <- id
+			}
+		})
+	}
+	wg.Wait()
+	close(won)
+	var winners []string
+	for id := range won {
+		winners = append(winners, id)
+	}
+	if len(winners) != 1 {
+		t.Fatalf("%d meetings took MB-2026-12-R: %v", len(winners), winners)
+	}
+	if ok, err := s.ClaimReference(ctx, "MB-2026-12-R", winners[0]); err != nil || !ok {
+		t.Errorf("the winner's retry: %v %v", ok, err)
+	}
 }

@@ -21,14 +21,17 @@ type Store struct {
 	*aggregate.Store[Meeting, Change]
 	lists *lists.Lists
 	open  *mongo.Collection
+	refs  *mongo.Collection
 }
 
 // ListCollection holds the meetings' lists (package lists); OpenActionCollection one entry per
 // open action item, the few the backlog and the reminders look at, however many meetings have
 // been held.
+// ReferenceCollection one claim per reference given ("MB-2026-12-R"), naming its meeting.
 const (
 	ListCollection       = "meeting_lists"
 	OpenActionCollection = "meeting_actions_open"
+	ReferenceCollection  = "meeting_references"
 )
 
 // New returns the store of the meetings in db.
@@ -37,7 +40,35 @@ func New(db *mongo.Database) *Store {
 		Store: aggregate.New[Meeting, Change](db, aggregate.Spec{Name: "meeting"}),
 		lists: lists.New(db.Collection(ListCollection)),
 		open:  db.Collection(OpenActionCollection),
+		refs:  db.Collection(ReferenceCollection),
 	}
+}
+
+type reference struct {
+	ID        string `bson:"_id"`
+	MeetingID string `bson:"meeting_id"`
+}
+
+// ClaimReference claims ref for the meeting, and reports whether it is the meeting's: claimed
+// now, or before by the same meeting (a retried scheduling). A reference claimed by a meeting
+// that was then not created stays unused: references may skip, never repeat.
+func (s *Store) ClaimReference(ctx context.Context, ref, meetingID string) (bool, error) {
+	err := mongodb.Claim(ctx, s.refs, reference{ID: ref, MeetingID: meetingID})
+	if !errors.Is(err, mongodb.ErrTaken) {
+		return err == nil, wrapRef(err, ref)
+	}
+	var r reference
+	if _, err := mongodb.FindByID(ctx, s.refs, ref, &r); err != nil {
+		return false, wrapRef(err, ref)
+	}
+	return r.MeetingID == meetingID, nil
+}
+
+func wrapRef(err error, ref string) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("claim the reference %s: %w", ref, err)
 }
 
 const allList = "all"

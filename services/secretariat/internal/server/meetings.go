@@ -220,28 +220,24 @@ func (s *Meetings) known(ctx context.Context, field string, codes []string) erro
 	return v.Err()
 }
 
-// reference names the meeting within its month: "MB-2026-12-R" for the regular one, "…-E1",
-// "…-E2" for extraordinary ones, "…-R2" for a second regular one.
+// reference names the meeting within its month: "MB-2026-12-R" for the regular one, "…-R2" for
+// a second, "…-E1", "…-E2" for extraordinary ones. The name is claimed (Meetings.ClaimReference),
+// so that two meetings scheduled at once never share one; a retried scheduling finds its own.
 func (s *Meetings) reference(ctx context.Context, m meetings.Meeting, month string) (string, error) {
-	others, err := s.Meetings.OfMonth(ctx, month)
-	if err != nil {
-		return "", err
-	}
 	letter := "R"
 	if m.Kind == meetings.Extraordinary {
 		letter = "E"
 	}
-	n := 1
-	for _, o := range others {
-		if o.Kind == m.Kind {
-			n++
+	for n := 1; ; n++ {
+		ref := "MB-" + month + "-" + letter
+		if n > 1 || letter == "E" {
+			ref += fmt.Sprint(n)
+		}
+		ok, err := s.Meetings.ClaimReference(ctx, ref, m.ID)
+		if err != nil || ok {
+			return ref, err
 		}
 	}
-	ref := "MB-" + month + "-" + letter
-	if n > 1 || letter == "E" {
-		ref += fmt.Sprint(n)
-	}
-	return ref, nil
 }
 
 // GetMeeting returns one meeting.
