@@ -16,8 +16,11 @@ import (
 )
 
 // CaseStatisticsConsumer is the durable consumer that feeds the case statistics; it also names
-// their dead letters, nrm.dlq.reporting-case-statistics.<subject>.
-const CaseStatisticsConsumer = "reporting-case-statistics"
+// their dead letters, nrm.dlq.reporting-case-facts.<subject>. It replaced
+// "reporting-case-statistics", which counted registrations only: a new name is a new consumer,
+// which starts from the beginning of the case stream and so rebuilds the statistics of an
+// existing installation in the new collections (docs/decisions.md 32).
+const CaseStatisticsConsumer = "reporting-case-facts"
 
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }

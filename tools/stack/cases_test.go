@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -228,8 +229,8 @@ func TestCaseLifecycleThroughGRPCIsRecordedInItsHistory(t *testing.T) {
 	}
 }
 
-// Every change of a case reaches the bus as an event, and the statistics, which count
-// registrations, still count the case once after all of them have been consumed.
+// Every change of a case reaches the bus as an event, and the statistics, which follow each
+// case, count it once, as it is after all of them have been consumed: a victim, reopened.
 func TestLifecycleEventsReachTheBusAndTheCaseIsCountedOnce(t *testing.T) {
 	bus := testenv.NewBus(t)
 	s := startStack(t, func(o *stack.Options) { o.NATSURL, o.NATSNamespace = bus.URL, string(bus.NS) })
@@ -260,6 +261,11 @@ func TestLifecycleEventsReachTheBusAndTheCaseIsCountedOnce(t *testing.T) {
 	}
 	if n := total(t, s); n != 1 {
 		t.Errorf("statistics after the lifecycle: %v cases, want 1", n)
+	}
+	for field, want := range map[string]string{"byStatus": "TRAFFICKING_STATUS_VICTIM", "byState": "CASE_STATE_REOPENED"} {
+		if got := breakdown(t, s, field); !maps.Equal(got, map[string]string{want: "1"}) {
+			t.Errorf("statistics %s after the lifecycle: %v, want %s: 1", field, got, want)
+		}
 	}
 	dlq, err := bus.JS.Stream(ctx, bus.NS.Stream(natsbus.StreamDLQ))
 	if err != nil {

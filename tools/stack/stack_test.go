@@ -131,6 +131,24 @@ func call(t *testing.T, method, url string, body io.Reader, header map[string]st
 	return resp.StatusCode, out
 }
 
+// breakdown returns one breakdown of the statistics of all time through REST, key to count (an
+// int64, so a string in proto JSON).
+func breakdown(t *testing.T, s *stack.Stack, field string) map[string]string {
+	t.Helper()
+	code, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil, secretariat(t, s))
+	if code != http.StatusOK {
+		t.Fatalf("statistics: %d %v", code, stats)
+	}
+	out := map[string]string{}
+	list, _ := stats[field].([]any)
+	for _, c := range list {
+		c, _ := c.(map[string]any)
+		key, _ := c["key"].(string)
+		out[key], _ = c["count"].(string)
+	}
+	return out
+}
+
 func total(t *testing.T, s *stack.Stack) float64 {
 	t.Helper()
 	code, stats := call(t, "GET", s.GatewayURL+"/v1/statistics/cases", nil, secretariat(t, s))

@@ -146,7 +146,15 @@ type GetCaseStatisticsResponse struct {
 	From string `protobuf:"bytes,7,opt,name=from,proto3" json:"from,omitempty"`
 	To   string `protobuf:"bytes,8,opt,name=to,proto3" json:"to,omitempty"`
 	// Time of the newest event included: how fresh the statistics are.
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Trafficking status (potential victim, victim…) as of each case's latest status decision.
+	ByStatus []*Count `protobuf:"bytes,10,rep,name=by_status,json=byStatus,proto3" json:"by_status,omitempty"`
+	// Case state (open, closed, reopened).
+	ByState []*Count `protobuf:"bytes,11,rep,name=by_state,json=byState,proto3" json:"by_state,omitempty"`
+	// Internal or transnational trafficking.
+	ByScope []*Count `protobuf:"bytes,12,rep,name=by_scope,json=byScope,proto3" json:"by_scope,omitempty"`
+	// Prefecture of residence.
+	ByPrefecture  []*Count `protobuf:"bytes,13,rep,name=by_prefecture,json=byPrefecture,proto3" json:"by_prefecture,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -244,6 +252,34 @@ func (x *GetCaseStatisticsResponse) GetAsOf() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *GetCaseStatisticsResponse) GetByStatus() []*Count {
+	if x != nil {
+		return x.ByStatus
+	}
+	return nil
+}
+
+func (x *GetCaseStatisticsResponse) GetByState() []*Count {
+	if x != nil {
+		return x.ByState
+	}
+	return nil
+}
+
+func (x *GetCaseStatisticsResponse) GetByScope() []*Count {
+	if x != nil {
+		return x.ByScope
+	}
+	return nil
+}
+
+func (x *GetCaseStatisticsResponse) GetByPrefecture() []*Count {
+	if x != nil {
+		return x.ByPrefecture
+	}
+	return nil
+}
+
 var File_nrm_reporting_v1_reporting_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_reporting_proto_rawDesc = "" +
@@ -254,7 +290,7 @@ const file_nrm_reporting_v1_reporting_proto_rawDesc = "" +
 	"\x02to\x18\x02 \x01(\tR\x02to\"/\n" +
 	"\x05Count\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05count\x18\x02 \x01(\x03R\x05count\"\xd1\x03\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\"\xad\x05\n" +
 	"\x19GetCaseStatisticsResponse\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12I\n" +
 	"\x14by_exploitation_type\x18\x02 \x03(\v2\x17.nrm.reporting.v1.CountR\x12byExploitationType\x12.\n" +
@@ -264,7 +300,12 @@ const file_nrm_reporting_v1_reporting_proto_rawDesc = "" +
 	"\x1aby_identifying_institution\x18\x06 \x03(\v2\x17.nrm.reporting.v1.CountR\x18byIdentifyingInstitution\x12\x12\n" +
 	"\x04from\x18\a \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\b \x01(\tR\x02to\x12/\n" +
-	"\x05as_of\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf2\x9f\x01\n" +
+	"\x05as_of\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x124\n" +
+	"\tby_status\x18\n" +
+	" \x03(\v2\x17.nrm.reporting.v1.CountR\bbyStatus\x122\n" +
+	"\bby_state\x18\v \x03(\v2\x17.nrm.reporting.v1.CountR\abyState\x122\n" +
+	"\bby_scope\x18\f \x03(\v2\x17.nrm.reporting.v1.CountR\abyScope\x12<\n" +
+	"\rby_prefecture\x18\r \x03(\v2\x17.nrm.reporting.v1.CountR\fbyPrefecture2\x9f\x01\n" +
 	"\x10ReportingService\x12\x8a\x01\n" +
 	"\x11GetCaseStatistics\x12*.nrm.reporting.v1.GetCaseStatisticsRequest\x1a+.nrm.reporting.v1.GetCaseStatisticsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/statistics/casesB?Z=github.com/nrm-albania/nrm/proto/nrm/reporting/v1;reportingv1b\x06proto3"
 
@@ -288,19 +329,23 @@ var file_nrm_reporting_v1_reporting_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),     // 3: google.protobuf.Timestamp
 }
 var file_nrm_reporting_v1_reporting_proto_depIdxs = []int32{
-	1, // 0: nrm.reporting.v1.GetCaseStatisticsResponse.by_exploitation_type:type_name -> nrm.reporting.v1.Count
-	1, // 1: nrm.reporting.v1.GetCaseStatisticsResponse.by_sex:type_name -> nrm.reporting.v1.Count
-	1, // 2: nrm.reporting.v1.GetCaseStatisticsResponse.by_age_band:type_name -> nrm.reporting.v1.Count
-	1, // 3: nrm.reporting.v1.GetCaseStatisticsResponse.by_citizenship:type_name -> nrm.reporting.v1.Count
-	1, // 4: nrm.reporting.v1.GetCaseStatisticsResponse.by_identifying_institution:type_name -> nrm.reporting.v1.Count
-	3, // 5: nrm.reporting.v1.GetCaseStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
-	0, // 6: nrm.reporting.v1.ReportingService.GetCaseStatistics:input_type -> nrm.reporting.v1.GetCaseStatisticsRequest
-	2, // 7: nrm.reporting.v1.ReportingService.GetCaseStatistics:output_type -> nrm.reporting.v1.GetCaseStatisticsResponse
-	7, // [7:8] is the sub-list for method output_type
-	6, // [6:7] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	1,  // 0: nrm.reporting.v1.GetCaseStatisticsResponse.by_exploitation_type:type_name -> nrm.reporting.v1.Count
+	1,  // 1: nrm.reporting.v1.GetCaseStatisticsResponse.by_sex:type_name -> nrm.reporting.v1.Count
+	1,  // 2: nrm.reporting.v1.GetCaseStatisticsResponse.by_age_band:type_name -> nrm.reporting.v1.Count
+	1,  // 3: nrm.reporting.v1.GetCaseStatisticsResponse.by_citizenship:type_name -> nrm.reporting.v1.Count
+	1,  // 4: nrm.reporting.v1.GetCaseStatisticsResponse.by_identifying_institution:type_name -> nrm.reporting.v1.Count
+	3,  // 5: nrm.reporting.v1.GetCaseStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
+	1,  // 6: nrm.reporting.v1.GetCaseStatisticsResponse.by_status:type_name -> nrm.reporting.v1.Count
+	1,  // 7: nrm.reporting.v1.GetCaseStatisticsResponse.by_state:type_name -> nrm.reporting.v1.Count
+	1,  // 8: nrm.reporting.v1.GetCaseStatisticsResponse.by_scope:type_name -> nrm.reporting.v1.Count
+	1,  // 9: nrm.reporting.v1.GetCaseStatisticsResponse.by_prefecture:type_name -> nrm.reporting.v1.Count
+	0,  // 10: nrm.reporting.v1.ReportingService.GetCaseStatistics:input_type -> nrm.reporting.v1.GetCaseStatisticsRequest
+	2,  // 11: nrm.reporting.v1.ReportingService.GetCaseStatistics:output_type -> nrm.reporting.v1.GetCaseStatisticsResponse
+	11, // [11:12] is the sub-list for method output_type
+	10, // [10:11] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_nrm_reporting_v1_reporting_proto_init() }

@@ -5,30 +5,55 @@ import (
 	"time"
 )
 
+// change is what one case version does to one day's bucket: the facts it stops counting there,
+// those it starts counting, or both. It is what the buckets' journal stores.
+type change struct {
+	CaseID     string    `bson:"case_id"`
+	Version    int64     `bson:"case_version"`
+	Remove     *Facts    `bson:"remove,omitempty"`
+	Add        *Facts    `bson:"add,omitempty"`
+	OccurredAt time.Time `bson:"occurred_at"`
+}
+
+// day is the bucket c changes: both facts, when c has both, are of the same day.
+func (c change) day() string {
+	if c.Add != nil {
+		return c.Add.Day
+	}
+	return c.Remove.Day
+}
+
 // bucket is the statistics of one identification day: the state of one document of
 // BucketCollection, whose _id (the day) and version the journal keeps.
 type bucket struct {
 	Counts `bson:",inline"`
-	// Applied lists the markers (Case.Marker) of the events counted, so a redelivered event is
-	// recognised. It grows with the cases of one day: tens, not thousands.
+	// Applied lists the markers of the changes applied, so a change applied again is recognised.
+	// It grows with the events of one day's cases: tens, not thousands.
 	Applied []string `bson:"applied"`
-	// LastEventAt is when the newest event counted here occurred.
+	// LastEventAt is when the newest event applied here occurred.
 	LastEventAt time.Time `bson:"last_event_at"`
 }
 
-// counted reports whether the event behind c is already in the bucket.
-func (b bucket) counted(c Case) bool { return slices.Contains(b.Applied, c.Marker()) }
+// applied reports whether c is already in the bucket.
+func (b bucket) applied(c change) bool {
+	return slices.Contains(b.Applied, marker(c.CaseID, c.Version))
+}
 
-// with returns b with c counted, leaving b unchanged. It is the journal's apply, so it depends
+// with returns b with c applied, leaving b unchanged. It is the journal's apply, so it depends
 // on nothing but b and c: whoever rolls a bucket forward through the journal computes exactly
-// what the event's writer computed.
-func (b bucket) with(c Case) bucket {
+// what the change's writer computed.
+func (b bucket) with(c change) bucket {
 	next := bucket{
 		Counts:      b.Counts.clone(),
-		Applied:     append(slices.Clip(b.Applied), c.Marker()),
+		Applied:     append(slices.Clip(b.Applied), marker(c.CaseID, c.Version)),
 		LastEventAt: b.LastEventAt,
 	}
-	next.Counts.Add(c)
+	if c.Remove != nil {
+		next.Counts.Add(*c.Remove, -1)
+	}
+	if c.Add != nil {
+		next.Counts.Add(*c.Add, 1)
+	}
 	if c.OccurredAt.After(next.LastEventAt) {
 		next.LastEventAt = c.OccurredAt
 	}

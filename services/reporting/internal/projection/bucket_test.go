@@ -7,24 +7,27 @@ import (
 )
 
 func TestBucketWith(t *testing.T) {
-	first := sample("case-1", "2025-03-09")
-	second := sample("case-2", "2025-03-09")
-	second.OccurredAt = first.OccurredAt.Add(-time.Hour) // arrives later, happened earlier
+	girl, boy := sample("2025-03-09"), sample("2025-03-09")
+	boy.Sex = "SEX_MALE"
+	first := change{CaseID: "case-1", Version: 1, Add: &girl, OccurredAt: occurred}
+	second := change{CaseID: "case-2", Version: 1, Add: &girl, OccurredAt: occurred.Add(-time.Hour)} // arrives later, happened earlier
+	corrected := change{CaseID: "case-2", Version: 2, Remove: &girl, Add: &boy, OccurredAt: occurred.Add(time.Hour)}
 
 	b1 := bucket{}.with(first)
 	b2 := b1.with(second)
+	b3 := b2.with(corrected)
 
-	if !b2.counted(first) || !b2.counted(second) || b1.counted(second) {
-		t.Errorf("markers: b1 %v, b2 %v", b1.Applied, b2.Applied)
+	if !b3.applied(first) || !b3.applied(second) || !b3.applied(corrected) || b1.applied(second) {
+		t.Errorf("markers: b1 %v, b3 %v", b1.Applied, b3.Applied)
 	}
 	if b1.Total != 1 || b1.BySex["SEX_FEMALE"] != 1 {
 		t.Errorf("b1 changed by computing b2: %+v", b1.Counts)
 	}
-	if b2.Total != 2 || b2.BySex["SEX_FEMALE"] != 2 {
-		t.Errorf("b2 counts %+v", b2.Counts)
+	if b2.Total != 2 || b2.BySex["SEX_FEMALE"] != 2 || !b2.LastEventAt.Equal(occurred) {
+		t.Errorf("b2: %+v", b2)
 	}
-	if !b2.LastEventAt.Equal(first.OccurredAt) {
-		t.Errorf("last_event_at %v, want the newest event's time %v", b2.LastEventAt, first.OccurredAt)
+	if want := map[string]int64{"SEX_FEMALE": 1, "SEX_MALE": 1}; b3.Total != 2 || !reflect.DeepEqual(b3.BySex, want) {
+		t.Errorf("b3 after a correction: total %d, by sex %v; want 2, %v", b3.Total, b3.BySex, want)
 	}
 	// Rolling forward from the journal must give what the writer computed.
 	if again := b1.with(second); !reflect.DeepEqual(again, b2) {

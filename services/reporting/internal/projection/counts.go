@@ -2,7 +2,8 @@ package projection
 
 // Counts are the numbers of cases, in total and per value of each dimension. A case with
 // several exploitation types or citizenships counts once under each, so a dimension may add up
-// to more than Total.
+// to more than Total. A value whose count falls to zero is removed, so that figures rebuilt from
+// scratch equal figures that followed every correction.
 type Counts struct {
 	Total                    int64            `bson:"total"`
 	ByExploitationType       map[string]int64 `bson:"by_exploitation_type"`
@@ -10,19 +11,28 @@ type Counts struct {
 	ByAgeBand                map[string]int64 `bson:"by_age_band"`
 	ByCitizenship            map[string]int64 `bson:"by_citizenship"`
 	ByIdentifyingInstitution map[string]int64 `bson:"by_identifying_institution"`
+	ByStatus                 map[string]int64 `bson:"by_status"`
+	ByState                  map[string]int64 `bson:"by_state"`
+	ByScope                  map[string]int64 `bson:"by_scope"`
+	ByPrefecture             map[string]int64 `bson:"by_prefecture"`
 }
 
-// Add counts one case. A value repeated within the case counts once.
-func (c *Counts) Add(k Case) {
-	c.Total++
-	add(&c.BySex, k.Sex, 1)
-	add(&c.ByAgeBand, k.AgeBand, 1)
-	add(&c.ByIdentifyingInstitution, k.IdentifyingInstitution, 1)
-	for _, v := range distinct(k.ExploitationTypes) {
-		add(&c.ByExploitationType, v, 1)
+// Add counts the case with facts f n times: 1 to count it, -1 to stop counting it. A value
+// repeated within the case counts once.
+func (c *Counts) Add(f Facts, n int64) {
+	c.Total += n
+	add(&c.BySex, f.Sex, n)
+	add(&c.ByAgeBand, f.AgeBand, n)
+	add(&c.ByIdentifyingInstitution, f.IdentifyingInstitution, n)
+	add(&c.ByStatus, f.Status, n)
+	add(&c.ByState, f.State, n)
+	add(&c.ByScope, f.Scope, n)
+	add(&c.ByPrefecture, f.Prefecture, n)
+	for _, v := range distinct(f.ExploitationTypes) {
+		add(&c.ByExploitationType, v, n)
 	}
-	for _, v := range distinct(k.Citizenships) {
-		add(&c.ByCitizenship, v, 1)
+	for _, v := range distinct(f.Citizenships) {
+		add(&c.ByCitizenship, v, n)
 	}
 }
 
@@ -34,6 +44,10 @@ func (c *Counts) Merge(o Counts) {
 	merge(&c.ByAgeBand, o.ByAgeBand)
 	merge(&c.ByCitizenship, o.ByCitizenship)
 	merge(&c.ByIdentifyingInstitution, o.ByIdentifyingInstitution)
+	merge(&c.ByStatus, o.ByStatus)
+	merge(&c.ByState, o.ByState)
+	merge(&c.ByScope, o.ByScope)
+	merge(&c.ByPrefecture, o.ByPrefecture)
 }
 
 // clone returns counts that share no map with c, so that changing them leaves c as it was.
@@ -48,6 +62,9 @@ func add(m *map[string]int64, key string, n int64) {
 		*m = make(map[string]int64)
 	}
 	(*m)[key] += n
+	if (*m)[key] == 0 {
+		delete(*m, key)
+	}
 }
 
 func merge(dst *map[string]int64, src map[string]int64) {

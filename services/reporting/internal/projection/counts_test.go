@@ -8,12 +8,12 @@ import (
 func TestCountsAdd(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		change func(*Case)
+		change func(*Facts)
 		want   Counts
 	}{
 		{
 			name:   "one of each",
-			change: func(*Case) {},
+			change: func(*Facts) {},
 			want: Counts{
 				Total:                    1,
 				ByExploitationType:       map[string]int64{"EXPLOITATION_TYPE_SEXUAL": 1},
@@ -21,11 +21,15 @@ func TestCountsAdd(t *testing.T) {
 				ByAgeBand:                map[string]int64{"AGE_BAND_CHILD": 1},
 				ByCitizenship:            map[string]int64{"AL": 1},
 				ByIdentifyingInstitution: map[string]int64{"ASP-ANTITRAF": 1},
+				ByStatus:                 map[string]int64{"TRAFFICKING_STATUS_POTENTIAL_VICTIM": 1},
+				ByState:                  map[string]int64{"CASE_STATE_OPEN": 1},
+				ByScope:                  map[string]int64{"TRAFFICKING_SCOPE_INTERNAL": 1},
+				ByPrefecture:             map[string]int64{"PREFECTURE_TIRANE": 1},
 			},
 		},
 		{
 			name: "several types and citizenships count once under each, repeats once",
-			change: func(c *Case) {
+			change: func(c *Facts) {
 				c.ExploitationTypes = []string{"EXPLOITATION_TYPE_SEXUAL", "EXPLOITATION_TYPE_FORCED_LABOUR", "EXPLOITATION_TYPE_SEXUAL"}
 				c.Citizenships = []string{"AL", "XK", "AL"}
 			},
@@ -36,24 +40,32 @@ func TestCountsAdd(t *testing.T) {
 				ByAgeBand:                map[string]int64{"AGE_BAND_CHILD": 1},
 				ByCitizenship:            map[string]int64{"AL": 1, "XK": 1},
 				ByIdentifyingInstitution: map[string]int64{"ASP-ANTITRAF": 1},
+				ByStatus:                 map[string]int64{"TRAFFICKING_STATUS_POTENTIAL_VICTIM": 1},
+				ByState:                  map[string]int64{"CASE_STATE_OPEN": 1},
+				ByScope:                  map[string]int64{"TRAFFICKING_SCOPE_INTERNAL": 1},
+				ByPrefecture:             map[string]int64{"PREFECTURE_TIRANE": 1},
 			},
 		},
 		{
 			name:   "none of the list dimensions",
-			change: func(c *Case) { c.ExploitationTypes, c.Citizenships = nil, nil },
+			change: func(c *Facts) { c.ExploitationTypes, c.Citizenships = nil, nil },
 			want: Counts{
 				Total:                    1,
 				BySex:                    map[string]int64{"SEX_FEMALE": 1},
 				ByAgeBand:                map[string]int64{"AGE_BAND_CHILD": 1},
 				ByIdentifyingInstitution: map[string]int64{"ASP-ANTITRAF": 1},
+				ByStatus:                 map[string]int64{"TRAFFICKING_STATUS_POTENTIAL_VICTIM": 1},
+				ByState:                  map[string]int64{"CASE_STATE_OPEN": 1},
+				ByScope:                  map[string]int64{"TRAFFICKING_SCOPE_INTERNAL": 1},
+				ByPrefecture:             map[string]int64{"PREFECTURE_TIRANE": 1},
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := sample("case-1", "2025-03-09")
+			c := sample("2025-03-09")
 			tc.change(&c)
 			var got Counts
-			got.Add(c)
+			got.Add(c, 1)
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("Add:\n got %+v\nwant %+v", got, tc.want)
 			}
@@ -62,11 +74,11 @@ func TestCountsAdd(t *testing.T) {
 }
 
 func TestCountsMerge(t *testing.T) {
-	a, b := sample("case-1", "2025-03-09"), sample("case-2", "2025-03-10")
+	a, b := sample("2025-03-09"), sample("2025-03-10")
 	b.Sex, b.Citizenships, b.IdentifyingInstitution = "SEX_MALE", []string{"AL", "GR"}, "SHSSH"
 	var day1, day2, sum Counts
-	day1.Add(a)
-	day2.Add(b)
+	day1.Add(a, 1)
+	day2.Add(b, 1)
 	sum.Merge(day1)
 	sum.Merge(day2)
 	want := Counts{
@@ -76,6 +88,10 @@ func TestCountsMerge(t *testing.T) {
 		ByAgeBand:                map[string]int64{"AGE_BAND_CHILD": 2},
 		ByCitizenship:            map[string]int64{"AL": 2, "GR": 1},
 		ByIdentifyingInstitution: map[string]int64{"ASP-ANTITRAF": 1, "SHSSH": 1},
+		ByStatus:                 map[string]int64{"TRAFFICKING_STATUS_POTENTIAL_VICTIM": 2},
+		ByState:                  map[string]int64{"CASE_STATE_OPEN": 2},
+		ByScope:                  map[string]int64{"TRAFFICKING_SCOPE_INTERNAL": 2},
+		ByPrefecture:             map[string]int64{"PREFECTURE_TIRANE": 2},
 	}
 	if !reflect.DeepEqual(sum, want) {
 		t.Errorf("Merge:\n got %+v\nwant %+v", sum, want)
@@ -84,5 +100,18 @@ func TestCountsMerge(t *testing.T) {
 	empty.Merge(Counts{})
 	if !reflect.DeepEqual(empty, Counts{}) {
 		t.Errorf("merging nothing gave %+v", empty)
+	}
+}
+
+// Counting a case and then no longer leaves no trace: no value at zero, so that figures that
+// followed corrections equal figures rebuilt from scratch.
+func TestCountsAddThenRemove(t *testing.T) {
+	var c Counts
+	c.Add(sample("2025-03-09"), 1)
+	c.Add(sample("2025-03-09"), -1)
+	var rebuilt Counts
+	rebuilt.Merge(c)
+	if !reflect.DeepEqual(rebuilt, Counts{}) {
+		t.Errorf("after adding and removing a case: %+v", rebuilt)
 	}
 }

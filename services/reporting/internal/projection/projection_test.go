@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -15,169 +17,274 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 )
 
-// apply applies c and fails the test on error.
-func apply(t *testing.T, p *Projection, c Case) bool {
+// apply applies e, retrying while the journal is busy as the consumer does by redelivery, and
+// fails the test on any other error.
+func apply(t *testing.T, p *Projection, e Event) bool {
 	t.Helper()
-	counted, err := p.Apply(context.Background(), c)
-	if err != nil {
-		t.Fatalf("Apply(%s): %v", c.Marker(), err)
+	newer, err := p.Apply(context.Background(), e)
+	for errors.Is(err, journal.ErrBusy) {
+		newer, err = p.Apply(context.Background(), e)
 	}
-	return counted
+	if err != nil {
+		t.Errorf("Apply(%s@%d): %v", e.CaseID, e.Version, err)
+	}
+	return newer
 }
 
-// stored returns the stored bucket of day.
-func stored(t *testing.T, p *Projection, day string) journal.Doc[bucket] {
+// statistics returns the statistics of from..to, failing the test on error.
+func statistics(t *testing.T, p *Projection, from, to string) Statistics {
 	t.Helper()
-	d, err := p.days.Load(context.Background(), day)
+	s, err := p.Statistics(context.Background(), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return d
+	return s
 }
 
-func TestApplySameEventTwiceCountsOnce(t *testing.T) {
+// figures flattens the figures the sequences are about: the total of all time, of March and of
+// April 2025, and the counts by sex, status and state ("sex/SEX_MALE"). Zeros are left out.
+func figures(t *testing.T, p *Projection) map[string]int64 {
+	t.Helper()
+	all := statistics(t, p, "", "")
+	out := map[string]int64{
+		"total": all.Total,
+		"march": statistics(t, p, "2025-03-01", "2025-03-31").Total,
+		"april": statistics(t, p, "2025-04-01", "2025-04-30").Total,
+	}
+	for dim, m := range map[string]map[string]int64{"sex": all.BySex, "status": all.ByStatus, "state": all.ByState} {
+		for k, n := range m {
+			out[dim+"/"+k] = n
+		}
+	}
+	maps.DeleteFunc(out, func(_ string, n int64) bool { return n == 0 })
+	return out
+}
+
+// The case facts of the sequences: a girl identified on 9 March 2025, a potential victim, open;
+// then with one thing changed.
+var (
+	girl     = sample("2025-03-09")
+	boy      = with(girl, func(f *Facts) { f.Sex = "SEX_MALE" })
+	victim   = with(girl, func(f *Facts) { f.Status = "TRAFFICKING_STATUS_VICTIM" })
+	closed   = with(girl, func(f *Facts) { f.State = "CASE_STATE_CLOSED" })
+	reopened = with(girl, func(f *Facts) { f.State = "CASE_STATE_REOPENED" })
+	inApril  = with(girl, func(f *Facts) { f.Day = "2025-04-01" })
+)
+
+func with(f Facts, change func(*Facts)) Facts {
+	f.Citizenships = slices.Clone(f.Citizenships)
+	f.ExploitationTypes = slices.Clone(f.ExploitationTypes)
+	change(&f)
+	return f
+}
+
+func merged(id string, v int64) Event {
+	return Event{CaseID: id, Version: v, Merged: true, OccurredAt: occurred}
+}
+
+// one registered girl, as figures shows her.
+var oneGirl = map[string]int64{
+	"total": 1, "march": 1, "sex/SEX_FEMALE": 1,
+	"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 1, "state/CASE_STATE_OPEN": 1,
+}
+
+// figuresWith returns oneGirl changed: a value replaced by another (nil to drop it).
+func figuresWith(changes map[string]int64) map[string]int64 {
+	out := maps.Clone(oneGirl)
+	maps.Copy(out, changes)
+	maps.DeleteFunc(out, func(_ string, n int64) bool { return n == 0 })
+	return out
+}
+
+// Each sequence of events, applied in order, gives exactly the figures wanted; applied again in
+// another order into an empty projection (a rebuild from a replayed stream), the same figures,
+// in every dimension.
+func TestApplySequences(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		events []Event
+		want   map[string]int64
+	}{
+		{"a registration counts 1", []Event{event("a", 1, girl)}, oneGirl},
+		{"a correction of sex moves 1 from female to male",
+			[]Event{event("a", 1, girl), event("a", 2, boy)},
+			figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
+		{"a correction delivered twice moves it once",
+			[]Event{event("a", 1, girl), event("a", 2, boy), event("a", 2, boy), event("a", 1, girl)},
+			figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
+		{"a status decision moves it from potential victim to victim",
+			[]Event{event("a", 1, girl), event("a", 2, victim)},
+			figuresWith(map[string]int64{"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 0, "status/TRAFFICKING_STATUS_VICTIM": 1})},
+		{"a closure moves it to closed",
+			[]Event{event("a", 1, girl), event("a", 2, closed)},
+			figuresWith(map[string]int64{"state/CASE_STATE_OPEN": 0, "state/CASE_STATE_CLOSED": 1})},
+		{"a reopening after a closure",
+			[]Event{event("a", 1, girl), event("a", 2, closed), event("a", 3, reopened)},
+			figuresWith(map[string]int64{"state/CASE_STATE_OPEN": 0, "state/CASE_STATE_REOPENED": 1})},
+		{"a merge removes the duplicate; the survivor stays",
+			[]Event{event("a", 1, girl), event("dup", 1, girl), merged("dup", 2), event("a", 2, girl)},
+			oneGirl},
+		{"a merged duplicate counts nowhere whatever follows",
+			[]Event{event("a", 1, girl), event("dup", 1, boy), merged("dup", 2), event("dup", 3, boy)},
+			oneGirl},
+		{"a merge delivered before the registration",
+			[]Event{merged("dup", 2), event("dup", 1, girl), event("a", 1, girl)},
+			oneGirl},
+		{"a correction of the identification date moves the case to its new day",
+			[]Event{event("a", 1, girl), event("a", 2, inApril)},
+			figuresWith(map[string]int64{"march": 0, "april": 1})},
+		{"out of order: an older event after a newer one changes nothing",
+			[]Event{event("a", 3, victim), event("a", 2, boy), event("a", 1, girl)},
+			figuresWith(map[string]int64{"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 0, "status/TRAFFICKING_STATUS_VICTIM": 1})},
+		{"everything twice, backwards",
+			[]Event{event("a", 3, inApril), event("a", 2, boy), event("a", 1, girl), event("a", 3, inApril), event("b", 1, girl), event("b", 1, girl)},
+			map[string]int64{"total": 2, "march": 1, "april": 1, "sex/SEX_FEMALE": 2,
+				"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 2, "state/CASE_STATE_OPEN": 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := New(testenv.Database(t))
+			for _, e := range tc.events {
+				apply(t, p, e)
+			}
+			if got := figures(t, p); !maps.Equal(got, tc.want) {
+				t.Errorf("figures:\n got %v\nwant %v", got, tc.want)
+			}
+
+			rebuilt := New(testenv.Database(t))
+			for _, i := range rand.Perm(len(tc.events)) {
+				apply(t, rebuilt, tc.events[i])
+			}
+			if got, want := statistics(t, rebuilt, "", ""), statistics(t, p, "", ""); !reflect.DeepEqual(got.Counts, want.Counts) {
+				t.Errorf("rebuilt in another order:\n got %+v\nwant %+v", got.Counts, want.Counts)
+			}
+		})
+	}
+}
+
+// A writer that stopped after committing an event to the case's document, before the buckets,
+// leaves the move to whoever comes next: the redelivered event, or the case's next one.
+func TestApplyCompletesAStoppedWriter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		next Event
+		want map[string]int64
+	}{
+		{"the same event redelivered", event("a", 2, boy), figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
+		{"the case's next event", event("a", 3, with(boy, func(f *Facts) { f.Status = "TRAFFICKING_STATUS_VICTIM" })),
+			figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1,
+				"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 0, "status/TRAFFICKING_STATUS_VICTIM": 1})},
+		{"a late event of the case", event("a", 1, girl), figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := New(testenv.Database(t))
+			apply(t, p, event("a", 1, girl))
+			// Step 2 of Apply alone: the correction reaches the case's document, not the buckets.
+			stopped := event("a", 2, boy)
+			if _, err := p.cases.Append(context.Background(), "a", func(journal.Doc[caseDoc]) (Event, bool) { return stopped, true }); err != nil {
+				t.Fatal(err)
+			}
+			if got := figures(t, p); !maps.Equal(got, oneGirl) {
+				t.Fatalf("figures before the next writer: %v", got)
+			}
+			apply(t, p, tc.next)
+			if got := figures(t, p); !maps.Equal(got, tc.want) {
+				t.Errorf("figures:\n got %v\nwant %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// Writers of different cases identified on the same day race for each version of its bucket;
+// every case must count once, with its correction.
+func TestConcurrentCasesOfOneDayCountEachOnce(t *testing.T) {
 	t.Parallel()
 	p := New(testenv.Database(t))
-	c := sample("case-1", "2025-03-09")
-
-	if !apply(t, p, c) {
-		t.Fatal("first delivery not counted")
+	const writers, perWriter = 4, 4
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range perWriter {
+				id := fmt.Sprintf("case-%d-%d", w, i)
+				apply(t, p, event(id, 1, girl))
+				apply(t, p, event(id, 2, boy))
+				apply(t, p, event(id, 1, girl)) // a late redelivery
+			}
+		})
 	}
-	if apply(t, p, c) {
-		t.Fatal("second delivery counted again")
-	}
-	b := stored(t, p, "2025-03-09")
-	if b.State.Total != 1 || b.Version != 1 || b.State.BySex["SEX_FEMALE"] != 1 || len(b.State.Applied) != 1 {
-		t.Errorf("bucket after a duplicate: %+v", b)
-	}
-	if !b.State.LastEventAt.Equal(c.OccurredAt) {
-		t.Errorf("last_event_at %v, want %v", b.State.LastEventAt, c.OccurredAt)
+	wg.Wait()
+	n := int64(writers * perWriter)
+	want := map[string]int64{"total": n, "march": n, "sex/SEX_MALE": n,
+		"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": n, "state/CASE_STATE_OPEN": n}
+	if got := figures(t, p); !maps.Equal(got, want) {
+		t.Errorf("after %d cases written concurrently:\n got %v\nwant %v", n, got, want)
 	}
 }
 
-func TestApplyTwoCasesSameDay(t *testing.T) {
+// Deliveries of the same events racing each other (several consumer instances) still apply each
+// once, and report it newer once.
+func TestConcurrentDuplicateDeliveriesApplyOnce(t *testing.T) {
 	t.Parallel()
 	p := New(testenv.Database(t))
-	a, b := sample("case-1", "2025-03-09"), sample("case-2", "2025-03-09")
-	b.Citizenships = []string{"AL", "XK"}
-	apply(t, p, a)
-	apply(t, p, b)
-
-	got := stored(t, p, "2025-03-09")
-	if got.State.Total != 2 || got.Version != 2 || got.State.ByCitizenship["AL"] != 2 || got.State.ByCitizenship["XK"] != 1 {
-		t.Errorf("bucket: %+v", got)
+	const cases = 6
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	newer := map[string]int{}
+	for range 2 {
+		wg.Go(func() {
+			for i := range cases {
+				for v, f := range []Facts{girl, boy} {
+					e := event(fmt.Sprintf("case-%d", i), int64(v+1), f)
+					if apply(t, p, e) {
+						mu.Lock()
+						newer[fmt.Sprintf("%s@%d", e.CaseID, e.Version)]++
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if s := statistics(t, p, "", ""); s.Total != cases || s.BySex["SEX_MALE"] != cases {
+		t.Errorf("total %d, by sex %v; want %d male", s.Total, s.BySex, cases)
+	}
+	for m, n := range newer {
+		if n != 1 {
+			t.Errorf("%s reported newer %d times", m, n)
+		}
 	}
 }
 
-// The stored layout is what existing databases hold and what Statistics projects out "applied"
-// from: the bucket's fields beside _id and version, the event under "change" in its entry.
+// The stored layout is what Statistics projects "applied" out of: the bucket's fields beside _id
+// and version.
 func TestApplyStoredLayout(t *testing.T) {
 	t.Parallel()
 	db := testenv.Database(t)
 	p := New(db)
-	apply(t, p, sample("case-1", "2025-03-09"))
-	ctx := context.Background()
+	apply(t, p, event("case-1", 1, girl))
 
 	var b bson.M
-	if err := db.Collection(BucketCollection).FindOne(ctx, bson.D{{Key: "_id", Value: "2025-03-09"}}).Decode(&b); err != nil {
+	if err := db.Collection(BucketCollection).FindOne(context.Background(), bson.D{{Key: "_id", Value: "2025-03-09"}}).Decode(&b); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"_id", "applied", "by_age_band", "by_citizenship", "by_exploitation_type", "by_identifying_institution",
-		"by_sex", "last_event_at", "total", "version"}
+		"by_prefecture", "by_scope", "by_sex", "by_state", "by_status", "last_event_at", "total", "version"}
 	if fields := slices.Sorted(maps.Keys(b)); !slices.Equal(fields, want) {
 		t.Errorf("bucket fields %q, want %q", fields, want)
 	}
-
-	var e struct {
-		Change Case `bson:"change"`
-	}
-	if err := db.Collection(JournalCollection).FindOne(ctx, bson.D{{Key: "_id", Value: journal.EntryID("2025-03-09", 1)}}).Decode(&e); err != nil {
-		t.Fatal(err)
-	}
-	if e.Change.Marker() != "case-1@1" {
-		t.Errorf("journal entry holds %+v, want the event case-1@1", e.Change)
+	if applied := b["applied"]; !reflect.DeepEqual(applied, bson.A{"case-1@1"}) {
+		t.Errorf("markers %v, want [case-1@1]", applied)
 	}
 }
 
-func TestApplyRejectsInvalidCase(t *testing.T) {
+func TestApplyRejectsInvalidEvent(t *testing.T) {
 	t.Parallel()
 	p := New(testenv.Database(t))
-	c := sample("case-1", "not-a-date")
-	if _, err := p.Apply(context.Background(), c); err == nil {
-		t.Fatal("Apply accepted a case without a valid identification date")
-	}
-}
-
-// Writers of the same day race for each version; every event must be counted exactly once.
-func TestConcurrentApplyCountsEachEventOnce(t *testing.T) {
-	t.Parallel()
-	p := New(testenv.Database(t))
-	const writers, perWriter = 4, 5
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*perWriter)
-	for w := range writers {
-		wg.Go(func() {
-			for i := range perWriter {
-				c := sample(fmt.Sprintf("case-%d-%d", w, i), "2025-03-09")
-				// Busy is the journal's "retry": the consumer redelivers; here the writer retries.
-				_, err := p.Apply(context.Background(), c)
-				for errors.Is(err, journal.ErrBusy) {
-					_, err = p.Apply(context.Background(), c)
-				}
-				if err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	b := stored(t, p, "2025-03-09")
-	if n := int64(writers * perWriter); b.State.Total != n || b.Version != n || len(b.State.Applied) != int(n) || b.State.BySex["SEX_FEMALE"] != n {
-		t.Errorf("after %d concurrent events: total %d, version %d, %d markers", n, b.State.Total, b.Version, len(b.State.Applied))
-	}
-}
-
-// Deliveries of the same events racing each other (several consumer instances) still count
-// each event once.
-func TestConcurrentDuplicateDeliveriesCountOnce(t *testing.T) {
-	t.Parallel()
-	p := New(testenv.Database(t))
-	const events = 10
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	counted := map[string]int{}
-	for range 2 {
-		wg.Go(func() {
-			for i := range events {
-				c := sample(fmt.Sprintf("case-%d", i), "2025-03-09")
-				ok, err := p.Apply(context.Background(), c)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if ok {
-					mu.Lock()
-					counted[c.Marker()]++
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if b := stored(t, p, "2025-03-09"); b.State.Total != events {
-		t.Errorf("total %d, want %d", b.State.Total, events)
-	}
-	for m, n := range counted {
-		if n != 1 {
-			t.Errorf("%s reported counted %d times", m, n)
-		}
-	}
-	if len(counted) != events {
-		t.Errorf("%d events reported counted, want %d", len(counted), events)
+	if _, err := p.Apply(context.Background(), event("case-1", 1, sample("not-a-date"))); err == nil {
+		t.Fatal("Apply accepted facts without a valid identification date")
 	}
 }
 
@@ -186,7 +293,7 @@ func TestApplyStopsWhenContextEnds(t *testing.T) {
 	p := New(testenv.Database(t))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Apply(ctx, sample("case-1", "2025-03-09")); !errors.Is(err, context.Canceled) {
+	if _, err := p.Apply(ctx, event("case-1", 1, girl)); !errors.Is(err, context.Canceled) {
 		t.Errorf("Apply with an ended context = %v, want context.Canceled", err)
 	}
 }

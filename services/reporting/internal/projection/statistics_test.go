@@ -19,10 +19,10 @@ func TestStatisticsByPeriod(t *testing.T) {
 
 	base := time.Date(2025, 4, 1, 8, 0, 0, 0, time.UTC)
 	for i, day := range []string{"2025-01-31", "2025-02-01", "2025-02-01", "2025-02-28", "2025-03-01"} {
-		c := sample("case-"+string(rune('a'+i)), day)
+		c := event("case-"+string(rune('a'+i)), 1, sample(day))
 		c.OccurredAt = base.Add(time.Duration(i) * time.Hour)
 		if i == 4 {
-			c.Sex = "SEX_MALE"
+			c.Facts.Sex = "SEX_MALE"
 		}
 		apply(t, p, c)
 	}

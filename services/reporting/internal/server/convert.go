@@ -19,6 +19,10 @@ func toResponse(st projection.Statistics, from, to string) *reportingv1.GetCaseS
 		ByAgeBand:                counts(st.ByAgeBand),
 		ByCitizenship:            counts(st.ByCitizenship),
 		ByIdentifyingInstitution: counts(st.ByIdentifyingInstitution),
+		ByStatus:                 counts(st.ByStatus),
+		ByState:                  counts(st.ByState),
+		ByScope:                  counts(st.ByScope),
+		ByPrefecture:             counts(st.ByPrefecture),
 		From:                     from,
 		To:                       to,
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
 )
 
@@ -38,9 +39,16 @@ func TestToResponse(t *testing.T) {
 		t.Errorf("empty statistics rendered as %v", empty)
 	}
 	at := time.Date(2025, 3, 10, 9, 30, 0, 0, time.UTC)
-	st := projection.Statistics{Counts: projection.Counts{Total: 2, BySex: map[string]int64{"SEX_FEMALE": 2}}, AsOf: at}
+	one := map[string]int64{"X": 2}
+	st := projection.Statistics{Counts: projection.Counts{Total: 2, BySex: map[string]int64{"SEX_FEMALE": 2},
+		ByStatus: one, ByState: one, ByScope: one, ByPrefecture: one}, AsOf: at}
 	r := toResponse(st, "", "2025-12-31")
 	if r.GetTotal() != 2 || len(r.GetBySex()) != 1 || !r.GetAsOf().AsTime().Equal(at) || r.GetTo() != "2025-12-31" {
 		t.Errorf("rendered as %v", r)
+	}
+	for name, got := range map[string][]*reportingv1.Count{"by_status": r.GetByStatus(), "by_state": r.GetByState(), "by_scope": r.GetByScope(), "by_prefecture": r.GetByPrefecture()} {
+		if len(got) != 1 || got[0].GetKey() != "X" || got[0].GetCount() != 2 {
+			t.Errorf("%s rendered as %v", name, got)
+		}
 	}
 }
