@@ -8,6 +8,7 @@ import (
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
 	"github.com/nrm-albania/nrm/services/reporting/internal/events"
@@ -22,12 +23,29 @@ import (
 // existing installation in the new collections (docs/decisions.md 32).
 const CaseStatisticsConsumer = "reporting-case-facts"
 
+// Service is the reporting service with its own settings. Each of its parts binds its settings
+// in Bind and starts in Setup.
+type Service struct{}
+
+// Bind registers the service's own settings.
+func (s *Service) Bind(set *config.Set) {}
+
+// Configured returns the service as the settings' values would give it, the defaults for the
+// rest, for the dev launcher and tests: values keyed by environment variable name.
+func Configured(values map[string]string) (*Service, error) {
+	var s Service
+	if err := config.Apply("reporting", values, s.Bind); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }
 
 // Setup registers the service and returns, as its background worker, the consumer that keeps
 // the case statistics up to date.
-func Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
 	c := rt.Consumer(consumer.Config{

@@ -33,7 +33,7 @@ type service struct {
 // start runs the whole service, as its binary does, on its own database and NATS namespace.
 func start(t *testing.T) *service {
 	t.Helper()
-	srv := testenv.Serve(t, reporting.Defaults(), reporting.Setup)
+	srv := testenv.Serve(t, reporting.Defaults(), mustConfigured(t).Setup)
 	return &service{client: reportingv1.NewReportingServiceClient(srv.Conn), bus: srv.Bus}
 }
 
@@ -274,4 +274,13 @@ func TestStatisticsPeriodOverGRPC(t *testing.T) {
 			t.Errorf("%q..%q: field violations %v; want %v", tc.from, tc.to, fields, tc.fields)
 		}
 	}
+}
+
+func mustConfigured(t *testing.T) *reporting.Service {
+	t.Helper()
+	s, err := reporting.Configured(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -108,12 +108,12 @@ type component struct {
 	setup    app.Setup
 }
 
-func components(registry *caseregistry.Service, referrals *referral.Service, sec *secretariat.Service) []component {
+func components(registry *caseregistry.Service, referrals *referral.Service, sec *secretariat.Service, rep *reporting.Service) []component {
 	return []component{
 		{caseregistry.Defaults(), registry.Setup},
 		{referral.Defaults(), referrals.Setup},
 		{secretariat.Defaults(), sec.Setup},
-		{reporting.Defaults(), reporting.Setup},
+		{reporting.Defaults(), rep.Setup},
 	}
 }
 
@@ -179,6 +179,10 @@ func Start(o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	rep, err := reporting.Configured(nil)
+	if err != nil {
+		return nil, err
+	}
 	if s.NATSURL == "" {
 		if s.nats, err = embedded.StartNATS(o.EmbeddedNATSAddr, filepath.Join(o.DataDir, "nats")); err != nil {
 			return nil, err
@@ -198,7 +202,7 @@ func Start(o Options) (_ *Stack, err error) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-	for _, c := range components(registry, referrals, sec) {
+	for _, c := range components(registry, referrals, sec, rep) {
 		cfg := c.defaults
 		cfg.MongoURI, cfg.NATSURL, cfg.NATSNamespace, cfg.LogLevel = s.MongoURI, s.NATSURL, o.NATSNamespace, o.LogLevel
 		cfg.MongoDatabase = o.DatabasePrefix + cfg.MongoDatabase

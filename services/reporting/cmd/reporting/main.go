@@ -7,4 +7,7 @@ import (
 	"github.com/nrm-albania/nrm/services/reporting"
 )
 
-func main() { app.Main(reporting.Defaults(), reporting.Setup) }
+func main() {
+	var svc reporting.Service
+	app.Main(reporting.Defaults(), svc.Setup, svc.Bind)
+}
