@@ -183,6 +183,18 @@ func TestWhoMayCallWhat(t *testing.T) {
 		"/nrm.secretariat.v1.SecretariatService/AdoptRulesOfProcedure": {chair, secretariat},
 		"/nrm.secretariat.v1.SecretariatService/ListRepresentations":   {chair, secretariat, police, shelter, member},
 		"/nrm.secretariat.v1.SecretariatService/SetRepresentation":     {chair, secretariat},
+
+		// The report: the stewards draft, circulate and submit; members (the chair is one)
+		// approve or return for their own institution (the service checks); readers of
+		// aggregates read it.
+		"/nrm.reporting.v1.ReportService/DraftReport":     {chair, secretariat},
+		"/nrm.reporting.v1.ReportService/CirculateReport": {chair, secretariat},
+		"/nrm.reporting.v1.ReportService/SubmitReport":    {chair, secretariat},
+		"/nrm.reporting.v1.ReportService/ApproveReport":   {chair, police, shelter, member},
+		"/nrm.reporting.v1.ReportService/ReturnReport":    {chair, police, shelter, member},
+		"/nrm.reporting.v1.ReportService/GetReport":       {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.ReportService/ListReports":     {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.ReportService/ExportReport":    {chair, secretariat, police, shelter, member, analyst},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

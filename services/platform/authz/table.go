@@ -47,6 +47,8 @@ var (
 	// authority are the Authority's own people: its members' staff, the chair and the secretariat.
 	authority   = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
+	// approvers answer for a member institution: its members' people, the chair among them.
+	approvers = []auth.Role{auth.RoleMember}
 	// A stolen credential is an incident: the operator on call may revoke it, not only the
 	// Authority's stewards.
 	revokers = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleOperator}
@@ -149,6 +151,16 @@ var Table = map[string]Rule{
 	secretariatv1.CorrespondenceService_GetLetterAttachment_FullMethodName: {Roles: authority, Audit: AuditRead},
 
 	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
+	// The periodic report: the stewards draft, circulate and submit it; every member approves or
+	// returns it, for its own institution only (the service checks); it holds aggregates only.
+	reportingv1.ReportService_DraftReport_FullMethodName:     {Roles: stewards, Audit: AuditChange},
+	reportingv1.ReportService_CirculateReport_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	reportingv1.ReportService_SubmitReport_FullMethodName:    {Roles: stewards, Audit: AuditChange},
+	reportingv1.ReportService_ApproveReport_FullMethodName:   {Roles: approvers, Audit: AuditChange},
+	reportingv1.ReportService_ReturnReport_FullMethodName:    {Roles: approvers, Audit: AuditChange},
+	reportingv1.ReportService_GetReport_FullMethodName:       {Roles: aggregates},
+	reportingv1.ReportService_ListReports_FullMethodName:     {Roles: aggregates},
+	reportingv1.ReportService_ExportReport_FullMethodName:    {Roles: aggregates},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},

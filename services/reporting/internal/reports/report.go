@@ -1,0 +1,231 @@
+package reports
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+)
+
+// The states of a report, named as the API's ReportState.
+const (
+	Draft      = "REPORT_STATE_DRAFT"
+	Circulated = "REPORT_STATE_CIRCULATED"
+	Returned   = "REPORT_STATE_RETURNED"
+	Approved   = "REPORT_STATE_APPROVED"
+	Submitted  = "REPORT_STATE_SUBMITTED"
+)
+
+// Report is the report of one period, an aggregate (aggregate.Spec{Name: "report"}). Its
+// content is frozen per revision: drafting again makes the next revision, with figures computed
+// anew, and only approvals of the current revision count.
+type Report struct {
+	ID       string    `bson:"_id"`
+	Version  int64     `bson:"version"`
+	Period   string    `bson:"period"`
+	From     string    `bson:"from"`
+	To       string    `bson:"to"`
+	State    string    `bson:"state"`
+	Revision int64     `bson:"revision"`
+	Sections []Section `bson:"sections"`
+	// Approvers are the institutions whose approval makes the revision final, as configured
+	// when it was drafted: a setting changed during an approval does not move its goal.
+	Approvers    []string    `bson:"approvers"`
+	Approvals    []Approval  `bson:"approvals"`
+	Returns      []Return    `bson:"returns"`
+	DraftedAt    time.Time   `bson:"drafted_at"`
+	CirculatedAt time.Time   `bson:"circulated_at,omitempty"`
+	Submission   *Submission `bson:"submission,omitempty"`
+	// PDF is the submitted document, frozen: its hash is in the audit trail.
+	PDF       []byte    `bson:"pdf,omitempty"`
+	CreatedAt time.Time `bson:"created_at"`
+	UpdatedAt time.Time `bson:"updated_at"`
+}
+
+// AggregateID implements aggregate.State.
+func (r Report) AggregateID() string { return r.ID }
+
+// AggregateVersion implements aggregate.State.
+func (r Report) AggregateVersion() int64 { return r.Version }
+
+// AtVersion implements aggregate.State.
+func (r Report) AtVersion(v int64, at time.Time) Report {
+	r.Version, r.UpdatedAt = v, at
+	return r
+}
+
+// Actor is who acts: an institution's code and the person (the token's subject) acting for it.
+type Actor struct {
+	Institution string `bson:"institution"`
+	Subject     string `bson:"subject"`
+}
+
+// Approval is an institution's approval of one revision.
+type Approval struct {
+	Actor    `bson:",inline"`
+	Revision int64     `bson:"revision"`
+	At       time.Time `bson:"at"`
+}
+
+// Return is an institution's return of one revision, with what it asks to change.
+type Return struct {
+	Actor    `bson:",inline"`
+	Revision int64     `bson:"revision"`
+	Comment  string    `bson:"comment"`
+	At       time.Time `bson:"at"`
+}
+
+// Submission is the sending of the final report to the Ministry's recipients.
+type Submission struct {
+	Actor      `bson:",inline"`
+	Recipients []string  `bson:"recipients"`
+	At         time.Time `bson:"at"`
+	PDFSHA256  string    `bson:"pdf_sha256"`
+}
+
+// New is the first revision of the report of p.
+func New(id string, p Period, sections []Section, approvers []string, at time.Time) Report {
+	return Report{
+		ID: id, Version: 1, Period: p.Key(), From: p.From, To: p.To, State: Draft, Revision: 1,
+		Sections: sections, Approvers: approvers, Approvals: []Approval{}, Returns: []Return{},
+		DraftedAt: at, CreatedAt: at, UpdatedAt: at,
+	}
+}
+
+// Final reports whether the report can no longer change: approved by all, or submitted.
+func (r Report) Final() bool { return r.State == Approved || r.State == Submitted }
+
+// Pending are the approvers that have not approved the current revision.
+func (r Report) Pending() []string {
+	var out []string
+	for _, a := range r.Approvers {
+		if !r.approvedBy(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func (r Report) approvedBy(institution string) bool {
+	return slices.ContainsFunc(r.Approvals, func(a Approval) bool { return a.Institution == institution && a.Revision == r.Revision })
+}
+
+// Redraft is the next revision, with new figures: back to a draft, its approvals to start again.
+// A draft whose figures have not changed stays as it is (changed is false): a retried draft.
+func (r Report) Redraft(sections []Section, approvers []string, at time.Time) (next Report, changed bool, err error) {
+	if err := r.changeable("be drafted again"); err != nil {
+		return r, false, err
+	}
+	if r.State == Draft && slices.EqualFunc(r.Sections, sections, equalSections) && slices.Equal(r.Approvers, approvers) {
+		return r, false, nil
+	}
+	r.State, r.Revision, r.Sections, r.Approvers = Draft, r.Revision+1, sections, approvers
+	r.DraftedAt, r.CirculatedAt = at, time.Time{}
+	return r, true, nil
+}
+
+// Circulate sends the draft to the approvers. Circulating it again changes nothing.
+func (r Report) Circulate(at time.Time) (next Report, changed bool, err error) {
+	if err := r.changeable("be circulated"); err != nil {
+		return r, false, err
+	}
+	switch r.State {
+	case Circulated:
+		return r, false, nil
+	case Returned:
+		return r, false, r.refuse("RETURNED", "was returned: draft it again before circulating it")
+	}
+	r.State, r.CirculatedAt = Circulated, at
+	return r, true, nil
+}
+
+// Approve records by's approval of the current revision (or of revision, when named); the
+// report is approved, and final, when every approver has approved it. Approving again changes
+// nothing, even once the report is final.
+func (r Report) Approve(by Actor, revision int64, at time.Time) (next Report, changed bool, err error) {
+	if err := r.mayAnswer(by); err != nil {
+		return r, false, err
+	}
+	if r.approvedBy(by.Institution) && (revision == 0 || revision == r.Revision) {
+		return r, false, nil
+	}
+	if err := r.answerable(revision, "be approved"); err != nil {
+		return r, false, err
+	}
+	r.Approvals = append(slices.Clone(r.Approvals), Approval{Actor: by, Revision: r.Revision, At: at})
+	if len(r.Pending()) == 0 {
+		r.State = Approved
+	}
+	return r, true, nil
+}
+
+// Return records by's return of the current revision with its comment.
+func (r Report) Return(by Actor, comment string, at time.Time) (Report, error) {
+	if err := r.mayAnswer(by); err != nil {
+		return r, err
+	}
+	if err := r.answerable(0, "be returned"); err != nil {
+		return r, err
+	}
+	r.Returns = append(slices.Clone(r.Returns), Return{Actor: by, Revision: r.Revision, Comment: comment, At: at})
+	r.State = Returned
+	return r, nil
+}
+
+// Submit records the submission of the approved report with its frozen PDF.
+func (r Report) Submit(s Submission, pdf []byte) (Report, error) {
+	if r.State == Submitted {
+		return r, r.refuse("REPORT_FINAL", "is final: it cannot be submitted again")
+	}
+	if r.State != Approved {
+		return r, r.refuse("NOT_APPROVED", fmt.Sprintf("is not approved by every member yet (%d pending): it cannot be submitted", len(r.Pending())))
+	}
+	r.State, r.Submission, r.PDF = Submitted, &s, pdf
+	return r, nil
+}
+
+// changeable refuses any change of a final report.
+func (r Report) changeable(change string) error {
+	if r.Final() {
+		return r.refuse("REPORT_FINAL", "is final: it cannot "+change)
+	}
+	return nil
+}
+
+// mayAnswer refuses an institution whose approval the report does not ask for.
+func (r Report) mayAnswer(by Actor) error {
+	if !slices.Contains(r.Approvers, by.Institution) {
+		return apierr.PermissionDenied("NOT_AN_APPROVER", fmt.Sprintf("%s is not among the approvers of report %s", by.Institution, r.Period),
+			map[string]string{"report_id": r.ID, "institution": by.Institution})
+	}
+	return nil
+}
+
+// answerable refuses an approval or return unless the named revision is circulated now.
+func (r Report) answerable(revision int64, change string) error {
+	if err := r.changeable(change); err != nil {
+		return err
+	}
+	if r.State != Circulated {
+		return r.refuse("NOT_CIRCULATED", "is not circulated: it cannot "+change)
+	}
+	if revision != 0 && revision != r.Revision {
+		return apierr.FailedPrecondition("REVISION_CHANGED",
+			fmt.Sprintf("report %s is at revision %d, not %d: read it again", r.Period, r.Revision, revision),
+			map[string]string{"report_id": r.ID, "revision": strconv.FormatInt(r.Revision, 10)})
+	}
+	return nil
+}
+
+func (r Report) refuse(reason, why string) error {
+	return apierr.FailedPrecondition(reason, fmt.Sprintf("report %s is %s and %s", r.Period, r.State, why),
+		map[string]string{"report_id": r.ID, "state": r.State})
+}
+
+func equalSections(a, b Section) bool {
+	return a.Title == b.Title && slices.EqualFunc(a.Tables, b.Tables, func(x, y Table) bool {
+		return x.Title == y.Title && x.Chart == y.Chart && slices.Equal(x.Columns, y.Columns) && slices.EqualFunc(x.Rows, y.Rows, slices.Equal)
+	})
+}

@@ -1,0 +1,67 @@
+package reporting
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
+	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
+	"github.com/nrm-albania/nrm/services/reporting/internal/server"
+)
+
+// DefaultReportApprovers are the 13 member institutions of the Authority: by the default rules
+// of procedure, the monthly report is final when every one of them has approved it.
+const DefaultReportApprovers = "MB-DPAM,ASP-ANTITRAF,ASP-KUFIRI,ASP-DHF-MINORE,ASP-KIBERNETIK,MEPJ-KONSULLORE,MSHMS,ASHDMF,SHSSH,MAS,AKPA,ISHPSHSH,KKSAT"
+
+// DefaultReportRecipients are the offices the Authority reports to monthly (point 11).
+const DefaultReportRecipients = "general director of the Ministry of Interior,deputy minister of the interior"
+
+// reportSettings are the monthly report's settings. They mirror the rules of procedure, which
+// the secretariat keeps; reading them from there is to come (docs/decisions.md).
+type reportSettings struct {
+	approvers, recipients string
+}
+
+// bindReports registers the report's settings.
+func (s *Service) bindReports(set *config.Set) {
+	set.String(&s.reports.approvers, "report-approvers", DefaultReportApprovers,
+		"institution codes, comma-separated, whose approval makes a report final (the rules of procedure: every member)")
+	set.String(&s.reports.recipients, "report-recipients", DefaultReportRecipients,
+		"the offices, comma-separated, the final report is submitted to")
+	set.Check(func() error {
+		if len(list(s.reports.approvers)) == 0 {
+			return fmt.Errorf("report-approvers: name at least one institution")
+		}
+		if len(list(s.reports.recipients)) == 0 {
+			return fmt.Errorf("report-recipients: name at least one recipient")
+		}
+		return nil
+	})
+}
+
+// setupReports registers the report service, whose sections are built from stats.
+func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) {
+	reportingv1.RegisterReportServiceServer(rt.GRPC, server.NewReports(server.ReportDeps{
+		Store:      reports.NewStore(rt.DB),
+		Builders:   []reports.Builder{reports.Cases{Stats: stats}},
+		Approvers:  list(s.reports.approvers),
+		Recipients: list(s.reports.recipients),
+		Relay:      rt.Outbox,
+		Log:        rt.Logger,
+	}))
+}
+
+// list is a comma-separated setting's values, trimmed, without empty or repeated ones.
+func list(v string) []string {
+	var out []string
+	for _, x := range strings.Split(v, ",") {
+		if x = strings.TrimSpace(x); x != "" && !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
