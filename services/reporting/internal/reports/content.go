@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // Section is one part of a report, such as the cases identified in the period.
@@ -18,12 +20,47 @@ type Section struct {
 // Table is a table of figures. The first column labels the rows, the others hold figures, as
 // text so that a report freezes exactly what was printed.
 type Table struct {
-	Title   string     `bson:"title"`
-	Columns []string   `bson:"columns"`
-	Rows    [][]string `bson:"rows"`
+	Title   string
+	Columns []string
+	Rows    [][]string
 	// Chart asks the PDF to draw the table's first figure column as a bar chart too: for the
 	// breakdowns people would rather look at than read.
-	Chart bool `bson:"chart,omitempty"`
+	Chart bool
+}
+
+// storedTable is a Table as the store keeps it: each row a document of its cells, since
+// FerretDB keeps no arrays of arrays.
+type storedTable struct {
+	Title   string      `bson:"title"`
+	Columns []string    `bson:"columns"`
+	Rows    []storedRow `bson:"rows"`
+	Chart   bool        `bson:"chart,omitempty"`
+}
+
+type storedRow struct {
+	Cells []string `bson:"cells"`
+}
+
+// MarshalBSON implements bson.Marshaler.
+func (t Table) MarshalBSON() ([]byte, error) {
+	s := storedTable{Title: t.Title, Columns: t.Columns, Rows: make([]storedRow, len(t.Rows)), Chart: t.Chart}
+	for i, r := range t.Rows {
+		s.Rows[i].Cells = r
+	}
+	return bson.Marshal(s)
+}
+
+// UnmarshalBSON implements bson.Unmarshaler.
+func (t *Table) UnmarshalBSON(b []byte) error {
+	var s storedTable
+	if err := bson.Unmarshal(b, &s); err != nil {
+		return err
+	}
+	*t = Table{Title: s.Title, Columns: s.Columns, Rows: make([][]string, len(s.Rows)), Chart: s.Chart}
+	for i, r := range s.Rows {
+		t.Rows[i] = r.Cells
+	}
+	return nil
 }
 
 // Builder builds one section of the report of a period. Sections are fixed: a report holds one
