@@ -34,10 +34,12 @@ import (
 // healthy database, short enough that a database that is down only delays the start a little.
 const firstSeedWithin = 2 * time.Second
 
-// The durable consumers that fill the agenda backlog from the cases' and referrals' events.
+// The durable consumers that fill the agenda backlog from the cases', referrals' and reports'
+// events.
 const (
 	CaseBacklogConsumer     = "secretariat-backlog-cases"
 	ReferralBacklogConsumer = "secretariat-backlog-referrals"
+	ReportBacklogConsumer   = "secretariat-backlog-reports"
 )
 
 // Defaults are the service's settings when nothing is configured.
@@ -150,6 +152,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	workers := []app.Worker{sync.Run, deliverer.Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamCase, Durable: CaseBacklogConsumer, Subjects: []string{"nrm.case.>"}}, bl.CaseEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamReferral, Durable: ReferralBacklogConsumer, Subjects: []string{"nrm.referral.>"}}, bl.ReferralEvents()).Run,
+		rt.Consumer(consumer.Config{Stream: natsbus.StreamReport, Durable: ReportBacklogConsumer, Subjects: []string{"nrm.report.>"}}, bl.ReportEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices()).Run,
 		ms.WatchEvery(cmp.Or(s.WatchInterval, 15*time.Minute)),
 	}

@@ -259,6 +259,8 @@ const (
 	AgendaItemSource_AGENDA_ITEM_SOURCE_ACTION_ITEM AgendaItemSource = 4
 	// Approval of an earlier meeting's minutes.
 	AgendaItemSource_AGENDA_ITEM_SOURCE_MINUTES AgendaItemSource = 5
+	// A report circulated and awaiting the members' approval.
+	AgendaItemSource_AGENDA_ITEM_SOURCE_REPORT_APPROVAL AgendaItemSource = 6
 )
 
 // Enum value maps for AgendaItemSource.
@@ -270,6 +272,7 @@ var (
 		3: "AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP",
 		4: "AGENDA_ITEM_SOURCE_ACTION_ITEM",
 		5: "AGENDA_ITEM_SOURCE_MINUTES",
+		6: "AGENDA_ITEM_SOURCE_REPORT_APPROVAL",
 	}
 	AgendaItemSource_value = map[string]int32{
 		"AGENDA_ITEM_SOURCE_UNSPECIFIED":        0,
@@ -278,6 +281,7 @@ var (
 		"AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP": 3,
 		"AGENDA_ITEM_SOURCE_ACTION_ITEM":        4,
 		"AGENDA_ITEM_SOURCE_MINUTES":            5,
+		"AGENDA_ITEM_SOURCE_REPORT_APPROVAL":    6,
 	}
 )
 
@@ -485,7 +489,9 @@ type AgendaItem struct {
 	// Added after the invitations went out (sent as an addendum).
 	Addendum bool `protobuf:"varint,8,opt,name=addendum,proto3" json:"addendum,omitempty"`
 	// When the situation it reports began (registration, deadline, due date).
-	Since         *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=since,proto3" json:"since,omitempty"`
+	Since *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=since,proto3" json:"since,omitempty"`
+	// The reports it concerns.
+	ReportIds     []string `protobuf:"bytes,10,rep,name=report_ids,json=reportIds,proto3" json:"report_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -579,6 +585,13 @@ func (x *AgendaItem) GetAddendum() bool {
 func (x *AgendaItem) GetSince() *timestamppb.Timestamp {
 	if x != nil {
 		return x.Since
+	}
+	return nil
+}
+
+func (x *AgendaItem) GetReportIds() []string {
+	if x != nil {
+		return x.ReportIds
 	}
 	return nil
 }
@@ -4666,7 +4679,7 @@ var File_nrm_secretariat_v1_meetings_proto protoreflect.FileDescriptor
 
 const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"\n" +
-	"!nrm/secretariat/v1/meetings.proto\x12\x12nrm.secretariat.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x02\n" +
+	"!nrm/secretariat/v1/meetings.proto\x12\x12nrm.secretariat.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x02\n" +
 	"\n" +
 	"AgendaItem\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
@@ -4679,7 +4692,10 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"\n" +
 	"meeting_id\x18\a \x01(\tR\tmeetingId\x12\x1a\n" +
 	"\baddendum\x18\b \x01(\bR\baddendum\x120\n" +
-	"\x05since\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\xa4\x01\n" +
+	"\x05since\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x1d\n" +
+	"\n" +
+	"report_ids\x18\n" +
+	" \x03(\tR\treportIds\"\xa4\x01\n" +
 	"\x05Reply\x12 \n" +
 	"\vinstitution\x18\x01 \x01(\tR\vinstitution\x129\n" +
 	"\x05reply\x18\x02 \x01(\x0e2#.nrm.secretariat.v1.InvitationReplyR\x05reply\x12\x12\n" +
@@ -5029,14 +5045,15 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PRESENCE_REPRESENTATIVE\x10\x01\x12\x17\n" +
 	"\x13PRESENCE_SUBSTITUTE\x10\x02\x12\x13\n" +
-	"\x0fPRESENCE_ABSENT\x10\x03*\xec\x01\n" +
+	"\x0fPRESENCE_ABSENT\x10\x03*\x94\x02\n" +
 	"\x10AgendaItemSource\x12\"\n" +
 	"\x1eAGENDA_ITEM_SOURCE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19AGENDA_ITEM_SOURCE_MANUAL\x10\x01\x12&\n" +
 	"\"AGENDA_ITEM_SOURCE_STATUS_DECISION\x10\x02\x12)\n" +
 	"%AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP\x10\x03\x12\"\n" +
 	"\x1eAGENDA_ITEM_SOURCE_ACTION_ITEM\x10\x04\x12\x1e\n" +
-	"\x1aAGENDA_ITEM_SOURCE_MINUTES\x10\x05*\xda\x01\n" +
+	"\x1aAGENDA_ITEM_SOURCE_MINUTES\x10\x05\x12&\n" +
+	"\"AGENDA_ITEM_SOURCE_REPORT_APPROVAL\x10\x06*\xda\x01\n" +
 	"\fDecisionKind\x12\x1d\n" +
 	"\x19DECISION_KIND_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DECISION_KIND_STATUS_RECOMMENDATION\x10\x01\x12$\n" +

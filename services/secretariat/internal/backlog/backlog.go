@@ -52,12 +52,14 @@ const (
 	KindStatusDecision = "status_decision"
 	// KindReferralFollowUp: a referral went overdue, was declined or expired.
 	KindReferralFollowUp = "referral_follow_up"
+	// KindReportApproval: a report was circulated and awaits the members' approval.
+	KindReportApproval = "report_approval"
 )
 
 // Item is one open matter of the backlog. It names cases and referrals by code and id, never a
 // person.
 type Item struct {
-	// Key is "status/<case id>" or "referral/<referral id>".
+	// Key is "status/<case id>", "referral/<referral id>" or "report/<report id>".
 	Key string `bson:"_id"`
 	// Kind is KindStatusDecision or KindReferralFollowUp.
 	Kind string `bson:"kind"`
@@ -65,6 +67,7 @@ type Item struct {
 	Title       string   `bson:"title"`
 	CaseCodes   []string `bson:"case_codes"`
 	ReferralIDs []string `bson:"referral_ids,omitempty"`
+	ReportIDs   []string `bson:"report_ids,omitempty"`
 	// Since is when the event that opened the item happened: the registration, the referral
 	// going overdue, being declined or expiring.
 	Since time.Time `bson:"since"`

@@ -18,6 +18,7 @@ import (
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
@@ -64,8 +65,11 @@ func referral(t *testing.T, typ, id string, version int64) *eventsv1.Envelope {
 
 // deliver hands env to the handler of its stream, as the service's consumers do.
 func deliver(s *backlog.Store, env *eventsv1.Envelope) error {
-	if strings.HasPrefix(env.GetType(), "case.") {
+	switch {
+	case strings.HasPrefix(env.GetType(), "case."):
 		return s.CaseEvents()(context.Background(), env)
+	case strings.HasPrefix(env.GetType(), "report."):
+		return s.ReportEvents()(context.Background(), env)
 	}
 	return s.ReferralEvents()(context.Background(), env)
 }
@@ -105,6 +109,13 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 		CaseCodes: []string{"VT-2026-00012"}, Since: t0.Add(3 * time.Hour), Version: 3}
 	overdue, accepted := referral(t, "referral.overdue", "r1", 2), referral(t, "referral.accepted", "r1", 3)
 	expired := referral(t, "referral.expired", "r1", 3)
+	report := func(typ string, version int64) *eventsv1.Envelope {
+		return envelope(t, typ, version, &reportingv1.ReportChanged{ReportId: "2026-11", Version: version, Period: "2026-11"})
+	}
+	awaiting := func(version int64) backlog.Item {
+		return backlog.Item{Key: "report/2026-11", Kind: backlog.KindReportApproval, Title: "Report 2026-11 awaiting the members' approval",
+			ReportIDs: []string{"2026-11"}, Since: t0.Add(time.Duration(version) * time.Hour), Version: version}
+	}
 
 	tests := []struct {
 		name   string
@@ -131,6 +142,13 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 		{"referral expired, then the overdue late", []*eventsv1.Envelope{expired, overdue}, []backlog.Item{followUp("expired", "r1", 3)}},
 		{"referral overdue, then accepted", []*eventsv1.Envelope{overdue, accepted}, nil},
 		{"referral accepted, then the overdue late", []*eventsv1.Envelope{accepted, overdue}, nil},
+		{"report circulated", []*eventsv1.Envelope{report("report.circulated", 2)}, []backlog.Item{awaiting(2)}},
+		{"report circulated, one approval", []*eventsv1.Envelope{report("report.circulated", 2), report("report.approved", 3)}, []backlog.Item{awaiting(2)}},
+		{"report final", []*eventsv1.Envelope{report("report.circulated", 2), report("report.final", 15)}, nil},
+		{"report final, then the circulation late", []*eventsv1.Envelope{report("report.final", 15), report("report.circulated", 2)}, nil},
+		{"report returned", []*eventsv1.Envelope{report("report.circulated", 2), report("report.returned", 4)}, nil},
+		{"report redrafted and circulated again", []*eventsv1.Envelope{report("report.circulated", 2), report("report.drafted", 5), report("report.circulated", 6)},
+			[]backlog.Item{awaiting(6)}},
 		{"oldest first", []*eventsv1.Envelope{overdue, reg, referral(t, "referral.declined", "r2", 4), registered(t, "c2", "VT-2026-00013", potential)},
 			[]backlog.Item{statusItem("c1", "VT-2026-00012"), statusItem("c2", "VT-2026-00013"), followUp("overdue", "r1", 2), followUp("declined", "r2", 4)}},
 	}

@@ -10,6 +10,7 @@ import (
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 )
 
@@ -100,6 +101,33 @@ func (s *Store) ReferralEvents() consumer.Handler {
 			}
 		}
 		return s.handle(ctx, env, r.GetReferralId(), key, c)
+	}
+}
+
+// ReportEvents handles the reports' stream: a report circulated for approval opens its item,
+// which its next draft, its return, its final approval or its submission closes. Approvals
+// short of all leave it open; the stream's other events are let go undecoded.
+func (s *Store) ReportEvents() consumer.Handler {
+	return func(ctx context.Context, env *eventsv1.Envelope) error {
+		var opens bool
+		switch env.GetType() {
+		case "report.circulated":
+			opens = true
+		case "report.drafted", "report.returned", "report.final", "report.submitted":
+		default:
+			return nil
+		}
+		var r reportingv1.ReportChanged
+		if err := env.GetPayload().UnmarshalTo(&r); err != nil {
+			return malformed(env, err)
+		}
+		key := "report/" + r.GetReportId()
+		c := change{Version: env.GetAggregateVersion()}
+		if opens {
+			c.Open = &Item{Key: key, Kind: KindReportApproval, Title: "Report " + r.GetPeriod() + " awaiting the members' approval",
+				ReportIDs: []string{r.GetReportId()}, Since: env.GetOccurredAt().AsTime(), Version: c.Version}
+		}
+		return s.handle(ctx, env, r.GetReportId(), key, c)
 	}
 }
 

@@ -57,6 +57,7 @@ type Item struct {
 	Source      string    `bson:"source"`
 	CaseCodes   []string  `bson:"case_codes,omitempty"`
 	ReferralIDs []string  `bson:"referral_ids,omitempty"`
+	ReportIDs   []string  `bson:"report_ids,omitempty"`
 	ActionID    string    `bson:"action_id,omitempty"`
 	MeetingID   string    `bson:"meeting_id,omitempty"`
 	BacklogKey  string    `bson:"backlog_key,omitempty"`

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"regexp"
@@ -21,6 +22,7 @@ var (
 	sourceReferral = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP.String()
 	sourceAction   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_ACTION_ITEM.String()
 	sourceMinutes  = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_MINUTES.String()
+	sourceReport   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_REPORT_APPROVAL.String()
 )
 
 // recentMeetings bounds the earlier meetings whose circulated minutes an agenda proposes to
@@ -46,12 +48,9 @@ func (s *Meetings) proposed(ctx context.Context, m meetings.Meeting) ([]meetings
 		}
 	}
 	for _, b := range open {
-		source := sourceStatus
-		if b.Kind == backlog.KindReferralFollowUp {
-			source = sourceReferral
-		}
-		out = append(out, meetings.Item{ID: itemID("backlog:" + b.Key), Title: b.Title, Source: source,
-			CaseCodes: b.CaseCodes, ReferralIDs: b.ReferralIDs, BacklogKey: b.Key, Since: b.Since})
+		source := map[string]string{backlog.KindReferralFollowUp: sourceReferral, backlog.KindReportApproval: sourceReport}[b.Kind]
+		out = append(out, meetings.Item{ID: itemID("backlog:" + b.Key), Title: b.Title, Source: cmp.Or(source, sourceStatus),
+			CaseCodes: b.CaseCodes, ReferralIDs: b.ReferralIDs, ReportIDs: b.ReportIDs, BacklogKey: b.Key, Since: b.Since})
 	}
 	actions, meetingOf, err := s.Meetings.OpenActions(ctx, "")
 	if err != nil {

@@ -62,7 +62,7 @@ func itemsProto(items []meetings.Item) []*secretariatv1.AgendaItem {
 	for _, i := range items {
 		out = append(out, &secretariatv1.AgendaItem{Id: i.ID, Title: i.Title,
 			Source:    secretariatv1.AgendaItemSource(secretariatv1.AgendaItemSource_value[i.Source]),
-			CaseCodes: i.CaseCodes, ReferralIds: i.ReferralIDs, ActionId: i.ActionID, MeetingId: i.MeetingID,
+			CaseCodes: i.CaseCodes, ReferralIds: i.ReferralIDs, ReportIds: i.ReportIDs, ActionId: i.ActionID, MeetingId: i.MeetingID,
 			Addendum: i.Addendum, Since: ts(i.Since)})
 	}
 	return out
