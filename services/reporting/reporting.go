@@ -11,6 +11,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
 	"github.com/nrm-albania/nrm/services/reporting/internal/events"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
 	"github.com/nrm-albania/nrm/services/reporting/internal/server"
@@ -25,10 +26,14 @@ const CaseStatisticsConsumer = "reporting-case-facts"
 
 // Service is the reporting service with its own settings. Each of its parts binds its settings
 // in Bind and starts in Setup.
-type Service struct{}
+type Service struct {
+	dataSets datasets.Calendar
+}
 
 // Bind registers the service's own settings.
-func (s *Service) Bind(set *config.Set) {}
+func (s *Service) Bind(set *config.Set) {
+	s.bindDataSets(set)
+}
 
 // Configured returns the service as the settings' values would give it, the defaults for the
 // rest, for the dev launcher and tests: values keyed by environment variable name.
@@ -45,7 +50,7 @@ func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", 
 
 // Setup registers the service and returns, as its background worker, the consumer that keeps
 // the case statistics up to date.
-func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
 	c := rt.Consumer(consumer.Config{
@@ -53,5 +58,6 @@ func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
-	return []app.Worker{c.Run}, nil
+	dataSets := s.setupDataSets(ctx, rt)
+	return append([]app.Worker{c.Run}, dataSets...), nil
 }
