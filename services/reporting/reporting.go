@@ -48,8 +48,8 @@ func Configured(values map[string]string) (*Service, error) {
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }
 
-// Setup registers the service and returns, as its background worker, the consumer that keeps
-// the case statistics up to date.
+// Setup registers the services and returns their background workers: the consumer that keeps
+// the case statistics up to date, and whatever the data sets need (setupDataSets).
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))

@@ -85,11 +85,14 @@ func (s *Store) List(ctx context.Context) ([]DataSet, error) {
 
 // Update replaces member's form with elements, based on version expected (0: the current one).
 func (s *Store) Update(ctx context.Context, member string, expected int64, elements []Element) (DataSet, error) {
-	by := caller(ctx)
+	who, err := principal(ctx)
+	if err != nil {
+		return DataSet{}, err
+	}
 	d, _, err := s.DataSets.Execute(ctx, aggregate.Command[DataSet, aggregate.Change]{
 		ID: member, Expected: expected,
 		Decide: func(d DataSet) (aggregate.Outcome[DataSet, aggregate.Change], error) {
-			d.Elements, d.UpdatedBy = elements, by
+			d.Elements, d.UpdatedBy = elements, who.Institution
 			return aggregate.Outcome[DataSet, aggregate.Change]{Next: d, Change: aggregate.Change{Kind: "UPDATED", Fields: []string{"elements"}}}, nil
 		},
 	})
@@ -99,7 +102,11 @@ func (s *Store) Update(ctx context.Context, member string, expected int64, eleme
 // Submit records member's values for p, validated against form (warnings from Check), unless
 // the month does not take them (Calendar.Admit). A submission closes a reopening.
 func (s *Store) Submit(ctx context.Context, form DataSet, p Period, values []Value, warnings []Warning) (Submission, bool, error) {
-	by := caller(ctx)
+	who, err := principal(ctx)
+	if err != nil {
+		return Submission{}, false, err
+	}
+	by := who.Institution
 	return s.change(ctx, form.Member, p, func(cur Submission, now time.Time) (aggregate.Outcome[Submission, aggregate.Change], error) {
 		if err := s.calendar.Admit(cur, p, now); err != nil {
 			return aggregate.Outcome[Submission, aggregate.Change]{}, err
@@ -123,8 +130,10 @@ func (s *Store) Submit(ctx context.Context, form DataSet, p Period, values []Val
 // the lock. A month that is not locked needs no reopening and is refused, so that the trail of
 // reopenings holds only the ones that mattered.
 func (s *Store) Reopen(ctx context.Context, member string, p Period, reason string) (Submission, bool, error) {
-	p0, _ := auth.FromContext(ctx)
-	who := p0.Effective()
+	who, err := principal(ctx)
+	if err != nil {
+		return Submission{}, false, err
+	}
 	return s.change(ctx, member, p, func(cur Submission, now time.Time) (aggregate.Outcome[Submission, aggregate.Change], error) {
 		meta := map[string]string{"member": member, "period": p.String()}
 		switch {
@@ -168,13 +177,13 @@ func (s *Store) change(ctx context.Context, member string, p Period,
 	})
 }
 
+// create commits, as version 1, what decide makes of fresh: a submission that did not exist.
 func (s *Store) create(ctx context.Context, fresh Submission,
 	decide func(Submission, time.Time) (aggregate.Outcome[Submission, aggregate.Change], error)) (Submission, bool, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return Submission{}, false, status.Error(codes.Unauthenticated, "no principal")
+	who, err := principal(ctx)
+	if err != nil {
+		return Submission{}, false, err
 	}
-	who := p.Effective()
 	now := s.clock()
 	out, err := decide(fresh, now)
 	if err != nil {
@@ -188,12 +197,14 @@ func (s *Store) create(ctx context.Context, fresh Submission,
 	return created, err == nil, err
 }
 
-// caller is the institution a change is made by.
-func caller(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Effective().Institution
+// principal is who a change is made by: the original caller when a service calls on someone's
+// behalf. The guard admits no call without one.
+func principal(ctx context.Context) (*auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return nil, status.Error(codes.Unauthenticated, "no principal")
 	}
-	return ""
+	return p.Effective(), nil
 }
 
 // clock is the time of a change as the aggregate store keeps it: UTC, to the millisecond.
