@@ -68,7 +68,8 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName,
 				secretariatv1.MeetingService_ServiceDesc.ServiceName, secretariatv1.CorrespondenceService_ServiceDesc.ServiceName}},
 		{"reporting", cfg.ReportingAddr, registerReporting,
-			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.ReportService_ServiceDesc.ServiceName}},
+			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.ReportService_ServiceDesc.ServiceName,
+				reportingv1.DataSetService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -226,9 +227,16 @@ func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.
 	return nil
 }
 
+// registerReporting routes the reporting service's APIs, all served on one connection.
 func registerReporting(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
-	if err := reportingv1.RegisterReportingServiceHandler(ctx, mux, conn); err != nil {
-		return err
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		reportingv1.RegisterReportingServiceHandler,
+		reportingv1.RegisterReportServiceHandler,
+		reportingv1.RegisterDataSetServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return err
+		}
 	}
-	return reportingv1.RegisterReportServiceHandler(ctx, mux, conn)
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
 	"github.com/nrm-albania/nrm/services/reporting/internal/events"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
 	"github.com/nrm-albania/nrm/services/reporting/internal/server"
@@ -26,12 +27,14 @@ const CaseStatisticsConsumer = "reporting-case-facts"
 // Service is the reporting service with its own settings. Each of its parts binds its settings
 // in Bind and starts in Setup.
 type Service struct {
-	reports reportSettings
+	reports  reportSettings
+	dataSets datasets.Calendar
 }
 
 // Bind registers the service's own settings.
 func (s *Service) Bind(set *config.Set) {
 	s.bindReports(set)
+	s.bindDataSets(set)
 }
 
 // Configured returns the service as the settings' values would give it, the defaults for the
@@ -47,9 +50,9 @@ func Configured(values map[string]string) (*Service, error) {
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }
 
-// Setup registers the service and returns, as its background worker, the consumer that keeps
-// the case statistics up to date.
-func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+// Setup registers the services and returns their background workers: the consumer that keeps
+// the case statistics up to date, and whatever the data sets need (setupDataSets).
+func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
 	s.setupReports(rt, stats)
@@ -58,5 +61,6 @@ func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
-	return []app.Worker{c.Run}, nil
+	dataSets := s.setupDataSets(ctx, rt)
+	return append([]app.Worker{c.Run}, dataSets...), nil
 }

@@ -195,6 +195,16 @@ func TestWhoMayCallWhat(t *testing.T) {
 		"/nrm.reporting.v1.ReportService/GetReport":       {chair, secretariat, police, shelter, member, analyst},
 		"/nrm.reporting.v1.ReportService/ListReports":     {chair, secretariat, police, shelter, member, analyst},
 		"/nrm.reporting.v1.ReportService/ExportReport":    {chair, secretariat, police, shelter, member, analyst},
+		// Data reported by members: everyone who reads statistics reads them; members submit (their
+		// own institution's: the service checks) and so does the secretariat; the stewards change
+		// the forms and reopen a locked month.
+		"/nrm.reporting.v1.DataSetService/ListDataSets":     {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.DataSetService/GetDataSet":       {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.DataSetService/GetSubmission":    {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.DataSetService/GetCompleteness":  {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.DataSetService/SubmitData":       {chair, secretariat, police, shelter, member},
+		"/nrm.reporting.v1.DataSetService/UpdateDataSet":    {chair, secretariat},
+		"/nrm.reporting.v1.DataSetService/ReopenSubmission": {chair, secretariat},
 	}
 	if len(allowed) != len(Table) {
 		t.Fatalf("the test covers %d methods, the table has %d", len(allowed), len(Table))

@@ -44,6 +44,8 @@ var (
 	aggregates = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember, auth.RoleAnalyst}
 	auditors   = []auth.Role{auth.RoleAuditor}
 	stewards   = []auth.Role{auth.RoleChair, auth.RoleSecretariat}
+	// reporters submit the members' monthly data: each member its own, the secretariat any.
+	reporters = []auth.Role{auth.RoleSecretariat, auth.RoleMember}
 	// authority are the Authority's own people: its members' staff, the chair and the secretariat.
 	authority   = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleMember}
 	chainChecks = []auth.Role{auth.RoleAuditor, auth.RoleOperator}
@@ -161,6 +163,16 @@ var Table = map[string]Rule{
 	reportingv1.ReportService_GetReport_FullMethodName:       {Roles: aggregates},
 	reportingv1.ReportService_ListReports_FullMethodName:     {Roles: aggregates},
 	reportingv1.ReportService_ExportReport_FullMethodName:    {Roles: aggregates},
+	// The data reported by members: counts of each institution's work, read like the statistics.
+	// A member submits its own institution's figures (the service checks), the secretariat any
+	// member's; the forms and the reopening of a locked month are the stewards'.
+	reportingv1.DataSetService_ListDataSets_FullMethodName:     {Roles: aggregates},
+	reportingv1.DataSetService_GetDataSet_FullMethodName:       {Roles: aggregates},
+	reportingv1.DataSetService_GetSubmission_FullMethodName:    {Roles: aggregates},
+	reportingv1.DataSetService_GetCompleteness_FullMethodName:  {Roles: aggregates},
+	reportingv1.DataSetService_SubmitData_FullMethodName:       {Roles: reporters, Audit: AuditChange},
+	reportingv1.DataSetService_UpdateDataSet_FullMethodName:    {Roles: stewards, Audit: AuditChange},
+	reportingv1.DataSetService_ReopenSubmission_FullMethodName: {Roles: stewards, Audit: AuditChange},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},

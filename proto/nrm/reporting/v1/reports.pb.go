@@ -112,7 +112,7 @@ type Report struct {
 	Returns          []*Return              `protobuf:"bytes,12,rep,name=returns,proto3" json:"returns,omitempty"`
 	DraftTime        *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=draft_time,json=draftTime,proto3" json:"draft_time,omitempty"`
 	CirculateTime    *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=circulate_time,json=circulateTime,proto3" json:"circulate_time,omitempty"`
-	Submission       *Submission            `protobuf:"bytes,15,opt,name=submission,proto3" json:"submission,omitempty"`
+	Submission       *ReportSubmission      `protobuf:"bytes,15,opt,name=submission,proto3" json:"submission,omitempty"`
 	CreateTime       *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	unknownFields    protoimpl.UnknownFields
@@ -247,7 +247,7 @@ func (x *Report) GetCirculateTime() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Report) GetSubmission() *Submission {
+func (x *Report) GetSubmission() *ReportSubmission {
 	if x != nil {
 		return x.Submission
 	}
@@ -576,7 +576,7 @@ func (x *Return) GetReturnTime() *timestamppb.Timestamp {
 }
 
 // The submission of the final report to the Ministry.
-type Submission struct {
+type ReportSubmission struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The recipients, by office (e.g. "general director of the Ministry of Interior").
 	Recipients []string               `protobuf:"bytes,1,rep,name=recipients,proto3" json:"recipients,omitempty"`
@@ -590,20 +590,20 @@ type Submission struct {
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Submission) Reset() {
-	*x = Submission{}
+func (x *ReportSubmission) Reset() {
+	*x = ReportSubmission{}
 	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Submission) String() string {
+func (x *ReportSubmission) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Submission) ProtoMessage() {}
+func (*ReportSubmission) ProtoMessage() {}
 
-func (x *Submission) ProtoReflect() protoreflect.Message {
+func (x *ReportSubmission) ProtoReflect() protoreflect.Message {
 	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -615,40 +615,40 @@ func (x *Submission) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Submission.ProtoReflect.Descriptor instead.
-func (*Submission) Descriptor() ([]byte, []int) {
+// Deprecated: Use ReportSubmission.ProtoReflect.Descriptor instead.
+func (*ReportSubmission) Descriptor() ([]byte, []int) {
 	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *Submission) GetRecipients() []string {
+func (x *ReportSubmission) GetRecipients() []string {
 	if x != nil {
 		return x.Recipients
 	}
 	return nil
 }
 
-func (x *Submission) GetSubmitTime() *timestamppb.Timestamp {
+func (x *ReportSubmission) GetSubmitTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.SubmitTime
 	}
 	return nil
 }
 
-func (x *Submission) GetInstitution() string {
+func (x *ReportSubmission) GetInstitution() string {
 	if x != nil {
 		return x.Institution
 	}
 	return ""
 }
 
-func (x *Submission) GetSubject() string {
+func (x *ReportSubmission) GetSubject() string {
 	if x != nil {
 		return x.Subject
 	}
 	return ""
 }
 
-func (x *Submission) GetPdfSha256() string {
+func (x *ReportSubmission) GetPdfSha256() string {
 	if x != nil {
 		return x.PdfSha256
 	}
@@ -1520,7 +1520,7 @@ var File_nrm_reporting_v1_reports_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1enrm/reporting/v1/reports.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe5\x05\n" +
+	"\x1enrm/reporting/v1/reports.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x05\n" +
 	"\x06Report\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
@@ -1537,9 +1537,9 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\areturns\x18\f \x03(\v2\x18.nrm.reporting.v1.ReturnR\areturns\x129\n" +
 	"\n" +
 	"draft_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tdraftTime\x12A\n" +
-	"\x0ecirculate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\rcirculateTime\x12<\n" +
+	"\x0ecirculate_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\rcirculateTime\x12B\n" +
 	"\n" +
-	"submission\x18\x0f \x01(\v2\x1c.nrm.reporting.v1.SubmissionR\n" +
+	"submission\x18\x0f \x01(\v2\".nrm.reporting.v1.ReportSubmissionR\n" +
 	"submission\x12;\n" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -1565,9 +1565,8 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\x12\x18\n" +
 	"\acomment\x18\x04 \x01(\tR\acomment\x12;\n" +
 	"\vreturn_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"returnTime\"\xc4\x01\n" +
-	"\n" +
-	"Submission\x12\x1e\n" +
+	"returnTime\"\xca\x01\n" +
+	"\x10ReportSubmission\x12\x1e\n" +
 	"\n" +
 	"recipients\x18\x01 \x03(\tR\n" +
 	"recipients\x12;\n" +
@@ -1667,7 +1666,7 @@ var file_nrm_reporting_v1_reports_proto_goTypes = []any{
 	(*Row)(nil),                     // 4: nrm.reporting.v1.Row
 	(*Approval)(nil),                // 5: nrm.reporting.v1.Approval
 	(*Return)(nil),                  // 6: nrm.reporting.v1.Return
-	(*Submission)(nil),              // 7: nrm.reporting.v1.Submission
+	(*ReportSubmission)(nil),        // 7: nrm.reporting.v1.ReportSubmission
 	(*DraftReportRequest)(nil),      // 8: nrm.reporting.v1.DraftReportRequest
 	(*DraftReportResponse)(nil),     // 9: nrm.reporting.v1.DraftReportResponse
 	(*GetReportRequest)(nil),        // 10: nrm.reporting.v1.GetReportRequest
@@ -1694,14 +1693,14 @@ var file_nrm_reporting_v1_reports_proto_depIdxs = []int32{
 	6,  // 3: nrm.reporting.v1.Report.returns:type_name -> nrm.reporting.v1.Return
 	24, // 4: nrm.reporting.v1.Report.draft_time:type_name -> google.protobuf.Timestamp
 	24, // 5: nrm.reporting.v1.Report.circulate_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.Submission
+	7,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.ReportSubmission
 	24, // 7: nrm.reporting.v1.Report.create_time:type_name -> google.protobuf.Timestamp
 	24, // 8: nrm.reporting.v1.Report.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 9: nrm.reporting.v1.Section.tables:type_name -> nrm.reporting.v1.Table
 	4,  // 10: nrm.reporting.v1.Table.rows:type_name -> nrm.reporting.v1.Row
 	24, // 11: nrm.reporting.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
 	24, // 12: nrm.reporting.v1.Return.return_time:type_name -> google.protobuf.Timestamp
-	24, // 13: nrm.reporting.v1.Submission.submit_time:type_name -> google.protobuf.Timestamp
+	24, // 13: nrm.reporting.v1.ReportSubmission.submit_time:type_name -> google.protobuf.Timestamp
 	1,  // 14: nrm.reporting.v1.DraftReportResponse.report:type_name -> nrm.reporting.v1.Report
 	1,  // 15: nrm.reporting.v1.GetReportResponse.report:type_name -> nrm.reporting.v1.Report
 	1,  // 16: nrm.reporting.v1.ListReportsResponse.reports:type_name -> nrm.reporting.v1.Report

@@ -394,7 +394,7 @@ func view(r reports.Report) *reportingv1.Report {
 		v.Returns = append(v.Returns, &reportingv1.Return{Institution: x.Institution, Subject: x.Subject, Revision: x.Revision, Comment: x.Comment, ReturnTime: timestamppb.New(x.At)})
 	}
 	if sub := r.Submission; sub != nil {
-		v.Submission = &reportingv1.Submission{Recipients: sub.Recipients, SubmitTime: timestamppb.New(sub.At),
+		v.Submission = &reportingv1.ReportSubmission{Recipients: sub.Recipients, SubmitTime: timestamppb.New(sub.At),
 			Institution: sub.Institution, Subject: sub.Subject, PdfSha256: sub.PDFSHA256}
 	}
 	return v

@@ -1,0 +1,65 @@
+package reporting
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/reporting/internal/dataserver"
+	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
+	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
+)
+
+// firstSeedWithin bounds the attempt to seed the members' forms made before the service serves:
+// enough for a healthy database, short enough that one that is down only delays the start.
+const firstSeedWithin = 2 * time.Second
+
+// bindDataSets registers the settings of the data reported by members: when a month is due and
+// when it locks, in days of the next month.
+func (s *Service) bindDataSets(set *config.Set) {
+	set.Int(&s.dataSets.DueDay, "dataset-due-day", 5, "day of the next month by which a member's monthly data is on time; later is late")
+	set.Int(&s.dataSets.LockDay, "dataset-lock-day", 10, "day of the next month after which a month's data is locked unless the secretariat reopens it")
+	set.Check(func() error { return config.CheckRange("dataset-lock-day", s.dataSets.LockDay, 1, 28) })
+	set.Check(func() error {
+		if err := config.CheckRange("dataset-due-day", s.dataSets.DueDay, 1, 28); err != nil {
+			return err
+		}
+		if s.dataSets.DueDay > s.dataSets.LockDay {
+			return fmt.Errorf("%s (%d) is after %s (%d): a month cannot lock before it is due",
+				config.EnvName("dataset-due-day"), s.dataSets.DueDay, config.EnvName("dataset-lock-day"), s.dataSets.LockDay)
+		}
+		return nil
+	})
+}
+
+// setupDataSets registers the DataSetService and seeds the members' default forms. Seeding is
+// tried once here so that, with the database up, no caller meets a member without a form; if it
+// fails, the returned worker retries until it succeeds, rather than the service failing to start
+// while its database is down.
+func (s *Service) setupDataSets(ctx context.Context, rt *app.Runtime) []app.Worker {
+	store := datasets.NewStore(rt.DB, s.dataSets, time.Now)
+	reportingv1.RegisterDataSetServiceServer(rt.GRPC, dataserver.New(store, projection.New(rt.DB), rt.Outbox))
+	first, cancel := context.WithTimeout(ctx, firstSeedWithin)
+	defer cancel()
+	if store.Seed(first) == nil {
+		return nil
+	}
+	return []app.Worker{func(ctx context.Context) error {
+		for wait := 250 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
+			select {
+			case <-ctx.Done():
+				return nil // giving up at shutdown is not a failure
+			case <-time.After(wait):
+			}
+			err := store.Seed(ctx)
+			if err == nil {
+				rt.Logger.InfoContext(ctx, "the members' data sets are in place")
+				return nil
+			}
+			rt.Logger.WarnContext(ctx, "seeding the members' data sets failed", "error", err)
+		}
+	}}
+}
