@@ -8,6 +8,7 @@ import (
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/platform/seeding"
 	"github.com/nrm-albania/nrm/services/reporting/internal/dataserver"
 	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
@@ -35,31 +36,14 @@ func (s *Service) bindDataSets(set *config.Set) {
 	})
 }
 
-// setupDataSets registers the DataSetService and seeds the members' default forms. Seeding is
-// tried once here so that, with the database up, no caller meets a member without a form; if it
-// fails, the returned worker retries until it succeeds, rather than the service failing to start
-// while its database is down.
+// setupDataSets registers the DataSetService and seeds the members' default forms: so that, with
+// the database up, no caller meets a member without a form, and while it is down the service
+// still starts and a worker retries (package seeding).
 func (s *Service) setupDataSets(ctx context.Context, rt *app.Runtime) []app.Worker {
 	store := datasets.NewStore(rt.DB, s.dataSets, time.Now)
 	reportingv1.RegisterDataSetServiceServer(rt.GRPC, dataserver.New(store, projection.New(rt.DB), rt.Outbox))
-	first, cancel := context.WithTimeout(ctx, firstSeedWithin)
-	defer cancel()
-	if store.Seed(first) == nil {
-		return nil
+	if retry := seeding.New("the members' data sets", store.Seed, rt.Logger).Start(ctx, firstSeedWithin); retry != nil {
+		return []app.Worker{retry}
 	}
-	return []app.Worker{func(ctx context.Context) error {
-		for wait := 250 * time.Millisecond; ; wait = min(2*wait, 30*time.Second) {
-			select {
-			case <-ctx.Done():
-				return nil // giving up at shutdown is not a failure
-			case <-time.After(wait):
-			}
-			err := store.Seed(ctx)
-			if err == nil {
-				rt.Logger.InfoContext(ctx, "the members' data sets are in place")
-				return nil
-			}
-			rt.Logger.WarnContext(ctx, "seeding the members' data sets failed", "error", err)
-		}
-	}}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/lists"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/seeding"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/directory"
@@ -110,7 +111,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	st, rs, reps := members.NewStore(rt.DB), rules.New(rt.DB), representation.New(rt.DB)
 	// The composition, the default rules of procedure and (in development) the representatives
 	// are seeded together, by the seeder's retries while the database is down.
-	seeder := members.NewSeeder(func(ctx context.Context) error {
+	seeder := seeding.New("the Authority's composition and rules of procedure", func(ctx context.Context) error {
 		if err := st.Seed(ctx); err != nil {
 			return err
 		}
@@ -157,10 +158,8 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		ms.WatchEvery(cmp.Or(s.WatchInterval, 15*time.Minute)),
 	}
 
-	first, cancel := context.WithTimeout(ctx, firstSeedWithin)
-	defer cancel()
-	if seeder.Seed(first) != nil {
-		workers = append(workers, seeder.Run)
+	if retry := seeder.Start(ctx, firstSeedWithin); retry != nil {
+		workers = append(workers, retry)
 	}
 	return workers, nil
 }

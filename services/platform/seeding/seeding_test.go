@@ -1,4 +1,4 @@
-package members
+package seeding
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 )
 
 func quickSeeder(seed func(context.Context) error) *Seeder {
-	s := NewSeeder(seed, slog.New(slog.DiscardHandler))
+	s := New("test data", seed, slog.New(slog.DiscardHandler))
 	s.minWait, s.maxWait = time.Millisecond, 4*time.Millisecond
 	return s
 }
@@ -48,5 +48,15 @@ func TestRunGivesUpQuietlyAtShutdown(t *testing.T) {
 	}
 	if s.Seeded() {
 		t.Error("Seeded although no attempt succeeded")
+	}
+}
+
+func TestStartReturnsNoWorkerOnceSeeded(t *testing.T) {
+	if w := quickSeeder(func(context.Context) error { return nil }).Start(t.Context(), time.Second); w != nil {
+		t.Error("a worker although the first attempt succeeded")
+	}
+	down := quickSeeder(func(context.Context) error { return errors.New("connection refused") })
+	if w := down.Start(t.Context(), 10*time.Millisecond); w == nil || down.Seeded() {
+		t.Error("no worker to retry after a failed first attempt")
 	}
 }
