@@ -67,7 +67,8 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 		{"secretariat", cfg.SecretariatAddr, registerSecretariat,
 			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName,
 				secretariatv1.MeetingService_ServiceDesc.ServiceName, secretariatv1.CorrespondenceService_ServiceDesc.ServiceName}},
-		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
+		{"reporting", cfg.ReportingAddr, registerReporting,
+			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.ActivityService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -223,4 +224,13 @@ func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.
 		}
 	}
 	return nil
+}
+
+// registerReporting serves the reporting service's case statistics and its referral and meeting
+// figures, all on the reporting backend.
+func registerReporting(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	if err := reportingv1.RegisterReportingServiceHandler(ctx, mux, conn); err != nil {
+		return err
+	}
+	return reportingv1.RegisterActivityServiceHandler(ctx, mux, conn)
 }

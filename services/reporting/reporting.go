@@ -53,5 +53,5 @@ func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
-	return []app.Worker{c.Run}, nil
+	return append([]app.Worker{c.Run}, setupActivity(rt)...), nil
 }

@@ -148,7 +148,9 @@ var Table = map[string]Rule{
 	secretariatv1.CorrespondenceService_ListLetters_FullMethodName:         {Roles: authority, Audit: AuditRead},
 	secretariatv1.CorrespondenceService_GetLetterAttachment_FullMethodName: {Roles: authority, Audit: AuditRead},
 
-	reportingv1.ReportingService_GetCaseStatistics_FullMethodName: {Roles: aggregates},
+	reportingv1.ReportingService_GetCaseStatistics_FullMethodName:    {Roles: aggregates},
+	reportingv1.ActivityService_GetReferralStatistics_FullMethodName: {Roles: aggregates},
+	reportingv1.ActivityService_GetMeetingStatistics_FullMethodName:  {Roles: aggregates},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},
