@@ -168,7 +168,7 @@ func with(m Meeting, e Event) Meeting {
 }
 
 // held are the states of a meeting that took place.
-var held = []string{"MEETING_STATE_HELD", "MEETING_STATE_MINUTES_DRAFTED", "MEETING_STATE_MINUTES_CIRCULATED", "MEETING_STATE_MINUTES_APPROVED"}
+var heldStates = []string{"MEETING_STATE_HELD", "MEETING_STATE_MINUTES_DRAFTED", "MEETING_STATE_MINUTES_CIRCULATED", "MEETING_STATE_MINUTES_APPROVED"}
 
 // Dimensions and keys of the figures.
 const (
@@ -192,7 +192,7 @@ func tallyOf(m Meeting) *tally.Tally {
 	if m.Missed {
 		f.Set(dimMissed, keyAll, 1)
 	}
-	if slices.Contains(held, m.State) {
+	if slices.Contains(heldStates, m.State) {
 		f.Set(dimHeld, m.Kind, 1)
 		for _, inst := range m.Attendance {
 			f.Set(dimAttendance, inst, 1)
