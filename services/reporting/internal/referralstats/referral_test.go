@@ -61,10 +61,10 @@ func TestFiguresFollowEachReferral(t *testing.T) {
 			name: "each service delivered counts once, the same delivery delivered twice too",
 			events: []Event{ev("r1", 1, pending), ev("r1", 2, accepted, answered(time.Hour)),
 				ev("r1", 3, accepted, delivered("SERVICE_TYPE_SHELTER")), ev("r1", 3, accepted, delivered("SERVICE_TYPE_SHELTER")),
-				ev("r1", 5, completed), ev("r1", 4, accepted, delivered("SERVICE_TYPE_HEALTH"))},
+				ev("r1", 5, completed), ev("r1", 4, accepted, delivered("SERVICE_TYPE_MEDICAL"))},
 			want: Statistics{Total: 1, ByState: map[string]int64{completed: 1}, Answered: 1, ResponseSeconds: 3600,
 				ResponseHistogram: map[string]int64{"le_1h": 1},
-				DeliveredByType:   map[string]int64{"SERVICE_TYPE_SHELTER": 1, "SERVICE_TYPE_HEALTH": 1}},
+				DeliveredByType:   map[string]int64{"SERVICE_TYPE_SHELTER": 1, "SERVICE_TYPE_MEDICAL": 1}},
 		},
 		{
 			name:   "overdue, then expired: counted overdue, never answered",
