@@ -52,7 +52,7 @@ func TestFiguresFollowEachReferral(t *testing.T) {
 				ResponseHistogram: map[string]int64{"le_4h": 1}},
 		},
 		{
-			name: "out of order: completed before its acceptance, the answer still counts",
+			name:   "out of order: completed before its acceptance, the answer still counts",
 			events: []Event{ev("r1", 3, completed), ev("r1", 2, accepted, answered(30*time.Minute)), ev("r1", 1, pending)},
 			want: Statistics{Total: 1, ByState: map[string]int64{completed: 1}, Answered: 1, ResponseSeconds: 1800,
 				ResponseHistogram: map[string]int64{"le_1h": 1}},
