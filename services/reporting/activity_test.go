@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -77,5 +79,42 @@ func TestActivityFiguresOverGRPC(t *testing.T) {
 	}
 	if _, err := client.GetMeetingStatistics(ctx, &reportingv1.GetMeetingStatisticsRequest{From: "March"}); err == nil {
 		t.Error("a period that is no date was accepted")
+	}
+}
+
+// The case events reach the cross-tabulations through their own consumer; a pair of dimensions
+// that is not one is refused.
+func TestCaseCrossTabOverGRPC(t *testing.T) {
+	srv := testenv.Serve(t, reporting.Defaults(), mustConfigured(t).Setup)
+	s := &service{client: reportingv1.NewReportingServiceClient(srv.Conn), bus: srv.Bus}
+	client := reportingv1.NewActivityServiceClient(srv.Conn)
+	at := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
+	s.publishEvent(t, event(t, registered("c1", "2025-03-09", "ASP-ANTITRAF"), at))
+	s.publishEvent(t, event(t, registered("c2", "2025-03-10", "SHSSH"), at))
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	var tab *reportingv1.GetCaseCrossTabResponse
+	testenv.Eventually(t, within, "both cases cross-tabulated", func() bool {
+		r, err := client.GetCaseCrossTab(ctx, &reportingv1.GetCaseCrossTabRequest{Rows: "identifying_institution", Columns: "sex"})
+		tab = r
+		return err == nil && r.GetTotal() == 2
+	})
+	want := []*reportingv1.CrossTabCell{{Row: "ASP-ANTITRAF", Column: "SEX_FEMALE", Count: 1}, {Row: "SHSSH", Column: "SEX_FEMALE", Count: 1}}
+	if len(tab.GetCells()) != len(want) {
+		t.Fatalf("cells %v, want %v", tab.GetCells(), want)
+	}
+	for i, c := range tab.GetCells() {
+		if !proto.Equal(c, want[i]) {
+			t.Errorf("cell %d: %v, want %v", i, c, want[i])
+		}
+	}
+	for _, req := range []*reportingv1.GetCaseCrossTabRequest{
+		{Rows: "sex", Columns: "sex"},
+		{Rows: "name", Columns: "sex"},
+		{Rows: "sex", Columns: "status", From: "2025-03-10", To: "2025-03-09"},
+	} {
+		if _, err := client.GetCaseCrossTab(ctx, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%v: %v; want InvalidArgument", req, err)
+		}
 	}
 }

@@ -59,6 +59,32 @@ func TestAReferralReachesTheReferralFiguresThroughREST(t *testing.T) {
 	}
 }
 
+// A case registered through REST reaches the cross-tabulations: sex by trafficking status.
+func TestACaseReachesTheCrossTabThroughREST(t *testing.T) {
+	s := start(t)
+	police := bearerOf(t, s, "NRM_TOKEN_CASEWORKER_POLICE")
+	if code, reg := call(t, "POST", s.GatewayURL+"/v1/cases", strings.NewReader(string(adultCase(t))), police); code != http.StatusOK {
+		t.Fatalf("register: %d %v", code, reg)
+	}
+	url := s.GatewayURL + "/v1/statistics/cases:crosstab?rows=sex&columns=status"
+	var tab map[string]any
+	testenv.Eventually(t, 30*time.Second, "the case cross-tabulated", func() bool {
+		var code int
+		code, tab = call(t, "GET", url, nil, secretariat(t, s))
+		return code == http.StatusOK && tab["total"] == "1"
+	})
+	cells, _ := tab["cells"].([]any)
+	if len(cells) != 1 || tab["rows"] != "sex" || tab["columns"] != "status" {
+		t.Fatalf("sex by status: %v", tab)
+	}
+	if c := cells[0].(map[string]any); c["row"] == "" || c["column"] == "" || c["count"] != "1" {
+		t.Errorf("the one cell: %v", c)
+	}
+	if code, got := call(t, "GET", s.GatewayURL+"/v1/statistics/cases:crosstab?rows=sex&columns=sex", nil, secretariat(t, s)); code != http.StatusBadRequest {
+		t.Errorf("sex by sex: %d %v", code, got)
+	}
+}
+
 // counted reports whether a breakdown in proto JSON counts n under key.
 func counted(list any, key, n string) bool {
 	l, _ := list.([]any)

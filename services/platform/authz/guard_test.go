@@ -56,6 +56,7 @@ const (
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
 	refStats   = "/nrm.reporting.v1.ActivityService/GetReferralStatistics"
 	meetStats  = "/nrm.reporting.v1.ActivityService/GetMeetingStatistics"
+	crossTab   = "/nrm.reporting.v1.ActivityService/GetCaseCrossTab"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
@@ -126,6 +127,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		statistics: {chair, secretariat, police, shelter, member, analyst},
 		refStats:   {chair, secretariat, police, shelter, member, analyst},
 		meetStats:  {chair, secretariat, police, shelter, member, analyst},
+		crossTab:   {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},

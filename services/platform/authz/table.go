@@ -151,6 +151,7 @@ var Table = map[string]Rule{
 	reportingv1.ReportingService_GetCaseStatistics_FullMethodName:    {Roles: aggregates},
 	reportingv1.ActivityService_GetReferralStatistics_FullMethodName: {Roles: aggregates},
 	reportingv1.ActivityService_GetMeetingStatistics_FullMethodName:  {Roles: aggregates},
+	reportingv1.ActivityService_GetCaseCrossTab_FullMethodName:       {Roles: aggregates},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},

@@ -23,6 +23,234 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+type GetCaseCrossTabRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The dimensions of the rows and of the columns, two different ones of: sex, age_band,
+	// exploitation_type, citizenship, identifying_institution, status, state, scope, prefecture.
+	Rows    string `protobuf:"bytes,1,opt,name=rows,proto3" json:"rows,omitempty"`
+	Columns string `protobuf:"bytes,2,opt,name=columns,proto3" json:"columns,omitempty"`
+	// First and last identification date counted, inclusive, "YYYY-MM-DD". Empty: no bound.
+	From          string `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	To            string `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCaseCrossTabRequest) Reset() {
+	*x = GetCaseCrossTabRequest{}
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCaseCrossTabRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCaseCrossTabRequest) ProtoMessage() {}
+
+func (x *GetCaseCrossTabRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCaseCrossTabRequest.ProtoReflect.Descriptor instead.
+func (*GetCaseCrossTabRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GetCaseCrossTabRequest) GetRows() string {
+	if x != nil {
+		return x.Rows
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabRequest) GetColumns() string {
+	if x != nil {
+		return x.Columns
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+// The cases with one value of the rows' dimension and one of the columns'.
+type CrossTabCell struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Row           string                 `protobuf:"bytes,1,opt,name=row,proto3" json:"row,omitempty"`
+	Column        string                 `protobuf:"bytes,2,opt,name=column,proto3" json:"column,omitempty"`
+	Count         int64                  `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrossTabCell) Reset() {
+	*x = CrossTabCell{}
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrossTabCell) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrossTabCell) ProtoMessage() {}
+
+func (x *CrossTabCell) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrossTabCell.ProtoReflect.Descriptor instead.
+func (*CrossTabCell) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrossTabCell) GetRow() string {
+	if x != nil {
+		return x.Row
+	}
+	return ""
+}
+
+func (x *CrossTabCell) GetColumn() string {
+	if x != nil {
+		return x.Column
+	}
+	return ""
+}
+
+func (x *CrossTabCell) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+type GetCaseCrossTabResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The dimensions, echoed back.
+	Rows    string `protobuf:"bytes,1,opt,name=rows,proto3" json:"rows,omitempty"`
+	Columns string `protobuf:"bytes,2,opt,name=columns,proto3" json:"columns,omitempty"`
+	// Number of cases. A case with several exploitation types or citizenships counts once in each
+	// of their cells, so the cells may add up to more.
+	Total int64 `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// The cells with a count, by row then column.
+	Cells         []*CrossTabCell        `protobuf:"bytes,4,rep,name=cells,proto3" json:"cells,omitempty"`
+	From          string                 `protobuf:"bytes,5,opt,name=from,proto3" json:"from,omitempty"`
+	To            string                 `protobuf:"bytes,6,opt,name=to,proto3" json:"to,omitempty"`
+	AsOf          *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCaseCrossTabResponse) Reset() {
+	*x = GetCaseCrossTabResponse{}
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCaseCrossTabResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCaseCrossTabResponse) ProtoMessage() {}
+
+func (x *GetCaseCrossTabResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCaseCrossTabResponse.ProtoReflect.Descriptor instead.
+func (*GetCaseCrossTabResponse) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetCaseCrossTabResponse) GetRows() string {
+	if x != nil {
+		return x.Rows
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabResponse) GetColumns() string {
+	if x != nil {
+		return x.Columns
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabResponse) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *GetCaseCrossTabResponse) GetCells() []*CrossTabCell {
+	if x != nil {
+		return x.Cells
+	}
+	return nil
+}
+
+func (x *GetCaseCrossTabResponse) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabResponse) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *GetCaseCrossTabResponse) GetAsOf() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AsOf
+	}
+	return nil
+}
+
 type GetReferralStatisticsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// First creation date counted, inclusive, "YYYY-MM-DD" (Tirana). Empty: no lower bound.
@@ -35,7 +263,7 @@ type GetReferralStatisticsRequest struct {
 
 func (x *GetReferralStatisticsRequest) Reset() {
 	*x = GetReferralStatisticsRequest{}
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[0]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -47,7 +275,7 @@ func (x *GetReferralStatisticsRequest) String() string {
 func (*GetReferralStatisticsRequest) ProtoMessage() {}
 
 func (x *GetReferralStatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[0]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -60,7 +288,7 @@ func (x *GetReferralStatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralStatisticsRequest.ProtoReflect.Descriptor instead.
 func (*GetReferralStatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{0}
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetReferralStatisticsRequest) GetFrom() string {
@@ -110,7 +338,7 @@ type GetReferralStatisticsResponse struct {
 
 func (x *GetReferralStatisticsResponse) Reset() {
 	*x = GetReferralStatisticsResponse{}
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[1]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -122,7 +350,7 @@ func (x *GetReferralStatisticsResponse) String() string {
 func (*GetReferralStatisticsResponse) ProtoMessage() {}
 
 func (x *GetReferralStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[1]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -135,7 +363,7 @@ func (x *GetReferralStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReferralStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*GetReferralStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{1}
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetReferralStatisticsResponse) GetTotal() int64 {
@@ -263,7 +491,7 @@ type GetMeetingStatisticsRequest struct {
 
 func (x *GetMeetingStatisticsRequest) Reset() {
 	*x = GetMeetingStatisticsRequest{}
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -275,7 +503,7 @@ func (x *GetMeetingStatisticsRequest) String() string {
 func (*GetMeetingStatisticsRequest) ProtoMessage() {}
 
 func (x *GetMeetingStatisticsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -288,7 +516,7 @@ func (x *GetMeetingStatisticsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeetingStatisticsRequest.ProtoReflect.Descriptor instead.
 func (*GetMeetingStatisticsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{2}
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetMeetingStatisticsRequest) GetFrom() string {
@@ -320,7 +548,7 @@ type MeetingMonth struct {
 
 func (x *MeetingMonth) Reset() {
 	*x = MeetingMonth{}
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -332,7 +560,7 @@ func (x *MeetingMonth) String() string {
 func (*MeetingMonth) ProtoMessage() {}
 
 func (x *MeetingMonth) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -345,7 +573,7 @@ func (x *MeetingMonth) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MeetingMonth.ProtoReflect.Descriptor instead.
 func (*MeetingMonth) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{3}
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MeetingMonth) GetMonth() string {
@@ -399,7 +627,7 @@ type GetMeetingStatisticsResponse struct {
 
 func (x *GetMeetingStatisticsResponse) Reset() {
 	*x = GetMeetingStatisticsResponse{}
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +639,7 @@ func (x *GetMeetingStatisticsResponse) String() string {
 func (*GetMeetingStatisticsResponse) ProtoMessage() {}
 
 func (x *GetMeetingStatisticsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_activity_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,7 +652,7 @@ func (x *GetMeetingStatisticsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeetingStatisticsResponse.ProtoReflect.Descriptor instead.
 func (*GetMeetingStatisticsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{4}
+	return file_nrm_reporting_v1_activity_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetMeetingStatisticsResponse) GetHeld() int64 {
@@ -536,7 +764,24 @@ var File_nrm_reporting_v1_activity_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_activity_proto_rawDesc = "" +
 	"\n" +
-	"\x1fnrm/reporting/v1/activity.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a nrm/reporting/v1/reporting.proto\"B\n" +
+	"\x1fnrm/reporting/v1/activity.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a nrm/reporting/v1/reporting.proto\"j\n" +
+	"\x16GetCaseCrossTabRequest\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\tR\x04rows\x12\x18\n" +
+	"\acolumns\x18\x02 \x01(\tR\acolumns\x12\x12\n" +
+	"\x04from\x18\x03 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x04 \x01(\tR\x02to\"N\n" +
+	"\fCrossTabCell\x12\x10\n" +
+	"\x03row\x18\x01 \x01(\tR\x03row\x12\x16\n" +
+	"\x06column\x18\x02 \x01(\tR\x06column\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x03R\x05count\"\xe8\x01\n" +
+	"\x17GetCaseCrossTabResponse\x12\x12\n" +
+	"\x04rows\x18\x01 \x01(\tR\x04rows\x12\x18\n" +
+	"\acolumns\x18\x02 \x01(\tR\acolumns\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x03R\x05total\x124\n" +
+	"\x05cells\x18\x04 \x03(\v2\x1e.nrm.reporting.v1.CrossTabCellR\x05cells\x12\x12\n" +
+	"\x04from\x18\x05 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x06 \x01(\tR\x02to\x12/\n" +
+	"\x05as_of\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"B\n" +
 	"\x1cGetReferralStatisticsRequest\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\"\xad\x06\n" +
@@ -585,10 +830,11 @@ const file_nrm_reporting_v1_activity_proto_rawDesc = "" +
 	"\x06months\x18\f \x03(\v2\x1e.nrm.reporting.v1.MeetingMonthR\x06months\x12\x12\n" +
 	"\x04from\x18\r \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x0e \x01(\tR\x02to\x12/\n" +
-	"\x05as_of\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf2\xc7\x02\n" +
+	"\x05as_of\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf2\xd7\x03\n" +
 	"\x0fActivityService\x12\x9a\x01\n" +
 	"\x15GetReferralStatistics\x12..nrm.reporting.v1.GetReferralStatisticsRequest\x1a/.nrm.reporting.v1.GetReferralStatisticsResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/statistics/referrals\x12\x96\x01\n" +
-	"\x14GetMeetingStatistics\x12-.nrm.reporting.v1.GetMeetingStatisticsRequest\x1a..nrm.reporting.v1.GetMeetingStatisticsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/statistics/meetingsB?Z=github.com/nrm-albania/nrm/proto/nrm/reporting/v1;reportingv1b\x06proto3"
+	"\x14GetMeetingStatistics\x12-.nrm.reporting.v1.GetMeetingStatisticsRequest\x1a..nrm.reporting.v1.GetMeetingStatisticsResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/statistics/meetings\x12\x8d\x01\n" +
+	"\x0fGetCaseCrossTab\x12(.nrm.reporting.v1.GetCaseCrossTabRequest\x1a).nrm.reporting.v1.GetCaseCrossTabResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/statistics/cases:crosstabB?Z=github.com/nrm-albania/nrm/proto/nrm/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_nrm_reporting_v1_activity_proto_rawDescOnce sync.Once
@@ -602,40 +848,47 @@ func file_nrm_reporting_v1_activity_proto_rawDescGZIP() []byte {
 	return file_nrm_reporting_v1_activity_proto_rawDescData
 }
 
-var file_nrm_reporting_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_nrm_reporting_v1_activity_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_nrm_reporting_v1_activity_proto_goTypes = []any{
-	(*GetReferralStatisticsRequest)(nil),  // 0: nrm.reporting.v1.GetReferralStatisticsRequest
-	(*GetReferralStatisticsResponse)(nil), // 1: nrm.reporting.v1.GetReferralStatisticsResponse
-	(*GetMeetingStatisticsRequest)(nil),   // 2: nrm.reporting.v1.GetMeetingStatisticsRequest
-	(*MeetingMonth)(nil),                  // 3: nrm.reporting.v1.MeetingMonth
-	(*GetMeetingStatisticsResponse)(nil),  // 4: nrm.reporting.v1.GetMeetingStatisticsResponse
-	(*Count)(nil),                         // 5: nrm.reporting.v1.Count
-	(*timestamppb.Timestamp)(nil),         // 6: google.protobuf.Timestamp
+	(*GetCaseCrossTabRequest)(nil),        // 0: nrm.reporting.v1.GetCaseCrossTabRequest
+	(*CrossTabCell)(nil),                  // 1: nrm.reporting.v1.CrossTabCell
+	(*GetCaseCrossTabResponse)(nil),       // 2: nrm.reporting.v1.GetCaseCrossTabResponse
+	(*GetReferralStatisticsRequest)(nil),  // 3: nrm.reporting.v1.GetReferralStatisticsRequest
+	(*GetReferralStatisticsResponse)(nil), // 4: nrm.reporting.v1.GetReferralStatisticsResponse
+	(*GetMeetingStatisticsRequest)(nil),   // 5: nrm.reporting.v1.GetMeetingStatisticsRequest
+	(*MeetingMonth)(nil),                  // 6: nrm.reporting.v1.MeetingMonth
+	(*GetMeetingStatisticsResponse)(nil),  // 7: nrm.reporting.v1.GetMeetingStatisticsResponse
+	(*timestamppb.Timestamp)(nil),         // 8: google.protobuf.Timestamp
+	(*Count)(nil),                         // 9: nrm.reporting.v1.Count
 }
 var file_nrm_reporting_v1_activity_proto_depIdxs = []int32{
-	5,  // 0: nrm.reporting.v1.GetReferralStatisticsResponse.by_service_type:type_name -> nrm.reporting.v1.Count
-	5,  // 1: nrm.reporting.v1.GetReferralStatisticsResponse.by_provider:type_name -> nrm.reporting.v1.Count
-	5,  // 2: nrm.reporting.v1.GetReferralStatisticsResponse.by_state:type_name -> nrm.reporting.v1.Count
-	5,  // 3: nrm.reporting.v1.GetReferralStatisticsResponse.by_sender_institution:type_name -> nrm.reporting.v1.Count
-	5,  // 4: nrm.reporting.v1.GetReferralStatisticsResponse.by_urgency:type_name -> nrm.reporting.v1.Count
-	5,  // 5: nrm.reporting.v1.GetReferralStatisticsResponse.response_histogram:type_name -> nrm.reporting.v1.Count
-	5,  // 6: nrm.reporting.v1.GetReferralStatisticsResponse.services_delivered_by_type:type_name -> nrm.reporting.v1.Count
-	6,  // 7: nrm.reporting.v1.GetReferralStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
-	5,  // 8: nrm.reporting.v1.MeetingMonth.held_by_kind:type_name -> nrm.reporting.v1.Count
-	5,  // 9: nrm.reporting.v1.GetMeetingStatisticsResponse.held_by_kind:type_name -> nrm.reporting.v1.Count
-	5,  // 10: nrm.reporting.v1.GetMeetingStatisticsResponse.attendance_by_institution:type_name -> nrm.reporting.v1.Count
-	5,  // 11: nrm.reporting.v1.GetMeetingStatisticsResponse.decisions_by_kind:type_name -> nrm.reporting.v1.Count
-	3,  // 12: nrm.reporting.v1.GetMeetingStatisticsResponse.months:type_name -> nrm.reporting.v1.MeetingMonth
-	6,  // 13: nrm.reporting.v1.GetMeetingStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
-	0,  // 14: nrm.reporting.v1.ActivityService.GetReferralStatistics:input_type -> nrm.reporting.v1.GetReferralStatisticsRequest
-	2,  // 15: nrm.reporting.v1.ActivityService.GetMeetingStatistics:input_type -> nrm.reporting.v1.GetMeetingStatisticsRequest
-	1,  // 16: nrm.reporting.v1.ActivityService.GetReferralStatistics:output_type -> nrm.reporting.v1.GetReferralStatisticsResponse
-	4,  // 17: nrm.reporting.v1.ActivityService.GetMeetingStatistics:output_type -> nrm.reporting.v1.GetMeetingStatisticsResponse
-	16, // [16:18] is the sub-list for method output_type
-	14, // [14:16] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	1,  // 0: nrm.reporting.v1.GetCaseCrossTabResponse.cells:type_name -> nrm.reporting.v1.CrossTabCell
+	8,  // 1: nrm.reporting.v1.GetCaseCrossTabResponse.as_of:type_name -> google.protobuf.Timestamp
+	9,  // 2: nrm.reporting.v1.GetReferralStatisticsResponse.by_service_type:type_name -> nrm.reporting.v1.Count
+	9,  // 3: nrm.reporting.v1.GetReferralStatisticsResponse.by_provider:type_name -> nrm.reporting.v1.Count
+	9,  // 4: nrm.reporting.v1.GetReferralStatisticsResponse.by_state:type_name -> nrm.reporting.v1.Count
+	9,  // 5: nrm.reporting.v1.GetReferralStatisticsResponse.by_sender_institution:type_name -> nrm.reporting.v1.Count
+	9,  // 6: nrm.reporting.v1.GetReferralStatisticsResponse.by_urgency:type_name -> nrm.reporting.v1.Count
+	9,  // 7: nrm.reporting.v1.GetReferralStatisticsResponse.response_histogram:type_name -> nrm.reporting.v1.Count
+	9,  // 8: nrm.reporting.v1.GetReferralStatisticsResponse.services_delivered_by_type:type_name -> nrm.reporting.v1.Count
+	8,  // 9: nrm.reporting.v1.GetReferralStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
+	9,  // 10: nrm.reporting.v1.MeetingMonth.held_by_kind:type_name -> nrm.reporting.v1.Count
+	9,  // 11: nrm.reporting.v1.GetMeetingStatisticsResponse.held_by_kind:type_name -> nrm.reporting.v1.Count
+	9,  // 12: nrm.reporting.v1.GetMeetingStatisticsResponse.attendance_by_institution:type_name -> nrm.reporting.v1.Count
+	9,  // 13: nrm.reporting.v1.GetMeetingStatisticsResponse.decisions_by_kind:type_name -> nrm.reporting.v1.Count
+	6,  // 14: nrm.reporting.v1.GetMeetingStatisticsResponse.months:type_name -> nrm.reporting.v1.MeetingMonth
+	8,  // 15: nrm.reporting.v1.GetMeetingStatisticsResponse.as_of:type_name -> google.protobuf.Timestamp
+	3,  // 16: nrm.reporting.v1.ActivityService.GetReferralStatistics:input_type -> nrm.reporting.v1.GetReferralStatisticsRequest
+	5,  // 17: nrm.reporting.v1.ActivityService.GetMeetingStatistics:input_type -> nrm.reporting.v1.GetMeetingStatisticsRequest
+	0,  // 18: nrm.reporting.v1.ActivityService.GetCaseCrossTab:input_type -> nrm.reporting.v1.GetCaseCrossTabRequest
+	4,  // 19: nrm.reporting.v1.ActivityService.GetReferralStatistics:output_type -> nrm.reporting.v1.GetReferralStatisticsResponse
+	7,  // 20: nrm.reporting.v1.ActivityService.GetMeetingStatistics:output_type -> nrm.reporting.v1.GetMeetingStatisticsResponse
+	2,  // 21: nrm.reporting.v1.ActivityService.GetCaseCrossTab:output_type -> nrm.reporting.v1.GetCaseCrossTabResponse
+	19, // [19:22] is the sub-list for method output_type
+	16, // [16:19] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_nrm_reporting_v1_activity_proto_init() }
@@ -650,7 +903,7 @@ func file_nrm_reporting_v1_activity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_reporting_v1_activity_proto_rawDesc), len(file_nrm_reporting_v1_activity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ActivityService_GetReferralStatistics_FullMethodName = "/nrm.reporting.v1.ActivityService/GetReferralStatistics"
 	ActivityService_GetMeetingStatistics_FullMethodName  = "/nrm.reporting.v1.ActivityService/GetMeetingStatistics"
+	ActivityService_GetCaseCrossTab_FullMethodName       = "/nrm.reporting.v1.ActivityService/GetCaseCrossTab"
 )
 
 // ActivityServiceClient is the client API for ActivityService service.
@@ -28,7 +29,7 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // Figures of the referral mechanism and of the Authority's meetings (point 11 of the Joint
-// Instruction). Built only from the referral and meeting events.
+// Instruction), and cross-tabulations of the cases. Built only from events.
 type ActivityServiceClient interface {
 	// Counts the referrals created in a period (by creation date in Tirana): by service type,
 	// provider and state, the overdue ones, the time the recipients took to answer, and the
@@ -37,6 +38,10 @@ type ActivityServiceClient interface {
 	// Counts the meetings of the months a period touches: held by kind, attendance per member,
 	// decisions by kind, action items open and overdue, months without a regular meeting.
 	GetMeetingStatistics(ctx context.Context, in *GetMeetingStatisticsRequest, opts ...grpc.CallOption) (*GetMeetingStatisticsResponse, error)
+	// Cross-tabulates the cases identified in a period by two of their dimensions, e.g. sex by
+	// trafficking status. It sits here rather than beside GetCaseStatistics because it has figures
+	// of its own, kept by a consumer of its own.
+	GetCaseCrossTab(ctx context.Context, in *GetCaseCrossTabRequest, opts ...grpc.CallOption) (*GetCaseCrossTabResponse, error)
 }
 
 type activityServiceClient struct {
@@ -67,12 +72,22 @@ func (c *activityServiceClient) GetMeetingStatistics(ctx context.Context, in *Ge
 	return out, nil
 }
 
+func (c *activityServiceClient) GetCaseCrossTab(ctx context.Context, in *GetCaseCrossTabRequest, opts ...grpc.CallOption) (*GetCaseCrossTabResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCaseCrossTabResponse)
+	err := c.cc.Invoke(ctx, ActivityService_GetCaseCrossTab_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ActivityServiceServer is the server API for ActivityService service.
 // All implementations must embed UnimplementedActivityServiceServer
 // for forward compatibility.
 //
 // Figures of the referral mechanism and of the Authority's meetings (point 11 of the Joint
-// Instruction). Built only from the referral and meeting events.
+// Instruction), and cross-tabulations of the cases. Built only from events.
 type ActivityServiceServer interface {
 	// Counts the referrals created in a period (by creation date in Tirana): by service type,
 	// provider and state, the overdue ones, the time the recipients took to answer, and the
@@ -81,6 +96,10 @@ type ActivityServiceServer interface {
 	// Counts the meetings of the months a period touches: held by kind, attendance per member,
 	// decisions by kind, action items open and overdue, months without a regular meeting.
 	GetMeetingStatistics(context.Context, *GetMeetingStatisticsRequest) (*GetMeetingStatisticsResponse, error)
+	// Cross-tabulates the cases identified in a period by two of their dimensions, e.g. sex by
+	// trafficking status. It sits here rather than beside GetCaseStatistics because it has figures
+	// of its own, kept by a consumer of its own.
+	GetCaseCrossTab(context.Context, *GetCaseCrossTabRequest) (*GetCaseCrossTabResponse, error)
 	mustEmbedUnimplementedActivityServiceServer()
 }
 
@@ -96,6 +115,9 @@ func (UnimplementedActivityServiceServer) GetReferralStatistics(context.Context,
 }
 func (UnimplementedActivityServiceServer) GetMeetingStatistics(context.Context, *GetMeetingStatisticsRequest) (*GetMeetingStatisticsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMeetingStatistics not implemented")
+}
+func (UnimplementedActivityServiceServer) GetCaseCrossTab(context.Context, *GetCaseCrossTabRequest) (*GetCaseCrossTabResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCaseCrossTab not implemented")
 }
 func (UnimplementedActivityServiceServer) mustEmbedUnimplementedActivityServiceServer() {}
 func (UnimplementedActivityServiceServer) testEmbeddedByValue()                         {}
@@ -154,6 +176,24 @@ func _ActivityService_GetMeetingStatistics_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ActivityService_GetCaseCrossTab_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCaseCrossTabRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ActivityServiceServer).GetCaseCrossTab(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ActivityService_GetCaseCrossTab_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ActivityServiceServer).GetCaseCrossTab(ctx, req.(*GetCaseCrossTabRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ActivityService_ServiceDesc is the grpc.ServiceDesc for ActivityService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -168,6 +208,10 @@ var ActivityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMeetingStatistics",
 			Handler:    _ActivityService_GetMeetingStatistics_Handler,
+		},
+		{
+			MethodName: "GetCaseCrossTab",
+			Handler:    _ActivityService_GetCaseCrossTab_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

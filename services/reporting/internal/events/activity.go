@@ -12,6 +12,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
+	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
 	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
 )
 
@@ -46,6 +47,12 @@ func ReferralStatistics(figures Applier[referralstats.Event], log *slog.Logger) 
 // meeting stream (meetings, decisions, action items).
 func MeetingStatistics(figures Applier[meetingstats.Event], log *slog.Logger) consumer.Handler {
 	return activity(figures, log, meetingEventOf, meetingstats.Event.Validate)
+}
+
+// CaseCrossTab returns the handler of the cross-tabulations' consumer of the case events, which
+// reads them as the case statistics do.
+func CaseCrossTab(tables Applier[projection.Event], log *slog.Logger) consumer.Handler {
+	return activity(tables, log, eventOf, projection.Event.Validate)
 }
 
 // activity is a handler: an event that can never be applied is a permanent error, dead-lettered

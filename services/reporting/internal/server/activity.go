@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/reporting/internal/crosstab"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
 )
@@ -21,16 +24,22 @@ type MeetingReader interface {
 	Statistics(ctx context.Context, from, to string) (meetingstats.Statistics, error)
 }
 
-// Activity serves the referral and meeting figures.
+// CrossTabReader reads the cross-tabulations of the cases; crosstab.Tables is one.
+type CrossTabReader interface {
+	Table(ctx context.Context, rows, columns, from, to string) (crosstab.Table, error)
+}
+
+// Activity serves the referral and meeting figures and the cases' cross-tabulations.
 type Activity struct {
 	reportingv1.UnimplementedActivityServiceServer
 	referrals ReferralReader
 	meetings  MeetingReader
+	tables    CrossTabReader
 }
 
-// NewActivity returns the service reading from referrals and meetings.
-func NewActivity(referrals ReferralReader, meetings MeetingReader) *Activity {
-	return &Activity{referrals: referrals, meetings: meetings}
+// NewActivity returns the service reading from referrals, meetings and tables.
+func NewActivity(referrals ReferralReader, meetings MeetingReader, tables CrossTabReader) *Activity {
+	return &Activity{referrals: referrals, meetings: meetings, tables: tables}
 }
 
 // GetReferralStatistics counts the referrals created from..to.
@@ -90,6 +99,29 @@ func (a *Activity) GetMeetingStatistics(ctx context.Context, req *reportingv1.Ge
 	}
 	for _, m := range st.Months {
 		resp.Months = append(resp.Months, &reportingv1.MeetingMonth{Month: m.Month, HeldByKind: counts(m.HeldByKind), Missed: m.Missed})
+	}
+	return resp, nil
+}
+
+// GetCaseCrossTab cross-tabulates the cases identified from..to by two dimensions.
+func (a *Activity) GetCaseCrossTab(ctx context.Context, req *reportingv1.GetCaseCrossTabRequest) (*reportingv1.GetCaseCrossTabResponse, error) {
+	if !crosstab.Valid(req.GetRows(), req.GetColumns()) {
+		var v apierr.Violations
+		v.Add("columns", "rows and columns must be two different ones of %s; got %q and %q",
+			strings.Join(crosstab.Dimensions, ", "), req.GetRows(), req.GetColumns())
+		return nil, v.Err()
+	}
+	if err := validatePeriod(req.GetFrom(), req.GetTo()); err != nil {
+		return nil, err
+	}
+	tab, err := a.tables.Table(ctx, req.GetRows(), req.GetColumns(), req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, err
+	}
+	resp := &reportingv1.GetCaseCrossTabResponse{Rows: req.GetRows(), Columns: req.GetColumns(), Total: tab.Total,
+		From: req.GetFrom(), To: req.GetTo(), AsOf: asOf(tab.AsOf)}
+	for _, c := range tab.Cells {
+		resp.Cells = append(resp.Cells, &reportingv1.CrossTabCell{Row: c.Row, Column: c.Column, Count: c.Count})
 	}
 	return resp, nil
 }
