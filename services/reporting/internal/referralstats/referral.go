@@ -58,10 +58,10 @@ func (e Event) Validate() error {
 	if _, err := time.Parse(time.DateOnly, e.Day); err != nil {
 		errs = append(errs, fmt.Errorf("created_at gives no day: %q", e.Day))
 	}
-	for field, v := range map[string]string{"service_type": e.ServiceType, "provider_code": e.Provider,
-		"sender_institution": e.Sender, "urgency": e.Urgency, "state": e.State} {
-		if err := tally.CheckKey(v); err != nil {
-			errs = append(errs, fmt.Errorf("%s %q: %w", field, v, err))
+	for _, f := range []struct{ name, v string }{{"service_type", e.ServiceType}, {"provider_code", e.Provider},
+		{"sender_institution", e.Sender}, {"urgency", e.Urgency}, {"state", e.State}} {
+		if err := tally.CheckKey(f.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: %w", f.name, f.v, err))
 		}
 	}
 	if e.Delivered != "" {

@@ -2,7 +2,9 @@ package referralstats
 
 import (
 	"context"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -174,6 +176,36 @@ func TestEventValidate(t *testing.T) {
 		tc.change(&e)
 		if err := e.Validate(); (err == nil) != tc.valid {
 			t.Errorf("%s: Validate() = %v", tc.name, err)
+		}
+	}
+}
+
+// Whatever the order of delivery, the figures are those of the newest state, each answer and
+// each delivery once.
+func TestAnyOrderGivesTheSameFigures(t *testing.T) {
+	t.Parallel()
+	events := []Event{ev("r1", 1, pending), ev("r1", 2, pending, overdue), ev("r1", 3, accepted, overdue, answered(26*time.Hour)),
+		ev("r1", 4, accepted, overdue, delivered("SERVICE_TYPE_SHELTER")), ev("r1", 5, completed, overdue), ev("r2", 1, pending)}
+	want := Statistics{Total: 2, Overdue: 1, ByState: map[string]int64{completed: 1, pending: 1}, Answered: 1, ResponseSeconds: 26 * 3600,
+		ResponseHistogram: map[string]int64{"le_3d": 1}, DeliveredByType: map[string]int64{"SERVICE_TYPE_SHELTER": 1}}
+	rng := rand.New(rand.NewPCG(13, 36))
+	for i := range 6 {
+		order := slices.Clone(events)
+		rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		f := New(testenv.Database(t))
+		ctx := context.Background()
+		for _, e := range order {
+			if _, err := f.Apply(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := f.Statistics(ctx, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got.ByServiceType, got.BySender, got.ByUrgency, got.ByProvider, got.AsOf = nil, nil, nil, nil, time.Time{}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("order %d:\n got %+v\nwant %+v", i, got, want)
 		}
 	}
 }

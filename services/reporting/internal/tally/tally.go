@@ -67,14 +67,14 @@ type Projection[S, E any] struct {
 func New[S, E any](db *mongo.Database, k Kind[S, E]) *Projection[S, E] {
 	return &Projection[S, E]{
 		kind:    k,
-		docs:    journal.New(db, k.Docs, k.DocJournal, k.with),
+		docs:    journal.New(db, k.Docs, k.DocJournal, k.apply),
 		days:    journal.New(db, k.Buckets, k.BucketJournal, bucket.with),
 		buckets: db.Collection(k.Buckets),
 	}
 }
 
-// with is the documents' journal apply.
-func (k Kind[S, E]) with(d doc[S], e E) doc[S] {
+// apply is the documents' journal apply: the state after e, and the move of its tally.
+func (k Kind[S, E]) apply(d doc[S], e E) doc[S] {
 	s := k.With(d.State, e)
 	return doc[S]{State: s, Counted: k.Tally(s), Previous: d.Counted, OccurredAt: k.OccurredAt(e)}
 }
@@ -111,7 +111,7 @@ func (p *Projection[S, E]) Apply(ctx context.Context, id string, e E) (bool, err
 		if moved {
 			continue
 		}
-		return true, p.count(ctx, journal.Doc[doc[S]]{ID: id, Version: d.Version + 1, State: p.kind.with(d.State, e)})
+		return true, p.count(ctx, journal.Doc[doc[S]]{ID: id, Version: d.Version + 1, State: p.kind.apply(d.State, e)})
 	}
 	return false, fmt.Errorf("%w: %s kept moving under an event", journal.ErrBusy, id)
 }
