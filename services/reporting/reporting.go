@@ -50,8 +50,9 @@ func Configured(values map[string]string) (*Service, error) {
 // Defaults are the service's settings when nothing is configured.
 func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", "127.0.0.1:9204") }
 
-// Setup registers the services and returns their background workers: the consumer that keeps
-// the case statistics up to date, and whatever the data sets need (setupDataSets).
+// Setup registers the services and returns their background workers: the consumers that keep
+// the case statistics and the referral and meeting figures up to date (setupActivity), and
+// whatever the data sets need (setupDataSets).
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
@@ -61,6 +62,6 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
-	dataSets := s.setupDataSets(ctx, rt)
-	return append([]app.Worker{c.Run}, dataSets...), nil
+	workers := append([]app.Worker{c.Run}, s.setupDataSets(ctx, rt)...)
+	return append(workers, setupActivity(rt)...), nil
 }

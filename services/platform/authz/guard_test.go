@@ -54,6 +54,9 @@ const (
 	complete   = "/nrm.referral.v1.ReferralService/CompleteReferral"
 	delivered  = "/nrm.referral.v1.ReferralService/RecordServiceDelivered"
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
+	refStats   = "/nrm.reporting.v1.ActivityService/GetReferralStatistics"
+	meetStats  = "/nrm.reporting.v1.ActivityService/GetMeetingStatistics"
+	crossTab   = "/nrm.reporting.v1.ActivityService/GetCaseCrossTab"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
@@ -122,6 +125,9 @@ func TestWhoMayCallWhat(t *testing.T) {
 		complete:   {chair, secretariat, police, shelter},
 		delivered:  {chair, secretariat, police, shelter},
 		statistics: {chair, secretariat, police, shelter, member, analyst},
+		refStats:   {chair, secretariat, police, shelter, member, analyst},
+		meetStats:  {chair, secretariat, police, shelter, member, analyst},
+		crossTab:   {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},

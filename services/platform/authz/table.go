@@ -166,13 +166,16 @@ var Table = map[string]Rule{
 	// The data reported by members: counts of each institution's work, read like the statistics.
 	// A member submits its own institution's figures (the service checks), the secretariat any
 	// member's; the forms and the reopening of a locked month are the stewards'.
-	reportingv1.DataSetService_ListDataSets_FullMethodName:     {Roles: aggregates},
-	reportingv1.DataSetService_GetDataSet_FullMethodName:       {Roles: aggregates},
-	reportingv1.DataSetService_GetSubmission_FullMethodName:    {Roles: aggregates},
-	reportingv1.DataSetService_GetCompleteness_FullMethodName:  {Roles: aggregates},
-	reportingv1.DataSetService_SubmitData_FullMethodName:       {Roles: reporters, Audit: AuditChange},
-	reportingv1.DataSetService_UpdateDataSet_FullMethodName:    {Roles: stewards, Audit: AuditChange},
-	reportingv1.DataSetService_ReopenSubmission_FullMethodName: {Roles: stewards, Audit: AuditChange},
+	reportingv1.DataSetService_ListDataSets_FullMethodName:           {Roles: aggregates},
+	reportingv1.DataSetService_GetDataSet_FullMethodName:             {Roles: aggregates},
+	reportingv1.DataSetService_GetSubmission_FullMethodName:          {Roles: aggregates},
+	reportingv1.DataSetService_GetCompleteness_FullMethodName:        {Roles: aggregates},
+	reportingv1.DataSetService_SubmitData_FullMethodName:             {Roles: reporters, Audit: AuditChange},
+	reportingv1.DataSetService_UpdateDataSet_FullMethodName:          {Roles: stewards, Audit: AuditChange},
+	reportingv1.DataSetService_ReopenSubmission_FullMethodName:       {Roles: stewards, Audit: AuditChange},
+	reportingv1.ActivityService_GetReferralStatistics_FullMethodName: {Roles: aggregates},
+	reportingv1.ActivityService_GetMeetingStatistics_FullMethodName:  {Roles: aggregates},
+	reportingv1.ActivityService_GetCaseCrossTab_FullMethodName:       {Roles: aggregates},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},

@@ -4391,6 +4391,9 @@ type MeetingChanged struct {
 	PreviousState MeetingState           `protobuf:"varint,6,opt,name=previous_state,json=previousState,proto3,enum=nrm.secretariat.v1.MeetingState" json:"previous_state,omitempty"`
 	StartTime     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	Month         string                 `protobuf:"bytes,8,opt,name=month,proto3" json:"month,omitempty"`
+	// Institution codes of the members present (by representative or substitute) as recorded so
+	// far, sorted: the attendance that statistics count once the meeting is held.
+	Attendance    []string `protobuf:"bytes,9,rep,name=attendance,proto3" json:"attendance,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4479,6 +4482,13 @@ func (x *MeetingChanged) GetMonth() string {
 		return x.Month
 	}
 	return ""
+}
+
+func (x *MeetingChanged) GetAttendance() []string {
+	if x != nil {
+		return x.Attendance
+	}
+	return nil
 }
 
 // Published on nrm.decision.recorded.
@@ -4987,7 +4997,7 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"deliveries\"\x8b\x01\n" +
 	"\x19ListNotificationsResponse\x12F\n" +
 	"\rnotifications\x18\x01 \x03(\v2 .nrm.secretariat.v1.NotificationR\rnotifications\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xee\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x03\n" +
 	"\x0eMeetingChanged\x12\x1d\n" +
 	"\n" +
 	"meeting_id\x18\x01 \x01(\tR\tmeetingId\x12\x18\n" +
@@ -4998,7 +5008,10 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"\x0eprevious_state\x18\x06 \x01(\x0e2 .nrm.secretariat.v1.MeetingStateR\rpreviousState\x129\n" +
 	"\n" +
 	"start_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x12\x14\n" +
-	"\x05month\x18\b \x01(\tR\x05month\"\xbc\x02\n" +
+	"\x05month\x18\b \x01(\tR\x05month\x12\x1e\n" +
+	"\n" +
+	"attendance\x18\t \x03(\tR\n" +
+	"attendance\"\xbc\x02\n" +
 	"\x10DecisionRecorded\x12\x1d\n" +
 	"\n" +
 	"meeting_id\x18\x01 \x01(\tR\tmeetingId\x12\x18\n" +

@@ -114,8 +114,21 @@ func changed(m meetings.Meeting, kind, previous string) aggregate.Event {
 	return aggregate.Event{Type: "meeting." + kind, Payload: &secretariatv1.MeetingChanged{
 		MeetingId: m.ID, Version: m.Version, Reference: m.Reference,
 		Kind: secretariatv1.MeetingKind(secretariatv1.MeetingKind_value[m.Kind]), State: state(m.State), PreviousState: state(previous),
-		StartTime: ts(m.Start), Month: meetings.Month(m.Start, workdays.Tirana),
+		StartTime: ts(m.Start), Month: meetings.Month(m.Start, workdays.Tirana), Attendance: present(m),
 	}}
+}
+
+// present are the institutions recorded present at some point of the meeting, by representative
+// or substitute, sorted: what the attendance statistics count, with no names.
+func present(m meetings.Meeting) []string {
+	var out []string
+	for _, a := range m.Attendance {
+		if a.Presence != secretariatv1.Presence_PRESENCE_ABSENT.String() {
+			out = append(out, a.Institution)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // extraEvents are the events beside meeting.<kind>: a decision's, its action items', an action
