@@ -1,12 +1,14 @@
 package reporting
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"time"
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/seeding"
 	"github.com/nrm-albania/nrm/services/reporting/internal/dataserver"
@@ -23,6 +25,9 @@ const firstSeedWithin = 2 * time.Second
 func (s *Service) bindDataSets(set *config.Set) {
 	set.Int(&s.dataSets.DueDay, "dataset-due-day", 5, "day of the next month by which a member's monthly data is on time; later is late")
 	set.Int(&s.dataSets.LockDay, "dataset-lock-day", 10, "day of the next month after which a month's data is locked unless the secretariat reopens it")
+	set.Duration(&s.dataWatch, "dataset-watch-interval", time.Hour,
+		"pause between two looks for the members that have not submitted last month's data by its due day")
+	set.RequirePositive("dataset-watch-interval", &s.dataWatch)
 	set.Check(func() error { return config.CheckRange("dataset-lock-day", s.dataSets.LockDay, 1, 28) })
 	set.Check(func() error {
 		if err := config.CheckRange("dataset-due-day", s.dataSets.DueDay, 1, 28); err != nil {
@@ -42,8 +47,33 @@ func (s *Service) bindDataSets(set *config.Set) {
 func (s *Service) setupDataSets(ctx context.Context, rt *app.Runtime) []app.Worker {
 	store := datasets.NewStore(rt.DB, s.dataSets, time.Now)
 	reportingv1.RegisterDataSetServiceServer(rt.GRPC, dataserver.New(store, projection.New(rt.DB), rt.Outbox))
+	workers := []app.Worker{announceMissing(store, rt, s.dataWatch)}
 	if retry := seeding.New("the members' data sets", store.Seed, rt.Logger).Start(ctx, firstSeedWithin); retry != nil {
-		return []app.Worker{retry}
+		workers = append(workers, retry)
 	}
-	return nil
+	return workers
+}
+
+// dataWatcher is the principal of the announcements of missing data in histories and events.
+var dataWatcher = &auth.Principal{Institution: "NRM", Subject: "reporting/datasets", Roles: []auth.Role{auth.RoleService}}
+
+// announceMissing returns the worker that announces, every interval, the members that have not
+// submitted last month's data by its due day (report.data_missing, once each).
+func announceMissing(store *datasets.Store, rt *app.Runtime, interval time.Duration) app.Worker {
+	interval = cmp.Or(interval, time.Hour)
+	return func(ctx context.Context) error {
+		ctx = auth.NewContext(ctx, dataWatcher)
+		for {
+			if err := store.AnnounceMissing(ctx); err != nil && ctx.Err() == nil {
+				rt.Logger.WarnContext(ctx, "the missing data were not all announced; next look in "+interval.String(), "error", err)
+			} else if err == nil {
+				rt.Outbox.Notify()
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(interval):
+			}
+		}
+	}
 }

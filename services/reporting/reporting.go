@@ -5,6 +5,7 @@ package reporting
 
 import (
 	"context"
+	"time"
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
@@ -29,6 +30,8 @@ const CaseStatisticsConsumer = "reporting-case-facts"
 type Service struct {
 	reports  reportSettings
 	dataSets datasets.Calendar
+	// dataWatch paces the announcements of members' missing data.
+	dataWatch time.Duration
 }
 
 // Bind registers the service's own settings.

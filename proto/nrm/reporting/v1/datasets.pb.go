@@ -1720,6 +1720,60 @@ func (x *DataReopened) GetReopenedBy() string {
 	return ""
 }
 
+// Event report.data_missing (NRM_REPORT): a member had not submitted a month's data by the day
+// it was due. Published once per member and month; report.data_submitted follows when it does.
+type DataMissing struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Member        string                 `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	Period        string                 `protobuf:"bytes,2,opt,name=period,proto3" json:"period,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DataMissing) Reset() {
+	*x = DataMissing{}
+	mi := &file_nrm_reporting_v1_datasets_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DataMissing) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DataMissing) ProtoMessage() {}
+
+func (x *DataMissing) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_datasets_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DataMissing.ProtoReflect.Descriptor instead.
+func (*DataMissing) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_datasets_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *DataMissing) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *DataMissing) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
 var File_nrm_reporting_v1_datasets_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_datasets_proto_rawDesc = "" +
@@ -1852,7 +1906,10 @@ const file_nrm_reporting_v1_datasets_proto_rawDesc = "" +
 	"\x06member\x18\x01 \x01(\tR\x06member\x12\x16\n" +
 	"\x06period\x18\x02 \x01(\tR\x06period\x12\x1f\n" +
 	"\vreopened_by\x18\x03 \x01(\tR\n" +
-	"reopenedBy*K\n" +
+	"reopenedBy\"=\n" +
+	"\vDataMissing\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x16\n" +
+	"\x06period\x18\x02 \x01(\tR\x06period*K\n" +
 	"\n" +
 	"CrossCheck\x12\x1b\n" +
 	"\x17CROSS_CHECK_UNSPECIFIED\x10\x00\x12 \n" +
@@ -1887,7 +1944,7 @@ func file_nrm_reporting_v1_datasets_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_reporting_v1_datasets_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_nrm_reporting_v1_datasets_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_nrm_reporting_v1_datasets_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_nrm_reporting_v1_datasets_proto_goTypes = []any{
 	(CrossCheck)(0),                  // 0: nrm.reporting.v1.CrossCheck
 	(Timeliness)(0),                  // 1: nrm.reporting.v1.Timeliness
@@ -1916,24 +1973,25 @@ var file_nrm_reporting_v1_datasets_proto_goTypes = []any{
 	(*GetCompletenessResponse)(nil),  // 24: nrm.reporting.v1.GetCompletenessResponse
 	(*DataSubmitted)(nil),            // 25: nrm.reporting.v1.DataSubmitted
 	(*DataReopened)(nil),             // 26: nrm.reporting.v1.DataReopened
-	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
+	(*DataMissing)(nil),              // 27: nrm.reporting.v1.DataMissing
+	(*timestamppb.Timestamp)(nil),    // 28: google.protobuf.Timestamp
 }
 var file_nrm_reporting_v1_datasets_proto_depIdxs = []int32{
 	2,  // 0: nrm.reporting.v1.DataElement.parts:type_name -> nrm.reporting.v1.DataElementPart
 	0,  // 1: nrm.reporting.v1.DataElement.cross_check:type_name -> nrm.reporting.v1.CrossCheck
 	3,  // 2: nrm.reporting.v1.DataSet.elements:type_name -> nrm.reporting.v1.DataElement
-	27, // 3: nrm.reporting.v1.DataSet.updated_at:type_name -> google.protobuf.Timestamp
+	28, // 3: nrm.reporting.v1.DataSet.updated_at:type_name -> google.protobuf.Timestamp
 	4,  // 4: nrm.reporting.v1.ListDataSetsResponse.data_sets:type_name -> nrm.reporting.v1.DataSet
 	4,  // 5: nrm.reporting.v1.GetDataSetResponse.data_set:type_name -> nrm.reporting.v1.DataSet
 	3,  // 6: nrm.reporting.v1.UpdateDataSetRequest.elements:type_name -> nrm.reporting.v1.DataElement
 	4,  // 7: nrm.reporting.v1.UpdateDataSetResponse.data_set:type_name -> nrm.reporting.v1.DataSet
 	11, // 8: nrm.reporting.v1.ElementValue.parts:type_name -> nrm.reporting.v1.PartValue
 	0,  // 9: nrm.reporting.v1.CrossCheckWarning.cross_check:type_name -> nrm.reporting.v1.CrossCheck
-	27, // 10: nrm.reporting.v1.Reopening.at:type_name -> google.protobuf.Timestamp
+	28, // 10: nrm.reporting.v1.Reopening.at:type_name -> google.protobuf.Timestamp
 	12, // 11: nrm.reporting.v1.Submission.values:type_name -> nrm.reporting.v1.ElementValue
 	13, // 12: nrm.reporting.v1.Submission.warnings:type_name -> nrm.reporting.v1.CrossCheckWarning
-	27, // 13: nrm.reporting.v1.Submission.submitted_at:type_name -> google.protobuf.Timestamp
-	27, // 14: nrm.reporting.v1.Submission.first_submitted_at:type_name -> google.protobuf.Timestamp
+	28, // 13: nrm.reporting.v1.Submission.submitted_at:type_name -> google.protobuf.Timestamp
+	28, // 14: nrm.reporting.v1.Submission.first_submitted_at:type_name -> google.protobuf.Timestamp
 	1,  // 15: nrm.reporting.v1.Submission.timeliness:type_name -> nrm.reporting.v1.Timeliness
 	14, // 16: nrm.reporting.v1.Submission.reopenings:type_name -> nrm.reporting.v1.Reopening
 	12, // 17: nrm.reporting.v1.SubmitDataRequest.values:type_name -> nrm.reporting.v1.ElementValue
@@ -1941,10 +1999,10 @@ var file_nrm_reporting_v1_datasets_proto_depIdxs = []int32{
 	15, // 19: nrm.reporting.v1.GetSubmissionResponse.submission:type_name -> nrm.reporting.v1.Submission
 	15, // 20: nrm.reporting.v1.ReopenSubmissionResponse.submission:type_name -> nrm.reporting.v1.Submission
 	1,  // 21: nrm.reporting.v1.MemberCompleteness.timeliness:type_name -> nrm.reporting.v1.Timeliness
-	27, // 22: nrm.reporting.v1.MemberCompleteness.first_submitted_at:type_name -> google.protobuf.Timestamp
+	28, // 22: nrm.reporting.v1.MemberCompleteness.first_submitted_at:type_name -> google.protobuf.Timestamp
 	23, // 23: nrm.reporting.v1.GetCompletenessResponse.members:type_name -> nrm.reporting.v1.MemberCompleteness
-	27, // 24: nrm.reporting.v1.GetCompletenessResponse.due_at:type_name -> google.protobuf.Timestamp
-	27, // 25: nrm.reporting.v1.GetCompletenessResponse.locks_at:type_name -> google.protobuf.Timestamp
+	28, // 24: nrm.reporting.v1.GetCompletenessResponse.due_at:type_name -> google.protobuf.Timestamp
+	28, // 25: nrm.reporting.v1.GetCompletenessResponse.locks_at:type_name -> google.protobuf.Timestamp
 	12, // 26: nrm.reporting.v1.DataSubmitted.values:type_name -> nrm.reporting.v1.ElementValue
 	1,  // 27: nrm.reporting.v1.DataSubmitted.timeliness:type_name -> nrm.reporting.v1.Timeliness
 	5,  // 28: nrm.reporting.v1.DataSetService.ListDataSets:input_type -> nrm.reporting.v1.ListDataSetsRequest
@@ -1979,7 +2037,7 @@ func file_nrm_reporting_v1_datasets_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_reporting_v1_datasets_proto_rawDesc), len(file_nrm_reporting_v1_datasets_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -261,6 +261,8 @@ const (
 	AgendaItemSource_AGENDA_ITEM_SOURCE_MINUTES AgendaItemSource = 5
 	// A report circulated and awaiting the members' approval.
 	AgendaItemSource_AGENDA_ITEM_SOURCE_REPORT_APPROVAL AgendaItemSource = 6
+	// A member that has not reported a month's data by its due day.
+	AgendaItemSource_AGENDA_ITEM_SOURCE_DATA_MISSING AgendaItemSource = 7
 )
 
 // Enum value maps for AgendaItemSource.
@@ -273,6 +275,7 @@ var (
 		4: "AGENDA_ITEM_SOURCE_ACTION_ITEM",
 		5: "AGENDA_ITEM_SOURCE_MINUTES",
 		6: "AGENDA_ITEM_SOURCE_REPORT_APPROVAL",
+		7: "AGENDA_ITEM_SOURCE_DATA_MISSING",
 	}
 	AgendaItemSource_value = map[string]int32{
 		"AGENDA_ITEM_SOURCE_UNSPECIFIED":        0,
@@ -282,6 +285,7 @@ var (
 		"AGENDA_ITEM_SOURCE_ACTION_ITEM":        4,
 		"AGENDA_ITEM_SOURCE_MINUTES":            5,
 		"AGENDA_ITEM_SOURCE_REPORT_APPROVAL":    6,
+		"AGENDA_ITEM_SOURCE_DATA_MISSING":       7,
 	}
 )
 
@@ -5058,7 +5062,7 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"\x14PRESENCE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PRESENCE_REPRESENTATIVE\x10\x01\x12\x17\n" +
 	"\x13PRESENCE_SUBSTITUTE\x10\x02\x12\x13\n" +
-	"\x0fPRESENCE_ABSENT\x10\x03*\x94\x02\n" +
+	"\x0fPRESENCE_ABSENT\x10\x03*\xb9\x02\n" +
 	"\x10AgendaItemSource\x12\"\n" +
 	"\x1eAGENDA_ITEM_SOURCE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19AGENDA_ITEM_SOURCE_MANUAL\x10\x01\x12&\n" +
@@ -5066,7 +5070,8 @@ const file_nrm_secretariat_v1_meetings_proto_rawDesc = "" +
 	"%AGENDA_ITEM_SOURCE_REFERRAL_FOLLOW_UP\x10\x03\x12\"\n" +
 	"\x1eAGENDA_ITEM_SOURCE_ACTION_ITEM\x10\x04\x12\x1e\n" +
 	"\x1aAGENDA_ITEM_SOURCE_MINUTES\x10\x05\x12&\n" +
-	"\"AGENDA_ITEM_SOURCE_REPORT_APPROVAL\x10\x06*\xda\x01\n" +
+	"\"AGENDA_ITEM_SOURCE_REPORT_APPROVAL\x10\x06\x12#\n" +
+	"\x1fAGENDA_ITEM_SOURCE_DATA_MISSING\x10\a*\xda\x01\n" +
 	"\fDecisionKind\x12\x1d\n" +
 	"\x19DECISION_KIND_UNSPECIFIED\x10\x00\x12'\n" +
 	"#DECISION_KIND_STATUS_RECOMMENDATION\x10\x01\x12$\n" +

@@ -21,6 +21,12 @@ func ParsePeriod(field, s string) (Period, error) {
 
 func (p Period) String() string { return p.start.Format("2006-01") }
 
+// PeriodBefore is the month before the one t falls in, in Tirana.
+func PeriodBefore(t time.Time) Period {
+	l := t.In(workdays.Tirana)
+	return Period{start: time.Date(l.Year(), l.Month()-1, 1, 0, 0, 0, 0, workdays.Tirana)}
+}
+
 // First and Last are the month's first and last days, "YYYY-MM-DD", the bounds of the registry's
 // statistics for it.
 func (p Period) First() string { return p.start.Format(time.DateOnly) }

@@ -29,6 +29,7 @@ const (
 const (
 	EventSubmitted = "report.data_submitted"
 	EventReopened  = "report.data_reopened"
+	EventMissing   = "report.data_missing"
 )
 
 // Store keeps the forms (data_sets, data_set_revisions) and the submissions (data_submissions,
@@ -152,6 +153,43 @@ func (s *Store) Reopen(ctx context.Context, member string, p Period, reason stri
 			}}},
 		}, nil
 	})
+}
+
+// MarkMissing records that member had submitted nothing for p by its due day, publishing
+// report.data_missing, once: a month submitted, or announced missing already, is left as it is.
+func (s *Store) MarkMissing(ctx context.Context, member string, p Period) (bool, error) {
+	_, changed, err := s.change(ctx, member, p, func(cur Submission, _ time.Time) (aggregate.Outcome[Submission, aggregate.Change], error) {
+		if cur.Submitted || cur.Missing {
+			return aggregate.Outcome[Submission, aggregate.Change]{Noop: true}, nil
+		}
+		cur.Missing = true
+		return aggregate.Outcome[Submission, aggregate.Change]{
+			Next: cur, Change: aggregate.Change{Kind: "MISSING"},
+			Events: []aggregate.Event{{Type: EventMissing, Payload: &reportingv1.DataMissing{Member: member, Period: p.String()}}},
+		}, nil
+	})
+	return changed, err
+}
+
+// AnnounceMissing marks missing, once past its due day, the month before now of every member
+// that has not submitted it: the secretariat reminds them and puts them on the agenda.
+func (s *Store) AnnounceMissing(ctx context.Context) error {
+	now := s.now()
+	p := PeriodBefore(now)
+	if now.Before(s.calendar.DueAt(p)) {
+		return nil
+	}
+	forms, err := s.List(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, f := range forms {
+		if _, err := s.MarkMissing(ctx, f.Member, p); err != nil {
+			errs = append(errs, fmt.Errorf("announce %s's %s missing: %w", f.Member, p, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // change decides a change of member's submission for p at the store's clock, creating the

@@ -2,6 +2,7 @@ package datasets
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -58,4 +59,63 @@ func TestSeedingNeverOverwrites(t *testing.T) {
 		history[1].Change.Institution != "MB-SEKRETARIATI" || history[1].Change.Subject != "sec" || history[1].Change.At.IsZero() {
 		t.Errorf("history %+v, want the seeding then the secretariat's update with who and when", history)
 	}
+}
+
+// Past last month's due day, every member that has not submitted it is announced missing, once;
+// a member that submitted is not.
+func TestMissingDataIsAnnouncedOnceAfterTheDueDay(t *testing.T) {
+	t.Parallel()
+	ctx := secretariatCtx()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC) // 5 December, the due day of November
+	st := NewStore(testenv.Database(t), Calendar{DueDay: 5, LockDay: 10}, func() time.Time { return now })
+	if err := st.Seed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	forms, err := st.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	november := PeriodBefore(now)
+	if november.String() != "2026-11" {
+		t.Fatalf("the month before %s is %s", now, november)
+	}
+	kksat := forms[slices.IndexFunc(forms, func(d DataSet) bool { return d.Member == "KKSAT" })]
+	var values []Value
+	for _, e := range kksat.Elements {
+		values = append(values, Value{Element: e.Code})
+	}
+	if _, _, err := st.Submit(ctx, kksat, november, values, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AnnounceMissing(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := countMissing(t, st, forms, november); n != 0 {
+		t.Fatalf("%d announced before the end of the due day", n)
+	}
+	now = now.Add(24 * time.Hour)
+	for range 2 {
+		if err := st.AnnounceMissing(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := countMissing(t, st, forms, november); n != len(forms)-1 {
+		t.Errorf("%d members announced missing, want all but KKSAT (%d)", n, len(forms)-1)
+	}
+	akpa, err := st.Submissions.Get(ctx, SubmissionID("AKPA", november))
+	if err != nil || akpa.Version != 1 || !akpa.Missing || akpa.Submitted {
+		t.Errorf("AKPA's November after two rounds: %+v %v; want one change, missing", akpa, err)
+	}
+}
+
+func countMissing(t *testing.T, st *Store, forms []DataSet, p Period) int {
+	t.Helper()
+	n := 0
+	for _, f := range forms {
+		s, err := st.Submissions.Get(context.Background(), SubmissionID(f.Member, p))
+		if err == nil && s.Missing {
+			n++
+		}
+	}
+	return n
 }

@@ -59,6 +59,8 @@ type Submission struct {
 	// FirstSubmittedAt decides the timeliness: a correction after a reopening does not make an
 	// on-time report late.
 	FirstSubmittedAt time.Time `bson:"first_submitted_at,omitempty"`
+	// Missing is set once report.data_missing was published: nothing had come by the due day.
+	Missing bool `bson:"missing,omitempty"`
 	// Reopened lets the next submission in despite the lock; that submission closes it again.
 	Reopened   bool        `bson:"reopened"`
 	Reopenings []Reopening `bson:"reopenings,omitempty"`

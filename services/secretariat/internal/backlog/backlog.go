@@ -54,12 +54,15 @@ const (
 	KindReferralFollowUp = "referral_follow_up"
 	// KindReportApproval: a report was circulated and awaits the members' approval.
 	KindReportApproval = "report_approval"
+	// KindDataMissing: a member had not submitted a month's data by its due day.
+	KindDataMissing = "data_missing"
 )
 
 // Item is one open matter of the backlog. It names cases and referrals by code and id, never a
 // person.
 type Item struct {
-	// Key is "status/<case id>", "referral/<referral id>" or "report/<report id>".
+	// Key is "status/<case id>", "referral/<referral id>", "report/<report id>" or
+	// "data/<member>/<period>".
 	Key string `bson:"_id"`
 	// Kind is KindStatusDecision or KindReferralFollowUp.
 	Kind string `bson:"kind"`
@@ -68,6 +71,8 @@ type Item struct {
 	CaseCodes   []string `bson:"case_codes"`
 	ReferralIDs []string `bson:"referral_ids,omitempty"`
 	ReportIDs   []string `bson:"report_ids,omitempty"`
+	// Institution is the member a data_missing item concerns.
+	Institution string `bson:"institution,omitempty"`
 	// Since is when the event that opened the item happened: the registration, the referral
 	// going overdue, being declined or expiring.
 	Since time.Time `bson:"since"`

@@ -112,6 +112,16 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 	report := func(typ string, version int64) *eventsv1.Envelope {
 		return envelope(t, typ, version, &reportingv1.ReportChanged{ReportId: "2026-11", Version: version, Period: "2026-11"})
 	}
+	missing := func(version int64) *eventsv1.Envelope {
+		return envelope(t, "report.data_missing", version, &reportingv1.DataMissing{Member: "AKPA", Period: "2026-11"})
+	}
+	submitted := func(version int64) *eventsv1.Envelope {
+		return envelope(t, "report.data_submitted", version, &reportingv1.DataSubmitted{Member: "AKPA", Period: "2026-11"})
+	}
+	notReported := func(version int64) backlog.Item {
+		return backlog.Item{Key: "data/AKPA/2026-11", Kind: backlog.KindDataMissing, Title: "Data of 2026-11 not reported: AKPA",
+			Institution: "AKPA", Since: t0.Add(time.Duration(version) * time.Hour), Version: version}
+	}
 	awaiting := func(version int64) backlog.Item {
 		return backlog.Item{Key: "report/2026-11", Kind: backlog.KindReportApproval, Title: "Report 2026-11 awaiting the members' approval",
 			ReportIDs: []string{"2026-11"}, Since: t0.Add(time.Duration(version) * time.Hour), Version: version}
@@ -149,6 +159,10 @@ func TestEventsKeepTheBacklog(t *testing.T) {
 		{"report returned", []*eventsv1.Envelope{report("report.circulated", 2), report("report.returned", 4)}, nil},
 		{"report redrafted and circulated again", []*eventsv1.Envelope{report("report.circulated", 2), report("report.drafted", 5), report("report.circulated", 6)},
 			[]backlog.Item{awaiting(6)}},
+		{"a member's month missing", []*eventsv1.Envelope{missing(1)}, []backlog.Item{notReported(1)}},
+		{"missing, then submitted", []*eventsv1.Envelope{missing(1), submitted(2)}, nil},
+		{"submitted, then the announcement late", []*eventsv1.Envelope{submitted(2), missing(1)}, nil},
+		{"submitted in time", []*eventsv1.Envelope{submitted(1)}, nil},
 		{"oldest first", []*eventsv1.Envelope{overdue, reg, referral(t, "referral.declined", "r2", 4), registered(t, "c2", "VT-2026-00013", potential)},
 			[]backlog.Item{statusItem("c1", "VT-2026-00012"), statusItem("c2", "VT-2026-00013"), followUp("overdue", "r1", 2), followUp("declined", "r2", 4)}},
 	}

@@ -104,31 +104,51 @@ func (s *Store) ReferralEvents() consumer.Handler {
 	}
 }
 
-// ReportEvents handles the reports' stream: a report circulated for approval opens its item,
-// which its next draft, its return, its final approval or its submission closes. Approvals
-// short of all leave it open; the stream's other events are let go undecoded.
+// ReportEvents handles the reports' stream. A report circulated for approval opens its item,
+// which its next draft, its return, its final approval or its submission closes; approvals short
+// of all leave it open. A member's month announced missing opens an item its submission closes
+// (both are changes of the member's submission for the month, so their versions order them). The
+// stream's other events are let go undecoded.
 func (s *Store) ReportEvents() consumer.Handler {
 	return func(ctx context.Context, env *eventsv1.Envelope) error {
-		var opens bool
 		switch env.GetType() {
-		case "report.circulated":
-			opens = true
-		case "report.drafted", "report.returned", "report.final", "report.submitted":
-		default:
-			return nil
+		case "report.circulated", "report.drafted", "report.returned", "report.final", "report.submitted":
+			return s.reportApproval(ctx, env)
+		case "report.data_missing":
+			var d reportingv1.DataMissing
+			if err := env.GetPayload().UnmarshalTo(&d); err != nil {
+				return malformed(env, err)
+			}
+			key := dataKey(d.GetMember(), d.GetPeriod())
+			c := change{Version: env.GetAggregateVersion(), Open: &Item{Key: key, Kind: KindDataMissing,
+				Title: "Data of " + d.GetPeriod() + " not reported: " + d.GetMember(), Institution: d.GetMember(),
+				Since: env.GetOccurredAt().AsTime(), Version: env.GetAggregateVersion()}}
+			return s.handle(ctx, env, d.GetMember(), key, c)
+		case "report.data_submitted":
+			var d reportingv1.DataSubmitted
+			if err := env.GetPayload().UnmarshalTo(&d); err != nil {
+				return malformed(env, err)
+			}
+			return s.handle(ctx, env, d.GetMember(), dataKey(d.GetMember(), d.GetPeriod()), change{Version: env.GetAggregateVersion()})
 		}
-		var r reportingv1.ReportChanged
-		if err := env.GetPayload().UnmarshalTo(&r); err != nil {
-			return malformed(env, err)
-		}
-		key := "report/" + r.GetReportId()
-		c := change{Version: env.GetAggregateVersion()}
-		if opens {
-			c.Open = &Item{Key: key, Kind: KindReportApproval, Title: "Report " + r.GetPeriod() + " awaiting the members' approval",
-				ReportIDs: []string{r.GetReportId()}, Since: env.GetOccurredAt().AsTime(), Version: c.Version}
-		}
-		return s.handle(ctx, env, r.GetReportId(), key, c)
+		return nil
 	}
+}
+
+func dataKey(member, period string) string { return "data/" + member + "/" + period }
+
+func (s *Store) reportApproval(ctx context.Context, env *eventsv1.Envelope) error {
+	var r reportingv1.ReportChanged
+	if err := env.GetPayload().UnmarshalTo(&r); err != nil {
+		return malformed(env, err)
+	}
+	key := "report/" + r.GetReportId()
+	c := change{Version: env.GetAggregateVersion()}
+	if env.GetType() == "report.circulated" {
+		c.Open = &Item{Key: key, Kind: KindReportApproval, Title: "Report " + r.GetPeriod() + " awaiting the members' approval",
+			ReportIDs: []string{r.GetReportId()}, Since: env.GetOccurredAt().AsTime(), Version: c.Version}
+	}
+	return s.handle(ctx, env, r.GetReportId(), key, c)
 }
 
 // handle applies to key the change c that env makes to the case or referral id. The version is

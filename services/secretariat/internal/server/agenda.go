@@ -23,6 +23,7 @@ var (
 	sourceAction   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_ACTION_ITEM.String()
 	sourceMinutes  = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_MINUTES.String()
 	sourceReport   = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_REPORT_APPROVAL.String()
+	sourceData     = secretariatv1.AgendaItemSource_AGENDA_ITEM_SOURCE_DATA_MISSING.String()
 )
 
 // recentMeetings bounds the earlier meetings whose circulated minutes an agenda proposes to
@@ -48,7 +49,8 @@ func (s *Meetings) proposed(ctx context.Context, m meetings.Meeting) ([]meetings
 		}
 	}
 	for _, b := range open {
-		source := map[string]string{backlog.KindReferralFollowUp: sourceReferral, backlog.KindReportApproval: sourceReport}[b.Kind]
+		source := map[string]string{backlog.KindReferralFollowUp: sourceReferral, backlog.KindReportApproval: sourceReport,
+			backlog.KindDataMissing: sourceData}[b.Kind]
 		out = append(out, meetings.Item{ID: itemID("backlog:" + b.Key), Title: b.Title, Source: cmp.Or(source, sourceStatus),
 			CaseCodes: b.CaseCodes, ReferralIDs: b.ReferralIDs, ReportIDs: b.ReportIDs, BacklogKey: b.Key, Since: b.Since})
 	}

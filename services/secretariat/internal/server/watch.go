@@ -12,6 +12,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/aggregate"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/meetings"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/notify"
 )
@@ -31,7 +32,28 @@ const monthsBack = 12
 func (s *Meetings) Watch(ctx context.Context) error {
 	ctx = auth.NewContext(ctx, watcher)
 	now := s.Now()
-	return errors.Join(s.remindMonth(ctx, now), s.closeMonths(ctx, now), s.watchActions(ctx, now))
+	return errors.Join(s.remindMonth(ctx, now), s.closeMonths(ctx, now), s.watchActions(ctx, now), s.remindMissingData(ctx))
+}
+
+// remindMissingData reminds each member the reporting service announced as not having reported
+// a month's data (the backlog's data_missing items), once per member and month.
+func (s *Meetings) remindMissingData(ctx context.Context) error {
+	items, err := s.Backlog.Open(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, it := range items {
+		if it.Kind != backlog.KindDataMissing {
+			continue
+		}
+		period := it.Key[strings.LastIndex(it.Key, "/")+1:]
+		errs = append(errs, s.remind(ctx, "reminder/data/"+it.Institution+"/"+period, "reminder", []string{it.Institution},
+			"Monthly data for "+period+" not yet reported",
+			fmt.Sprintf("%s has not reported its data for %s, which was due. Submit it in the system (data sets); the month locks "+
+				"on the reporting service's lock day, after which the secretariat must reopen it.", it.Institution, period)))
+	}
+	return errors.Join(errs...)
 }
 
 // WatchEvery returns the worker that watches at start and then every interval until ctx ends.

@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
@@ -172,5 +177,30 @@ func TestActionItemsAreRemindedAndMarkedOverdueOnce(t *testing.T) {
 	raw, err := db.Collection("meeting_revisions").FindOne(t.Context(), bson.D{{Key: "_id", Value: id + "@2"}}).Raw()
 	if err != nil || !bytes.Contains(raw, []byte("action.overdue")) {
 		t.Errorf("action.overdue not committed with the change: %v", err)
+	}
+}
+
+func TestMembersWithMissingDataAreRemindedOnce(t *testing.T) {
+	now := tirana(2026, 12, 7, 10)
+	s, db := watched(t, tirana(2026, 12, 1, 9), &now)
+	a, err := anypb.New(&reportingv1.DataMissing{Member: "AKPA", Period: "2026-11"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &eventsv1.Envelope{Id: "e1", Type: "report.data_missing", AggregateVersion: 1, OccurredAt: timestamppb.New(now), Payload: a}
+	if err := s.Backlog.ReportEvents()(t.Context(), env); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := s.Watch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Notifications.Get(t.Context(), "reminder/data/AKPA/2026-11")
+	if err != nil || len(n.Institutions) != 1 || n.Institutions[0] != "AKPA" {
+		t.Fatalf("AKPA's reminder: %+v %v", n.Institutions, err)
+	}
+	if c := count(t, db, notify.NotificationsCollection, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^reminder/data/"}}}}); c != 1 {
+		t.Errorf("%d data reminders after two rounds, want 1", c)
 	}
 }
