@@ -67,7 +67,8 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 		{"secretariat", cfg.SecretariatAddr, registerSecretariat,
 			[]string{secretariatv1.SecretariatService_ServiceDesc.ServiceName, secretariatv1.AccessService_ServiceDesc.ServiceName,
 				secretariatv1.MeetingService_ServiceDesc.ServiceName, secretariatv1.CorrespondenceService_ServiceDesc.ServiceName}},
-		{"reporting", cfg.ReportingAddr, reportingv1.RegisterReportingServiceHandler, []string{reportingv1.ReportingService_ServiceDesc.ServiceName}},
+		{"reporting", cfg.ReportingAddr, registerReporting,
+			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.PublicationService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -211,6 +212,18 @@ func registerCaseRegistry(ctx context.Context, mux *runtime.ServeMux, conn *grpc
 
 // registerSecretariat maps the secretariat's services: the composition and rules of procedure,
 // the access directory, the meetings and the correspondence register.
+func registerReporting(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
+	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
+		reportingv1.RegisterReportingServiceHandler,
+		reportingv1.RegisterPublicationServiceHandler,
+	} {
+		if err := register(ctx, mux, conn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func registerSecretariat(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error {
 	for _, register := range []func(context.Context, *runtime.ServeMux, *grpc.ClientConn) error{
 		secretariatv1.RegisterSecretariatServiceHandler,

@@ -25,10 +25,14 @@ const CaseStatisticsConsumer = "reporting-case-facts"
 
 // Service is the reporting service with its own settings. Each of its parts binds its settings
 // in Bind and starts in Setup.
-type Service struct{}
+type Service struct {
+	publications publications
+}
 
 // Bind registers the service's own settings.
-func (s *Service) Bind(set *config.Set) {}
+func (s *Service) Bind(set *config.Set) {
+	s.bindPublications(set)
+}
 
 // Configured returns the service as the settings' values would give it, the defaults for the
 // rest, for the dev launcher and tests: values keyed by environment variable name.
@@ -45,9 +49,10 @@ func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", 
 
 // Setup registers the service and returns, as its background worker, the consumer that keeps
 // the case statistics up to date.
-func (s *Service) Setup(_ context.Context, rt *app.Runtime) ([]app.Worker, error) {
+func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
+	s.setupPublications(ctx, rt)
 	c := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamCase,
 		Durable:  CaseStatisticsConsumer,

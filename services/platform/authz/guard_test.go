@@ -54,6 +54,9 @@ const (
 	complete   = "/nrm.referral.v1.ReferralService/CompleteReferral"
 	delivered  = "/nrm.referral.v1.ReferralService/RecordServiceDelivered"
 	statistics = "/nrm.reporting.v1.ReportingService/GetCaseStatistics"
+	eurostat   = "/nrm.reporting.v1.PublicationService/GetEurostatTables"
+	sdg        = "/nrm.reporting.v1.PublicationService/GetSdgIndicator"
+	caseLevel  = "/nrm.reporting.v1.PublicationService/ExportCaseLevelFile"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
@@ -122,6 +125,9 @@ func TestWhoMayCallWhat(t *testing.T) {
 		complete:   {chair, secretariat, police, shelter},
 		delivered:  {chair, secretariat, police, shelter},
 		statistics: {chair, secretariat, police, shelter, member, analyst},
+		eurostat:   {chair, secretariat, police, shelter, member, analyst},
+		sdg:        {chair, secretariat, police, shelter, member, analyst},
+		caseLevel:  {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},
