@@ -69,7 +69,8 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 				secretariatv1.MeetingService_ServiceDesc.ServiceName, secretariatv1.CorrespondenceService_ServiceDesc.ServiceName}},
 		{"reporting", cfg.ReportingAddr, registerReporting,
 			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.ReportService_ServiceDesc.ServiceName,
-				reportingv1.DataSetService_ServiceDesc.ServiceName, reportingv1.ActivityService_ServiceDesc.ServiceName}},
+				reportingv1.DataSetService_ServiceDesc.ServiceName, reportingv1.ActivityService_ServiceDesc.ServiceName,
+				reportingv1.PublicationService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -234,6 +235,7 @@ func registerReporting(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Cl
 		reportingv1.RegisterReportServiceHandler,
 		reportingv1.RegisterDataSetServiceHandler,
 		reportingv1.RegisterActivityServiceHandler,
+		reportingv1.RegisterPublicationServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return err

@@ -79,6 +79,9 @@ func TestDataReportedByMembers(t *testing.T) {
 	testenv.Eventually(t, within, "both changes published on NRM_REPORT", func() bool {
 		types = types[:0]
 		for _, e := range srv.Bus.Envelopes(t, natsbus.StreamReport) {
+			if e.GetType() == "report.data_missing" {
+				continue // last month's, announced by the watch: another test's matter
+			}
 			types = append(types, e.GetType())
 			if e.GetType() == "report.data_submitted" {
 				if err := e.GetPayload().UnmarshalTo(&submitted); err != nil {

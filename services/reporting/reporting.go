@@ -31,13 +31,15 @@ type Service struct {
 	reports  reportSettings
 	dataSets datasets.Calendar
 	// dataWatch paces the announcements of members' missing data.
-	dataWatch time.Duration
+	dataWatch    time.Duration
+	publications publications
 }
 
 // Bind registers the service's own settings.
 func (s *Service) Bind(set *config.Set) {
 	s.bindReports(set)
 	s.bindDataSets(set)
+	s.bindPublications(set)
 }
 
 // Configured returns the service as the settings' values would give it, the defaults for the
@@ -60,6 +62,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
 	s.setupReports(rt, stats)
+	s.setupPublications(ctx, rt)
 	c := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamCase,
 		Durable:  CaseStatisticsConsumer,

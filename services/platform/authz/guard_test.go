@@ -57,6 +57,9 @@ const (
 	refStats   = "/nrm.reporting.v1.ActivityService/GetReferralStatistics"
 	meetStats  = "/nrm.reporting.v1.ActivityService/GetMeetingStatistics"
 	crossTab   = "/nrm.reporting.v1.ActivityService/GetCaseCrossTab"
+	eurostat   = "/nrm.reporting.v1.PublicationService/GetEurostatTables"
+	sdg        = "/nrm.reporting.v1.PublicationService/GetSdgIndicator"
+	caseLevel  = "/nrm.reporting.v1.PublicationService/ExportCaseLevelFile"
 	auditList  = "/nrm.audit.v1.AuditService/ListAuditRecords"
 	auditCheck = "/nrm.audit.v1.AuditService/VerifyAuditChain"
 	erase      = "/nrm.caseregistry.v1.CaseRegistryService/EraseIdentity"
@@ -128,6 +131,9 @@ func TestWhoMayCallWhat(t *testing.T) {
 		refStats:   {chair, secretariat, police, shelter, member, analyst},
 		meetStats:  {chair, secretariat, police, shelter, member, analyst},
 		crossTab:   {chair, secretariat, police, shelter, member, analyst},
+		eurostat:   {chair, secretariat, police, shelter, member, analyst},
+		sdg:        {chair, secretariat, police, shelter, member, analyst},
+		caseLevel:  {chair, secretariat, police, shelter, member, analyst},
 		auditList:  {auditor},
 		auditCheck: {auditor, operator},
 		erase:      {chair, secretariat},

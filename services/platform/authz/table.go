@@ -176,11 +176,21 @@ var Table = map[string]Rule{
 	reportingv1.ActivityService_GetReferralStatistics_FullMethodName: {Roles: aggregates},
 	reportingv1.ActivityService_GetMeetingStatistics_FullMethodName:  {Roles: aggregates},
 	reportingv1.ActivityService_GetCaseCrossTab_FullMethodName:       {Roles: aggregates},
+	// Publications are suppressed figures, for whoever reads aggregates; exact counts only for
+	// ExactCounts, which the service checks.
+	reportingv1.PublicationService_GetEurostatTables_FullMethodName:   {Roles: aggregates},
+	reportingv1.PublicationService_GetSdgIndicator_FullMethodName:     {Roles: aggregates},
+	reportingv1.PublicationService_ExportCaseLevelFile_FullMethodName: {Roles: aggregates},
 
 	// Reading the trail says who looked at whose case: it is itself recorded.
 	auditv1.AuditService_ListAuditRecords_FullMethodName: {Roles: auditors, Audit: AuditRead},
 	auditv1.AuditService_VerifyAuditChain_FullMethodName: {Roles: chainChecks, Audit: AuditRead},
 }
+
+// ExactCounts may ask the publications for exact, unsuppressed counts (docs/decisions.md 34): the
+// chair and the secretariat, who prepare what the Authority publishes, and analysts, whose work it
+// is. Members get the figures as published: what they take away may be passed on.
+var ExactCounts = []auth.Role{auth.RoleChair, auth.RoleSecretariat, auth.RoleAnalyst}
 
 // Open lists the methods any caller may use without credentials: health checks, which
 // orchestrators and load balancers call.

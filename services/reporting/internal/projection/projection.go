@@ -47,14 +47,17 @@ type Projection struct {
 	days  *journal.Journal[bucket, change]
 	// buckets is BucketCollection, which Statistics reads a range of days from.
 	buckets *mongo.Collection
+	// caseDocs is CaseCollection, which Cases scans.
+	caseDocs *mongo.Collection
 }
 
 // New returns the projection stored in db.
 func New(db *mongo.Database) *Projection {
 	return &Projection{
-		cases:   journal.New(db, CaseCollection, CaseJournalCollection, caseDoc.with),
-		days:    journal.New(db, BucketCollection, BucketJournalCollection, bucket.with),
-		buckets: db.Collection(BucketCollection),
+		cases:    journal.New(db, CaseCollection, CaseJournalCollection, caseDoc.with),
+		days:     journal.New(db, BucketCollection, BucketJournalCollection, bucket.with),
+		buckets:  db.Collection(BucketCollection),
+		caseDocs: db.Collection(CaseCollection),
 	}
 }
 
