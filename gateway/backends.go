@@ -70,7 +70,7 @@ func dialBackends(cfg Config, tp trace.TracerProvider, metrics *grpcprom.ClientM
 		{"reporting", cfg.ReportingAddr, registerReporting,
 			[]string{reportingv1.ReportingService_ServiceDesc.ServiceName, reportingv1.ReportService_ServiceDesc.ServiceName,
 				reportingv1.DataSetService_ServiceDesc.ServiceName, reportingv1.ActivityService_ServiceDesc.ServiceName,
-				reportingv1.PublicationService_ServiceDesc.ServiceName}},
+				reportingv1.PublicationService_ServiceDesc.ServiceName, reportingv1.DecisionStatisticsService_ServiceDesc.ServiceName}},
 	}
 	common := []grpc.DialOption{
 		// No per-RPC credentials, on purpose: a call made for a user carries only that user's
@@ -236,6 +236,7 @@ func registerReporting(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Cl
 		reportingv1.RegisterDataSetServiceHandler,
 		reportingv1.RegisterActivityServiceHandler,
 		reportingv1.RegisterPublicationServiceHandler,
+		reportingv1.RegisterDecisionStatisticsServiceHandler,
 	} {
 		if err := register(ctx, mux, conn); err != nil {
 			return err

@@ -69,5 +69,6 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
 	workers := append([]app.Worker{c.Run}, s.setupDataSets(ctx, rt)...)
+	workers = append(workers, setupDecisions(rt)...)
 	return append(workers, setupActivity(rt)...), nil
 }

@@ -57,6 +57,7 @@ const (
 	refStats   = "/nrm.reporting.v1.ActivityService/GetReferralStatistics"
 	meetStats  = "/nrm.reporting.v1.ActivityService/GetMeetingStatistics"
 	crossTab   = "/nrm.reporting.v1.ActivityService/GetCaseCrossTab"
+	decisions  = "/nrm.reporting.v1.DecisionStatisticsService/GetDecisionStatistics"
 	eurostat   = "/nrm.reporting.v1.PublicationService/GetEurostatTables"
 	sdg        = "/nrm.reporting.v1.PublicationService/GetSdgIndicator"
 	caseLevel  = "/nrm.reporting.v1.PublicationService/ExportCaseLevelFile"
@@ -131,6 +132,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		refStats:   {chair, secretariat, police, shelter, member, analyst},
 		meetStats:  {chair, secretariat, police, shelter, member, analyst},
 		crossTab:   {chair, secretariat, police, shelter, member, analyst},
+		decisions:  {chair, secretariat, police, shelter, member, analyst},
 		eurostat:   {chair, secretariat, police, shelter, member, analyst},
 		sdg:        {chair, secretariat, police, shelter, member, analyst},
 		caseLevel:  {chair, secretariat, police, shelter, member, analyst},

@@ -176,6 +176,8 @@ var Table = map[string]Rule{
 	reportingv1.ActivityService_GetReferralStatistics_FullMethodName: {Roles: aggregates},
 	reportingv1.ActivityService_GetMeetingStatistics_FullMethodName:  {Roles: aggregates},
 	reportingv1.ActivityService_GetCaseCrossTab_FullMethodName:       {Roles: aggregates},
+	// Decisions and closures over a period: aggregates, as GetCaseStatistics.
+	reportingv1.DecisionStatisticsService_GetDecisionStatistics_FullMethodName: {Roles: aggregates},
 	// Publications are suppressed figures, for whoever reads aggregates; exact counts only for
 	// ExactCounts, which the service checks.
 	reportingv1.PublicationService_GetEurostatTables_FullMethodName:   {Roles: aggregates},
