@@ -43,8 +43,8 @@ func TestDecisionFiguresOverGRPC(t *testing.T) {
 	})
 	interview := []*reportingv1.Count{{Key: "DECIDING_BODY_JOINT_INTERVIEW", Count: 1}}
 	want := &reportingv1.GetDecisionStatisticsResponse{
-		Decisions: &reportingv1.StatusDecisions{Total: 1, ByStatus: []*reportingv1.Count{{Key: "TRAFFICKING_STATUS_VICTIM", Count: 1}}, ByDecidingBody: interview},
-		Revisions: &reportingv1.StatusDecisions{Total: 1, ByStatus: []*reportingv1.Count{{Key: "TRAFFICKING_STATUS_POTENTIAL_VICTIM", Count: 1}}, ByDecidingBody: interview},
+		Decisions:          &reportingv1.StatusDecisions{Total: 1, ByStatus: []*reportingv1.Count{{Key: "TRAFFICKING_STATUS_VICTIM", Count: 1}}, ByDecidingBody: interview},
+		Revisions:          &reportingv1.StatusDecisions{Total: 1, ByStatus: []*reportingv1.Count{{Key: "TRAFFICKING_STATUS_POTENTIAL_VICTIM", Count: 1}}, ByDecidingBody: interview},
 		MeanDaysToDecision: 19, MedianDaysToDecision: 30, DaysToDecisionHistogram: []*reportingv1.Count{{Key: "le_30d", Count: 1}},
 		Closures: 1, ClosuresByReason: []*reportingv1.Count{{Key: "CLOSURE_REASON_REINTEGRATED", Count: 1}},
 		Reopenings: 1, ReopeningsByReason: []*reportingv1.Count{{Key: "REOPEN_REASON_NEW_INFORMATION", Count: 1}},
