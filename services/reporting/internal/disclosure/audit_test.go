@@ -88,7 +88,7 @@ func TestInterval(t *testing.T) {
 func TestSuppressPassesAudit(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 5))
 	exhaustedTables := 0
-	for i := range 1000 {
+	for i := range tables(1000) {
 		rows, cols := 1+rng.IntN(6), 1+rng.IntN(6)
 		tab := randomTable(rng, rows, cols, []int64{3, 8, 15, 60}[i%4])
 		threshold := []int{5, 3, 10}[i%3]
