@@ -7,6 +7,7 @@ require (
 	github.com/nrm-albania/nrm/proto v0.0.0
 	github.com/nrm-albania/nrm/services/platform v0.0.0
 	go.mongodb.org/mongo-driver/v2 v2.10.0
+	gonum.org/v1/gonum v0.17.0
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab
 	google.golang.org/grpc v1.85.0
 	google.golang.org/protobuf v1.36.12

@@ -92,9 +92,14 @@ func Exact(t Table) Published {
 // (seen as edges between their row and column, a cell on no cycle) is determined by adding up the
 // lines on one side of it: the smallest shown non-zero cell joining the two sides is withheld too.
 //
-// Each rule adds a cell, so it ends. Every withheld cell then lies on a cycle of withheld cells,
-// along which the reader can move values without changing any line: it cannot be recovered from
-// the totals (the tests check this by exhaustive search on small tables).
+// Last, an audit by linear programming (audit.go) works out the range of each withheld cell from
+// everything published at once, which the rules above, looking at a line or a chain of lines at a
+// time, can miss; a cell with a single possible value gets a companion in its row or column.
+//
+// Each rule adds a cell, so it ends. Every withheld cell then takes at least two values among the
+// tables consistent with the publication, unless every non-zero cell near it is withheld already
+// and the markers alone give it away (four "<5" adding up to a "<5" are 1 each): zeros are shown,
+// so nothing is left to withhold. The tests check this by exhaustive search on small tables.
 func Suppress(t Table, threshold int) Published {
 	if threshold <= 0 {
 		threshold = DefaultThreshold
@@ -124,13 +129,15 @@ type grid struct {
 	v         [][]int64
 	kind      [][]kind
 	threshold int64
+	// protected are the withheld cells the audit found undetermined, not solved again.
+	protected map[cell]bool
 	rows      int // including the totals' row
 	cols      int // including the totals' column
 }
 
 func newGrid(t Table, threshold int64) *grid {
 	R, C := len(t.Rows), len(t.Cols)
-	g := &grid{threshold: threshold, rows: R + 1, cols: C + 1}
+	g := &grid{threshold: threshold, protected: make(map[cell]bool), rows: R + 1, cols: C + 1}
 	rt, ct := t.RowTotals(), t.ColTotals()
 	for r := range R + 1 {
 		row := make([]int64, C+1)
@@ -198,7 +205,7 @@ func (g *grid) secondary() bool {
 			return true
 		}
 	}
-	return g.joinBridge()
+	return g.joinBridge() || g.audit()
 }
 
 // single reports whether line l has exactly one withheld cell.
@@ -295,6 +302,16 @@ func (g *grid) bounds(p cell) (int64, int64) {
 // withholdSmallest withholds the smallest shown non-zero cell of l, interior cells first, and
 // reports whether there was one.
 func (g *grid) withholdSmallest(l []cell) bool {
+	p, ok := g.smallestShown(l)
+	if ok {
+		g.kind[p.r][p.c] = secondary
+	}
+	return ok
+}
+
+// smallestShown returns the smallest shown non-zero cell of l, interior cells first (the total
+// last), if there is one.
+func (g *grid) smallestShown(l []cell) (cell, bool) {
 	best := -1
 	for i, p := range l[:len(l)-1] {
 		if g.kind[p.r][p.c] == shown && g.v[p.r][p.c] > 0 && (best < 0 || g.v[p.r][p.c] < g.v[l[best].r][l[best].c]) {
@@ -305,10 +322,9 @@ func (g *grid) withholdSmallest(l []cell) bool {
 		best = len(l) - 1
 	}
 	if best < 0 {
-		return false
+		return cell{}, false
 	}
-	g.kind[l[best].r][l[best].c] = secondary
-	return true
+	return l[best], true
 }
 
 // joinBridge finds a withheld cell on no cycle of the withheld cells, seen as edges between their

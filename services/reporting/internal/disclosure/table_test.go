@@ -82,7 +82,7 @@ func TestExactShowsEverything(t *testing.T) {
 // Random tables of every shape up to 6×6, sparse and dense, small and large counts.
 func TestSuppressProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i := range 3000 {
+	for i := range tables(3000) {
 		rows, cols := 1+rng.IntN(6), 1+rng.IntN(6)
 		tab := randomTable(rng, rows, cols, []int64{3, 8, 15, 60}[i%4])
 		threshold := []int{0, 5, 3, 10}[i%4/2+i%2]
@@ -94,25 +94,27 @@ func TestSuppressProperties(t *testing.T) {
 }
 
 // No withheld cell of small random tables can be worked out: an exhaustive search over every
-// table a reader would find consistent with what is published finds two values for each.
-//
-// Up to 2×3 only: on 3×3 tables, adding and subtracting several lines can still give away a
-// cell through its bounds ([[1 1 6] [0 0 12] [8 5 0]]: the lines leave the two "<5" of the first
-// row adding up to 2), which the interval propagation of Suppress does not see; an audit by linear
-// programming would (docs/decisions.md 34).
+// integer table a reader would find consistent with what is published finds two values for each.
+// Up to 3×3 with small counts, where combining several lines can pin a cell through the markers'
+// bounds, which only the audit by linear programming sees; this also checks that its intervals,
+// those of the relaxation, are the integer ones. The exception is a table whose every non-zero
+// cell near a pinned one is withheld already (see exhausted), counted and logged.
 func TestSuppressedCellsCannotBeRecovered(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	for i := range 3000 {
-		rows, cols := 1+rng.IntN(2), 1+rng.IntN(3)
-		if rng.IntN(2) == 0 {
-			rows, cols = cols, rows
-		}
-		tab := randomTable(rng, rows, cols, 12)
+	exhaustedTables := 0
+	for i := range tables(3000) {
+		rows, cols := 1+rng.IntN(3), 1+rng.IntN(3)
+		tab := randomTable(rng, rows, cols, []int64{6, 12}[i%2])
 		p := Suppress(tab, DefaultThreshold)
 		if cell, ok := recoverable(tab, p, DefaultThreshold); ok {
+			if exhausted(readerGrid(tab, p, DefaultThreshold)) {
+				exhaustedTables++
+				continue
+			}
 			t.Fatalf("table %d %v published as %+v: withheld cell %v has one possible value", i, tab.Cells, p, cell)
 		}
 	}
+	t.Logf("%d of %d tables have every non-zero cell near a pinned one withheld", exhaustedTables, tables(3000))
 }
 
 // The search itself finds what a single withheld cell, or bounds that pin cells, give away.

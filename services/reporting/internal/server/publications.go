@@ -156,11 +156,8 @@ func publisher(ctx context.Context, exact bool) (func(disclosure.Table) disclosu
 // rate is a group's count as published with its rate per 100,000, left out when the count is
 // withheld (the rate times the population would give it back) or there is no population.
 func rate(group, victims string, population int64) *reportingv1.SdgRate {
-	r := &reportingv1.SdgRate{Group: group, Victims: victims, Population: population}
-	if n, err := strconv.ParseInt(victims, 10, 64); err == nil && population > 0 {
-		r.RatePer_100K = strconv.FormatFloat(float64(n)*100000/float64(population), 'f', 2, 64)
-	}
-	return r
+	return &reportingv1.SdgRate{Group: group, Victims: victims, Population: population,
+		RatePer_100K: publication.RatePer100K(victims, population)}
 }
 
 func toTable(p disclosure.Published, rows, cols string) *reportingv1.PublishedTable {
