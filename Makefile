@@ -7,6 +7,7 @@ SCALE_BENCHTIME ?= 20x
 AGGREGATE_BENCHTIME ?= 500x
 REFERRAL_BENCHTIME ?= 100x
 SECRETARIAT_BENCHTIME ?= 20x
+REPORTING_BENCHTIME ?= 10x
 .SHELLFLAGS := -euo pipefail -c
 
 # Every module of the workspace (go.work), as package patterns.
@@ -72,6 +73,7 @@ bench: ## benchmarks against the embedded stack; figures go in docs/benchmarks.m
 	go test -run '^$$' -bench Referral -benchtime $(REFERRAL_BENCHTIME) -timeout 30m ./services/referral/ | tee -a bin/bench.txt
 	go test -run '^$$' -bench 'AgendaBacklog|MeetingList' -benchtime $(SECRETARIAT_BENCHTIME) -timeout 30m \
 		./services/secretariat/internal/backlog/ ./services/secretariat/internal/meetings/ | tee -a bin/bench.txt
+	go test -run '^$$' -bench Statistics -benchtime $(REPORTING_BENCHTIME) -timeout 30m ./services/reporting/internal/projection/ | tee -a bin/bench.txt
 	@awk '/via=grpc/{g=$$3} /via=rest/{r=$$3} /via=driver-insert/{d=$$3} \
 		END{if (d) printf "\nservice cost over the store'"'"'s (ns/op ratio): gRPC %.2fx, REST %.2fx\n", g/d, r/d}' bin/bench.txt
 
