@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/config"
+	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
+	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
+	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
 	"github.com/nrm-albania/nrm/services/reporting/internal/server"
 )
@@ -43,11 +47,17 @@ func (s *Service) bindReports(set *config.Set) {
 	})
 }
 
-// setupReports registers the report service, whose sections are built from stats.
+// setupReports registers the report service, whose sections are built from the case statistics,
+// the referral and meeting figures and the members' submissions.
 func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) {
 	reportingv1.RegisterReportServiceServer(rt.GRPC, server.NewReports(server.ReportDeps{
-		Store:      reports.NewStore(rt.DB),
-		Builders:   []reports.Builder{reports.Cases{Stats: stats}},
+		Store: reports.NewStore(rt.DB),
+		Builders: []reports.Builder{
+			reports.Cases{Stats: stats},
+			reports.Referrals{Stats: referralstats.New(rt.DB)},
+			reports.Meetings{Stats: meetingstats.New(rt.DB), Members: list(s.reports.approvers)},
+			reports.MembersData{Data: datasets.NewStore(rt.DB, s.dataSets, time.Now)},
+		},
 		Approvers:  list(s.reports.approvers),
 		Recipients: list(s.reports.recipients),
 		Relay:      rt.Outbox,
