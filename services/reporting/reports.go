@@ -1,6 +1,8 @@
 package reporting
 
 import (
+	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,6 +10,7 @@ import (
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/app"
+	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
@@ -28,6 +31,9 @@ const DefaultReportRecipients = "general director of the Ministry of Interior,de
 // the secretariat keeps; reading them from there is to come (docs/decisions.md).
 type reportSettings struct {
 	approvers, recipients string
+	// autoDraft drafts each month's report once it ends; watch paces the looks.
+	autoDraft bool
+	watch     time.Duration
 }
 
 // bindReports registers the report's settings.
@@ -36,6 +42,11 @@ func (s *Service) bindReports(set *config.Set) {
 		"institution codes, comma-separated, whose approval makes a report final (the rules of procedure: every member)")
 	set.String(&s.reports.recipients, "report-recipients", DefaultReportRecipients,
 		"the offices, comma-separated, the final report is submitted to")
+	set.Bool(&s.reports.autoDraft, "report-auto-draft", true,
+		"draft each month's report once the month ends in Tirana, unless it was drafted already")
+	set.Duration(&s.reports.watch, "report-watch-interval", time.Hour,
+		"pause between two looks for the reports due: the month's draft")
+	set.RequirePositive("report-watch-interval", &s.reports.watch)
 	set.Check(func() error {
 		if len(list(s.reports.approvers)) == 0 {
 			return fmt.Errorf("report-approvers: name at least one institution")
@@ -48,9 +59,9 @@ func (s *Service) bindReports(set *config.Set) {
 }
 
 // setupReports registers the report service, whose sections are built from the case statistics,
-// the referral and meeting figures and the members' submissions.
-func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) {
-	reportingv1.RegisterReportServiceServer(rt.GRPC, server.NewReports(server.ReportDeps{
+// the referral and meeting figures and the members' submissions, and returns its watch.
+func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) app.Worker {
+	srv := server.NewReports(server.ReportDeps{
 		Store: reports.NewStore(rt.DB),
 		Builders: []reports.Builder{
 			reports.Cases{Stats: stats},
@@ -62,7 +73,31 @@ func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) {
 		Recipients: list(s.reports.recipients),
 		Relay:      rt.Outbox,
 		Log:        rt.Logger,
-	}))
+	})
+	reportingv1.RegisterReportServiceServer(rt.GRPC, srv)
+	return watchReports(server.Watch{Reports: srv, AutoDraft: s.reports.autoDraft}, rt, s.reports.watch)
+}
+
+// reportWatcher is the principal of the reports' own changes (the automatic draft) in their
+// histories and events: the Authority's service, no person.
+var reportWatcher = &auth.Principal{Institution: "NRM", Subject: "reporting/reports", Roles: []auth.Role{auth.RoleService}}
+
+// watchReports returns the worker that looks, every interval, for what the reports need.
+func watchReports(w server.Watch, rt *app.Runtime, interval time.Duration) app.Worker {
+	interval = cmp.Or(interval, time.Hour)
+	return func(ctx context.Context) error {
+		ctx = auth.NewContext(ctx, reportWatcher)
+		for {
+			if err := w.Look(ctx); err != nil && ctx.Err() == nil {
+				rt.Logger.WarnContext(ctx, "the reports' look failed; next look in "+interval.String(), "error", err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(interval):
+			}
+		}
+	}
 }
 
 // list is a comma-separated setting's values, trimmed, without empty or repeated ones.
