@@ -34,7 +34,14 @@ type reportSettings struct {
 	// autoDraft drafts each month's report once it ends; watch paces the looks.
 	autoDraft bool
 	watch     time.Duration
+	// tacitDays are the days after which a circulated report is approved tacitly by the
+	// approvers that have not answered; 0, the default rules of procedure, never.
+	tacitDays int
 }
+
+// maxTacitApprovers bounds the approvers when approval may be tacit: their tacit approvals and
+// report.final are one change, and a change carries at most 16 events (package outbox).
+const maxTacitApprovers = 15
 
 // bindReports registers the report's settings.
 func (s *Service) bindReports(set *config.Set) {
@@ -45,8 +52,19 @@ func (s *Service) bindReports(set *config.Set) {
 	set.Bool(&s.reports.autoDraft, "report-auto-draft", true,
 		"draft each month's report once the month ends in Tirana, unless it was drafted already")
 	set.Duration(&s.reports.watch, "report-watch-interval", time.Hour,
-		"pause between two looks for the reports due: the month's draft")
+		"pause between two looks for the reports due: the month's draft, the tacit approvals")
 	set.RequirePositive("report-watch-interval", &s.reports.watch)
+	set.Int(&s.reports.tacitDays, "report-tacit-approval-days", 0,
+		"days after its circulation when a report counts as approved by every approver that has not answered; 0: approval is explicit only")
+	set.Check(func() error {
+		if s.reports.tacitDays < 0 {
+			return fmt.Errorf("%s: must be 0 (off) or a number of days; got %d", config.EnvName("report-tacit-approval-days"), s.reports.tacitDays)
+		}
+		if n := len(list(s.reports.approvers)); s.reports.tacitDays > 0 && n > maxTacitApprovers {
+			return fmt.Errorf("%s: at most %d approvers when approval may be tacit; got %d", config.EnvName("report-approvers"), maxTacitApprovers, n)
+		}
+		return nil
+	})
 	set.Check(func() error {
 		if len(list(s.reports.approvers)) == 0 {
 			return fmt.Errorf("report-approvers: name at least one institution")
@@ -75,11 +93,12 @@ func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) ap
 		Log:        rt.Logger,
 	})
 	reportingv1.RegisterReportServiceServer(rt.GRPC, srv)
-	return watchReports(server.Watch{Reports: srv, AutoDraft: s.reports.autoDraft}, rt, s.reports.watch)
+	return watchReports(server.Watch{Reports: srv, AutoDraft: s.reports.autoDraft,
+		TacitAfter: time.Duration(s.reports.tacitDays) * 24 * time.Hour}, rt, s.reports.watch)
 }
 
-// reportWatcher is the principal of the reports' own changes (the automatic draft) in their
-// histories and events: the Authority's service, no person.
+// reportWatcher is the principal of the reports' own changes (the automatic draft, the tacit
+// approvals) in their histories and events: the Authority's service, no person.
 var reportWatcher = &auth.Principal{Institution: "NRM", Subject: "reporting/reports", Roles: []auth.Role{auth.RoleService}}
 
 // watchReports returns the worker that looks, every interval, for what the reports need.

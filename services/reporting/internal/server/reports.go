@@ -355,7 +355,17 @@ func (s *Reports) execute(ctx context.Context, id string, field int64, decide ch
 			by := caller(ctx)
 			var events []aggregate.Event
 			for _, kind := range k {
-				events = append(events, event(next, kind, by))
+				if kind != "report.approved" {
+					events = append(events, event(next, kind, by))
+					continue
+				}
+				// One event per approval made, each naming its institution: the tacit
+				// approvals are several at once, made by the service for others.
+				for _, a := range next.Approvals[len(r.Approvals):] {
+					e := event(next, kind, a.Actor)
+					e.Payload.(*reportingv1.ReportChanged).Tacit = a.Tacit
+					events = append(events, e)
+				}
 			}
 			return aggregate.Outcome[reports.Report, aggregate.Change]{Next: next,
 				Change: aggregate.Change{Kind: strings.TrimPrefix(k[0], "report.")}, Events: events}, nil
@@ -418,7 +428,8 @@ func view(r reports.Report) *reportingv1.Report {
 		v.Sections = append(v.Sections, ps)
 	}
 	for _, a := range r.Approvals {
-		v.Approvals = append(v.Approvals, &reportingv1.Approval{Institution: a.Institution, Subject: a.Subject, Revision: a.Revision, ApproveTime: timestamppb.New(a.At)})
+		v.Approvals = append(v.Approvals, &reportingv1.Approval{Institution: a.Institution, Subject: a.Subject, Revision: a.Revision,
+			ApproveTime: timestamppb.New(a.At), Tacit: a.Tacit})
 	}
 	for _, x := range r.Returns {
 		v.Returns = append(v.Returns, &reportingv1.Return{Institution: x.Institution, Subject: x.Subject, Revision: x.Revision, Comment: x.Comment, ReturnTime: timestamppb.New(x.At)})

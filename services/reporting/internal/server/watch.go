@@ -11,10 +11,14 @@ import (
 )
 
 // Watch is what the reports do of themselves, at each look: the Authority reports monthly, so
-// once a month has ended (in Tirana) its report is drafted if no one has drafted it yet.
+// once a month has ended (in Tirana) its report is drafted if no one has drafted it yet; and,
+// where the rules of procedure take silence as consent, a report circulated for TacitAfter is
+// approved tacitly by the approvers that have not answered.
 type Watch struct {
 	Reports   *Reports
 	AutoDraft bool
+	// TacitAfter is 0 when approval is explicit only, as the default rules of procedure say.
+	TacitAfter time.Duration
 }
 
 // Look does what is due at the Reports' clock. It is idempotent: the report of a month has one id,
@@ -23,6 +27,9 @@ func (w Watch) Look(ctx context.Context) error {
 	var errs []error
 	if w.AutoDraft {
 		errs = append(errs, w.draftLastMonth(ctx))
+	}
+	if w.TacitAfter > 0 {
+		errs = append(errs, w.approveTacitly(ctx))
 	}
 	return errors.Join(errs...)
 }
@@ -39,4 +46,30 @@ func (w Watch) draftLastMonth(ctx context.Context) error {
 		return fmt.Errorf("draft the report of %s: %w", p.Key(), err)
 	}
 	return nil
+}
+
+// approveTacitly records the tacit approvals of every report circulated for TacitAfter. The
+// reports are a few dozen a year, read whole (Store.All).
+func (w Watch) approveTacitly(ctx context.Context) error {
+	all, err := w.Reports.Store.All(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range all {
+		if r.State != reports.Circulated {
+			continue
+		}
+		_, err := w.Reports.execute(ctx, r.ID, 0, func(r reports.Report) (reports.Report, []string, error) {
+			next, changed := r.ApproveTacitly(w.TacitAfter, w.Reports.stamp())
+			if !changed {
+				return r, nil, nil
+			}
+			return next, []string{"report.approved", "report.final"}, nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("approve the report of %s tacitly: %w", r.Period, err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -5,10 +5,17 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"google.golang.org/protobuf/proto"
+
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
 )
@@ -100,4 +107,104 @@ func TestWatchDraftsEachMonthOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// approvedEvents are the report.approved events of the report in the outbox, as
+// "<institution>" or "<institution> tacit", and whether report.final is among them.
+func approvedEvents(t *testing.T, ctx context.Context, s *Reports) (approved []string, final bool) {
+	t.Helper()
+	cur, err := s.Store.Collection().Database().Collection(outbox.PointerCollection).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pointers []struct {
+		Event outbox.Event `bson:"event"`
+	}
+	if err := cur.All(ctx, &pointers); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pointers {
+		var env eventsv1.Envelope
+		var e reportingv1.ReportChanged
+		if err := proto.Unmarshal(p.Event.Data, &env); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.GetPayload().UnmarshalTo(&e); err != nil {
+			t.Fatal(err)
+		}
+		switch env.GetType() {
+		case "report.approved":
+			approved = append(approved, strings.TrimSpace(e.GetInstitution()+" "+map[bool]string{true: "tacit"}[e.GetTacit()]))
+		case "report.final":
+			final = true
+		}
+	}
+	slices.Sort(approved)
+	return approved, final
+}
+
+// Tacit approval by the watch: off, nothing happens; on, a report circulated for the days
+// allowed is approved by the approvers that have not answered, and final, unless a member
+// returned it.
+func TestWatchApprovesTacitly(t *testing.T) {
+	t.Parallel()
+	circulated := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	const days = 5
+	for _, tc := range []struct {
+		name     string
+		after    time.Duration
+		answer   func(ctx context.Context, s *Reports, id string) error
+		look     time.Time
+		state    string
+		approved []string
+		final    bool
+	}{
+		{"off", 0, nil, circulated.AddDate(0, 0, 60), reports.Circulated, []string{"KKSAT"}, false},
+		{"on, a day early", days * 24 * time.Hour, nil, circulated.AddDate(0, 0, days-1), reports.Circulated, []string{"KKSAT"}, false},
+		{"on, after the days", days * 24 * time.Hour, nil, circulated.AddDate(0, 0, days), reports.Approved,
+			[]string{"KKSAT", "MAS tacit", "SHSSH tacit"}, true},
+		{"on, returned by a member", days * 24 * time.Hour, func(ctx context.Context, s *Reports, id string) error {
+			_, err := s.ReturnReport(member(ctx, "MAS"), &reportingv1.ReturnReportRequest{Id: id, Comment: "our figures are missing"})
+			return err
+		}, circulated.AddDate(0, 0, 30), reports.Returned, []string{"KKSAT"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			now := circulated
+			s, ctx := watched(t, &now, "KKSAT", "MAS", "SHSSH")
+			p, _ := reports.Month("2026-10")
+			if _, err := s.DraftIfAbsent(ctx, p); err != nil {
+				t.Fatal(err)
+			}
+			id := reports.ID(p)
+			if _, err := s.CirculateReport(ctx, &reportingv1.CirculateReportRequest{Id: id}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.ApproveReport(member(ctx, "KKSAT"), &reportingv1.ApproveReportRequest{Id: id}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.answer != nil {
+				if err := tc.answer(ctx, s, id); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now = tc.look
+			if err := (Watch{Reports: s, TacitAfter: tc.after}).Look(ctx); err != nil {
+				t.Fatal(err)
+			}
+			r, err := s.Store.Get(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			approved, final := approvedEvents(t, ctx, s)
+			if r.State != tc.state || !slices.Equal(approved, tc.approved) || final != tc.final {
+				t.Errorf("state %s, approved %v, final %v; want %s, %v, %v", r.State, approved, final, tc.state, tc.approved, tc.final)
+			}
+		})
+	}
+}
+
+// member is ctx with a member of institution as the caller.
+func member(ctx context.Context, institution string) context.Context {
+	return auth.NewContext(ctx, &auth.Principal{Institution: institution, Subject: "dev-member-" + institution, Roles: []auth.Role{auth.RoleMember}})
 }
