@@ -17,7 +17,7 @@ import (
 // The report through gRPC, with two approvers configured: a member approves for itself only;
 // the report is final after the second approval, and its submission keeps the PDF's hash.
 func TestTheReportThroughGRPC(t *testing.T) {
-	svc, err := reporting.Configured(map[string]string{"NRM_REPORT_APPROVERS": "SHSSH, KKSAT"})
+	svc, err := reporting.Configured(map[string]string{"NRM_REPORT_APPROVERS": "SHSSH, KKSAT", "NRM_REPORT_AUTO_DRAFT": "false"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -433,9 +433,12 @@ type Approval struct {
 	// The approving member institution's code.
 	Institution string `protobuf:"bytes,1,opt,name=institution,proto3" json:"institution,omitempty"`
 	// Who approved for it.
-	Subject       string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
-	Revision      int64                  `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
-	ApproveTime   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	Subject     string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Revision    int64                  `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
+	// Tacit: recorded by the service when the report had been circulated for
+	// NRM_REPORT_TACIT_APPROVAL_DAYS without an answer from the institution; subject is empty.
+	Tacit         bool `protobuf:"varint,5,opt,name=tacit,proto3" json:"tacit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -496,6 +499,13 @@ func (x *Approval) GetApproveTime() *timestamppb.Timestamp {
 		return x.ApproveTime
 	}
 	return nil
+}
+
+func (x *Approval) GetTacit() bool {
+	if x != nil {
+		return x.Tacit
+	}
+	return false
 }
 
 // A member's return of one revision, with its comment.
@@ -1439,7 +1449,10 @@ type ReportChanged struct {
 	State    ReportState            `protobuf:"varint,4,opt,name=state,proto3,enum=nrm.reporting.v1.ReportState" json:"state,omitempty"`
 	Revision int64                  `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
 	// The institution that approved or returned it (report.approved, report.returned).
-	Institution   string `protobuf:"bytes,6,opt,name=institution,proto3" json:"institution,omitempty"`
+	Institution string `protobuf:"bytes,6,opt,name=institution,proto3" json:"institution,omitempty"`
+	// The approval is tacit: the institution did not answer within the days the rules of
+	// procedure allow (report.approved).
+	Tacit         bool `protobuf:"varint,7,opt,name=tacit,proto3" json:"tacit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1516,6 +1529,13 @@ func (x *ReportChanged) GetInstitution() string {
 	return ""
 }
 
+func (x *ReportChanged) GetTacit() bool {
+	if x != nil {
+		return x.Tacit
+	}
+	return false
+}
+
 var File_nrm_reporting_v1_reports_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
@@ -1553,12 +1573,13 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\acolumns\x18\x02 \x03(\tR\acolumns\x12)\n" +
 	"\x04rows\x18\x03 \x03(\v2\x15.nrm.reporting.v1.RowR\x04rows\"\x1b\n" +
 	"\x03Row\x12\x14\n" +
-	"\x05cells\x18\x01 \x03(\tR\x05cells\"\xa1\x01\n" +
+	"\x05cells\x18\x01 \x03(\tR\x05cells\"\xb7\x01\n" +
 	"\bApproval\x12 \n" +
 	"\vinstitution\x18\x01 \x01(\tR\vinstitution\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
 	"\brevision\x18\x03 \x01(\x03R\brevision\x12=\n" +
-	"\fapprove_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\"\xb7\x01\n" +
+	"\fapprove_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vapproveTime\x12\x14\n" +
+	"\x05tacit\x18\x05 \x01(\bR\x05tacit\"\xb7\x01\n" +
 	"\x06Return\x12 \n" +
 	"\vinstitution\x18\x01 \x01(\tR\vinstitution\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
@@ -1619,14 +1640,15 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\x06report\x18\x01 \x01(\v2\x18.nrm.reporting.v1.ReportR\x06report\"=\n" +
 	"\x13ExportReportRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
-	"\x06format\x18\x02 \x01(\tR\x06format\"\xd1\x01\n" +
+	"\x06format\x18\x02 \x01(\tR\x06format\"\xe7\x01\n" +
 	"\rReportChanged\x12\x1b\n" +
 	"\treport_id\x18\x01 \x01(\tR\breportId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
 	"\x06period\x18\x03 \x01(\tR\x06period\x123\n" +
 	"\x05state\x18\x04 \x01(\x0e2\x1d.nrm.reporting.v1.ReportStateR\x05state\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x03R\brevision\x12 \n" +
-	"\vinstitution\x18\x06 \x01(\tR\vinstitution*\xb2\x01\n" +
+	"\vinstitution\x18\x06 \x01(\tR\vinstitution\x12\x14\n" +
+	"\x05tacit\x18\a \x01(\bR\x05tacit*\xb2\x01\n" +
 	"\vReportState\x12\x1c\n" +
 	"\x18REPORT_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12REPORT_STATE_DRAFT\x10\x01\x12\x1b\n" +

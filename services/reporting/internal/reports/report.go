@@ -67,6 +67,8 @@ type Approval struct {
 	Actor    `bson:",inline"`
 	Revision int64     `bson:"revision"`
 	At       time.Time `bson:"at"`
+	// Tacit is an approval by silence (ApproveTacitly): no one acted, so Subject is empty.
+	Tacit bool `bson:"tacit,omitempty"`
 }
 
 // Return is an institution's return of one revision, with what it asks to change.
@@ -159,6 +161,23 @@ func (r Report) Approve(by Actor, revision int64, at time.Time) (next Report, ch
 		r.State = Approved
 	}
 	return r, true, nil
+}
+
+// ApproveTacitly records, once the current revision has been circulated for after, a tacit
+// approval for every approver that has not answered it, as the rules of procedure may allow:
+// the report is then approved, and final. A report that is not circulated is left as it is, so
+// a member that returned the revision, which puts it back to the secretariat, blocks it.
+func (r Report) ApproveTacitly(after time.Duration, at time.Time) (next Report, changed bool) {
+	pending := r.Pending()
+	if r.State != Circulated || at.Before(r.CirculatedAt.Add(after)) || len(pending) == 0 {
+		return r, false
+	}
+	r.Approvals = slices.Clone(r.Approvals)
+	for _, inst := range pending {
+		r.Approvals = append(r.Approvals, Approval{Actor: Actor{Institution: inst}, Revision: r.Revision, At: at, Tacit: true})
+	}
+	r.State = Approved
+	return r, true
 }
 
 // Return records by's return of the current revision with its comment.

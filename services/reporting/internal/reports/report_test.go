@@ -201,3 +201,51 @@ func TestPeriods(t *testing.T) {
 		t.Error("two periods share an id")
 	}
 }
+
+// Tacit approval: only a report circulated for the days allowed, for the approvers that have not
+// answered; a returned report is not circulated, so one return blocks it.
+func TestApproveTacitly(t *testing.T) {
+	const after = 5 * 24 * time.Hour
+	draft := func(*testing.T) Report {
+		p, _ := Month("2026-10")
+		return New(ID(p), p, figures("3"), members, at)
+	}
+	returned := func(t *testing.T) Report {
+		r, err := circulated(t, 3).Return(member("MAS"), "the shelter figures are late", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		name          string
+		from          func(*testing.T) Report
+		at            time.Time
+		changed       bool
+		state         string
+		explicit, tac int
+	}{
+		{"a day early, nothing", func(t *testing.T) Report { return circulated(t, 3) }, at.Add(after - time.Second), false, Circulated, 3, 0},
+		{"on the day, the ten silent ones", func(t *testing.T) Report { return circulated(t, 3) }, at.Add(after), true, Approved, 3, 10},
+		{"approved by all already, nothing", func(t *testing.T) Report { return circulated(t, 13) }, at.Add(after), false, Approved, 13, 0},
+		{"a draft is not circulated", draft, at.Add(after), false, Draft, 0, 0},
+		{"a return blocks it", returned, at.Add(after), false, Returned, 3, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, changed := tc.from(t).ApproveTacitly(after, tc.at)
+			var explicit, tacit int
+			for _, a := range r.Approvals {
+				switch {
+				case a.Tacit && a.Subject == "" && a.At.Equal(tc.at):
+					tacit++
+				case !a.Tacit:
+					explicit++
+				}
+			}
+			if changed != tc.changed || r.State != tc.state || explicit != tc.explicit || tacit != tc.tac {
+				t.Errorf("changed %v, state %s, %d explicit and %d tacit approvals; want %v, %s, %d and %d",
+					changed, r.State, explicit, tacit, tc.changed, tc.state, tc.explicit, tc.tac)
+			}
+		})
+	}
+}

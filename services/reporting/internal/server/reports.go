@@ -76,22 +76,16 @@ func (s *Reports) DraftReport(ctx context.Context, req *reportingv1.DraftReportR
 	if err != nil {
 		return nil, err
 	}
-	now, id, who := s.stamp(), reports.ID(p), caller(ctx)
-	r := reports.New(id, p, sections, s.Approvers, now)
-	events, err := aggregate.Envelop(ctx, id, 1, []aggregate.Event{event(r, "report.drafted", who)}, now)
-	if err != nil {
-		return nil, err
-	}
-	created, err := s.Store.Create(ctx, r, aggregate.Change{Kind: "drafted"}.By(who.Institution, who.Subject, now), events)
+	now := s.stamp()
+	created, err := s.create(ctx, p, sections, now)
 	switch {
 	case err == nil:
-		s.committed(ctx, created, "report.drafted")
 		aggregate.SendETag(ctx, created.Version)
 		return &reportingv1.DraftReportResponse{Report: view(created)}, nil
 	case !errors.Is(err, aggregate.ErrExists):
 		return nil, err
 	}
-	r, err = s.execute(ctx, id, 0, func(r reports.Report) (reports.Report, []string, error) {
+	r, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
 		next, changed, err := r.Redraft(sections, s.Approvers, now)
 		return next, when(changed, "report.drafted"), err
 	})
@@ -99,6 +93,42 @@ func (s *Reports) DraftReport(ctx context.Context, req *reportingv1.DraftReportR
 		return nil, err
 	}
 	return &reportingv1.DraftReportResponse{Report: view(r)}, nil
+}
+
+// DraftIfAbsent drafts the first revision of the report of p unless the report exists, in any
+// state: the automatic draft, which must leave alone a report the secretariat drafted (and may
+// have circulated) already. It reports whether it drafted one.
+func (s *Reports) DraftIfAbsent(ctx context.Context, p reports.Period) (bool, error) {
+	switch _, err := s.Store.Get(ctx, reports.ID(p)); {
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, aggregate.ErrNotFound):
+		return false, err
+	}
+	sections, err := reports.Compose(ctx, s.Builders, p)
+	if err != nil {
+		return false, err
+	}
+	_, err = s.create(ctx, p, sections, s.stamp())
+	if errors.Is(err, aggregate.ErrExists) { // drafted meanwhile, by a request or another replica
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// create commits the first revision of the report of p; aggregate.ErrExists if there is one.
+func (s *Reports) create(ctx context.Context, p reports.Period, sections []reports.Section, now time.Time) (reports.Report, error) {
+	id, who := reports.ID(p), caller(ctx)
+	r := reports.New(id, p, sections, s.Approvers, now)
+	events, err := aggregate.Envelop(ctx, id, 1, []aggregate.Event{event(r, "report.drafted", who)}, now)
+	if err != nil {
+		return r, err
+	}
+	created, err := s.Store.Create(ctx, r, aggregate.Change{Kind: "drafted"}.By(who.Institution, who.Subject, now), events)
+	if err == nil {
+		s.committed(ctx, created, "report.drafted")
+	}
+	return created, err
 }
 
 // period is the period a draft asks for: a month, or from..to.
@@ -325,7 +355,17 @@ func (s *Reports) execute(ctx context.Context, id string, field int64, decide ch
 			by := caller(ctx)
 			var events []aggregate.Event
 			for _, kind := range k {
-				events = append(events, event(next, kind, by))
+				if kind != "report.approved" {
+					events = append(events, event(next, kind, by))
+					continue
+				}
+				// One event per approval made, each naming its institution: the tacit
+				// approvals are several at once, made by the service for others.
+				for _, a := range next.Approvals[len(r.Approvals):] {
+					e := event(next, kind, a.Actor)
+					e.Payload.(*reportingv1.ReportChanged).Tacit = a.Tacit
+					events = append(events, e)
+				}
 			}
 			return aggregate.Outcome[reports.Report, aggregate.Change]{Next: next,
 				Change: aggregate.Change{Kind: strings.TrimPrefix(k[0], "report.")}, Events: events}, nil
@@ -388,7 +428,8 @@ func view(r reports.Report) *reportingv1.Report {
 		v.Sections = append(v.Sections, ps)
 	}
 	for _, a := range r.Approvals {
-		v.Approvals = append(v.Approvals, &reportingv1.Approval{Institution: a.Institution, Subject: a.Subject, Revision: a.Revision, ApproveTime: timestamppb.New(a.At)})
+		v.Approvals = append(v.Approvals, &reportingv1.Approval{Institution: a.Institution, Subject: a.Subject, Revision: a.Revision,
+			ApproveTime: timestamppb.New(a.At), Tacit: a.Tacit})
 	}
 	for _, x := range r.Returns {
 		v.Returns = append(v.Returns, &reportingv1.Return{Institution: x.Institution, Subject: x.Subject, Revision: x.Revision, Comment: x.Comment, ReturnTime: timestamppb.New(x.At)})

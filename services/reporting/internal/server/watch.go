@@ -1,0 +1,75 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nrm-albania/nrm/services/platform/workdays"
+	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
+)
+
+// Watch is what the reports do of themselves, at each look: the Authority reports monthly, so
+// once a month has ended (in Tirana) its report is drafted if no one has drafted it yet; and,
+// where the rules of procedure take silence as consent, a report circulated for TacitAfter is
+// approved tacitly by the approvers that have not answered.
+type Watch struct {
+	Reports   *Reports
+	AutoDraft bool
+	// TacitAfter is 0 when approval is explicit only, as the default rules of procedure say.
+	TacitAfter time.Duration
+}
+
+// Look does what is due at the Reports' clock. It is idempotent: the report of a month has one id,
+// and a report that exists is left as it is, so any replica may look, as often as it likes.
+func (w Watch) Look(ctx context.Context) error {
+	var errs []error
+	if w.AutoDraft {
+		errs = append(errs, w.draftLastMonth(ctx))
+	}
+	if w.TacitAfter > 0 {
+		errs = append(errs, w.approveTacitly(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// draftLastMonth drafts the report of the month before the Reports' clock, in Tirana, if there
+// is none: on the first look after the month ends.
+func (w Watch) draftLastMonth(ctx context.Context) error {
+	l := w.Reports.Now().In(workdays.Tirana)
+	p, err := reports.Month(time.Date(l.Year(), l.Month()-1, 1, 0, 0, 0, 0, time.UTC).Format("2006-01"))
+	if err != nil {
+		return err
+	}
+	if _, err := w.Reports.DraftIfAbsent(ctx, p); err != nil {
+		return fmt.Errorf("draft the report of %s: %w", p.Key(), err)
+	}
+	return nil
+}
+
+// approveTacitly records the tacit approvals of every report circulated for TacitAfter. The
+// reports are a few dozen a year, read whole (Store.All).
+func (w Watch) approveTacitly(ctx context.Context) error {
+	all, err := w.Reports.Store.All(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, r := range all {
+		if r.State != reports.Circulated {
+			continue
+		}
+		_, err := w.Reports.execute(ctx, r.ID, 0, func(r reports.Report) (reports.Report, []string, error) {
+			next, changed := r.ApproveTacitly(w.TacitAfter, w.Reports.stamp())
+			if !changed {
+				return r, nil, nil
+			}
+			return next, []string{"report.approved", "report.final"}, nil
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("approve the report of %s tacitly: %w", r.Period, err))
+		}
+	}
+	return errors.Join(errs...)
+}
