@@ -8,12 +8,27 @@ import (
 // change is what one case version does to one day's bucket: the facts it stops counting there,
 // those it starts counting, or both. It is what the buckets' journal stores.
 type change struct {
-	CaseID     string    `bson:"case_id"`
-	Version    int64     `bson:"case_version"`
+	CaseID  string `bson:"case_id"`
+	Version int64  `bson:"case_version"`
+	// Part tells apart, in a month's bucket, the changes one case version makes to two days of
+	// that month (leaving one, entering the other): "/<day>". Empty in a day's bucket.
+	Part       string    `bson:"part,omitempty"`
 	Remove     *Facts    `bson:"remove,omitempty"`
 	Add        *Facts    `bson:"add,omitempty"`
 	OccurredAt time.Time `bson:"occurred_at"`
 }
+
+// mark is c's marker in the bucket it changes.
+func (c change) mark() string { return marker(c.CaseID, c.Version) + c.Part }
+
+// inMonth is c as it changes its month's bucket.
+func (c change) inMonth() change {
+	c.Part = "/" + c.day()
+	return c
+}
+
+// month is the month c's day falls in, "YYYY-MM".
+func (c change) month() string { return c.day()[:7] }
 
 // day is the bucket c changes: both facts, when c has both, are of the same day.
 func (c change) day() string {
@@ -23,12 +38,13 @@ func (c change) day() string {
 	return c.Remove.Day
 }
 
-// bucket is the statistics of one identification day: the state of one document of
-// BucketCollection, whose _id (the day) and version the journal keeps.
+// bucket is the statistics of one identification day, or month: the state of one document of
+// BucketCollection (MonthCollection), whose _id (the day, the month) and version the journal
+// keeps.
 type bucket struct {
 	Counts `bson:",inline"`
 	// Applied lists the markers of the changes applied, so a change applied again is recognised.
-	// It grows with the events of one day's cases: tens, not thousands.
+	// It grows with the events of one day's cases: tens, not thousands (a month's: hundreds).
 	Applied []string `bson:"applied"`
 	// LastEventAt is when the newest event applied here occurred.
 	LastEventAt time.Time `bson:"last_event_at"`
@@ -36,7 +52,7 @@ type bucket struct {
 
 // applied reports whether c is already in the bucket.
 func (b bucket) applied(c change) bool {
-	return slices.Contains(b.Applied, marker(c.CaseID, c.Version))
+	return slices.Contains(b.Applied, c.mark())
 }
 
 // with returns b with c applied, leaving b unchanged. It is the journal's apply, so it depends
@@ -45,7 +61,7 @@ func (b bucket) applied(c change) bool {
 func (b bucket) with(c change) bucket {
 	next := bucket{
 		Counts:      b.Counts.clone(),
-		Applied:     append(slices.Clip(b.Applied), marker(c.CaseID, c.Version)),
+		Applied:     append(slices.Clip(b.Applied), c.mark()),
 		LastEventAt: b.LastEventAt,
 	}
 	if c.Remove != nil {

@@ -12,8 +12,11 @@
 //     holds its entries, the events.
 //   - BucketCollection: one bucket per identification day, _id "YYYY-MM-DD": a version, the
 //     counts, the markers "<case id>@<case version>" of the changes applied, and when the newest
-//     of them occurred. Queries read only these. BucketJournalCollection holds its entries, the
-//     changes.
+//     of them occurred. BucketJournalCollection holds its entries, the changes.
+//   - MonthCollection: the same per identification month, _id "YYYY-MM", each change applied
+//     to its month as to its day. A period's statistics read its whole months here and its
+//     other days in BucketCollection, each by _id, so a year costs twelve lookups however long
+//     the history (docs/benchmarks.md).
 //
 // The case documents make the newest event win; the buckets' markers make each of its changes
 // count once; the journals make concurrent writers safe, on FerretDB too.
@@ -35,6 +38,8 @@ const (
 	CaseJournalCollection   = "case_facts_journal"
 	BucketCollection        = "case_stats_days"
 	BucketJournalCollection = "case_stats_days_journal"
+	MonthCollection         = "case_stats_months"
+	MonthJournalCollection  = "case_stats_months_journal"
 )
 
 // maxMoves bounds how often Apply starts again because other events of the same case moved its
@@ -44,9 +49,10 @@ const maxMoves = 10
 // Projection is the case-statistics projection over the reporting service's own database.
 type Projection struct {
 	cases *journal.Journal[caseDoc, Event]
-	days  *journal.Journal[bucket, change]
-	// buckets is BucketCollection, which Statistics reads a range of days from.
-	buckets *mongo.Collection
+	days   *journal.Journal[bucket, change]
+	months *journal.Journal[bucket, change]
+	// buckets and monthly are BucketCollection and MonthCollection, which Statistics reads.
+	buckets, monthly *mongo.Collection
 	// caseDocs is CaseCollection, which Cases scans.
 	caseDocs *mongo.Collection
 }
@@ -56,7 +62,9 @@ func New(db *mongo.Database) *Projection {
 	return &Projection{
 		cases:    journal.New(db, CaseCollection, CaseJournalCollection, caseDoc.with),
 		days:     journal.New(db, BucketCollection, BucketJournalCollection, bucket.with),
+		months:   journal.New(db, MonthCollection, MonthJournalCollection, bucket.with),
 		buckets:  db.Collection(BucketCollection),
+		monthly:  db.Collection(MonthCollection),
 		caseDocs: db.Collection(CaseCollection),
 	}
 }
@@ -116,15 +124,21 @@ func (p *Projection) Apply(ctx context.Context, e Event) (bool, error) {
 	return false, fmt.Errorf("%w: case %s kept moving under event version %d", journal.ErrBusy, e.CaseID, e.Version)
 }
 
-// count applies to the buckets the changes of the case's last transition, each once.
+// count applies to the buckets, of its day and of its month, each change of the case's last
+// transition, each once.
 func (p *Projection) count(ctx context.Context, caseID string, d caseDoc) error {
 	for _, c := range d.changes(caseID) {
-		_, err := p.days.Append(ctx, c.day(), func(b journal.Doc[bucket]) (change, bool) {
-			return c, !b.State.applied(c)
-		})
-		if err != nil {
+		if err := appendOnce(ctx, p.days, c.day(), c); err != nil {
 			return fmt.Errorf("case %s version %d on %s: %w", caseID, c.Version, c.day(), err)
+		}
+		if err := appendOnce(ctx, p.months, c.month(), c.inMonth()); err != nil {
+			return fmt.Errorf("case %s version %d in %s: %w", caseID, c.Version, c.month(), err)
 		}
 	}
 	return nil
+}
+
+func appendOnce(ctx context.Context, j *journal.Journal[bucket, change], id string, c change) error {
+	_, err := j.Append(ctx, id, func(b journal.Doc[bucket]) (change, bool) { return c, !b.State.applied(c) })
+	return err
 }

@@ -24,3 +24,19 @@ func SeedDay(day string, events []Event) (bucketDoc any, caseDocs []any) {
 	}
 	return journal.Doc[bucket]{ID: day, Version: version, State: b}, caseDocs
 }
+
+// SeedMonth returns, as SeedDay does for a day, the bucket of month after each of events once.
+func SeedMonth(month string, events []Event) any {
+	var b bucket
+	var version int64
+	for _, e := range events {
+		for _, c := range (caseDoc{}).with(e).changes(e.CaseID) {
+			if c.month() != month {
+				panic("SeedMonth: case " + e.CaseID + " is of " + c.month() + ", not " + month)
+			}
+			b = b.with(c.inMonth())
+			version++
+		}
+	}
+	return journal.Doc[bucket]{ID: month, Version: version, State: b}
+}

@@ -2,10 +2,12 @@ package projection
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/platform/journal"
@@ -22,40 +24,152 @@ type Statistics struct {
 // YYYY-MM-DD or "" for no bound. The period is by identification date, not by when the case was
 // registered or the event arrived.
 //
-// The range filter on _id is not a pure _id lookup, so FerretDB on SQLite scans the bucket
-// collection to serve it. That collection holds one small document per day on which cases were
-// identified (a few hundred a year), so the scan stays small however many cases there are; the
-// markers, the only part that grows with the cases, are left out of what is read.
+// Whole months are read from their month's bucket and the other days from theirs, each by _id:
+// FerretDB serves an _id from its index but a range of _id (or $in) by scanning the collection,
+// whose cost would grow with the whole history (docs/benchmarks.md). So a year costs twelve
+// lookups, a month one, any period at most a few dozen. An open bound reads the months on that
+// side by a range, which scans the month buckets: twelve a year, however many cases.
 func (p *Projection) Statistics(ctx context.Context, from, to string) (Statistics, error) {
-	var bounds bson.D
-	if from != "" {
-		bounds = append(bounds, bson.E{Key: "$gte", Value: from})
+	var s Statistics
+	add := func(b bucket) {
+		s.Merge(b.Counts)
+		if b.LastEventAt.After(s.AsOf) {
+			s.AsOf = b.LastEventAt
+		}
 	}
-	if to != "" {
-		bounds = append(bounds, bson.E{Key: "$lte", Value: to})
+	pl := plan(from, to)
+	for _, day := range pl.days {
+		if err := p.lookup(ctx, p.buckets, day, add); err != nil {
+			return Statistics{}, err
+		}
+	}
+	if pl.open {
+		return s, p.scanMonths(ctx, pl.firstMonth, pl.lastMonth, add)
+	}
+	for _, month := range pl.months {
+		if err := p.lookup(ctx, p.monthly, month, add); err != nil {
+			return Statistics{}, err
+		}
+	}
+	return s, nil
+}
+
+// reading is how a period is read: single days, whole months, and, for an open period, the
+// months firstMonth..lastMonth ("" for no bound) read by a range.
+type reading struct {
+	days, months          []string
+	open                  bool
+	firstMonth, lastMonth string
+}
+
+// plan splits from..to into the days of its partial months and its whole months.
+func plan(from, to string) reading {
+	var r reading
+	first, last := from, to
+	if from != "" && from[8:] != "01" { // from's month is partial: its days up to to or the month's end
+		end := monthEnd(from)
+		if to != "" && to < end {
+			end = to
+		}
+		r.days = append(r.days, daysBetween(from, end)...)
+		first = nextMonthStart(from)
+	}
+	if to != "" && (first == "" || first <= to) && to != monthEnd(to) { // to's month is partial
+		start := to[:8] + "01"
+		if first != "" && start < first {
+			start = first
+		}
+		r.days = append(r.days, daysBetween(start, to)...)
+		last = previousMonthEnd(to)
+	}
+	if from == "" || to == "" {
+		r.open = true
+		if first != "" {
+			r.firstMonth = first[:7]
+		}
+		if last != "" {
+			r.lastMonth = last[:7]
+		}
+		return r
+	}
+	for m := first; m != "" && m <= last; m = nextMonthStart(m) {
+		r.months = append(r.months, m[:7])
+	}
+	return r
+}
+
+func parse(day string) time.Time {
+	t, _ := time.Parse(dayLayout, day)
+	return t
+}
+
+func monthEnd(day string) string {
+	t := parse(day)
+	return time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, time.UTC).Format(dayLayout)
+}
+
+func nextMonthStart(day string) string {
+	t := parse(day)
+	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format(dayLayout)
+}
+
+func previousMonthEnd(day string) string {
+	t := parse(day)
+	return time.Date(t.Year(), t.Month(), 0, 0, 0, 0, 0, time.UTC).Format(dayLayout)
+}
+
+func daysBetween(from, to string) []string {
+	var out []string
+	for d := parse(from); !d.After(parse(to)); d = d.AddDate(0, 0, 1) {
+		out = append(out, d.Format(dayLayout))
+	}
+	return out
+}
+
+// withoutMarkers leaves out of what is read the only part of a bucket that grows with its events.
+var withoutMarkers = bson.D{{Key: "applied", Value: 0}}
+
+// lookup adds the bucket id of coll, if there is one.
+func (p *Projection) lookup(ctx context.Context, coll *mongo.Collection, id string, add func(bucket)) error {
+	var d journal.Doc[bucket]
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(withoutMarkers)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read bucket %s: %w", id, err)
+	}
+	add(d.State)
+	return nil
+}
+
+// scanMonths adds the month buckets first..last, "" for no bound.
+func (p *Projection) scanMonths(ctx context.Context, first, last string, add func(bucket)) error {
+	var bounds bson.D
+	if first != "" {
+		bounds = append(bounds, bson.E{Key: "$gte", Value: first})
+	}
+	if last != "" {
+		bounds = append(bounds, bson.E{Key: "$lte", Value: last})
 	}
 	filter := bson.D{}
 	if len(bounds) > 0 {
 		filter = bson.D{{Key: "_id", Value: bounds}}
 	}
-	cur, err := p.buckets.Find(ctx, filter, options.Find().SetProjection(bson.D{{Key: "applied", Value: 0}}))
+	cur, err := p.monthly.Find(ctx, filter, options.Find().SetProjection(withoutMarkers))
 	if err != nil {
-		return Statistics{}, fmt.Errorf("read buckets %q..%q: %w", from, to, err)
+		return fmt.Errorf("read months %q..%q: %w", first, last, err)
 	}
 	defer cur.Close(ctx)
-	var s Statistics
 	for cur.Next(ctx) {
 		var d journal.Doc[bucket]
 		if err := cur.Decode(&d); err != nil {
-			return Statistics{}, fmt.Errorf("decode bucket: %w", err)
+			return fmt.Errorf("decode month bucket: %w", err)
 		}
-		s.Merge(d.State.Counts)
-		if d.State.LastEventAt.After(s.AsOf) {
-			s.AsOf = d.State.LastEventAt
-		}
+		add(d.State)
 	}
 	if err := cur.Err(); err != nil {
-		return Statistics{}, fmt.Errorf("read buckets %q..%q: %w", from, to, err)
+		return fmt.Errorf("read months %q..%q: %w", first, last, err)
 	}
-	return s, nil
+	return nil
 }
