@@ -48,7 +48,7 @@ const maxMoves = 10
 
 // Projection is the case-statistics projection over the reporting service's own database.
 type Projection struct {
-	cases *journal.Journal[caseDoc, Event]
+	cases  *journal.Journal[caseDoc, Event]
 	days   *journal.Journal[bucket, change]
 	months *journal.Journal[bucket, change]
 	// buckets and monthly are BucketCollection and MonthCollection, which Statistics reads.
