@@ -32,7 +32,43 @@ const monthsBack = 12
 func (s *Meetings) Watch(ctx context.Context) error {
 	ctx = auth.NewContext(ctx, watcher)
 	now := s.Now()
-	return errors.Join(s.remindMonth(ctx, now), s.closeMonths(ctx, now), s.watchActions(ctx, now), s.remindMissingData(ctx))
+	return errors.Join(s.remindMonth(ctx, now), s.closeMonths(ctx, now), s.watchActions(ctx, now), s.remindMissingData(ctx),
+		s.remindReportApproval(ctx, now))
+}
+
+// approvalReminderLead is how long before the end of the rules' approval period the members
+// are reminded of a report awaiting their approval.
+const approvalReminderLead = 2 * 24 * time.Hour
+
+// remindReportApproval reminds every member, once per report, of a report circulated and
+// still awaiting approval when the approval period the rules of procedure give
+// (reportApprovalDays) is about to end.
+func (s *Meetings) remindReportApproval(ctx context.Context, now time.Time) error {
+	items, err := s.Backlog.Open(ctx)
+	if err != nil {
+		return err
+	}
+	r, err := s.Rules.On(ctx, now.In(workdays.Tirana).Format(time.DateOnly))
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, it := range items {
+		if it.Kind != backlog.KindReportApproval || len(it.ReportIDs) == 0 {
+			continue
+		}
+		deadline := it.Since.AddDate(0, 0, int(r.ReportApprovalDays))
+		if now.Before(deadline.Add(-approvalReminderLead)) {
+			continue
+		}
+		id := it.ReportIDs[0]
+		errs = append(errs, s.remind(ctx, "reminder/report/"+id+"/approval", "reminder", s.Members,
+			"Report "+id+" awaiting your approval by "+deadline.In(workdays.Tirana).Format("2 January 2006"),
+			fmt.Sprintf("The report %s was circulated on %s. The rules of procedure (version %d) give the members %d days to approve it "+
+				"or return it with a comment; if your institution has not answered yet, please do so in the system.",
+				id, it.Since.In(workdays.Tirana).Format("2 January 2006"), r.Version, r.ReportApprovalDays)))
+	}
+	return errors.Join(errs...)
 }
 
 // remindMissingData reminds each member the reporting service announced as not having reported

@@ -204,3 +204,36 @@ func TestMembersWithMissingDataAreRemindedOnce(t *testing.T) {
 		t.Errorf("%d data reminders after two rounds, want 1", c)
 	}
 }
+
+func TestMembersAreRemindedOfAReportBeforeTheApprovalPeriodEnds(t *testing.T) {
+	circulated := tirana(2026, 12, 2, 10)
+	now := circulated.AddDate(0, 0, 7) // the default rules give 10 days; the reminder comes 2 before
+	s, db := watched(t, tirana(2026, 11, 1, 9), &now)
+	a, err := anypb.New(&reportingv1.ReportChanged{ReportId: "2026-11", Period: "2026-11", Version: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &eventsv1.Envelope{Id: "e1", Type: "report.circulated", AggregateVersion: 3, OccurredAt: timestamppb.New(circulated), Payload: a}
+	if err := s.Backlog.ReportEvents()(t.Context(), env); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Watch(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Notifications.Get(t.Context(), "reminder/report/2026-11/approval"); err == nil {
+		t.Fatal("reminded three days before the end of the approval period")
+	}
+	now = circulated.AddDate(0, 0, 8)
+	for range 2 {
+		if err := s.Watch(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Notifications.Get(t.Context(), "reminder/report/2026-11/approval")
+	if err != nil || len(n.Institutions) != 13 {
+		t.Fatalf("the members' reminder: %d institutions, %v", len(n.Institutions), err)
+	}
+	if c := count(t, db, notify.NotificationsCollection, bson.D{{Key: "_id", Value: bson.D{{Key: "$regex", Value: "^reminder/report/"}}}}); c != 1 {
+		t.Errorf("%d report reminders after two rounds, want 1", c)
+	}
+}
