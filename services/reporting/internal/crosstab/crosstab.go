@@ -26,6 +26,8 @@ const (
 	DocJournalCollection    = "case_pairs_journal"
 	BucketCollection        = "case_pairs_days"
 	BucketJournalCollection = "case_pairs_days_journal"
+	MonthCollection         = "case_pairs_months"
+	MonthJournalCollection  = "case_pairs_months_journal"
 )
 
 // Dimensions are the dimensions a cross-tabulation may pair, in the order that names a pair.
@@ -113,6 +115,7 @@ func tallyOf(c Case) *tally.Tally {
 var kind = tally.Kind[Case, projection.Event]{
 	Docs: DocCollection, DocJournal: DocJournalCollection,
 	Buckets: BucketCollection, BucketJournal: BucketJournalCollection,
+	Months: MonthCollection, MonthJournal: MonthJournalCollection,
 	Moves: moves, With: with, Tally: tallyOf,
 	OccurredAt: func(e projection.Event) time.Time { return e.OccurredAt },
 }

@@ -30,6 +30,8 @@ const (
 	DocJournalCollection    = "case_acts_journal"
 	BucketCollection        = "case_acts_days"
 	BucketJournalCollection = "case_acts_days_journal"
+	MonthCollection         = "case_acts_months"
+	MonthJournalCollection  = "case_acts_months_journal"
 )
 
 // Kinds of act.
@@ -187,6 +189,7 @@ func tallyOf(a Act) *tally.Tally {
 var kind = tally.Kind[Act, Act]{
 	Docs: DocCollection, DocJournal: DocJournalCollection,
 	Buckets: BucketCollection, BucketJournal: BucketJournalCollection,
+	Months: MonthCollection, MonthJournal: MonthJournalCollection,
 	Moves:      func(s, _ Act) bool { return s.Kind == "" },
 	With:       func(_, a Act) Act { return a },
 	Tally:      tallyOf,

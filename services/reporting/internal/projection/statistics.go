@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/platform/journal"
+	"github.com/nrm-albania/nrm/services/reporting/internal/period"
 )
 
 // Statistics are the counts of the cases identified in a period.
@@ -37,93 +38,21 @@ func (p *Projection) Statistics(ctx context.Context, from, to string) (Statistic
 			s.AsOf = b.LastEventAt
 		}
 	}
-	pl := plan(from, to)
-	for _, day := range pl.days {
+	pl := period.Plan(from, to)
+	for _, day := range pl.Days {
 		if err := p.lookup(ctx, p.buckets, day, add); err != nil {
 			return Statistics{}, err
 		}
 	}
-	if pl.open {
-		return s, p.scanMonths(ctx, pl.firstMonth, pl.lastMonth, add)
+	if pl.Open {
+		return s, p.scanMonths(ctx, pl.FirstMonth, pl.LastMonth, add)
 	}
-	for _, month := range pl.months {
+	for _, month := range pl.Months {
 		if err := p.lookup(ctx, p.monthly, month, add); err != nil {
 			return Statistics{}, err
 		}
 	}
 	return s, nil
-}
-
-// reading is how a period is read: single days, whole months, and, for an open period, the
-// months firstMonth..lastMonth ("" for no bound) read by a range.
-type reading struct {
-	days, months          []string
-	open                  bool
-	firstMonth, lastMonth string
-}
-
-// plan splits from..to into the days of its partial months and its whole months.
-func plan(from, to string) reading {
-	var r reading
-	first, last := from, to
-	if from != "" && from[8:] != "01" { // from's month is partial: its days up to to or the month's end
-		end := monthEnd(from)
-		if to != "" && to < end {
-			end = to
-		}
-		r.days = append(r.days, daysBetween(from, end)...)
-		first = nextMonthStart(from)
-	}
-	if to != "" && (first == "" || first <= to) && to != monthEnd(to) { // to's month is partial
-		start := to[:8] + "01"
-		if first != "" && start < first {
-			start = first
-		}
-		r.days = append(r.days, daysBetween(start, to)...)
-		last = previousMonthEnd(to)
-	}
-	if from == "" || to == "" {
-		r.open = true
-		if first != "" {
-			r.firstMonth = first[:7]
-		}
-		if last != "" {
-			r.lastMonth = last[:7]
-		}
-		return r
-	}
-	for m := first; m != "" && m <= last; m = nextMonthStart(m) {
-		r.months = append(r.months, m[:7])
-	}
-	return r
-}
-
-func parse(day string) time.Time {
-	t, _ := time.Parse(dayLayout, day)
-	return t
-}
-
-func monthEnd(day string) string {
-	t := parse(day)
-	return time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, time.UTC).Format(dayLayout)
-}
-
-func nextMonthStart(day string) string {
-	t := parse(day)
-	return time.Date(t.Year(), t.Month()+1, 1, 0, 0, 0, 0, time.UTC).Format(dayLayout)
-}
-
-func previousMonthEnd(day string) string {
-	t := parse(day)
-	return time.Date(t.Year(), t.Month(), 0, 0, 0, 0, 0, time.UTC).Format(dayLayout)
-}
-
-func daysBetween(from, to string) []string {
-	var out []string
-	for d := parse(from); !d.After(parse(to)); d = d.AddDate(0, 0, 1) {
-		out = append(out, d.Format(dayLayout))
-	}
-	return out
 }
 
 // withoutMarkers leaves out of what is read the only part of a bucket that grows with its events.

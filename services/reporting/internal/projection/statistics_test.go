@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
@@ -57,31 +56,6 @@ func TestStatisticsByPeriod(t *testing.T) {
 				t.Errorf("as of %v, want %v", s.AsOf, tc.asOf)
 			}
 		})
-	}
-}
-
-func TestPlanReadsWholeMonthsAndOtherDays(t *testing.T) {
-	for _, tc := range []struct {
-		from, to   string
-		days       int
-		months     []string
-		open       bool
-		first, end string
-	}{
-		{"2025-01-01", "2025-12-31", 0, []string{"2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12"}, false, "", ""},
-		{"2025-02-01", "2025-02-28", 0, []string{"2025-02"}, false, "", ""},
-		{"2025-02-10", "2025-02-20", 11, nil, false, "", ""},
-		{"2025-01-15", "2025-03-10", 17 + 10, []string{"2025-02"}, false, "", ""},
-		{"2025-01-31", "2025-02-01", 2, nil, false, "", ""},
-		{"2024-02-29", "2024-03-31", 1, []string{"2024-03"}, false, "", ""},
-		{"", "", 0, nil, true, "", ""},
-		{"2025-01-15", "", 17, nil, true, "2025-02", ""},
-		{"", "2025-03-10", 10, nil, true, "", "2025-02"},
-	} {
-		r := plan(tc.from, tc.to)
-		if len(r.days) != tc.days || !slices.Equal(r.months, tc.months) || r.open != tc.open || r.firstMonth != tc.first || r.lastMonth != tc.end {
-			t.Errorf("plan(%q, %q) = %d days %v open %v %q..%q", tc.from, tc.to, len(r.days), r.months, r.open, r.firstMonth, r.lastMonth)
-		}
 	}
 }
 

@@ -20,6 +20,8 @@ const (
 	DocJournalCollection    = "referral_facts_journal"
 	BucketCollection        = "referral_stats_days"
 	BucketJournalCollection = "referral_stats_days_journal"
+	MonthCollection         = "referral_stats_months"
+	MonthJournalCollection  = "referral_stats_months_journal"
 )
 
 // Event is what one referral event tells the figures. It is also what the journal of the
@@ -198,6 +200,7 @@ func tallyOf(r Referral) *tally.Tally {
 var kind = tally.Kind[Referral, Event]{
 	Docs: DocCollection, DocJournal: DocJournalCollection,
 	Buckets: BucketCollection, BucketJournal: BucketJournalCollection,
+	Months: MonthCollection, MonthJournal: MonthJournalCollection,
 	Moves: moves, With: with, Tally: tallyOf,
 	OccurredAt: func(e Event) time.Time { return e.OccurredAt },
 }

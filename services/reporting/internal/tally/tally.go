@@ -15,6 +15,7 @@ package tally
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/nrm-albania/nrm/services/platform/journal"
+	"github.com/nrm-albania/nrm/services/reporting/internal/period"
 )
 
 // Kind is one kind of document, with state S changed by events E. Its functions must depend on
@@ -31,6 +33,10 @@ import (
 type Kind[S, E any] struct {
 	// Collections: the documents, their journal, the buckets, theirs.
 	Docs, DocJournal, Buckets, BucketJournal string
+	// Months and MonthJournal, for buckets of days ("YYYY-MM-DD"): the same figures per month,
+	// from which a period reads its whole months by _id (package period). Empty for buckets that
+	// are months already: a period reads those by a range, twelve small documents a year.
+	Months, MonthJournal string
 	// Moves reports whether e changes s; a duplicate or an outdated event does not.
 	Moves func(s S, e E) bool
 	// With returns s after e.
@@ -61,16 +67,23 @@ type Projection[S, E any] struct {
 	docs    *journal.Journal[doc[S], E]
 	days    *journal.Journal[bucket, change]
 	buckets *mongo.Collection
+	// months and monthly are nil without Kind.Months.
+	months  *journal.Journal[bucket, change]
+	monthly *mongo.Collection
 }
 
 // New returns the projection of kind k stored in db.
 func New[S, E any](db *mongo.Database, k Kind[S, E]) *Projection[S, E] {
-	return &Projection[S, E]{
+	p := &Projection[S, E]{
 		kind:    k,
 		docs:    journal.New(db, k.Docs, k.DocJournal, k.apply),
 		days:    journal.New(db, k.Buckets, k.BucketJournal, bucket.with),
 		buckets: db.Collection(k.Buckets),
 	}
+	if k.Months != "" {
+		p.months, p.monthly = journal.New(db, k.Months, k.MonthJournal, bucket.with), db.Collection(k.Months)
+	}
+	return p
 }
 
 // apply is the documents' journal apply: the state after e, and the move of its tally.
@@ -119,14 +132,26 @@ func (p *Projection[S, E]) Apply(ctx context.Context, id string, e E) (bool, err
 // count applies to the buckets the changes of d's last move, each once.
 func (p *Projection[S, E]) count(ctx context.Context, d journal.Doc[doc[S]]) error {
 	for _, c := range moveOf(d) {
-		_, err := p.days.Append(ctx, c.bucket(), func(b journal.Doc[bucket]) (change, bool) {
-			return c, !b.State.applied(c)
-		})
-		if err != nil {
+		if err := appendOnce(ctx, p.days, c.bucket(), c); err != nil {
 			return fmt.Errorf("%s on %s: %w", c.Marker, c.bucket(), err)
+		}
+		if p.months == nil {
+			continue
+		}
+		// In the month, the marker is told apart by the day: one move may leave one day of a
+		// month and enter another.
+		mc := c
+		mc.Marker += "/" + c.bucket()
+		if err := appendOnce(ctx, p.months, c.bucket()[:7], mc); err != nil {
+			return fmt.Errorf("%s in %s: %w", c.Marker, c.bucket()[:7], err)
 		}
 	}
 	return nil
+}
+
+func appendOnce(ctx context.Context, j *journal.Journal[bucket, change], id string, c change) error {
+	_, err := j.Append(ctx, id, func(b journal.Doc[bucket]) (change, bool) { return c, !b.State.applied(c) })
+	return err
 }
 
 // moveOf returns what d's last move (Previous to Counted) does to the buckets: the old tally
@@ -164,13 +189,60 @@ type Bucket struct {
 	LastEventAt time.Time
 }
 
-// Buckets returns the buckets from..to, both inclusive, "" for no bound, in order of their ids.
-//
-// The range on _id is not a pure _id lookup, so FerretDB on SQLite scans the bucket collection
-// to serve it; that collection holds one small document per day or month with figures (a few
-// hundred a year), so the scan stays small however many documents are counted. The markers,
-// the only part that grows with the events, are left out of what is read.
+// Buckets returns the buckets of from..to, both inclusive, "" for no bound. With month buckets
+// (Kind.Months), whole months come as their month's bucket and the other days as theirs, each
+// read by _id (package period), so a period's cost does not grow with the history; the buckets
+// then come days first, then months. Without, the buckets are months, read by a range in order
+// of their ids: a scan of twelve small documents a year.
 func (p *Projection[S, E]) Buckets(ctx context.Context, from, to string) ([]Bucket, error) {
+	if p.months == nil {
+		return read(ctx, p.buckets, from, to)
+	}
+	pl := period.Plan(from, to)
+	var out []Bucket
+	for _, day := range pl.Days {
+		b, ok, err := lookup(ctx, p.buckets, day)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	if pl.Open {
+		months, err := read(ctx, p.monthly, pl.FirstMonth, pl.LastMonth)
+		return append(out, months...), err
+	}
+	for _, month := range pl.Months {
+		b, ok, err := lookup(ctx, p.monthly, month)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// withoutMarkers leaves out of what is read the only part of a bucket that grows with its events.
+var withoutMarkers = bson.D{{Key: "applied", Value: 0}}
+
+// lookup reads bucket id of coll, false when there is none or it counts nothing.
+func lookup(ctx context.Context, coll *mongo.Collection, id string) (Bucket, bool, error) {
+	var d journal.Doc[bucket]
+	err := coll.FindOne(ctx, bson.D{{Key: "_id", Value: id}}, options.FindOne().SetProjection(withoutMarkers)).Decode(&d)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return Bucket{}, false, nil
+	}
+	if err != nil {
+		return Bucket{}, false, fmt.Errorf("read bucket %s: %w", id, err)
+	}
+	return Bucket{ID: d.ID, Figures: d.State.Figures, LastEventAt: d.State.LastEventAt}, len(d.State.Figures) > 0, nil
+}
+
+// read reads the buckets of coll from..to by a range of _id, in order.
+func read(ctx context.Context, coll *mongo.Collection, from, to string) ([]Bucket, error) {
 	var bounds bson.D
 	if from != "" {
 		bounds = append(bounds, bson.E{Key: "$gte", Value: from})
@@ -182,8 +254,8 @@ func (p *Projection[S, E]) Buckets(ctx context.Context, from, to string) ([]Buck
 	if len(bounds) > 0 {
 		filter = bson.D{{Key: "_id", Value: bounds}}
 	}
-	opts := options.Find().SetProjection(bson.D{{Key: "applied", Value: 0}}).SetSort(bson.D{{Key: "_id", Value: 1}})
-	cur, err := p.buckets.Find(ctx, filter, opts)
+	opts := options.Find().SetProjection(withoutMarkers).SetSort(bson.D{{Key: "_id", Value: 1}})
+	cur, err := coll.Find(ctx, filter, opts)
 	if err != nil {
 		return nil, fmt.Errorf("read buckets %q..%q: %w", from, to, err)
 	}

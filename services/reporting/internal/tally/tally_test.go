@@ -2,6 +2,8 @@ package tally
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -69,5 +71,58 @@ func TestApplyCompletesAMoveLeftHalfway(t *testing.T) {
 	}
 	if got := figures(t, p); !reflect.DeepEqual(got, map[string]Figures{"2025-03-10": {"by_label": {"B": 1}}}) {
 		t.Errorf("after a move to another day: %v", got)
+	}
+}
+
+// With month buckets, the figures of any period, read by day and month, are those of the
+// documents whose latest bucket falls in it, however the documents moved between days and months.
+func TestPeriodsReadByDayAndMonth(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	monthly := labels
+	monthly.Months, monthly.MonthJournal = "label_months", "label_months_journal"
+	p := New(testenv.Database(t), monthly)
+	rnd := rand.New(rand.NewPCG(3, 5))
+	start := time.Date(2024, 12, 1, 0, 0, 0, 0, time.UTC)
+	day := func() string { return start.AddDate(0, 0, rnd.IntN(100)).Format(time.DateOnly) }
+	latest := map[string]string{}
+	for i := range 30 {
+		id := fmt.Sprintf("d%02d", i)
+		for v := int64(1); v <= 1+int64(i%3); v++ { // some documents move once or twice
+			b := day()
+			if _, err := p.Apply(ctx, id, label{Version: v, Bucket: b, Label: "A"}); err != nil {
+				t.Fatal(err)
+			}
+			latest[id] = b
+		}
+	}
+	sum := func(from, to string) int64 {
+		bs, err := p.Buckets(ctx, from, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, b := range bs {
+			n += b.Figures["by_label"]["A"]
+		}
+		return n
+	}
+	for range 50 {
+		a, b := day(), day()
+		if a > b {
+			a, b = b, a
+		}
+		var want int64
+		for _, d := range latest {
+			if d >= a && d <= b {
+				want++
+			}
+		}
+		if got := sum(a, b); got != want {
+			t.Errorf("%s..%s: %d, want %d", a, b, got, want)
+		}
+	}
+	if got := sum("", ""); got != int64(len(latest)) {
+		t.Errorf("all time: %d, want %d", got, len(latest))
 	}
 }
