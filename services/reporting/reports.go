@@ -13,6 +13,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
+	"github.com/nrm-albania/nrm/services/reporting/internal/decisionstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
 	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
@@ -83,6 +84,7 @@ func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) ap
 		Store: reports.NewStore(rt.DB),
 		Builders: []reports.Builder{
 			reports.Cases{Stats: stats},
+			reports.Decisions{Stats: decisionstats.New(rt.DB)},
 			reports.Referrals{Stats: referralstats.New(rt.DB)},
 			reports.Meetings{Stats: meetingstats.New(rt.DB), Members: list(s.reports.approvers)},
 			reports.MembersData{Data: datasets.NewStore(rt.DB, s.dataSets, time.Now)},
