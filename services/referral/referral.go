@@ -13,6 +13,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/config"
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/peer"
 	"github.com/nrm-albania/nrm/services/platform/piicrypto"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/referral/internal/cases"
@@ -31,7 +32,7 @@ func Defaults() app.Config { return app.Defaults("referral", "127.0.0.1:9102", "
 type Service struct {
 	Keys         piicrypto.Config
 	RegistryAddr string
-	RegistryTLS  cases.TLS
+	RegistryTLS  peer.TLS
 	TokenFile    string
 	// Registry, when set, is asked instead of dialing RegistryAddr: a test's own registry.
 	Registry cases.Registry
@@ -92,7 +93,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		if s.TokenFile == "" {
 			return nil, fmt.Errorf("%s is required: the service asks the case registry about cases on its callers' behalf", config.EnvName("service-token-file"))
 		}
-		client, err := cases.Dial(s.RegistryAddr, s.RegistryTLS, cases.TokenFile(s.TokenFile))
+		client, err := cases.Dial(s.RegistryAddr, s.RegistryTLS, peer.TokenFile(s.TokenFile))
 		if err != nil {
 			return nil, err
 		}

@@ -5,21 +5,15 @@ package cases
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
-	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
-	"github.com/nrm-albania/nrm/services/platform/auth"
+	"github.com/nrm-albania/nrm/services/platform/peer"
 )
 
 // Case is what a referral needs to know of a case.
@@ -48,33 +42,12 @@ type Client struct {
 	client caseregistryv1.CaseRegistryServiceClient
 }
 
-// TLS is how to reach a registry that serves TLS (as it does once mutual TLS is configured for
-// institutions): the CA bundle of its certificate and, optionally, the name to expect in it.
-// The zero value is plaintext, for development.
-type TLS struct {
-	CAFile, ServerName string
-}
-
 // Dial returns a client of the registry at addr that authenticates as the service with the
-// bearer token token returns, forwarding the caller's (auth.ServiceCredentials). With TLS set,
-// the tokens are never sent over a connection without it.
-func Dial(addr string, t TLS, token func(context.Context) (string, error)) (*Client, error) {
-	transport := insecure.NewCredentials()
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("the case registry's CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("the case registry's CA: %s holds no PEM certificate", t.CAFile)
-		}
-		transport = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS13, RootCAs: pool, ServerName: t.ServerName})
-	}
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(transport),
-		grpc.WithPerRPCCredentials(auth.ServiceCredentials(token, t.CAFile != "")))
+// bearer token token returns, forwarding the caller's (package peer).
+func Dial(addr string, t peer.TLS, token func(context.Context) (string, error)) (*Client, error) {
+	conn, err := peer.Dial("case registry", addr, t, token)
 	if err != nil {
-		return nil, fmt.Errorf("case registry client for %s: %w", addr, err)
+		return nil, err
 	}
 	return &Client{conn: conn, client: caseregistryv1.NewCaseRegistryServiceClient(conn)}, nil
 }
@@ -111,16 +84,4 @@ func (c *Client) Case(ctx context.Context, id string) (Case, error) {
 		}
 	}
 	return out, nil
-}
-
-// TokenFile returns the service's bearer token read from path at each call, so that a token the
-// identity provider renews in place is picked up without a restart.
-func TokenFile(path string) func(context.Context) (string, error) {
-	return func(context.Context) (string, error) {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("read the service token: %w", err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
 }

@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 
+	"github.com/nrm-albania/nrm/services/platform/peer"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -51,7 +53,7 @@ func TestTheRegistryIsAskedOverTLS(t *testing.T) {
 	t.Cleanup(srv.Stop)
 	token := func(context.Context) (string, error) { return "service-token", nil }
 
-	c, err := Dial(lis.Addr().String(), TLS{CAFile: ca.CertFile, ServerName: "localhost"}, token)
+	c, err := Dial(lis.Addr().String(), peer.TLS{CAFile: ca.CertFile, ServerName: "localhost"}, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func TestTheRegistryIsAskedOverTLS(t *testing.T) {
 	if _, err := plain.Case(context.Background(), "c-1"); status.Code(err) != codes.Unavailable {
 		t.Errorf("plaintext to a TLS registry: %v, want Unavailable", err)
 	}
-	if _, err := Dial(lis.Addr().String(), TLS{CAFile: "/nonexistent.pem"}, token); err == nil {
+	if _, err := Dial(lis.Addr().String(), peer.TLS{CAFile: "/nonexistent.pem"}, token); err == nil {
 		t.Error("a missing CA file was accepted")
 	}
 }
