@@ -71,7 +71,7 @@ func TestTheRegistryIsAskedOverTLS(t *testing.T) {
 	}
 	<-fake.tokens
 
-	plain, err := Dial(lis.Addr().String(), TLS{}, token)
+	plain, err := Dial(lis.Addr().String(), peer.TLS{}, token)
 	if err != nil {
 		t.Fatal(err)
 	}
