@@ -8,8 +8,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	netmail "net/mail"
 	"time"
 
+	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/access"
 	"github.com/nrm-albania/nrm/services/platform/app"
@@ -17,6 +19,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/platform/lists"
 	"github.com/nrm-albania/nrm/services/platform/natsbus"
+	"github.com/nrm-albania/nrm/services/platform/peer"
 	"github.com/nrm-albania/nrm/services/platform/seeding"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/backlog"
@@ -59,6 +62,13 @@ type Service struct {
 	// Delivery paces the notifications' delivery: how often the queue is looked at when nothing
 	// wakes it, and the backoff after a failed attempt.
 	Delivery notify.DelivererOptions
+	// Reporting is how the secretariat reaches the reporting service, as itself, to fetch the
+	// submitted reports' PDF and mail them to ReportRecipients (none: not mailed).
+	ReportingAddr    string
+	ReportingTLS     peer.TLS
+	TokenFile        string
+	ReportRecipients []*netmail.Address
+	recipients       string
 	// WatchInterval paces the watch of reminders and closed months; ActionReminderDays is how
 	// many days before its due date an action item's owner is reminded.
 	WatchInterval      time.Duration
@@ -76,6 +86,28 @@ func (s *Service) Bind(set *config.Set) {
 	set.Duration(&s.Delivery.Interval, "notification-interval", 10*time.Second, "pause between two looks at the pending notifications when nothing wakes the deliverer")
 	set.Duration(&s.Delivery.MinBackoff, "notification-retry-min", 30*time.Second, "wait after a failed delivery; it doubles with the attempts")
 	set.Duration(&s.Delivery.MaxBackoff, "notification-retry-max", time.Hour, "longest wait between two attempts to deliver a notification")
+	set.String(&s.ReportingAddr, "reporting-addr", "127.0.0.1:9104", "the reporting service's gRPC address, asked for the submitted reports' PDF")
+	set.RequireAddr("reporting-addr", &s.ReportingAddr)
+	set.String(&s.ReportingTLS.CAFile, "reporting-tls-ca-file", "", "CA bundle (PEM) of the reporting service's certificate; calls it over TLS when set")
+	set.String(&s.ReportingTLS.ServerName, "reporting-tls-server-name", "", "name expected in the reporting service's certificate instead of its address's host")
+	set.String(&s.TokenFile, "service-token-file", "",
+		"file holding the service's own bearer token (institution NRM, role service), read at each call; needed to mail submitted reports")
+	set.String(&s.recipients, "report-mail-recipients", "",
+		"addresses the submitted reports are mailed to, \"Name <address>\" comma-separated (the general director, the deputy minister); none: not mailed")
+	set.Check(func() error {
+		var err error
+		if s.recipients == "" {
+			return nil
+		}
+		if s.ReportRecipients, err = netmail.ParseAddressList(s.recipients); err != nil {
+			return fmt.Errorf("%s: %w", config.EnvName("report-mail-recipients"), err)
+		}
+		if s.TokenFile == "" {
+			return fmt.Errorf("%s is required with %s: the secretariat fetches each submitted report from the reporting service as itself",
+				config.EnvName("service-token-file"), config.EnvName("report-mail-recipients"))
+		}
+		return nil
+	})
 	set.Duration(&s.WatchInterval, "secretariat-watch-interval", 15*time.Minute,
 		"pause between two looks at the reminders due (meetings, action items) and the months closed")
 	set.Int(&s.ActionReminderDays, "action-reminder-days", 3, "days before its due date at which an action item's owner is reminded")
@@ -157,6 +189,20 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices()).Run,
 		ms.WatchEvery(cmp.Or(s.WatchInterval, 15*time.Minute)),
 	}
+	if len(s.ReportRecipients) > 0 {
+		conn, err := peer.Dial("reporting service", s.ReportingAddr, s.ReportingTLS, peer.TokenFile(s.TokenFile))
+		if err != nil {
+			return nil, err
+		}
+		files := reportFiles{reportingv1.NewReportServiceClient(conn)}
+		workers = append(workers,
+			rt.Consumer(consumer.Config{Stream: natsbus.StreamReport, Durable: server.SubmissionConsumer, Subjects: []string{"nrm.report.>"}},
+				ms.Submissions(files, s.ReportRecipients)).Run,
+			func(ctx context.Context) error {
+				<-ctx.Done()
+				return conn.Close()
+			})
+	}
 
 	if retry := seeder.Start(ctx, firstSeedWithin); retry != nil {
 		workers = append(workers, retry)
@@ -173,4 +219,17 @@ func Configured(values map[string]string) (*Service, error) {
 		return nil, err
 	}
 	return &s, nil
+}
+
+// reportFiles fetches reports' PDF from the reporting service.
+type reportFiles struct {
+	client reportingv1.ReportServiceClient
+}
+
+func (f reportFiles) PDF(ctx context.Context, id string) ([]byte, error) {
+	body, err := f.client.ExportReport(ctx, &reportingv1.ExportReportRequest{Id: id, Format: "pdf"})
+	if err != nil {
+		return nil, err
+	}
+	return body.GetData(), nil
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/csv"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +21,7 @@ import (
 // approve for another; the secretariat submits it; it exports as PDF, XLSX and CSV with the
 // figures.
 func TestTheMonthlyReportThroughREST(t *testing.T) {
-	s := startStack(t, func(*stack.Options) {})
+	s := startStack(t, func(o *stack.Options) { o.MailCatcher = true })
 	sec := bearerOf(t, s, "NRM_TOKEN_SECRETARIAT")
 	if code, reg := call(t, "POST", s.GatewayURL+"/v1/cases", strings.NewReader(string(example(t))), bearerOf(t, s, "NRM_TOKEN_CASEWORKER_POLICE")); code != http.StatusOK {
 		t.Fatalf("register: %d %v", code, reg)
@@ -75,6 +77,22 @@ func TestTheMonthlyReportThroughREST(t *testing.T) {
 	sub, _ := report["submission"].(map[string]any)
 	if report["state"] != "REPORT_STATE_SUBMITTED" || sub == nil || len(sub["pdfSha256"].(string)) != 64 || len(sub["recipients"].([]any)) != 2 {
 		t.Fatalf("the submitted report: %v", report)
+	}
+	// The secretariat mails it to the Ministry's recipients, the PDF attached, once.
+	var mails []string
+	testenv.Eventually(t, 30*time.Second, "the report mailed to the general director and the deputy minister", func() bool {
+		mails = mails[:0]
+		all, _ := filepath.Glob(filepath.Join(s.MailDir, "*.eml"))
+		for _, m := range all {
+			if b, err := os.ReadFile(m); err == nil && bytes.Contains(b, []byte("report-2026-10.pdf")) {
+				mails = append(mails, string(b))
+			}
+		}
+		return len(mails) == 2
+	})
+	joined := strings.ReplaceAll(strings.Join(mails, ""), "=\r\n", "") // quoted-printable's soft breaks
+	if !strings.Contains(joined, "general.director@ministry.nrm.test") || !strings.Contains(joined, sub["pdfSha256"].(string)) {
+		t.Errorf("the mails lack a recipient or the PDF's hash")
 	}
 	if code, e := call(t, "POST", s.GatewayURL+"/v1/reports:draft", strings.NewReader(`{"period": "2026-10"}`), sec); code != http.StatusBadRequest || !containsReason(e, "REPORT_FINAL") {
 		t.Fatalf("drafting a submitted month again: %d %v", code, e)

@@ -75,7 +75,7 @@ type Service struct {
 type Stack struct {
 	MongoURI string
 	NATSURL  string
-	Services []Service // caseregistry, referral, secretariat, reporting, gateway
+	Services []Service // caseregistry, referral, reporting, secretariat, gateway
 	// GatewayURL is the REST base URL, e.g. http://127.0.0.1:8080.
 	GatewayURL string
 	// Tokens are the development tokens, also written to DataDir/dev-tokens.env.
@@ -112,10 +112,15 @@ func components(registry *caseregistry.Service, referrals *referral.Service, sec
 	return []component{
 		{caseregistry.Defaults(), registry.Setup},
 		{referral.Defaults(), referrals.Setup},
-		{secretariat.Defaults(), sec.Setup},
+		// Reporting before the secretariat, which fetches the submitted reports from it.
 		{reporting.Defaults(), rep.Setup},
+		{secretariat.Defaults(), sec.Setup},
 	}
 }
+
+// DevReportRecipients are where `make run` mails the submitted reports: the Ministry's general
+// director and deputy minister, as development addresses that reach the mail catcher.
+const DevReportRecipients = "General director <general.director@ministry.nrm.test>, Deputy minister <deputy.minister@ministry.nrm.test>"
 
 // Start starts the system and returns once every component serves. Stop it with Stop.
 func Start(o Options) (_ *Stack, err error) {
@@ -175,7 +180,12 @@ func Start(o Options) (_ *Stack, err error) {
 	}
 	// The secretariat sends its notices to the catcher, and every member has a development
 	// representative for them to reach.
-	sec, err := secretariat.Configured(map[string]string{"NRM_SMTP_ADDR": s.MailSMTPAddr, "NRM_DEV_REPRESENTATIVES": "true"})
+	secToken, err := ServiceToken(s.Issuer, o.DataDir, "secretariat")
+	if err != nil {
+		return nil, err
+	}
+	sec, err := secretariat.Configured(map[string]string{"NRM_SMTP_ADDR": s.MailSMTPAddr, "NRM_DEV_REPRESENTATIVES": "true",
+		"NRM_SERVICE_TOKEN_FILE": secToken, "NRM_REPORT_MAIL_RECIPIENTS": DevReportRecipients})
 	if err != nil {
 		return nil, err
 	}
@@ -218,8 +228,11 @@ func Start(o Options) (_ *Stack, err error) {
 		}
 		svc.Database = cfg.MongoDatabase
 		s.Services = append(s.Services, svc)
-		if cfg.Service == "caseregistry" {
+		switch cfg.Service {
+		case "caseregistry":
 			referrals.RegistryAddr = svc.GRPCAddr // launched next, it asks the registry about cases
+		case "reporting":
+			sec.ReportingAddr = svc.GRPCAddr // launched next, it fetches the submitted reports
 		}
 	}
 
@@ -228,7 +241,7 @@ func Start(o Options) (_ *Stack, err error) {
 	// The gateway verifies tokens with the key set the services trust.
 	gw.AuthJWKS, gw.AuthIssuer, gw.AuthAudience, gw.AuthAlgorithms = devAuth.JWKS, devAuth.Issuer, devAuth.Audience, devAuth.Algorithms
 	gw.CaseRegistryAddr, gw.ReferralAddr = s.Services[0].GRPCAddr, s.Services[1].GRPCAddr
-	gw.SecretariatAddr, gw.ReportingAddr = s.Services[2].GRPCAddr, s.Services[3].GRPCAddr
+	gw.ReportingAddr, gw.SecretariatAddr = s.Services[2].GRPCAddr, s.Services[3].GRPCAddr
 	if o.Ephemeral {
 		// Tests and benchmarks drive many requests as one principal; the limit has tests of its own.
 		gw.Addr, gw.AdminAddr, gw.RateLimit = "127.0.0.1:0", "127.0.0.1:0", 0

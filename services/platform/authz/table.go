@@ -162,7 +162,8 @@ var Table = map[string]Rule{
 	reportingv1.ReportService_ReturnReport_FullMethodName:    {Roles: approvers, Audit: AuditChange},
 	reportingv1.ReportService_GetReport_FullMethodName:       {Roles: aggregates},
 	reportingv1.ReportService_ListReports_FullMethodName:     {Roles: aggregates},
-	reportingv1.ReportService_ExportReport_FullMethodName:    {Roles: aggregates},
+	// The secretariat's service fetches the submitted report's PDF to mail it to the Ministry.
+	reportingv1.ReportService_ExportReport_FullMethodName: {Roles: append(slices.Clone(aggregates), auth.RoleService), Audit: AuditRead},
 	// The data reported by members: counts of each institution's work, read like the statistics.
 	// A member submits its own institution's figures (the service checks), the secretariat any
 	// member's; the forms and the reopening of a locked month are the stewards'.
