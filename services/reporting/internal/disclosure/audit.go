@@ -77,8 +77,11 @@ func (g *grid) audit() bool {
 					g.protected[p], err = true, nil
 				}
 			}
-			if !g.protected[p] && g.withholdCovering(p) {
-				return true
+			if !g.protected[p] {
+				if g.withholdCovering(p) {
+					return true
+				}
+				g.exposed = true
 			}
 		}
 	}

@@ -107,7 +107,7 @@ func TestSuppressPassesAudit(t *testing.T) {
 					t.Fatalf("table %v: interval %v of (%d,%d) misses its value %d", tab.Cells, iv, r, c, g.v[r][c])
 				}
 				if !iv.protected() {
-					if !exhausted(g) {
+					if !exhausted(g) || !p.Exposed {
 						t.Fatalf("table %v published as %+v: (%d,%d) pinned to %v", tab.Cells, p, r, c, iv)
 					}
 					exhaustedTables++
@@ -173,4 +173,15 @@ func exhausted(g *grid) bool {
 		}
 	}
 	return true
+}
+
+// Four "<5" adding up to a "<5" are 1 each whatever is withheld, zeros being shown: the table is
+// marked Exposed, and a well-filled one is not.
+func TestExposedTables(t *testing.T) {
+	if p := Suppress(table([][]int64{{1, 1, 1, 1}}), DefaultThreshold); !p.Exposed {
+		t.Errorf("four ones published as %+v, not marked exposed", p)
+	}
+	if p := Suppress(table([][]int64{{12, 30}, {7, 22}}), DefaultThreshold); p.Exposed {
+		t.Errorf("a table of large counts marked exposed: %+v", p)
+	}
 }

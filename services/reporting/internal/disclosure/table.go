@@ -62,6 +62,10 @@ type Published struct {
 	RowTotals  []string
 	ColTotals  []string
 	Total      string
+	// Exposed: some withheld cell can still be worked out, every non-zero cell near it being
+	// withheld already (four "<5" adding up to a "<5" are 1 each). Such a table must not leave
+	// the Authority: the publications refuse it.
+	Exposed bool
 }
 
 // Exact publishes t without suppression: for internal views only.
@@ -99,7 +103,8 @@ func Exact(t Table) Published {
 // Each rule adds a cell, so it ends. Every withheld cell then takes at least two values among the
 // tables consistent with the publication, unless every non-zero cell near it is withheld already
 // and the markers alone give it away (four "<5" adding up to a "<5" are 1 each): zeros are shown,
-// so nothing is left to withhold. The tests check this by exhaustive search on small tables.
+// so nothing is left to withhold, and the table is marked Exposed. The tests check this by
+// exhaustive search on small tables.
 func Suppress(t Table, threshold int) Published {
 	if threshold <= 0 {
 		threshold = DefaultThreshold
@@ -107,7 +112,9 @@ func Suppress(t Table, threshold int) Published {
 	g := newGrid(t, int64(threshold))
 	for g.primary(); g.secondary(); {
 	}
-	return render(t, g.kind, threshold)
+	p := render(t, g.kind, threshold)
+	p.Exposed = g.exposed
+	return p
 }
 
 // kind says how a cell of the grid is published.
@@ -131,8 +138,10 @@ type grid struct {
 	threshold int64
 	// protected are the withheld cells the audit found undetermined, not solved again.
 	protected map[cell]bool
-	rows      int // including the totals' row
-	cols      int // including the totals' column
+	// exposed: the audit found a withheld cell determined with nothing left to withhold for it.
+	exposed bool
+	rows    int // including the totals' row
+	cols    int // including the totals' column
 }
 
 func newGrid(t Table, threshold int64) *grid {

@@ -47,11 +47,15 @@ func (s *Publications) GetEurostatTables(ctx context.Context, req *reportingv1.G
 	if err != nil {
 		return nil, err
 	}
+	published := []disclosure.Published{publish(tables.BySexAndAge), publish(tables.ByCitizenship), publish(tables.ByExploitation)}
+	if err := unexposed(published, "Eurostat tables"); err != nil {
+		return nil, err
+	}
 	return &reportingv1.GetEurostatTablesResponse{
 		Year: req.GetYear(), Exact: req.GetExact(), Threshold: disclosure.DefaultThreshold,
-		BySexAndAge:    toTable(publish(tables.BySexAndAge), "age_group", "sex"),
-		ByCitizenship:  toTable(publish(tables.ByCitizenship), "citizenship_group", "sex"),
-		ByExploitation: toTable(publish(tables.ByExploitation), "exploitation", "sex"),
+		BySexAndAge:    toTable(published[0], "age_group", "sex"),
+		ByCitizenship:  toTable(published[1], "citizenship_group", "sex"),
+		ByExploitation: toTable(published[2], "exploitation", "sex"),
 	}, nil
 }
 
@@ -73,6 +77,9 @@ func (s *Publications) GetSdgIndicator(ctx context.Context, req *reportingv1.Get
 			fmt.Sprintf("no population figures for %d or before: configure NRM_POPULATION", req.GetYear()), nil)
 	}
 	sexAge, forms := publish(tables.BySexAndAge), publish(tables.ByExploitation)
+	if err := unexposed([]disclosure.Published{sexAge, forms}, "SDG 16.2.2 indicator"); err != nil {
+		return nil, err
+	}
 	bySex := map[string]int64{publication.Female: pop.Female, publication.Male: pop.Male}
 	byAge := map[string]int64{publication.Child: pop.Child, publication.Adult: pop.Adult}
 	out := &reportingv1.GetSdgIndicatorResponse{
@@ -151,6 +158,19 @@ func publisher(ctx context.Context, exact bool) (func(disclosure.Table) disclosu
 			"exact counts are for the chair, the secretariat and analysts; ask without exact for the published figures", nil)
 	}
 	return disclosure.Exact, nil
+}
+
+// unexposed refuses what a suppression could not protect (disclosure.Published.Exposed): the
+// year's counts are too few to publish these tables without giving a count away.
+func unexposed(ps []disclosure.Published, what string) error {
+	for _, p := range ps {
+		if p.Exposed {
+			return apierr.FailedPrecondition("CANNOT_SUPPRESS",
+				"the "+what+" of this year cannot be published: its counts are too few to withhold without one being worked out; "+
+					"the Authority's members may read the exact figures (exact=true)", nil)
+		}
+	}
+	return nil
 }
 
 // rate is a group's count as published with its rate per 100,000, left out when the count is
