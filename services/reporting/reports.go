@@ -80,15 +80,25 @@ func (s *Service) bindReports(set *config.Set) {
 // setupReports registers the report service, whose sections are built from the case statistics,
 // the referral and meeting figures and the members' submissions, and returns its watch.
 func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) app.Worker {
+	sections := []struct {
+		name    string
+		builder reports.Builder
+	}{
+		{"cases", reports.Cases{Stats: stats}},
+		{"decisions", reports.Decisions{Stats: decisionstats.New(rt.DB)}},
+		{"referrals", reports.Referrals{Stats: referralstats.New(rt.DB)}},
+		{"meetings", reports.Meetings{Stats: meetingstats.New(rt.DB), Members: list(s.reports.approvers)}},
+		{"members-data", reports.MembersData{Data: datasets.NewStore(rt.DB, s.dataSets, time.Now)}},
+	}
+	byName := map[string]reports.Builder{}
+	var builders []reports.Builder
+	for _, sec := range sections {
+		builders, byName[sec.name] = append(builders, sec.builder), sec.builder
+	}
 	srv := server.NewReports(server.ReportDeps{
-		Store: reports.NewStore(rt.DB),
-		Builders: []reports.Builder{
-			reports.Cases{Stats: stats},
-			reports.Decisions{Stats: decisionstats.New(rt.DB)},
-			reports.Referrals{Stats: referralstats.New(rt.DB)},
-			reports.Meetings{Stats: meetingstats.New(rt.DB), Members: list(s.reports.approvers)},
-			reports.MembersData{Data: datasets.NewStore(rt.DB, s.dataSets, time.Now)},
-		},
+		Store:      reports.NewStore(rt.DB),
+		Builders:   builders,
+		Sections:   byName,
 		Approvers:  list(s.reports.approvers),
 		Recipients: list(s.reports.recipients),
 		Relay:      rt.Outbox,

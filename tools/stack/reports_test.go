@@ -111,6 +111,19 @@ func TestTheMonthlyReportThroughREST(t *testing.T) {
 		strings.Join(lines[1], ",") != "Cases identified,Total,Identified in the period,Number,1" {
 		t.Errorf("the CSV: %v %v", lines, err)
 	}
+
+	// Any section's tables over any period, as a file.
+	tables := s.GatewayURL + "/v1/statistics/tables:export?section=cases&from=2026-10-01&to=2026-10-31&format="
+	lines, err = csv.NewReader(bytes.NewReader(fetch(t, tables+"csv", "text/csv; charset=utf-8", analyst))).ReadAll()
+	if err != nil || len(lines) < 2 || strings.Join(lines[1], ",") != "Cases identified,Total,Identified in the period,Number,1" {
+		t.Errorf("the cases' tables as CSV: %v %v", lines, err)
+	}
+	if xlsx := fetch(t, tables+"xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", analyst); !bytes.HasPrefix(xlsx, []byte("PK")) {
+		t.Errorf("the cases' tables as XLSX: no zip")
+	}
+	if code, e := call(t, "GET", s.GatewayURL+"/v1/statistics/tables:export?section=victims&from=2026-10-01&to=2026-10-31&format=csv", nil, analyst); code != http.StatusBadRequest {
+		t.Errorf("an unknown section: %d %v", code, e)
+	}
 }
 
 // fetch GETs a file, which must come as contentType.

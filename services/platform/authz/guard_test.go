@@ -208,6 +208,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		"/nrm.reporting.v1.ReportService/ReturnReport":    {chair, police, shelter, member},
 		"/nrm.reporting.v1.ReportService/GetReport":       {chair, secretariat, police, shelter, member, analyst},
 		"/nrm.reporting.v1.ReportService/ListReports":     {chair, secretariat, police, shelter, member, analyst},
+		"/nrm.reporting.v1.ReportService/ExportTables":    {chair, secretariat, police, shelter, member, analyst},
 		"/nrm.reporting.v1.ReportService/ExportReport":    {chair, secretariat, police, shelter, member, analyst, service}, // the secretariat mails it
 		// Data reported by members: everyone who reads statistics reads them; members submit (their
 		// own institution's: the service checks) and so does the secretariat; the stewards change

@@ -160,6 +160,7 @@ var Table = map[string]Rule{
 	reportingv1.ReportService_SubmitReport_FullMethodName:    {Roles: stewards, Audit: AuditChange},
 	reportingv1.ReportService_ApproveReport_FullMethodName:   {Roles: approvers, Audit: AuditChange},
 	reportingv1.ReportService_ReturnReport_FullMethodName:    {Roles: approvers, Audit: AuditChange},
+	reportingv1.ReportService_ExportTables_FullMethodName:    {Roles: aggregates},
 	reportingv1.ReportService_GetReport_FullMethodName:       {Roles: aggregates},
 	reportingv1.ReportService_ListReports_FullMethodName:     {Roles: aggregates},
 	// The secretariat's service fetches the submitted report's PDF to mail it to the Ministry.

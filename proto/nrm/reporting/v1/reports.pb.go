@@ -88,6 +88,75 @@ func (ReportState) EnumDescriptor() ([]byte, []int) {
 	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{0}
 }
 
+type ExportTablesRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Section string                 `protobuf:"bytes,1,opt,name=section,proto3" json:"section,omitempty"`
+	From    string                 `protobuf:"bytes,2,opt,name=from,proto3" json:"from,omitempty"`
+	To      string                 `protobuf:"bytes,3,opt,name=to,proto3" json:"to,omitempty"`
+	// "csv" or "xlsx".
+	Format        string `protobuf:"bytes,4,opt,name=format,proto3" json:"format,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTablesRequest) Reset() {
+	*x = ExportTablesRequest{}
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTablesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTablesRequest) ProtoMessage() {}
+
+func (x *ExportTablesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTablesRequest.ProtoReflect.Descriptor instead.
+func (*ExportTablesRequest) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *ExportTablesRequest) GetSection() string {
+	if x != nil {
+		return x.Section
+	}
+	return ""
+}
+
+func (x *ExportTablesRequest) GetFrom() string {
+	if x != nil {
+		return x.From
+	}
+	return ""
+}
+
+func (x *ExportTablesRequest) GetTo() string {
+	if x != nil {
+		return x.To
+	}
+	return ""
+}
+
+func (x *ExportTablesRequest) GetFormat() string {
+	if x != nil {
+		return x.Format
+	}
+	return ""
+}
+
 type Report struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -121,7 +190,7 @@ type Report struct {
 
 func (x *Report) Reset() {
 	*x = Report{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[0]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -133,7 +202,7 @@ func (x *Report) String() string {
 func (*Report) ProtoMessage() {}
 
 func (x *Report) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[0]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -146,7 +215,7 @@ func (x *Report) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Report.ProtoReflect.Descriptor instead.
 func (*Report) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{0}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *Report) GetId() string {
@@ -279,7 +348,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[1]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -291,7 +360,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[1]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -304,7 +373,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{1}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Section) GetTitle() string {
@@ -333,7 +402,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -345,7 +414,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -358,7 +427,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{2}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Table) GetTitle() string {
@@ -392,7 +461,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +473,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +486,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{3}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Row) GetCells() []string {
@@ -445,7 +514,7 @@ type Approval struct {
 
 func (x *Approval) Reset() {
 	*x = Approval{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +526,7 @@ func (x *Approval) String() string {
 func (*Approval) ProtoMessage() {}
 
 func (x *Approval) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +539,7 @@ func (x *Approval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Approval.ProtoReflect.Descriptor instead.
 func (*Approval) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{4}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Approval) GetInstitution() string {
@@ -522,7 +591,7 @@ type Return struct {
 
 func (x *Return) Reset() {
 	*x = Return{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +603,7 @@ func (x *Return) String() string {
 func (*Return) ProtoMessage() {}
 
 func (x *Return) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +616,7 @@ func (x *Return) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Return.ProtoReflect.Descriptor instead.
 func (*Return) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{5}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Return) GetInstitution() string {
@@ -602,7 +671,7 @@ type ReportSubmission struct {
 
 func (x *ReportSubmission) Reset() {
 	*x = ReportSubmission{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -614,7 +683,7 @@ func (x *ReportSubmission) String() string {
 func (*ReportSubmission) ProtoMessage() {}
 
 func (x *ReportSubmission) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -627,7 +696,7 @@ func (x *ReportSubmission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSubmission.ProtoReflect.Descriptor instead.
 func (*ReportSubmission) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{6}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ReportSubmission) GetRecipients() []string {
@@ -678,7 +747,7 @@ type DraftReportRequest struct {
 
 func (x *DraftReportRequest) Reset() {
 	*x = DraftReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +759,7 @@ func (x *DraftReportRequest) String() string {
 func (*DraftReportRequest) ProtoMessage() {}
 
 func (x *DraftReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +772,7 @@ func (x *DraftReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftReportRequest.ProtoReflect.Descriptor instead.
 func (*DraftReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{7}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DraftReportRequest) GetPeriod() string {
@@ -736,7 +805,7 @@ type DraftReportResponse struct {
 
 func (x *DraftReportResponse) Reset() {
 	*x = DraftReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -748,7 +817,7 @@ func (x *DraftReportResponse) String() string {
 func (*DraftReportResponse) ProtoMessage() {}
 
 func (x *DraftReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -761,7 +830,7 @@ func (x *DraftReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftReportResponse.ProtoReflect.Descriptor instead.
 func (*DraftReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{8}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DraftReportResponse) GetReport() *Report {
@@ -780,7 +849,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +861,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +874,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{9}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetReportRequest) GetId() string {
@@ -824,7 +893,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +905,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +918,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{10}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -869,7 +938,7 @@ type ListReportsRequest struct {
 
 func (x *ListReportsRequest) Reset() {
 	*x = ListReportsRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -881,7 +950,7 @@ func (x *ListReportsRequest) String() string {
 func (*ListReportsRequest) ProtoMessage() {}
 
 func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -894,7 +963,7 @@ func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReportsRequest.ProtoReflect.Descriptor instead.
 func (*ListReportsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{11}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListReportsRequest) GetPageSize() int32 {
@@ -921,7 +990,7 @@ type ListReportsResponse struct {
 
 func (x *ListReportsResponse) Reset() {
 	*x = ListReportsResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1002,7 @@ func (x *ListReportsResponse) String() string {
 func (*ListReportsResponse) ProtoMessage() {}
 
 func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1015,7 @@ func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReportsResponse.ProtoReflect.Descriptor instead.
 func (*ListReportsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{12}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListReportsResponse) GetReports() []*Report {
@@ -973,7 +1042,7 @@ type CirculateReportRequest struct {
 
 func (x *CirculateReportRequest) Reset() {
 	*x = CirculateReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1054,7 @@ func (x *CirculateReportRequest) String() string {
 func (*CirculateReportRequest) ProtoMessage() {}
 
 func (x *CirculateReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1067,7 @@ func (x *CirculateReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CirculateReportRequest.ProtoReflect.Descriptor instead.
 func (*CirculateReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{13}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CirculateReportRequest) GetId() string {
@@ -1024,7 +1093,7 @@ type CirculateReportResponse struct {
 
 func (x *CirculateReportResponse) Reset() {
 	*x = CirculateReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1105,7 @@ func (x *CirculateReportResponse) String() string {
 func (*CirculateReportResponse) ProtoMessage() {}
 
 func (x *CirculateReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1118,7 @@ func (x *CirculateReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CirculateReportResponse.ProtoReflect.Descriptor instead.
 func (*CirculateReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{14}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CirculateReportResponse) GetReport() *Report {
@@ -1075,7 +1144,7 @@ type ApproveReportRequest struct {
 
 func (x *ApproveReportRequest) Reset() {
 	*x = ApproveReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1087,7 +1156,7 @@ func (x *ApproveReportRequest) String() string {
 func (*ApproveReportRequest) ProtoMessage() {}
 
 func (x *ApproveReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1100,7 +1169,7 @@ func (x *ApproveReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReportRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{15}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApproveReportRequest) GetId() string {
@@ -1140,7 +1209,7 @@ type ApproveReportResponse struct {
 
 func (x *ApproveReportResponse) Reset() {
 	*x = ApproveReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1152,7 +1221,7 @@ func (x *ApproveReportResponse) String() string {
 func (*ApproveReportResponse) ProtoMessage() {}
 
 func (x *ApproveReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1165,7 +1234,7 @@ func (x *ApproveReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReportResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{16}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApproveReportResponse) GetReport() *Report {
@@ -1189,7 +1258,7 @@ type ReturnReportRequest struct {
 
 func (x *ReturnReportRequest) Reset() {
 	*x = ReturnReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1270,7 @@ func (x *ReturnReportRequest) String() string {
 func (*ReturnReportRequest) ProtoMessage() {}
 
 func (x *ReturnReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1283,7 @@ func (x *ReturnReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReportRequest.ProtoReflect.Descriptor instead.
 func (*ReturnReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{17}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReturnReportRequest) GetId() string {
@@ -1254,7 +1323,7 @@ type ReturnReportResponse struct {
 
 func (x *ReturnReportResponse) Reset() {
 	*x = ReturnReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1266,7 +1335,7 @@ func (x *ReturnReportResponse) String() string {
 func (*ReturnReportResponse) ProtoMessage() {}
 
 func (x *ReturnReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1279,7 +1348,7 @@ func (x *ReturnReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReportResponse.ProtoReflect.Descriptor instead.
 func (*ReturnReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{18}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReturnReportResponse) GetReport() *Report {
@@ -1299,7 +1368,7 @@ type SubmitReportRequest struct {
 
 func (x *SubmitReportRequest) Reset() {
 	*x = SubmitReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1380,7 @@ func (x *SubmitReportRequest) String() string {
 func (*SubmitReportRequest) ProtoMessage() {}
 
 func (x *SubmitReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1393,7 @@ func (x *SubmitReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitReportRequest.ProtoReflect.Descriptor instead.
 func (*SubmitReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{19}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *SubmitReportRequest) GetId() string {
@@ -1350,7 +1419,7 @@ type SubmitReportResponse struct {
 
 func (x *SubmitReportResponse) Reset() {
 	*x = SubmitReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1362,7 +1431,7 @@ func (x *SubmitReportResponse) String() string {
 func (*SubmitReportResponse) ProtoMessage() {}
 
 func (x *SubmitReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1375,7 +1444,7 @@ func (x *SubmitReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitReportResponse.ProtoReflect.Descriptor instead.
 func (*SubmitReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{20}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubmitReportResponse) GetReport() *Report {
@@ -1396,7 +1465,7 @@ type ExportReportRequest struct {
 
 func (x *ExportReportRequest) Reset() {
 	*x = ExportReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1408,7 +1477,7 @@ func (x *ExportReportRequest) String() string {
 func (*ExportReportRequest) ProtoMessage() {}
 
 func (x *ExportReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1421,7 +1490,7 @@ func (x *ExportReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportReportRequest.ProtoReflect.Descriptor instead.
 func (*ExportReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{21}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExportReportRequest) GetId() string {
@@ -1459,7 +1528,7 @@ type ReportChanged struct {
 
 func (x *ReportChanged) Reset() {
 	*x = ReportChanged{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1540,7 @@ func (x *ReportChanged) String() string {
 func (*ReportChanged) ProtoMessage() {}
 
 func (x *ReportChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1553,7 @@ func (x *ReportChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportChanged.ProtoReflect.Descriptor instead.
 func (*ReportChanged) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{22}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReportChanged) GetReportId() string {
@@ -1540,7 +1609,12 @@ var File_nrm_reporting_v1_reports_proto protoreflect.FileDescriptor
 
 const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\n" +
-	"\x1enrm/reporting/v1/reports.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xeb\x05\n" +
+	"\x1enrm/reporting/v1/reports.proto\x12\x10nrm.reporting.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x19google/api/httpbody.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"k\n" +
+	"\x13ExportTablesRequest\x12\x18\n" +
+	"\asection\x18\x01 \x01(\tR\asection\x12\x12\n" +
+	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
+	"\x02to\x18\x03 \x01(\tR\x02to\x12\x16\n" +
+	"\x06format\x18\x04 \x01(\tR\x06format\"\xeb\x05\n" +
 	"\x06Report\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
@@ -1655,7 +1729,7 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\x17REPORT_STATE_CIRCULATED\x10\x02\x12\x19\n" +
 	"\x15REPORT_STATE_RETURNED\x10\x03\x12\x19\n" +
 	"\x15REPORT_STATE_APPROVED\x10\x04\x12\x1a\n" +
-	"\x16REPORT_STATE_SUBMITTED\x10\x052\xf8\a\n" +
+	"\x16REPORT_STATE_SUBMITTED\x10\x052\xeb\b\n" +
 	"\rReportService\x12x\n" +
 	"\vDraftReport\x12$.nrm.reporting.v1.DraftReportRequest\x1a%.nrm.reporting.v1.DraftReportResponse\"\x1c\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/v1/reports:draft\x12n\n" +
 	"\tGetReport\x12\".nrm.reporting.v1.GetReportRequest\x1a#.nrm.reporting.v1.GetReportResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/reports/{id}\x12o\n" +
@@ -1664,7 +1738,8 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\rApproveReport\x12&.nrm.reporting.v1.ApproveReportRequest\x1a'.nrm.reporting.v1.ApproveReportResponse\"#\x82\xd3\xe4\x93\x02\x1d:\x01*\"\x18/v1/reports/{id}:approve\x12\x81\x01\n" +
 	"\fReturnReport\x12%.nrm.reporting.v1.ReturnReportRequest\x1a&.nrm.reporting.v1.ReturnReportResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/reports/{id}:return\x12\x81\x01\n" +
 	"\fSubmitReport\x12%.nrm.reporting.v1.SubmitReportRequest\x1a&.nrm.reporting.v1.SubmitReportResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/v1/reports/{id}:submit\x12l\n" +
-	"\fExportReport\x12%.nrm.reporting.v1.ExportReportRequest\x1a\x14.google.api.HttpBody\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/reports/{id}:exportB?Z=github.com/nrm-albania/nrm/proto/nrm/reporting/v1;reportingv1b\x06proto3"
+	"\fExportReport\x12%.nrm.reporting.v1.ExportReportRequest\x1a\x14.google.api.HttpBody\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/reports/{id}:export\x12q\n" +
+	"\fExportTables\x12%.nrm.reporting.v1.ExportTablesRequest\x1a\x14.google.api.HttpBody\"$\x82\xd3\xe4\x93\x02\x1e\x12\x1c/v1/statistics/tables:exportB?Z=github.com/nrm-albania/nrm/proto/nrm/reporting/v1;reportingv1b\x06proto3"
 
 var (
 	file_nrm_reporting_v1_reports_proto_rawDescOnce sync.Once
@@ -1679,76 +1754,79 @@ func file_nrm_reporting_v1_reports_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_reporting_v1_reports_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_reporting_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_nrm_reporting_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_nrm_reporting_v1_reports_proto_goTypes = []any{
 	(ReportState)(0),                // 0: nrm.reporting.v1.ReportState
-	(*Report)(nil),                  // 1: nrm.reporting.v1.Report
-	(*Section)(nil),                 // 2: nrm.reporting.v1.Section
-	(*Table)(nil),                   // 3: nrm.reporting.v1.Table
-	(*Row)(nil),                     // 4: nrm.reporting.v1.Row
-	(*Approval)(nil),                // 5: nrm.reporting.v1.Approval
-	(*Return)(nil),                  // 6: nrm.reporting.v1.Return
-	(*ReportSubmission)(nil),        // 7: nrm.reporting.v1.ReportSubmission
-	(*DraftReportRequest)(nil),      // 8: nrm.reporting.v1.DraftReportRequest
-	(*DraftReportResponse)(nil),     // 9: nrm.reporting.v1.DraftReportResponse
-	(*GetReportRequest)(nil),        // 10: nrm.reporting.v1.GetReportRequest
-	(*GetReportResponse)(nil),       // 11: nrm.reporting.v1.GetReportResponse
-	(*ListReportsRequest)(nil),      // 12: nrm.reporting.v1.ListReportsRequest
-	(*ListReportsResponse)(nil),     // 13: nrm.reporting.v1.ListReportsResponse
-	(*CirculateReportRequest)(nil),  // 14: nrm.reporting.v1.CirculateReportRequest
-	(*CirculateReportResponse)(nil), // 15: nrm.reporting.v1.CirculateReportResponse
-	(*ApproveReportRequest)(nil),    // 16: nrm.reporting.v1.ApproveReportRequest
-	(*ApproveReportResponse)(nil),   // 17: nrm.reporting.v1.ApproveReportResponse
-	(*ReturnReportRequest)(nil),     // 18: nrm.reporting.v1.ReturnReportRequest
-	(*ReturnReportResponse)(nil),    // 19: nrm.reporting.v1.ReturnReportResponse
-	(*SubmitReportRequest)(nil),     // 20: nrm.reporting.v1.SubmitReportRequest
-	(*SubmitReportResponse)(nil),    // 21: nrm.reporting.v1.SubmitReportResponse
-	(*ExportReportRequest)(nil),     // 22: nrm.reporting.v1.ExportReportRequest
-	(*ReportChanged)(nil),           // 23: nrm.reporting.v1.ReportChanged
-	(*timestamppb.Timestamp)(nil),   // 24: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),       // 25: google.api.HttpBody
+	(*ExportTablesRequest)(nil),     // 1: nrm.reporting.v1.ExportTablesRequest
+	(*Report)(nil),                  // 2: nrm.reporting.v1.Report
+	(*Section)(nil),                 // 3: nrm.reporting.v1.Section
+	(*Table)(nil),                   // 4: nrm.reporting.v1.Table
+	(*Row)(nil),                     // 5: nrm.reporting.v1.Row
+	(*Approval)(nil),                // 6: nrm.reporting.v1.Approval
+	(*Return)(nil),                  // 7: nrm.reporting.v1.Return
+	(*ReportSubmission)(nil),        // 8: nrm.reporting.v1.ReportSubmission
+	(*DraftReportRequest)(nil),      // 9: nrm.reporting.v1.DraftReportRequest
+	(*DraftReportResponse)(nil),     // 10: nrm.reporting.v1.DraftReportResponse
+	(*GetReportRequest)(nil),        // 11: nrm.reporting.v1.GetReportRequest
+	(*GetReportResponse)(nil),       // 12: nrm.reporting.v1.GetReportResponse
+	(*ListReportsRequest)(nil),      // 13: nrm.reporting.v1.ListReportsRequest
+	(*ListReportsResponse)(nil),     // 14: nrm.reporting.v1.ListReportsResponse
+	(*CirculateReportRequest)(nil),  // 15: nrm.reporting.v1.CirculateReportRequest
+	(*CirculateReportResponse)(nil), // 16: nrm.reporting.v1.CirculateReportResponse
+	(*ApproveReportRequest)(nil),    // 17: nrm.reporting.v1.ApproveReportRequest
+	(*ApproveReportResponse)(nil),   // 18: nrm.reporting.v1.ApproveReportResponse
+	(*ReturnReportRequest)(nil),     // 19: nrm.reporting.v1.ReturnReportRequest
+	(*ReturnReportResponse)(nil),    // 20: nrm.reporting.v1.ReturnReportResponse
+	(*SubmitReportRequest)(nil),     // 21: nrm.reporting.v1.SubmitReportRequest
+	(*SubmitReportResponse)(nil),    // 22: nrm.reporting.v1.SubmitReportResponse
+	(*ExportReportRequest)(nil),     // 23: nrm.reporting.v1.ExportReportRequest
+	(*ReportChanged)(nil),           // 24: nrm.reporting.v1.ReportChanged
+	(*timestamppb.Timestamp)(nil),   // 25: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),       // 26: google.api.HttpBody
 }
 var file_nrm_reporting_v1_reports_proto_depIdxs = []int32{
 	0,  // 0: nrm.reporting.v1.Report.state:type_name -> nrm.reporting.v1.ReportState
-	2,  // 1: nrm.reporting.v1.Report.sections:type_name -> nrm.reporting.v1.Section
-	5,  // 2: nrm.reporting.v1.Report.approvals:type_name -> nrm.reporting.v1.Approval
-	6,  // 3: nrm.reporting.v1.Report.returns:type_name -> nrm.reporting.v1.Return
-	24, // 4: nrm.reporting.v1.Report.draft_time:type_name -> google.protobuf.Timestamp
-	24, // 5: nrm.reporting.v1.Report.circulate_time:type_name -> google.protobuf.Timestamp
-	7,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.ReportSubmission
-	24, // 7: nrm.reporting.v1.Report.create_time:type_name -> google.protobuf.Timestamp
-	24, // 8: nrm.reporting.v1.Report.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 9: nrm.reporting.v1.Section.tables:type_name -> nrm.reporting.v1.Table
-	4,  // 10: nrm.reporting.v1.Table.rows:type_name -> nrm.reporting.v1.Row
-	24, // 11: nrm.reporting.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
-	24, // 12: nrm.reporting.v1.Return.return_time:type_name -> google.protobuf.Timestamp
-	24, // 13: nrm.reporting.v1.ReportSubmission.submit_time:type_name -> google.protobuf.Timestamp
-	1,  // 14: nrm.reporting.v1.DraftReportResponse.report:type_name -> nrm.reporting.v1.Report
-	1,  // 15: nrm.reporting.v1.GetReportResponse.report:type_name -> nrm.reporting.v1.Report
-	1,  // 16: nrm.reporting.v1.ListReportsResponse.reports:type_name -> nrm.reporting.v1.Report
-	1,  // 17: nrm.reporting.v1.CirculateReportResponse.report:type_name -> nrm.reporting.v1.Report
-	1,  // 18: nrm.reporting.v1.ApproveReportResponse.report:type_name -> nrm.reporting.v1.Report
-	1,  // 19: nrm.reporting.v1.ReturnReportResponse.report:type_name -> nrm.reporting.v1.Report
-	1,  // 20: nrm.reporting.v1.SubmitReportResponse.report:type_name -> nrm.reporting.v1.Report
+	3,  // 1: nrm.reporting.v1.Report.sections:type_name -> nrm.reporting.v1.Section
+	6,  // 2: nrm.reporting.v1.Report.approvals:type_name -> nrm.reporting.v1.Approval
+	7,  // 3: nrm.reporting.v1.Report.returns:type_name -> nrm.reporting.v1.Return
+	25, // 4: nrm.reporting.v1.Report.draft_time:type_name -> google.protobuf.Timestamp
+	25, // 5: nrm.reporting.v1.Report.circulate_time:type_name -> google.protobuf.Timestamp
+	8,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.ReportSubmission
+	25, // 7: nrm.reporting.v1.Report.create_time:type_name -> google.protobuf.Timestamp
+	25, // 8: nrm.reporting.v1.Report.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 9: nrm.reporting.v1.Section.tables:type_name -> nrm.reporting.v1.Table
+	5,  // 10: nrm.reporting.v1.Table.rows:type_name -> nrm.reporting.v1.Row
+	25, // 11: nrm.reporting.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
+	25, // 12: nrm.reporting.v1.Return.return_time:type_name -> google.protobuf.Timestamp
+	25, // 13: nrm.reporting.v1.ReportSubmission.submit_time:type_name -> google.protobuf.Timestamp
+	2,  // 14: nrm.reporting.v1.DraftReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 15: nrm.reporting.v1.GetReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 16: nrm.reporting.v1.ListReportsResponse.reports:type_name -> nrm.reporting.v1.Report
+	2,  // 17: nrm.reporting.v1.CirculateReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 18: nrm.reporting.v1.ApproveReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 19: nrm.reporting.v1.ReturnReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 20: nrm.reporting.v1.SubmitReportResponse.report:type_name -> nrm.reporting.v1.Report
 	0,  // 21: nrm.reporting.v1.ReportChanged.state:type_name -> nrm.reporting.v1.ReportState
-	8,  // 22: nrm.reporting.v1.ReportService.DraftReport:input_type -> nrm.reporting.v1.DraftReportRequest
-	10, // 23: nrm.reporting.v1.ReportService.GetReport:input_type -> nrm.reporting.v1.GetReportRequest
-	12, // 24: nrm.reporting.v1.ReportService.ListReports:input_type -> nrm.reporting.v1.ListReportsRequest
-	14, // 25: nrm.reporting.v1.ReportService.CirculateReport:input_type -> nrm.reporting.v1.CirculateReportRequest
-	16, // 26: nrm.reporting.v1.ReportService.ApproveReport:input_type -> nrm.reporting.v1.ApproveReportRequest
-	18, // 27: nrm.reporting.v1.ReportService.ReturnReport:input_type -> nrm.reporting.v1.ReturnReportRequest
-	20, // 28: nrm.reporting.v1.ReportService.SubmitReport:input_type -> nrm.reporting.v1.SubmitReportRequest
-	22, // 29: nrm.reporting.v1.ReportService.ExportReport:input_type -> nrm.reporting.v1.ExportReportRequest
-	9,  // 30: nrm.reporting.v1.ReportService.DraftReport:output_type -> nrm.reporting.v1.DraftReportResponse
-	11, // 31: nrm.reporting.v1.ReportService.GetReport:output_type -> nrm.reporting.v1.GetReportResponse
-	13, // 32: nrm.reporting.v1.ReportService.ListReports:output_type -> nrm.reporting.v1.ListReportsResponse
-	15, // 33: nrm.reporting.v1.ReportService.CirculateReport:output_type -> nrm.reporting.v1.CirculateReportResponse
-	17, // 34: nrm.reporting.v1.ReportService.ApproveReport:output_type -> nrm.reporting.v1.ApproveReportResponse
-	19, // 35: nrm.reporting.v1.ReportService.ReturnReport:output_type -> nrm.reporting.v1.ReturnReportResponse
-	21, // 36: nrm.reporting.v1.ReportService.SubmitReport:output_type -> nrm.reporting.v1.SubmitReportResponse
-	25, // 37: nrm.reporting.v1.ReportService.ExportReport:output_type -> google.api.HttpBody
-	30, // [30:38] is the sub-list for method output_type
-	22, // [22:30] is the sub-list for method input_type
+	9,  // 22: nrm.reporting.v1.ReportService.DraftReport:input_type -> nrm.reporting.v1.DraftReportRequest
+	11, // 23: nrm.reporting.v1.ReportService.GetReport:input_type -> nrm.reporting.v1.GetReportRequest
+	13, // 24: nrm.reporting.v1.ReportService.ListReports:input_type -> nrm.reporting.v1.ListReportsRequest
+	15, // 25: nrm.reporting.v1.ReportService.CirculateReport:input_type -> nrm.reporting.v1.CirculateReportRequest
+	17, // 26: nrm.reporting.v1.ReportService.ApproveReport:input_type -> nrm.reporting.v1.ApproveReportRequest
+	19, // 27: nrm.reporting.v1.ReportService.ReturnReport:input_type -> nrm.reporting.v1.ReturnReportRequest
+	21, // 28: nrm.reporting.v1.ReportService.SubmitReport:input_type -> nrm.reporting.v1.SubmitReportRequest
+	23, // 29: nrm.reporting.v1.ReportService.ExportReport:input_type -> nrm.reporting.v1.ExportReportRequest
+	1,  // 30: nrm.reporting.v1.ReportService.ExportTables:input_type -> nrm.reporting.v1.ExportTablesRequest
+	10, // 31: nrm.reporting.v1.ReportService.DraftReport:output_type -> nrm.reporting.v1.DraftReportResponse
+	12, // 32: nrm.reporting.v1.ReportService.GetReport:output_type -> nrm.reporting.v1.GetReportResponse
+	14, // 33: nrm.reporting.v1.ReportService.ListReports:output_type -> nrm.reporting.v1.ListReportsResponse
+	16, // 34: nrm.reporting.v1.ReportService.CirculateReport:output_type -> nrm.reporting.v1.CirculateReportResponse
+	18, // 35: nrm.reporting.v1.ReportService.ApproveReport:output_type -> nrm.reporting.v1.ApproveReportResponse
+	20, // 36: nrm.reporting.v1.ReportService.ReturnReport:output_type -> nrm.reporting.v1.ReturnReportResponse
+	22, // 37: nrm.reporting.v1.ReportService.SubmitReport:output_type -> nrm.reporting.v1.SubmitReportResponse
+	26, // 38: nrm.reporting.v1.ReportService.ExportReport:output_type -> google.api.HttpBody
+	26, // 39: nrm.reporting.v1.ReportService.ExportTables:output_type -> google.api.HttpBody
+	31, // [31:40] is the sub-list for method output_type
+	22, // [22:31] is the sub-list for method input_type
 	22, // [22:22] is the sub-list for extension type_name
 	22, // [22:22] is the sub-list for extension extendee
 	0,  // [0:22] is the sub-list for field type_name
@@ -1765,7 +1843,7 @@ func file_nrm_reporting_v1_reports_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_reporting_v1_reports_proto_rawDesc), len(file_nrm_reporting_v1_reports_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   23,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	ReportService_ReturnReport_FullMethodName    = "/nrm.reporting.v1.ReportService/ReturnReport"
 	ReportService_SubmitReport_FullMethodName    = "/nrm.reporting.v1.ReportService/SubmitReport"
 	ReportService_ExportReport_FullMethodName    = "/nrm.reporting.v1.ReportService/ExportReport"
+	ReportService_ExportTables_FullMethodName    = "/nrm.reporting.v1.ReportService/ExportTables"
 )
 
 // ReportServiceClient is the client API for ReportService service.
@@ -62,6 +63,13 @@ type ReportServiceClient interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	ExportReport(ctx context.Context, in *ExportReportRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
+	// Exports the tables of one of the report's sections over any period, as a file: "cases",
+	// "decisions", "referrals", "meetings" or "members-data", from..to ("YYYY-MM-DD"), as "csv" or
+	// "xlsx". Exact counts, for the Authority's own members and analysts; what is published leaves
+	// through the PublicationService, suppressed.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	ExportTables(ctx context.Context, in *ExportTablesRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error)
 }
 
 type reportServiceClient struct {
@@ -152,6 +160,16 @@ func (c *reportServiceClient) ExportReport(ctx context.Context, in *ExportReport
 	return out, nil
 }
 
+func (c *reportServiceClient) ExportTables(ctx context.Context, in *ExportTablesRequest, opts ...grpc.CallOption) (*httpbody.HttpBody, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(httpbody.HttpBody)
+	err := c.cc.Invoke(ctx, ReportService_ExportTables_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReportServiceServer is the server API for ReportService service.
 // All implementations must embed UnimplementedReportServiceServer
 // for forward compatibility.
@@ -184,6 +202,13 @@ type ReportServiceServer interface {
 	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
 	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
 	ExportReport(context.Context, *ExportReportRequest) (*httpbody.HttpBody, error)
+	// Exports the tables of one of the report's sections over any period, as a file: "cases",
+	// "decisions", "referrals", "meetings" or "members-data", from..to ("YYYY-MM-DD"), as "csv" or
+	// "xlsx". Exact counts, for the Authority's own members and analysts; what is published leaves
+	// through the PublicationService, suppressed.
+	// buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+	// buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+	ExportTables(context.Context, *ExportTablesRequest) (*httpbody.HttpBody, error)
 	mustEmbedUnimplementedReportServiceServer()
 }
 
@@ -217,6 +242,9 @@ func (UnimplementedReportServiceServer) SubmitReport(context.Context, *SubmitRep
 }
 func (UnimplementedReportServiceServer) ExportReport(context.Context, *ExportReportRequest) (*httpbody.HttpBody, error) {
 	return nil, status.Error(codes.Unimplemented, "method ExportReport not implemented")
+}
+func (UnimplementedReportServiceServer) ExportTables(context.Context, *ExportTablesRequest) (*httpbody.HttpBody, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportTables not implemented")
 }
 func (UnimplementedReportServiceServer) mustEmbedUnimplementedReportServiceServer() {}
 func (UnimplementedReportServiceServer) testEmbeddedByValue()                       {}
@@ -383,6 +411,24 @@ func _ReportService_ExportReport_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReportService_ExportTables_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportTablesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReportServiceServer).ExportTables(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReportService_ExportTables_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReportServiceServer).ExportTables(ctx, req.(*ExportTablesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReportService_ServiceDesc is the grpc.ServiceDesc for ReportService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -421,6 +467,10 @@ var ReportService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ExportReport",
 			Handler:    _ReportService_ExportReport_Handler,
+		},
+		{
+			MethodName: "ExportTables",
+			Handler:    _ReportService_ExportTables_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -33,8 +34,10 @@ type Reports struct {
 // ReportDeps are what the reports work with.
 type ReportDeps struct {
 	Store *reports.Store
-	// Builders build the report's sections, one each, in order.
+	// Builders build the report's sections, one each, in order; Sections names them for
+	// ExportTables.
 	Builders []reports.Builder
+	Sections map[string]reports.Builder
 	// Approvers are the institutions whose approval makes a report final; Recipients the
 	// offices the final report is submitted to.
 	Approvers  []string
@@ -145,7 +148,12 @@ func period(req *reportingv1.DraftReportRequest) (reports.Period, error) {
 	case req.GetFrom() == "" && req.GetTo() == "":
 		return reports.Period{}, apierr.InvalidField("period", "is required: a month YYYY-MM, or from and to dates")
 	}
-	p, err := reports.Days(req.GetFrom(), req.GetTo())
+	return days(req.GetFrom(), req.GetTo())
+}
+
+// days is the period from..to, refused INVALID_ARGUMENT naming the field at fault.
+func days(from, to string) (reports.Period, error) {
+	p, err := reports.Days(from, to)
 	if err != nil {
 		field := "to"
 		if !strings.HasPrefix(err.Error(), "to") {
@@ -439,4 +447,36 @@ func view(r reports.Report) *reportingv1.Report {
 			Institution: sub.Institution, Subject: sub.Subject, PdfSha256: sub.PDFSHA256}
 	}
 	return v
+}
+
+// ExportTables writes one section's tables over any period as a CSV or XLSX file.
+func (s *Reports) ExportTables(ctx context.Context, req *reportingv1.ExportTablesRequest) (*httpbody.HttpBody, error) {
+	b, ok := s.Sections[req.GetSection()]
+	if !ok {
+		names := slices.Sorted(maps.Keys(s.Sections))
+		return nil, apierr.InvalidField("section", "must be one of %s; got %q", strings.Join(names, ", "), req.GetSection())
+	}
+	p, err := days(req.GetFrom(), req.GetTo())
+	if err != nil {
+		return nil, err
+	}
+	sec, err := b.Build(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	switch req.GetFormat() {
+	case "csv":
+		data, err := reports.CSV([]reports.Section{sec})
+		if err != nil {
+			return nil, err
+		}
+		return &httpbody.HttpBody{ContentType: "text/csv; charset=utf-8", Data: data}, nil
+	case "xlsx":
+		data, err := reports.XLSX([]reports.Section{sec})
+		if err != nil {
+			return nil, err
+		}
+		return &httpbody.HttpBody{ContentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", Data: data}, nil
+	}
+	return nil, apierr.InvalidField("format", "must be csv or xlsx; got %q", req.GetFormat())
 }
