@@ -57,19 +57,19 @@ func Defaults() app.Config { return app.Defaults("reporting", "127.0.0.1:9104", 
 
 // Setup registers the services and returns their background workers: the consumers that keep
 // the case statistics, the decisions' and closures' figures (setupDecisions) and the referral
-// and meeting figures (setupActivity) up to date, the reports' watch (setupReports), and what
+// and meeting figures (setupActivity) up to date, the reports' watch and rules (setupReports), and what
 // the data sets need (setupDataSets).
 func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, error) {
 	stats := projection.New(rt.DB)
 	reportingv1.RegisterReportingServiceServer(rt.GRPC, server.New(stats))
-	watch := s.setupReports(rt, stats)
+	reportWorkers := s.setupReports(rt, stats)
 	s.setupPublications(ctx, rt)
 	c := rt.Consumer(consumer.Config{
 		Stream:   natsbus.StreamCase,
 		Durable:  CaseStatisticsConsumer,
 		Subjects: []string{"nrm.case.>"},
 	}, events.CaseStatistics(stats, rt.Logger))
-	workers := append([]app.Worker{c.Run, watch}, s.setupDataSets(ctx, rt)...)
+	workers := append(append([]app.Worker{c.Run}, reportWorkers...), s.setupDataSets(ctx, rt)...)
 	workers = append(workers, setupDecisions(rt)...)
 	return append(workers, setupActivity(rt)...), nil
 }

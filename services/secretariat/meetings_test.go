@@ -280,6 +280,19 @@ func TestRulesAndRepresentations(t *testing.T) {
 	if _, err := member.GetRulesOfProcedure(ctx, &secretariatv1.GetRulesOfProcedureRequest{On: "next week"}); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("a day that is not a date: %v", err)
 	}
+	// Each version, the seeded one too, is published for the other services with the
+	// composition, once; the refused adoption published nothing.
+	testenv.Eventually(t, 10*time.Second, "rules.adopted of versions 1 and 2", func() bool {
+		var versions []int32
+		for _, e := range a.Bus.Envelopes(t, natsbus.StreamMeeting) {
+			var ev secretariatv1.RulesAdopted
+			if e.GetType() != "rules.adopted" || e.GetPayload().UnmarshalTo(&ev) != nil || len(ev.GetMembers()) != 13 {
+				continue
+			}
+			versions = append(versions, ev.GetRules().GetVersion())
+		}
+		return slices.Equal(versions, []int32{1, 2})
+	})
 
 	reps, err := member.ListRepresentations(ctx, &secretariatv1.ListRepresentationsRequest{})
 	if err != nil || len(reps.GetRepresentations()) != 13 {

@@ -147,16 +147,17 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		if err := st.Seed(ctx); err != nil {
 			return err
 		}
-		if err := rs.Seed(ctx, time.Now()); err != nil {
+		if err := rs.Seed(ctx, codes, time.Now()); err != nil {
 			return err
 		}
+		rt.Outbox.Notify() // version 1's event, when this seeding made it
 		if s.DevRepresentatives {
 			return reps.Seed(ctx, representation.DevDefaults(codes), time.Now())
 		}
 		return nil
 	}, rt.Logger)
 	secretariatv1.RegisterSecretariatServiceServer(rt.GRPC, server.New(st, seeder.Seeded,
-		server.Procedure{Rules: rs, Representations: reps, Members: codes}))
+		server.Procedure{Rules: rs, Representations: reps, Members: codes, Relay: rt.Outbox}))
 
 	// The directory of who may call is kept here and published to every service (this one too).
 	dir := directory.NewStore(rt.DB)

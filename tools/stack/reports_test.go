@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
 	"github.com/nrm-albania/nrm/tools/stack"
 )
 
@@ -40,8 +41,16 @@ func TestTheMonthlyReportThroughREST(t *testing.T) {
 	if report["state"] != "REPORT_STATE_DRAFT" || report["version"] != "1" || report["period"] != "2026-10" {
 		t.Fatalf("the draft: %v", report)
 	}
-	if code, out := call(t, "POST", s.GatewayURL+"/v1/reports/"+id+":circulate", strings.NewReader(`{}`), sec); code != http.StatusOK {
+	// Circulated under the secretariat's rules of procedure, version 1 as seeded: to the 13
+	// members, explicitly, in 10 days.
+	code, out = call(t, "POST", s.GatewayURL+"/v1/reports/"+id+":circulate", strings.NewReader(`{}`), sec)
+	if code != http.StatusOK {
 		t.Fatalf("circulate: %d %v", code, out)
+	}
+	report = out["report"].(map[string]any)
+	if rule, _ := report["approvalRule"].(map[string]any); len(report["approvers"].([]any)) != 13 || rule["rulesVersion"] != float64(1) ||
+		rule["approvalDays"] != float64(10) || rule["tacit"] == true || rule["dueTime"] == nil {
+		t.Fatalf("circulated to %v under %v", report["approvers"], report["approvalRule"])
 	}
 
 	// KKSAT cannot approve for MAS, and the secretariat is no member.
@@ -110,6 +119,37 @@ func TestTheMonthlyReportThroughREST(t *testing.T) {
 	if err != nil || strings.Join(lines[0], ",") != "section,table,row,column,value" ||
 		strings.Join(lines[1], ",") != "Cases identified,Total,Identified in the period,Number,1" {
 		t.Errorf("the CSV: %v %v", lines, err)
+	}
+
+	// The Authority adopts rules of procedure under which silence approves a report after 3
+	// days: the next report circulated follows them; the submitted one keeps its own.
+	today := time.Now().In(workdays.Tirana).Format(time.DateOnly)
+	if code, out := call(t, "POST", s.GatewayURL+"/v1/rules-of-procedure", strings.NewReader(`{"effective_from": "`+today+`", "adopted_by": "decision MB-2026-12-R/2",
+		"quorum_members": 7, "quorum_requires_chair": true, "regular_notice_working_days": 5, "extraordinary_notice_hours": 24,
+		"members_to_call_extraordinary": 5, "minutes_approval": "MINUTES_APPROVAL_NEXT_MEETING", "minutes_circulation_days": 5,
+		"tacit_report_approval": true, "report_approval_days": 3, "meeting_reminder_day": 10}`), sec); code != http.StatusOK {
+		t.Fatalf("adopt the rules of procedure: %d %v", code, out)
+	}
+	if code, out := call(t, "POST", s.GatewayURL+"/v1/reports:draft", strings.NewReader(`{"period": "2026-09"}`), sec); code != http.StatusOK {
+		t.Fatalf("draft September's: %d %v", code, out)
+	}
+	september := ""
+	testenv.Eventually(t, 30*time.Second, "September's report circulated under version 2", func() bool {
+		_, l := call(t, "GET", s.GatewayURL+"/v1/reports", nil, sec)
+		for _, r := range l["reports"].([]any) {
+			if r := r.(map[string]any); r["period"] == "2026-09" {
+				september = r["id"].(string)
+			}
+		}
+		// Circulated before version 2 arrives, it would be under version 1: so draft again
+		// (a new revision, back to a draft) until the circulation shows version 2.
+		_, _ = call(t, "POST", s.GatewayURL+"/v1/reports:draft", strings.NewReader(`{"period": "2026-09"}`), sec)
+		_, c := call(t, "POST", s.GatewayURL+"/v1/reports/"+september+":circulate", strings.NewReader(`{}`), sec)
+		rule, _ := c["report"].(map[string]any)["approvalRule"].(map[string]any)
+		return rule["rulesVersion"] == float64(2) && rule["tacit"] == true && rule["approvalDays"] == float64(3)
+	})
+	if _, got := call(t, "GET", s.GatewayURL+"/v1/reports/"+id, nil, sec); got["report"].(map[string]any)["approvalRule"].(map[string]any)["rulesVersion"] != float64(1) {
+		t.Errorf("the submitted report's rule changed: %v", got["report"])
 	}
 
 	// Any section's tables over any period, as a file.

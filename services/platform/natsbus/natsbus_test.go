@@ -54,7 +54,7 @@ func TestStreams(t *testing.T) {
 			ns: "", replicas: 1, wantRepl: 1,
 			want: []want{
 				one("NRM_CASE", "nrm.case.>"), one("NRM_REFERRAL", "nrm.referral.>"),
-				{"NRM_MEETING", []string{"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>"}},
+				{"NRM_MEETING", []string{"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>", "nrm.rules.>"}},
 				one("NRM_REPORT", "nrm.report.>"), one("NRM_AUDIT", "nrm.audit.>"), one("NRM_DLQ", "nrm.dlq.>"),
 			},
 		},
@@ -62,7 +62,7 @@ func TestStreams(t *testing.T) {
 			ns: "prod", replicas: 3, wantRepl: 3,
 			want: []want{
 				one("PROD_NRM_CASE", "prod.nrm.case.>"), one("PROD_NRM_REFERRAL", "prod.nrm.referral.>"),
-				{"PROD_NRM_MEETING", []string{"prod.nrm.meeting.>", "prod.nrm.decision.>", "prod.nrm.action.>", "prod.nrm.correspondence.>"}},
+				{"PROD_NRM_MEETING", []string{"prod.nrm.meeting.>", "prod.nrm.decision.>", "prod.nrm.action.>", "prod.nrm.correspondence.>", "prod.nrm.rules.>"}},
 				one("PROD_NRM_REPORT", "prod.nrm.report.>"), one("PROD_NRM_AUDIT", "prod.nrm.audit.>"), one("PROD_NRM_DLQ", "prod.nrm.dlq.>"),
 			},
 		},

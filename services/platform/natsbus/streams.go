@@ -51,9 +51,10 @@ func Streams(ns Namespace, replicas int) []jetstream.StreamConfig {
 	return []jetstream.StreamConfig{
 		event(StreamCase, "case registry events (pseudonymous)", "nrm.case.>"),
 		event(StreamReferral, "referral events (pseudonymous)", "nrm.referral.>"),
-		// The secretariat's: meetings, their decisions and action items, and correspondence.
-		event(StreamMeeting, "secretariat events: meetings, decisions, actions, correspondence",
-			"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>"),
+		// The secretariat's: meetings, their decisions and action items, correspondence, and the
+		// rules of procedure it adopts.
+		event(StreamMeeting, "secretariat events: meetings, decisions, actions, correspondence, rules of procedure",
+			"nrm.meeting.>", "nrm.decision.>", "nrm.action.>", "nrm.correspondence.>", "nrm.rules.>"),
 		event(StreamReport, "reporting events", "nrm.report.>"),
 		event(StreamAudit, "audit records (no personal data)", "nrm.audit.>"),
 		dlq,

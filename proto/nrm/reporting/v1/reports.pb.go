@@ -172,7 +172,8 @@ type Report struct {
 	Revision int64 `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
 	// The figures, computed when the revision was drafted.
 	Sections []*Section `protobuf:"bytes,8,rep,name=sections,proto3" json:"sections,omitempty"`
-	// The institutions whose approval makes the report final, as configured when it was drafted.
+	// The institutions whose approval makes the report final: the Authority's members under the
+	// rules of procedure in force on the day the current revision was circulated (empty before).
 	Approvers []string `protobuf:"bytes,9,rep,name=approvers,proto3" json:"approvers,omitempty"`
 	// Every approval, of this revision and the earlier ones.
 	Approvals []*Approval `protobuf:"bytes,10,rep,name=approvals,proto3" json:"approvals,omitempty"`
@@ -184,8 +185,10 @@ type Report struct {
 	Submission       *ReportSubmission      `protobuf:"bytes,15,opt,name=submission,proto3" json:"submission,omitempty"`
 	CreateTime       *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// How the current revision is approved, fixed when it was circulated; unset before.
+	ApprovalRule  *ApprovalRule `protobuf:"bytes,18,opt,name=approval_rule,json=approvalRule,proto3" json:"approval_rule,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Report) Reset() {
@@ -337,6 +340,88 @@ func (x *Report) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Report) GetApprovalRule() *ApprovalRule {
+	if x != nil {
+		return x.ApprovalRule
+	}
+	return nil
+}
+
+// How a circulated revision is approved: by the rules of procedure in force on its circulation
+// day, as the secretariat adopted them. A rule adopted later does not move the goal.
+type ApprovalRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The version of the rules of procedure applied.
+	RulesVersion int32 `protobuf:"varint,1,opt,name=rules_version,json=rulesVersion,proto3" json:"rules_version,omitempty"`
+	// The days the members have to answer: reminders go out before the end.
+	ApprovalDays int32 `protobuf:"varint,2,opt,name=approval_days,json=approvalDays,proto3" json:"approval_days,omitempty"`
+	// Whether a member that has not answered by due_time counts as approving (tacit approval);
+	// otherwise every approver must approve explicitly, however long it takes.
+	Tacit bool `protobuf:"varint,3,opt,name=tacit,proto3" json:"tacit,omitempty"`
+	// circulate_time plus approval_days.
+	DueTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due_time,json=dueTime,proto3" json:"due_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApprovalRule) Reset() {
+	*x = ApprovalRule{}
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApprovalRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApprovalRule) ProtoMessage() {}
+
+func (x *ApprovalRule) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApprovalRule.ProtoReflect.Descriptor instead.
+func (*ApprovalRule) Descriptor() ([]byte, []int) {
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ApprovalRule) GetRulesVersion() int32 {
+	if x != nil {
+		return x.RulesVersion
+	}
+	return 0
+}
+
+func (x *ApprovalRule) GetApprovalDays() int32 {
+	if x != nil {
+		return x.ApprovalDays
+	}
+	return 0
+}
+
+func (x *ApprovalRule) GetTacit() bool {
+	if x != nil {
+		return x.Tacit
+	}
+	return false
+}
+
+func (x *ApprovalRule) GetDueTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueTime
+	}
+	return nil
+}
+
 // A section of the report, such as the cases identified.
 type Section struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -348,7 +433,7 @@ type Section struct {
 
 func (x *Section) Reset() {
 	*x = Section{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -360,7 +445,7 @@ func (x *Section) String() string {
 func (*Section) ProtoMessage() {}
 
 func (x *Section) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[2]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -373,7 +458,7 @@ func (x *Section) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Section.ProtoReflect.Descriptor instead.
 func (*Section) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{2}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Section) GetTitle() string {
@@ -402,7 +487,7 @@ type Table struct {
 
 func (x *Table) Reset() {
 	*x = Table{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -414,7 +499,7 @@ func (x *Table) String() string {
 func (*Table) ProtoMessage() {}
 
 func (x *Table) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[3]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -427,7 +512,7 @@ func (x *Table) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Table.ProtoReflect.Descriptor instead.
 func (*Table) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{3}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Table) GetTitle() string {
@@ -461,7 +546,7 @@ type Row struct {
 
 func (x *Row) Reset() {
 	*x = Row{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -473,7 +558,7 @@ func (x *Row) String() string {
 func (*Row) ProtoMessage() {}
 
 func (x *Row) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[4]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -486,7 +571,7 @@ func (x *Row) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Row.ProtoReflect.Descriptor instead.
 func (*Row) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{4}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Row) GetCells() []string {
@@ -505,8 +590,8 @@ type Approval struct {
 	Subject     string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
 	Revision    int64                  `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
 	ApproveTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=approve_time,json=approveTime,proto3" json:"approve_time,omitempty"`
-	// Tacit: recorded by the service when the report had been circulated for
-	// NRM_REPORT_TACIT_APPROVAL_DAYS without an answer from the institution; subject is empty.
+	// Tacit: recorded by the service when the institution had not answered by the approval rule's
+	// due_time, under rules of procedure that allow it; subject is empty.
 	Tacit         bool `protobuf:"varint,5,opt,name=tacit,proto3" json:"tacit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -514,7 +599,7 @@ type Approval struct {
 
 func (x *Approval) Reset() {
 	*x = Approval{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -526,7 +611,7 @@ func (x *Approval) String() string {
 func (*Approval) ProtoMessage() {}
 
 func (x *Approval) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[5]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -539,7 +624,7 @@ func (x *Approval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Approval.ProtoReflect.Descriptor instead.
 func (*Approval) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{5}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Approval) GetInstitution() string {
@@ -591,7 +676,7 @@ type Return struct {
 
 func (x *Return) Reset() {
 	*x = Return{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +688,7 @@ func (x *Return) String() string {
 func (*Return) ProtoMessage() {}
 
 func (x *Return) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[6]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +701,7 @@ func (x *Return) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Return.ProtoReflect.Descriptor instead.
 func (*Return) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{6}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Return) GetInstitution() string {
@@ -671,7 +756,7 @@ type ReportSubmission struct {
 
 func (x *ReportSubmission) Reset() {
 	*x = ReportSubmission{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -683,7 +768,7 @@ func (x *ReportSubmission) String() string {
 func (*ReportSubmission) ProtoMessage() {}
 
 func (x *ReportSubmission) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[7]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -696,7 +781,7 @@ func (x *ReportSubmission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportSubmission.ProtoReflect.Descriptor instead.
 func (*ReportSubmission) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{7}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReportSubmission) GetRecipients() []string {
@@ -747,7 +832,7 @@ type DraftReportRequest struct {
 
 func (x *DraftReportRequest) Reset() {
 	*x = DraftReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -759,7 +844,7 @@ func (x *DraftReportRequest) String() string {
 func (*DraftReportRequest) ProtoMessage() {}
 
 func (x *DraftReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[8]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -772,7 +857,7 @@ func (x *DraftReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftReportRequest.ProtoReflect.Descriptor instead.
 func (*DraftReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{8}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DraftReportRequest) GetPeriod() string {
@@ -805,7 +890,7 @@ type DraftReportResponse struct {
 
 func (x *DraftReportResponse) Reset() {
 	*x = DraftReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +902,7 @@ func (x *DraftReportResponse) String() string {
 func (*DraftReportResponse) ProtoMessage() {}
 
 func (x *DraftReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[9]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +915,7 @@ func (x *DraftReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DraftReportResponse.ProtoReflect.Descriptor instead.
 func (*DraftReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{9}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DraftReportResponse) GetReport() *Report {
@@ -849,7 +934,7 @@ type GetReportRequest struct {
 
 func (x *GetReportRequest) Reset() {
 	*x = GetReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -861,7 +946,7 @@ func (x *GetReportRequest) String() string {
 func (*GetReportRequest) ProtoMessage() {}
 
 func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[10]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -874,7 +959,7 @@ func (x *GetReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportRequest.ProtoReflect.Descriptor instead.
 func (*GetReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{10}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetReportRequest) GetId() string {
@@ -893,7 +978,7 @@ type GetReportResponse struct {
 
 func (x *GetReportResponse) Reset() {
 	*x = GetReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +990,7 @@ func (x *GetReportResponse) String() string {
 func (*GetReportResponse) ProtoMessage() {}
 
 func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[11]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1003,7 @@ func (x *GetReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReportResponse.ProtoReflect.Descriptor instead.
 func (*GetReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{11}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetReportResponse) GetReport() *Report {
@@ -938,7 +1023,7 @@ type ListReportsRequest struct {
 
 func (x *ListReportsRequest) Reset() {
 	*x = ListReportsRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1035,7 @@ func (x *ListReportsRequest) String() string {
 func (*ListReportsRequest) ProtoMessage() {}
 
 func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[12]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1048,7 @@ func (x *ListReportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReportsRequest.ProtoReflect.Descriptor instead.
 func (*ListReportsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{12}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListReportsRequest) GetPageSize() int32 {
@@ -990,7 +1075,7 @@ type ListReportsResponse struct {
 
 func (x *ListReportsResponse) Reset() {
 	*x = ListReportsResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1002,7 +1087,7 @@ func (x *ListReportsResponse) String() string {
 func (*ListReportsResponse) ProtoMessage() {}
 
 func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[13]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1015,7 +1100,7 @@ func (x *ListReportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListReportsResponse.ProtoReflect.Descriptor instead.
 func (*ListReportsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{13}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListReportsResponse) GetReports() []*Report {
@@ -1042,7 +1127,7 @@ type CirculateReportRequest struct {
 
 func (x *CirculateReportRequest) Reset() {
 	*x = CirculateReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1054,7 +1139,7 @@ func (x *CirculateReportRequest) String() string {
 func (*CirculateReportRequest) ProtoMessage() {}
 
 func (x *CirculateReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[14]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1067,7 +1152,7 @@ func (x *CirculateReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CirculateReportRequest.ProtoReflect.Descriptor instead.
 func (*CirculateReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{14}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CirculateReportRequest) GetId() string {
@@ -1093,7 +1178,7 @@ type CirculateReportResponse struct {
 
 func (x *CirculateReportResponse) Reset() {
 	*x = CirculateReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +1190,7 @@ func (x *CirculateReportResponse) String() string {
 func (*CirculateReportResponse) ProtoMessage() {}
 
 func (x *CirculateReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[15]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1118,7 +1203,7 @@ func (x *CirculateReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CirculateReportResponse.ProtoReflect.Descriptor instead.
 func (*CirculateReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{15}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CirculateReportResponse) GetReport() *Report {
@@ -1144,7 +1229,7 @@ type ApproveReportRequest struct {
 
 func (x *ApproveReportRequest) Reset() {
 	*x = ApproveReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1156,7 +1241,7 @@ func (x *ApproveReportRequest) String() string {
 func (*ApproveReportRequest) ProtoMessage() {}
 
 func (x *ApproveReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[16]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1169,7 +1254,7 @@ func (x *ApproveReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReportRequest.ProtoReflect.Descriptor instead.
 func (*ApproveReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{16}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApproveReportRequest) GetId() string {
@@ -1209,7 +1294,7 @@ type ApproveReportResponse struct {
 
 func (x *ApproveReportResponse) Reset() {
 	*x = ApproveReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1221,7 +1306,7 @@ func (x *ApproveReportResponse) String() string {
 func (*ApproveReportResponse) ProtoMessage() {}
 
 func (x *ApproveReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[17]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1234,7 +1319,7 @@ func (x *ApproveReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveReportResponse.ProtoReflect.Descriptor instead.
 func (*ApproveReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{17}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApproveReportResponse) GetReport() *Report {
@@ -1258,7 +1343,7 @@ type ReturnReportRequest struct {
 
 func (x *ReturnReportRequest) Reset() {
 	*x = ReturnReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1270,7 +1355,7 @@ func (x *ReturnReportRequest) String() string {
 func (*ReturnReportRequest) ProtoMessage() {}
 
 func (x *ReturnReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[18]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1283,7 +1368,7 @@ func (x *ReturnReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReportRequest.ProtoReflect.Descriptor instead.
 func (*ReturnReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{18}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReturnReportRequest) GetId() string {
@@ -1323,7 +1408,7 @@ type ReturnReportResponse struct {
 
 func (x *ReturnReportResponse) Reset() {
 	*x = ReturnReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1335,7 +1420,7 @@ func (x *ReturnReportResponse) String() string {
 func (*ReturnReportResponse) ProtoMessage() {}
 
 func (x *ReturnReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[19]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1348,7 +1433,7 @@ func (x *ReturnReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnReportResponse.ProtoReflect.Descriptor instead.
 func (*ReturnReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{19}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ReturnReportResponse) GetReport() *Report {
@@ -1368,7 +1453,7 @@ type SubmitReportRequest struct {
 
 func (x *SubmitReportRequest) Reset() {
 	*x = SubmitReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1465,7 @@ func (x *SubmitReportRequest) String() string {
 func (*SubmitReportRequest) ProtoMessage() {}
 
 func (x *SubmitReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[20]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1478,7 @@ func (x *SubmitReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitReportRequest.ProtoReflect.Descriptor instead.
 func (*SubmitReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{20}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *SubmitReportRequest) GetId() string {
@@ -1419,7 +1504,7 @@ type SubmitReportResponse struct {
 
 func (x *SubmitReportResponse) Reset() {
 	*x = SubmitReportResponse{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1431,7 +1516,7 @@ func (x *SubmitReportResponse) String() string {
 func (*SubmitReportResponse) ProtoMessage() {}
 
 func (x *SubmitReportResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[21]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1444,7 +1529,7 @@ func (x *SubmitReportResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitReportResponse.ProtoReflect.Descriptor instead.
 func (*SubmitReportResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{21}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *SubmitReportResponse) GetReport() *Report {
@@ -1465,7 +1550,7 @@ type ExportReportRequest struct {
 
 func (x *ExportReportRequest) Reset() {
 	*x = ExportReportRequest{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1477,7 +1562,7 @@ func (x *ExportReportRequest) String() string {
 func (*ExportReportRequest) ProtoMessage() {}
 
 func (x *ExportReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[22]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1490,7 +1575,7 @@ func (x *ExportReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportReportRequest.ProtoReflect.Descriptor instead.
 func (*ExportReportRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{22}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ExportReportRequest) GetId() string {
@@ -1528,7 +1613,7 @@ type ReportChanged struct {
 
 func (x *ReportChanged) Reset() {
 	*x = ReportChanged{}
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1625,7 @@ func (x *ReportChanged) String() string {
 func (*ReportChanged) ProtoMessage() {}
 
 func (x *ReportChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[23]
+	mi := &file_nrm_reporting_v1_reports_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1638,7 @@ func (x *ReportChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReportChanged.ProtoReflect.Descriptor instead.
 func (*ReportChanged) Descriptor() ([]byte, []int) {
-	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{23}
+	return file_nrm_reporting_v1_reports_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReportChanged) GetReportId() string {
@@ -1614,7 +1699,7 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\asection\x18\x01 \x01(\tR\asection\x12\x12\n" +
 	"\x04from\x18\x02 \x01(\tR\x04from\x12\x0e\n" +
 	"\x02to\x18\x03 \x01(\tR\x02to\x12\x16\n" +
-	"\x06format\x18\x04 \x01(\tR\x06format\"\xeb\x05\n" +
+	"\x06format\x18\x04 \x01(\tR\x06format\"\xb0\x06\n" +
 	"\x06Report\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x16\n" +
@@ -1638,7 +1723,13 @@ const file_nrm_reporting_v1_reports_proto_rawDesc = "" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"P\n" +
+	"updateTime\x12C\n" +
+	"\rapproval_rule\x18\x12 \x01(\v2\x1e.nrm.reporting.v1.ApprovalRuleR\fapprovalRule\"\xa5\x01\n" +
+	"\fApprovalRule\x12#\n" +
+	"\rrules_version\x18\x01 \x01(\x05R\frulesVersion\x12#\n" +
+	"\rapproval_days\x18\x02 \x01(\x05R\fapprovalDays\x12\x14\n" +
+	"\x05tacit\x18\x03 \x01(\bR\x05tacit\x125\n" +
+	"\bdue_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\adueTime\"P\n" +
 	"\aSection\x12\x14\n" +
 	"\x05title\x18\x01 \x01(\tR\x05title\x12/\n" +
 	"\x06tables\x18\x02 \x03(\v2\x17.nrm.reporting.v1.TableR\x06tables\"b\n" +
@@ -1754,82 +1845,85 @@ func file_nrm_reporting_v1_reports_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_reporting_v1_reports_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_nrm_reporting_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_nrm_reporting_v1_reports_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_nrm_reporting_v1_reports_proto_goTypes = []any{
 	(ReportState)(0),                // 0: nrm.reporting.v1.ReportState
 	(*ExportTablesRequest)(nil),     // 1: nrm.reporting.v1.ExportTablesRequest
 	(*Report)(nil),                  // 2: nrm.reporting.v1.Report
-	(*Section)(nil),                 // 3: nrm.reporting.v1.Section
-	(*Table)(nil),                   // 4: nrm.reporting.v1.Table
-	(*Row)(nil),                     // 5: nrm.reporting.v1.Row
-	(*Approval)(nil),                // 6: nrm.reporting.v1.Approval
-	(*Return)(nil),                  // 7: nrm.reporting.v1.Return
-	(*ReportSubmission)(nil),        // 8: nrm.reporting.v1.ReportSubmission
-	(*DraftReportRequest)(nil),      // 9: nrm.reporting.v1.DraftReportRequest
-	(*DraftReportResponse)(nil),     // 10: nrm.reporting.v1.DraftReportResponse
-	(*GetReportRequest)(nil),        // 11: nrm.reporting.v1.GetReportRequest
-	(*GetReportResponse)(nil),       // 12: nrm.reporting.v1.GetReportResponse
-	(*ListReportsRequest)(nil),      // 13: nrm.reporting.v1.ListReportsRequest
-	(*ListReportsResponse)(nil),     // 14: nrm.reporting.v1.ListReportsResponse
-	(*CirculateReportRequest)(nil),  // 15: nrm.reporting.v1.CirculateReportRequest
-	(*CirculateReportResponse)(nil), // 16: nrm.reporting.v1.CirculateReportResponse
-	(*ApproveReportRequest)(nil),    // 17: nrm.reporting.v1.ApproveReportRequest
-	(*ApproveReportResponse)(nil),   // 18: nrm.reporting.v1.ApproveReportResponse
-	(*ReturnReportRequest)(nil),     // 19: nrm.reporting.v1.ReturnReportRequest
-	(*ReturnReportResponse)(nil),    // 20: nrm.reporting.v1.ReturnReportResponse
-	(*SubmitReportRequest)(nil),     // 21: nrm.reporting.v1.SubmitReportRequest
-	(*SubmitReportResponse)(nil),    // 22: nrm.reporting.v1.SubmitReportResponse
-	(*ExportReportRequest)(nil),     // 23: nrm.reporting.v1.ExportReportRequest
-	(*ReportChanged)(nil),           // 24: nrm.reporting.v1.ReportChanged
-	(*timestamppb.Timestamp)(nil),   // 25: google.protobuf.Timestamp
-	(*httpbody.HttpBody)(nil),       // 26: google.api.HttpBody
+	(*ApprovalRule)(nil),            // 3: nrm.reporting.v1.ApprovalRule
+	(*Section)(nil),                 // 4: nrm.reporting.v1.Section
+	(*Table)(nil),                   // 5: nrm.reporting.v1.Table
+	(*Row)(nil),                     // 6: nrm.reporting.v1.Row
+	(*Approval)(nil),                // 7: nrm.reporting.v1.Approval
+	(*Return)(nil),                  // 8: nrm.reporting.v1.Return
+	(*ReportSubmission)(nil),        // 9: nrm.reporting.v1.ReportSubmission
+	(*DraftReportRequest)(nil),      // 10: nrm.reporting.v1.DraftReportRequest
+	(*DraftReportResponse)(nil),     // 11: nrm.reporting.v1.DraftReportResponse
+	(*GetReportRequest)(nil),        // 12: nrm.reporting.v1.GetReportRequest
+	(*GetReportResponse)(nil),       // 13: nrm.reporting.v1.GetReportResponse
+	(*ListReportsRequest)(nil),      // 14: nrm.reporting.v1.ListReportsRequest
+	(*ListReportsResponse)(nil),     // 15: nrm.reporting.v1.ListReportsResponse
+	(*CirculateReportRequest)(nil),  // 16: nrm.reporting.v1.CirculateReportRequest
+	(*CirculateReportResponse)(nil), // 17: nrm.reporting.v1.CirculateReportResponse
+	(*ApproveReportRequest)(nil),    // 18: nrm.reporting.v1.ApproveReportRequest
+	(*ApproveReportResponse)(nil),   // 19: nrm.reporting.v1.ApproveReportResponse
+	(*ReturnReportRequest)(nil),     // 20: nrm.reporting.v1.ReturnReportRequest
+	(*ReturnReportResponse)(nil),    // 21: nrm.reporting.v1.ReturnReportResponse
+	(*SubmitReportRequest)(nil),     // 22: nrm.reporting.v1.SubmitReportRequest
+	(*SubmitReportResponse)(nil),    // 23: nrm.reporting.v1.SubmitReportResponse
+	(*ExportReportRequest)(nil),     // 24: nrm.reporting.v1.ExportReportRequest
+	(*ReportChanged)(nil),           // 25: nrm.reporting.v1.ReportChanged
+	(*timestamppb.Timestamp)(nil),   // 26: google.protobuf.Timestamp
+	(*httpbody.HttpBody)(nil),       // 27: google.api.HttpBody
 }
 var file_nrm_reporting_v1_reports_proto_depIdxs = []int32{
 	0,  // 0: nrm.reporting.v1.Report.state:type_name -> nrm.reporting.v1.ReportState
-	3,  // 1: nrm.reporting.v1.Report.sections:type_name -> nrm.reporting.v1.Section
-	6,  // 2: nrm.reporting.v1.Report.approvals:type_name -> nrm.reporting.v1.Approval
-	7,  // 3: nrm.reporting.v1.Report.returns:type_name -> nrm.reporting.v1.Return
-	25, // 4: nrm.reporting.v1.Report.draft_time:type_name -> google.protobuf.Timestamp
-	25, // 5: nrm.reporting.v1.Report.circulate_time:type_name -> google.protobuf.Timestamp
-	8,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.ReportSubmission
-	25, // 7: nrm.reporting.v1.Report.create_time:type_name -> google.protobuf.Timestamp
-	25, // 8: nrm.reporting.v1.Report.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 9: nrm.reporting.v1.Section.tables:type_name -> nrm.reporting.v1.Table
-	5,  // 10: nrm.reporting.v1.Table.rows:type_name -> nrm.reporting.v1.Row
-	25, // 11: nrm.reporting.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
-	25, // 12: nrm.reporting.v1.Return.return_time:type_name -> google.protobuf.Timestamp
-	25, // 13: nrm.reporting.v1.ReportSubmission.submit_time:type_name -> google.protobuf.Timestamp
-	2,  // 14: nrm.reporting.v1.DraftReportResponse.report:type_name -> nrm.reporting.v1.Report
-	2,  // 15: nrm.reporting.v1.GetReportResponse.report:type_name -> nrm.reporting.v1.Report
-	2,  // 16: nrm.reporting.v1.ListReportsResponse.reports:type_name -> nrm.reporting.v1.Report
-	2,  // 17: nrm.reporting.v1.CirculateReportResponse.report:type_name -> nrm.reporting.v1.Report
-	2,  // 18: nrm.reporting.v1.ApproveReportResponse.report:type_name -> nrm.reporting.v1.Report
-	2,  // 19: nrm.reporting.v1.ReturnReportResponse.report:type_name -> nrm.reporting.v1.Report
-	2,  // 20: nrm.reporting.v1.SubmitReportResponse.report:type_name -> nrm.reporting.v1.Report
-	0,  // 21: nrm.reporting.v1.ReportChanged.state:type_name -> nrm.reporting.v1.ReportState
-	9,  // 22: nrm.reporting.v1.ReportService.DraftReport:input_type -> nrm.reporting.v1.DraftReportRequest
-	11, // 23: nrm.reporting.v1.ReportService.GetReport:input_type -> nrm.reporting.v1.GetReportRequest
-	13, // 24: nrm.reporting.v1.ReportService.ListReports:input_type -> nrm.reporting.v1.ListReportsRequest
-	15, // 25: nrm.reporting.v1.ReportService.CirculateReport:input_type -> nrm.reporting.v1.CirculateReportRequest
-	17, // 26: nrm.reporting.v1.ReportService.ApproveReport:input_type -> nrm.reporting.v1.ApproveReportRequest
-	19, // 27: nrm.reporting.v1.ReportService.ReturnReport:input_type -> nrm.reporting.v1.ReturnReportRequest
-	21, // 28: nrm.reporting.v1.ReportService.SubmitReport:input_type -> nrm.reporting.v1.SubmitReportRequest
-	23, // 29: nrm.reporting.v1.ReportService.ExportReport:input_type -> nrm.reporting.v1.ExportReportRequest
-	1,  // 30: nrm.reporting.v1.ReportService.ExportTables:input_type -> nrm.reporting.v1.ExportTablesRequest
-	10, // 31: nrm.reporting.v1.ReportService.DraftReport:output_type -> nrm.reporting.v1.DraftReportResponse
-	12, // 32: nrm.reporting.v1.ReportService.GetReport:output_type -> nrm.reporting.v1.GetReportResponse
-	14, // 33: nrm.reporting.v1.ReportService.ListReports:output_type -> nrm.reporting.v1.ListReportsResponse
-	16, // 34: nrm.reporting.v1.ReportService.CirculateReport:output_type -> nrm.reporting.v1.CirculateReportResponse
-	18, // 35: nrm.reporting.v1.ReportService.ApproveReport:output_type -> nrm.reporting.v1.ApproveReportResponse
-	20, // 36: nrm.reporting.v1.ReportService.ReturnReport:output_type -> nrm.reporting.v1.ReturnReportResponse
-	22, // 37: nrm.reporting.v1.ReportService.SubmitReport:output_type -> nrm.reporting.v1.SubmitReportResponse
-	26, // 38: nrm.reporting.v1.ReportService.ExportReport:output_type -> google.api.HttpBody
-	26, // 39: nrm.reporting.v1.ReportService.ExportTables:output_type -> google.api.HttpBody
-	31, // [31:40] is the sub-list for method output_type
-	22, // [22:31] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	4,  // 1: nrm.reporting.v1.Report.sections:type_name -> nrm.reporting.v1.Section
+	7,  // 2: nrm.reporting.v1.Report.approvals:type_name -> nrm.reporting.v1.Approval
+	8,  // 3: nrm.reporting.v1.Report.returns:type_name -> nrm.reporting.v1.Return
+	26, // 4: nrm.reporting.v1.Report.draft_time:type_name -> google.protobuf.Timestamp
+	26, // 5: nrm.reporting.v1.Report.circulate_time:type_name -> google.protobuf.Timestamp
+	9,  // 6: nrm.reporting.v1.Report.submission:type_name -> nrm.reporting.v1.ReportSubmission
+	26, // 7: nrm.reporting.v1.Report.create_time:type_name -> google.protobuf.Timestamp
+	26, // 8: nrm.reporting.v1.Report.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 9: nrm.reporting.v1.Report.approval_rule:type_name -> nrm.reporting.v1.ApprovalRule
+	26, // 10: nrm.reporting.v1.ApprovalRule.due_time:type_name -> google.protobuf.Timestamp
+	5,  // 11: nrm.reporting.v1.Section.tables:type_name -> nrm.reporting.v1.Table
+	6,  // 12: nrm.reporting.v1.Table.rows:type_name -> nrm.reporting.v1.Row
+	26, // 13: nrm.reporting.v1.Approval.approve_time:type_name -> google.protobuf.Timestamp
+	26, // 14: nrm.reporting.v1.Return.return_time:type_name -> google.protobuf.Timestamp
+	26, // 15: nrm.reporting.v1.ReportSubmission.submit_time:type_name -> google.protobuf.Timestamp
+	2,  // 16: nrm.reporting.v1.DraftReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 17: nrm.reporting.v1.GetReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 18: nrm.reporting.v1.ListReportsResponse.reports:type_name -> nrm.reporting.v1.Report
+	2,  // 19: nrm.reporting.v1.CirculateReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 20: nrm.reporting.v1.ApproveReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 21: nrm.reporting.v1.ReturnReportResponse.report:type_name -> nrm.reporting.v1.Report
+	2,  // 22: nrm.reporting.v1.SubmitReportResponse.report:type_name -> nrm.reporting.v1.Report
+	0,  // 23: nrm.reporting.v1.ReportChanged.state:type_name -> nrm.reporting.v1.ReportState
+	10, // 24: nrm.reporting.v1.ReportService.DraftReport:input_type -> nrm.reporting.v1.DraftReportRequest
+	12, // 25: nrm.reporting.v1.ReportService.GetReport:input_type -> nrm.reporting.v1.GetReportRequest
+	14, // 26: nrm.reporting.v1.ReportService.ListReports:input_type -> nrm.reporting.v1.ListReportsRequest
+	16, // 27: nrm.reporting.v1.ReportService.CirculateReport:input_type -> nrm.reporting.v1.CirculateReportRequest
+	18, // 28: nrm.reporting.v1.ReportService.ApproveReport:input_type -> nrm.reporting.v1.ApproveReportRequest
+	20, // 29: nrm.reporting.v1.ReportService.ReturnReport:input_type -> nrm.reporting.v1.ReturnReportRequest
+	22, // 30: nrm.reporting.v1.ReportService.SubmitReport:input_type -> nrm.reporting.v1.SubmitReportRequest
+	24, // 31: nrm.reporting.v1.ReportService.ExportReport:input_type -> nrm.reporting.v1.ExportReportRequest
+	1,  // 32: nrm.reporting.v1.ReportService.ExportTables:input_type -> nrm.reporting.v1.ExportTablesRequest
+	11, // 33: nrm.reporting.v1.ReportService.DraftReport:output_type -> nrm.reporting.v1.DraftReportResponse
+	13, // 34: nrm.reporting.v1.ReportService.GetReport:output_type -> nrm.reporting.v1.GetReportResponse
+	15, // 35: nrm.reporting.v1.ReportService.ListReports:output_type -> nrm.reporting.v1.ListReportsResponse
+	17, // 36: nrm.reporting.v1.ReportService.CirculateReport:output_type -> nrm.reporting.v1.CirculateReportResponse
+	19, // 37: nrm.reporting.v1.ReportService.ApproveReport:output_type -> nrm.reporting.v1.ApproveReportResponse
+	21, // 38: nrm.reporting.v1.ReportService.ReturnReport:output_type -> nrm.reporting.v1.ReturnReportResponse
+	23, // 39: nrm.reporting.v1.ReportService.SubmitReport:output_type -> nrm.reporting.v1.SubmitReportResponse
+	27, // 40: nrm.reporting.v1.ReportService.ExportReport:output_type -> google.api.HttpBody
+	27, // 41: nrm.reporting.v1.ReportService.ExportTables:output_type -> google.api.HttpBody
+	33, // [33:42] is the sub-list for method output_type
+	24, // [24:33] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_nrm_reporting_v1_reports_proto_init() }
@@ -1843,7 +1937,7 @@ func file_nrm_reporting_v1_reports_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_reporting_v1_reports_proto_rawDesc), len(file_nrm_reporting_v1_reports_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

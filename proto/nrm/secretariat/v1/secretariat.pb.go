@@ -524,6 +524,64 @@ func (x *RulesOfProcedure) GetMeetingReminderDay() int32 {
 	return 0
 }
 
+// Event rules.adopted (subject nrm.rules.adopted, stream NRM_MEETING), aggregate
+// "rules-of-procedure" at the version's number: a version of the rules of procedure as adopted
+// (or, version 1, as seeded), with the Authority's composition then, since the rules' "every
+// member" means those institutions. The reporting service approves reports by it. Codes and
+// numbers only.
+type RulesAdopted struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Rules *RulesOfProcedure      `protobuf:"bytes,1,opt,name=rules,proto3" json:"rules,omitempty"`
+	// The member institutions' codes, the chair's among them.
+	Members       []string `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RulesAdopted) Reset() {
+	*x = RulesAdopted{}
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RulesAdopted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RulesAdopted) ProtoMessage() {}
+
+func (x *RulesAdopted) ProtoReflect() protoreflect.Message {
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RulesAdopted.ProtoReflect.Descriptor instead.
+func (*RulesAdopted) Descriptor() ([]byte, []int) {
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RulesAdopted) GetRules() *RulesOfProcedure {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *RulesAdopted) GetMembers() []string {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
 type GetRulesOfProcedureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The day, "YYYY-MM-DD", whose rules are wanted; empty: today in Tirana.
@@ -534,7 +592,7 @@ type GetRulesOfProcedureRequest struct {
 
 func (x *GetRulesOfProcedureRequest) Reset() {
 	*x = GetRulesOfProcedureRequest{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -546,7 +604,7 @@ func (x *GetRulesOfProcedureRequest) String() string {
 func (*GetRulesOfProcedureRequest) ProtoMessage() {}
 
 func (x *GetRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[5]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -559,7 +617,7 @@ func (x *GetRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
 func (*GetRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{5}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetRulesOfProcedureRequest) GetOn() string {
@@ -578,7 +636,7 @@ type GetRulesOfProcedureResponse struct {
 
 func (x *GetRulesOfProcedureResponse) Reset() {
 	*x = GetRulesOfProcedureResponse{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +648,7 @@ func (x *GetRulesOfProcedureResponse) String() string {
 func (*GetRulesOfProcedureResponse) ProtoMessage() {}
 
 func (x *GetRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[6]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +661,7 @@ func (x *GetRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
 func (*GetRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{6}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetRulesOfProcedureResponse) GetRules() *RulesOfProcedure {
@@ -621,7 +679,7 @@ type ListRulesOfProcedureRequest struct {
 
 func (x *ListRulesOfProcedureRequest) Reset() {
 	*x = ListRulesOfProcedureRequest{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -633,7 +691,7 @@ func (x *ListRulesOfProcedureRequest) String() string {
 func (*ListRulesOfProcedureRequest) ProtoMessage() {}
 
 func (x *ListRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[7]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -646,7 +704,7 @@ func (x *ListRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
 func (*ListRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{7}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{8}
 }
 
 type ListRulesOfProcedureResponse struct {
@@ -659,7 +717,7 @@ type ListRulesOfProcedureResponse struct {
 
 func (x *ListRulesOfProcedureResponse) Reset() {
 	*x = ListRulesOfProcedureResponse{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -671,7 +729,7 @@ func (x *ListRulesOfProcedureResponse) String() string {
 func (*ListRulesOfProcedureResponse) ProtoMessage() {}
 
 func (x *ListRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[8]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -684,7 +742,7 @@ func (x *ListRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
 func (*ListRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{8}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListRulesOfProcedureResponse) GetVersions() []*RulesOfProcedure {
@@ -704,7 +762,7 @@ type AdoptRulesOfProcedureRequest struct {
 
 func (x *AdoptRulesOfProcedureRequest) Reset() {
 	*x = AdoptRulesOfProcedureRequest{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +774,7 @@ func (x *AdoptRulesOfProcedureRequest) String() string {
 func (*AdoptRulesOfProcedureRequest) ProtoMessage() {}
 
 func (x *AdoptRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[9]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +787,7 @@ func (x *AdoptRulesOfProcedureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdoptRulesOfProcedureRequest.ProtoReflect.Descriptor instead.
 func (*AdoptRulesOfProcedureRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{9}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *AdoptRulesOfProcedureRequest) GetRules() *RulesOfProcedure {
@@ -748,7 +806,7 @@ type AdoptRulesOfProcedureResponse struct {
 
 func (x *AdoptRulesOfProcedureResponse) Reset() {
 	*x = AdoptRulesOfProcedureResponse{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +818,7 @@ func (x *AdoptRulesOfProcedureResponse) String() string {
 func (*AdoptRulesOfProcedureResponse) ProtoMessage() {}
 
 func (x *AdoptRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[10]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +831,7 @@ func (x *AdoptRulesOfProcedureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdoptRulesOfProcedureResponse.ProtoReflect.Descriptor instead.
 func (*AdoptRulesOfProcedureResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{10}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AdoptRulesOfProcedureResponse) GetRules() *RulesOfProcedure {
@@ -795,7 +853,7 @@ type Contact struct {
 
 func (x *Contact) Reset() {
 	*x = Contact{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -807,7 +865,7 @@ func (x *Contact) String() string {
 func (*Contact) ProtoMessage() {}
 
 func (x *Contact) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[11]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -820,7 +878,7 @@ func (x *Contact) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Contact.ProtoReflect.Descriptor instead.
 func (*Contact) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{11}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Contact) GetName() string {
@@ -864,7 +922,7 @@ type Representation struct {
 
 func (x *Representation) Reset() {
 	*x = Representation{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -876,7 +934,7 @@ func (x *Representation) String() string {
 func (*Representation) ProtoMessage() {}
 
 func (x *Representation) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[12]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -889,7 +947,7 @@ func (x *Representation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Representation.ProtoReflect.Descriptor instead.
 func (*Representation) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{12}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Representation) GetInstitution() string {
@@ -944,7 +1002,7 @@ type ListRepresentationsRequest struct {
 
 func (x *ListRepresentationsRequest) Reset() {
 	*x = ListRepresentationsRequest{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -956,7 +1014,7 @@ func (x *ListRepresentationsRequest) String() string {
 func (*ListRepresentationsRequest) ProtoMessage() {}
 
 func (x *ListRepresentationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[13]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -969,7 +1027,7 @@ func (x *ListRepresentationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepresentationsRequest.ProtoReflect.Descriptor instead.
 func (*ListRepresentationsRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{13}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListRepresentationsRequest) GetIncludeInvitees() bool {
@@ -988,7 +1046,7 @@ type ListRepresentationsResponse struct {
 
 func (x *ListRepresentationsResponse) Reset() {
 	*x = ListRepresentationsResponse{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1058,7 @@ func (x *ListRepresentationsResponse) String() string {
 func (*ListRepresentationsResponse) ProtoMessage() {}
 
 func (x *ListRepresentationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[14]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1071,7 @@ func (x *ListRepresentationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRepresentationsResponse.ProtoReflect.Descriptor instead.
 func (*ListRepresentationsResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{14}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListRepresentationsResponse) GetRepresentations() []*Representation {
@@ -1037,7 +1095,7 @@ type SetRepresentationRequest struct {
 
 func (x *SetRepresentationRequest) Reset() {
 	*x = SetRepresentationRequest{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1107,7 @@ func (x *SetRepresentationRequest) String() string {
 func (*SetRepresentationRequest) ProtoMessage() {}
 
 func (x *SetRepresentationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[15]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1120,7 @@ func (x *SetRepresentationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRepresentationRequest.ProtoReflect.Descriptor instead.
 func (*SetRepresentationRequest) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{15}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetRepresentationRequest) GetInstitution() string {
@@ -1095,7 +1153,7 @@ type SetRepresentationResponse struct {
 
 func (x *SetRepresentationResponse) Reset() {
 	*x = SetRepresentationResponse{}
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1107,7 +1165,7 @@ func (x *SetRepresentationResponse) String() string {
 func (*SetRepresentationResponse) ProtoMessage() {}
 
 func (x *SetRepresentationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[16]
+	mi := &file_nrm_secretariat_v1_secretariat_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1120,7 +1178,7 @@ func (x *SetRepresentationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRepresentationResponse.ProtoReflect.Descriptor instead.
 func (*SetRepresentationResponse) Descriptor() ([]byte, []int) {
-	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{16}
+	return file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetRepresentationResponse) GetRepresentation() *Representation {
@@ -1166,7 +1224,10 @@ const file_nrm_secretariat_v1_secretariat_proto_rawDesc = "" +
 	" \x01(\x05R\x16minutesCirculationDays\x122\n" +
 	"\x15tacit_report_approval\x18\v \x01(\bR\x13tacitReportApproval\x120\n" +
 	"\x14report_approval_days\x18\f \x01(\x05R\x12reportApprovalDays\x120\n" +
-	"\x14meeting_reminder_day\x18\r \x01(\x05R\x12meetingReminderDay\",\n" +
+	"\x14meeting_reminder_day\x18\r \x01(\x05R\x12meetingReminderDay\"d\n" +
+	"\fRulesAdopted\x12:\n" +
+	"\x05rules\x18\x01 \x01(\v2$.nrm.secretariat.v1.RulesOfProcedureR\x05rules\x12\x18\n" +
+	"\amembers\x18\x02 \x03(\tR\amembers\",\n" +
 	"\x1aGetRulesOfProcedureRequest\x12\x0e\n" +
 	"\x02on\x18\x01 \x01(\tR\x02on\"Y\n" +
 	"\x1bGetRulesOfProcedureResponse\x12:\n" +
@@ -1231,7 +1292,7 @@ func file_nrm_secretariat_v1_secretariat_proto_rawDescGZIP() []byte {
 }
 
 var file_nrm_secretariat_v1_secretariat_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_nrm_secretariat_v1_secretariat_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_nrm_secretariat_v1_secretariat_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_nrm_secretariat_v1_secretariat_proto_goTypes = []any{
 	(MemberRole)(0),                       // 0: nrm.secretariat.v1.MemberRole
 	(MinutesApproval)(0),                  // 1: nrm.secretariat.v1.MinutesApproval
@@ -1240,50 +1301,52 @@ var file_nrm_secretariat_v1_secretariat_proto_goTypes = []any{
 	(*ListMembersRequest)(nil),            // 4: nrm.secretariat.v1.ListMembersRequest
 	(*ListMembersResponse)(nil),           // 5: nrm.secretariat.v1.ListMembersResponse
 	(*RulesOfProcedure)(nil),              // 6: nrm.secretariat.v1.RulesOfProcedure
-	(*GetRulesOfProcedureRequest)(nil),    // 7: nrm.secretariat.v1.GetRulesOfProcedureRequest
-	(*GetRulesOfProcedureResponse)(nil),   // 8: nrm.secretariat.v1.GetRulesOfProcedureResponse
-	(*ListRulesOfProcedureRequest)(nil),   // 9: nrm.secretariat.v1.ListRulesOfProcedureRequest
-	(*ListRulesOfProcedureResponse)(nil),  // 10: nrm.secretariat.v1.ListRulesOfProcedureResponse
-	(*AdoptRulesOfProcedureRequest)(nil),  // 11: nrm.secretariat.v1.AdoptRulesOfProcedureRequest
-	(*AdoptRulesOfProcedureResponse)(nil), // 12: nrm.secretariat.v1.AdoptRulesOfProcedureResponse
-	(*Contact)(nil),                       // 13: nrm.secretariat.v1.Contact
-	(*Representation)(nil),                // 14: nrm.secretariat.v1.Representation
-	(*ListRepresentationsRequest)(nil),    // 15: nrm.secretariat.v1.ListRepresentationsRequest
-	(*ListRepresentationsResponse)(nil),   // 16: nrm.secretariat.v1.ListRepresentationsResponse
-	(*SetRepresentationRequest)(nil),      // 17: nrm.secretariat.v1.SetRepresentationRequest
-	(*SetRepresentationResponse)(nil),     // 18: nrm.secretariat.v1.SetRepresentationResponse
+	(*RulesAdopted)(nil),                  // 7: nrm.secretariat.v1.RulesAdopted
+	(*GetRulesOfProcedureRequest)(nil),    // 8: nrm.secretariat.v1.GetRulesOfProcedureRequest
+	(*GetRulesOfProcedureResponse)(nil),   // 9: nrm.secretariat.v1.GetRulesOfProcedureResponse
+	(*ListRulesOfProcedureRequest)(nil),   // 10: nrm.secretariat.v1.ListRulesOfProcedureRequest
+	(*ListRulesOfProcedureResponse)(nil),  // 11: nrm.secretariat.v1.ListRulesOfProcedureResponse
+	(*AdoptRulesOfProcedureRequest)(nil),  // 12: nrm.secretariat.v1.AdoptRulesOfProcedureRequest
+	(*AdoptRulesOfProcedureResponse)(nil), // 13: nrm.secretariat.v1.AdoptRulesOfProcedureResponse
+	(*Contact)(nil),                       // 14: nrm.secretariat.v1.Contact
+	(*Representation)(nil),                // 15: nrm.secretariat.v1.Representation
+	(*ListRepresentationsRequest)(nil),    // 16: nrm.secretariat.v1.ListRepresentationsRequest
+	(*ListRepresentationsResponse)(nil),   // 17: nrm.secretariat.v1.ListRepresentationsResponse
+	(*SetRepresentationRequest)(nil),      // 18: nrm.secretariat.v1.SetRepresentationRequest
+	(*SetRepresentationResponse)(nil),     // 19: nrm.secretariat.v1.SetRepresentationResponse
 }
 var file_nrm_secretariat_v1_secretariat_proto_depIdxs = []int32{
 	0,  // 0: nrm.secretariat.v1.Member.role:type_name -> nrm.secretariat.v1.MemberRole
 	2,  // 1: nrm.secretariat.v1.ListMembersResponse.members:type_name -> nrm.secretariat.v1.Member
 	3,  // 2: nrm.secretariat.v1.ListMembersResponse.invitee_kinds:type_name -> nrm.secretariat.v1.InviteeKind
 	1,  // 3: nrm.secretariat.v1.RulesOfProcedure.minutes_approval:type_name -> nrm.secretariat.v1.MinutesApproval
-	6,  // 4: nrm.secretariat.v1.GetRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
-	6,  // 5: nrm.secretariat.v1.ListRulesOfProcedureResponse.versions:type_name -> nrm.secretariat.v1.RulesOfProcedure
-	6,  // 6: nrm.secretariat.v1.AdoptRulesOfProcedureRequest.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
-	6,  // 7: nrm.secretariat.v1.AdoptRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
-	13, // 8: nrm.secretariat.v1.Representation.representative:type_name -> nrm.secretariat.v1.Contact
-	13, // 9: nrm.secretariat.v1.Representation.substitute:type_name -> nrm.secretariat.v1.Contact
-	14, // 10: nrm.secretariat.v1.ListRepresentationsResponse.representations:type_name -> nrm.secretariat.v1.Representation
-	14, // 11: nrm.secretariat.v1.SetRepresentationRequest.representation:type_name -> nrm.secretariat.v1.Representation
-	14, // 12: nrm.secretariat.v1.SetRepresentationResponse.representation:type_name -> nrm.secretariat.v1.Representation
-	4,  // 13: nrm.secretariat.v1.SecretariatService.ListMembers:input_type -> nrm.secretariat.v1.ListMembersRequest
-	7,  // 14: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:input_type -> nrm.secretariat.v1.GetRulesOfProcedureRequest
-	9,  // 15: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:input_type -> nrm.secretariat.v1.ListRulesOfProcedureRequest
-	11, // 16: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:input_type -> nrm.secretariat.v1.AdoptRulesOfProcedureRequest
-	15, // 17: nrm.secretariat.v1.SecretariatService.ListRepresentations:input_type -> nrm.secretariat.v1.ListRepresentationsRequest
-	17, // 18: nrm.secretariat.v1.SecretariatService.SetRepresentation:input_type -> nrm.secretariat.v1.SetRepresentationRequest
-	5,  // 19: nrm.secretariat.v1.SecretariatService.ListMembers:output_type -> nrm.secretariat.v1.ListMembersResponse
-	8,  // 20: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:output_type -> nrm.secretariat.v1.GetRulesOfProcedureResponse
-	10, // 21: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:output_type -> nrm.secretariat.v1.ListRulesOfProcedureResponse
-	12, // 22: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:output_type -> nrm.secretariat.v1.AdoptRulesOfProcedureResponse
-	16, // 23: nrm.secretariat.v1.SecretariatService.ListRepresentations:output_type -> nrm.secretariat.v1.ListRepresentationsResponse
-	18, // 24: nrm.secretariat.v1.SecretariatService.SetRepresentation:output_type -> nrm.secretariat.v1.SetRepresentationResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	6,  // 4: nrm.secretariat.v1.RulesAdopted.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 5: nrm.secretariat.v1.GetRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 6: nrm.secretariat.v1.ListRulesOfProcedureResponse.versions:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 7: nrm.secretariat.v1.AdoptRulesOfProcedureRequest.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	6,  // 8: nrm.secretariat.v1.AdoptRulesOfProcedureResponse.rules:type_name -> nrm.secretariat.v1.RulesOfProcedure
+	14, // 9: nrm.secretariat.v1.Representation.representative:type_name -> nrm.secretariat.v1.Contact
+	14, // 10: nrm.secretariat.v1.Representation.substitute:type_name -> nrm.secretariat.v1.Contact
+	15, // 11: nrm.secretariat.v1.ListRepresentationsResponse.representations:type_name -> nrm.secretariat.v1.Representation
+	15, // 12: nrm.secretariat.v1.SetRepresentationRequest.representation:type_name -> nrm.secretariat.v1.Representation
+	15, // 13: nrm.secretariat.v1.SetRepresentationResponse.representation:type_name -> nrm.secretariat.v1.Representation
+	4,  // 14: nrm.secretariat.v1.SecretariatService.ListMembers:input_type -> nrm.secretariat.v1.ListMembersRequest
+	8,  // 15: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:input_type -> nrm.secretariat.v1.GetRulesOfProcedureRequest
+	10, // 16: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:input_type -> nrm.secretariat.v1.ListRulesOfProcedureRequest
+	12, // 17: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:input_type -> nrm.secretariat.v1.AdoptRulesOfProcedureRequest
+	16, // 18: nrm.secretariat.v1.SecretariatService.ListRepresentations:input_type -> nrm.secretariat.v1.ListRepresentationsRequest
+	18, // 19: nrm.secretariat.v1.SecretariatService.SetRepresentation:input_type -> nrm.secretariat.v1.SetRepresentationRequest
+	5,  // 20: nrm.secretariat.v1.SecretariatService.ListMembers:output_type -> nrm.secretariat.v1.ListMembersResponse
+	9,  // 21: nrm.secretariat.v1.SecretariatService.GetRulesOfProcedure:output_type -> nrm.secretariat.v1.GetRulesOfProcedureResponse
+	11, // 22: nrm.secretariat.v1.SecretariatService.ListRulesOfProcedure:output_type -> nrm.secretariat.v1.ListRulesOfProcedureResponse
+	13, // 23: nrm.secretariat.v1.SecretariatService.AdoptRulesOfProcedure:output_type -> nrm.secretariat.v1.AdoptRulesOfProcedureResponse
+	17, // 24: nrm.secretariat.v1.SecretariatService.ListRepresentations:output_type -> nrm.secretariat.v1.ListRepresentationsResponse
+	19, // 25: nrm.secretariat.v1.SecretariatService.SetRepresentation:output_type -> nrm.secretariat.v1.SetRepresentationResponse
+	20, // [20:26] is the sub-list for method output_type
+	14, // [14:20] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_nrm_secretariat_v1_secretariat_proto_init() }
@@ -1297,7 +1360,7 @@ func file_nrm_secretariat_v1_secretariat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_nrm_secretariat_v1_secretariat_proto_rawDesc), len(file_nrm_secretariat_v1_secretariat_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -14,6 +14,7 @@ import (
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
 	referralv1 "github.com/nrm-albania/nrm/proto/nrm/referral/v1"
 	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
 	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
 )
@@ -79,7 +80,7 @@ func TestReferralStatisticsReadsReferralEvents(t *testing.T) {
 		})
 	}
 	wrong := envelopeOf(t, "referral.created", &referralv1.Provider{Code: "SHELTER-TR"})
-	if err := ReferralStatistics(&applied[referralstats.Event]{}, slog.New(slog.DiscardHandler))(context.Background(), wrong); !isPermanent(err) {
+	if err := ReferralStatistics(&applied[referralstats.Event]{}, slog.New(slog.DiscardHandler))(context.Background(), wrong); !consumer.IsPermanent(err) {
 		t.Errorf("a referral event with a provider's payload: %v; want a permanent error", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	"github.com/nrm-albania/nrm/services/platform/consumer"
 	"github.com/nrm-albania/nrm/services/reporting/internal/decisionstats"
 )
 
@@ -77,7 +78,7 @@ func TestDecisionStatisticsRefusesWhatCannotCount(t *testing.T) {
 	} {
 		rec := &applied[decisionstats.Act]{}
 		err := DecisionStatistics(rec, slog.New(slog.DiscardHandler))(context.Background(), env)
-		if !isPermanent(err) || len(rec.events) > 0 {
+		if !consumer.IsPermanent(err) || len(rec.events) > 0 {
 			t.Errorf("%s: error %v, applied %v; want a permanent error and nothing applied", name, err, rec.events)
 		}
 	}

@@ -31,12 +31,6 @@ func (r *recorder) Apply(_ context.Context, e projection.Event) (bool, error) {
 	return r.err == nil, r.err
 }
 
-// isPermanent tells whether err is what consumer.Permanent returns: the consumer offers no
-// predicate, so the dynamic types are compared.
-func isPermanent(err error) bool {
-	return reflect.TypeOf(err) == reflect.TypeOf(consumer.Permanent(errors.New("")))
-}
-
 var occurred = time.Date(2025, 3, 10, 9, 30, 0, 0, time.UTC)
 
 func registered() *caseregistryv1.CaseRegistered {
@@ -171,7 +165,7 @@ func TestCaseStatisticsRejectsOrSkips(t *testing.T) {
 				}
 				return
 			}
-			if !isPermanent(err) || !strings.Contains(err.Error(), tc.why) {
+			if !consumer.IsPermanent(err) || !strings.Contains(err.Error(), tc.why) {
 				t.Errorf("got %v; want a permanent error about %s", err, tc.why)
 			}
 			if len(rec.events) != 0 {
@@ -211,7 +205,7 @@ func TestCaseStatisticsErasureChangesNoFigure(t *testing.T) {
 func TestCaseStatisticsStoreFailureIsRetried(t *testing.T) {
 	rec := &recorder{err: errors.New("database unavailable")}
 	err := CaseStatistics(rec, slog.New(slog.DiscardHandler))(context.Background(), envelope(t, TypeCaseRegistered, 1, registered()))
-	if err == nil || isPermanent(err) {
+	if err == nil || consumer.IsPermanent(err) {
 		t.Errorf("got %v; want a retryable error", err)
 	}
 }

@@ -80,7 +80,7 @@ func BenchmarkStatistics(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := reports.New(reports.ID(month), month, s, []string{"ASP-ANTITRAF", "MB-DPAM"}, time.Now())
+				r := reports.New(reports.ID(month), month, s, time.Now())
 				if pdf, err := reports.PDF(r); err != nil || len(pdf) == 0 {
 					b.Fatalf("%d bytes, %v", len(pdf), err)
 				}

@@ -2,9 +2,11 @@ package reports
 
 import (
 	"context"
+	"errors"
 	"maps"
 
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
+	"github.com/nrm-albania/nrm/services/reporting/internal/procedure"
 )
 
 // MeetingReader reads the meeting figures of a range of months; meetingstats.Figures is one.
@@ -16,9 +18,13 @@ type MeetingReader interface {
 // Meetings count by month, so a period counts the meetings of every month it touches.
 type Meetings struct {
 	Stats MeetingReader
-	// Members are listed in the attendance whether they attended or not: an absence is what
-	// the Authority looks for there.
-	Members []string
+	// Rules give the members, with the rules of procedure in force on the period's last day:
+	// each is listed in the attendance whether it attended or not, since an absence is what the
+	// Authority looks for there. Before the first rules arrive, the attendance lists those that
+	// attended.
+	Rules interface {
+		On(ctx context.Context, day string) (procedure.Rules, error)
+	}
 }
 
 // actionStates are always shown, at zero when none is in that state: an empty list would not
@@ -31,11 +37,15 @@ func (m Meetings) Build(ctx context.Context, p Period) (Section, error) {
 	if err != nil {
 		return Section{}, err
 	}
+	rules, err := m.Rules.On(ctx, p.To)
+	if err != nil && !errors.Is(err, procedure.ErrUnknown) {
+		return Section{}, err
+	}
 	attendance := Table{Title: "Attendance per member", Columns: []string{"Member", "Meetings attended"}, Rows: [][]string{}}
-	for _, code := range m.Members {
+	for _, code := range rules.Members {
 		attendance.Rows = append(attendance.Rows, []string{code, count(st.Attendance[code])})
 	}
-	attendance.Rows = append(attendance.Rows, breakdown("", "", "", without(st.Attendance, m.Members), false).Rows...)
+	attendance.Rows = append(attendance.Rows, breakdown("", "", "", without(st.Attendance, rules.Members), false).Rows...)
 	var decisions int64
 	for _, n := range st.DecisionsByKind {
 		decisions += n

@@ -30,14 +30,16 @@ type Report struct {
 	State    string    `bson:"state"`
 	Revision int64     `bson:"revision"`
 	Sections []Section `bson:"sections"`
-	// Approvers are the institutions whose approval makes the revision final, as configured
-	// when it was drafted: a setting changed during an approval does not move its goal.
-	Approvers    []string    `bson:"approvers"`
-	Approvals    []Approval  `bson:"approvals"`
-	Returns      []Return    `bson:"returns"`
-	DraftedAt    time.Time   `bson:"drafted_at"`
-	CirculatedAt time.Time   `bson:"circulated_at,omitempty"`
-	Submission   *Submission `bson:"submission,omitempty"`
+	// Approvers are the institutions whose approval makes the revision final, and Rule how they
+	// approve it: both fixed when the revision is circulated, from the rules of procedure in force
+	// that day, so that rules adopted during an approval do not move its goal. None before.
+	Approvers    []string      `bson:"approvers"`
+	Rule         *ApprovalRule `bson:"approval_rule,omitempty"`
+	Approvals    []Approval    `bson:"approvals"`
+	Returns      []Return      `bson:"returns"`
+	DraftedAt    time.Time     `bson:"drafted_at"`
+	CirculatedAt time.Time     `bson:"circulated_at,omitempty"`
+	Submission   *Submission   `bson:"submission,omitempty"`
 	// PDF is the submitted document, frozen: its hash is in the audit trail.
 	PDF       []byte    `bson:"pdf,omitempty"`
 	CreatedAt time.Time `bson:"created_at"`
@@ -79,6 +81,20 @@ type Return struct {
 	At       time.Time `bson:"at"`
 }
 
+// ApprovalRule is how a circulated revision is approved, by a version of the rules of procedure.
+type ApprovalRule struct {
+	RulesVersion int32 `bson:"rules_version"`
+	// Days are the days the approvers have to answer, from the circulation.
+	Days int32 `bson:"days"`
+	// Tacit is whether an approver that has not answered in Days counts as approving.
+	Tacit bool `bson:"tacit"`
+}
+
+// Due is the end of the approval period of a revision circulated at circulated.
+func (a ApprovalRule) Due(circulated time.Time) time.Time {
+	return circulated.AddDate(0, 0, int(a.Days))
+}
+
 // Submission is the sending of the final report to the Ministry's recipients.
 type Submission struct {
 	Actor      `bson:",inline"`
@@ -88,10 +104,10 @@ type Submission struct {
 }
 
 // New is the first revision of the report of p.
-func New(id string, p Period, sections []Section, approvers []string, at time.Time) Report {
+func New(id string, p Period, sections []Section, at time.Time) Report {
 	return Report{
 		ID: id, Version: 1, Period: p.Key(), From: p.From, To: p.To, State: Draft, Revision: 1,
-		Sections: sections, Approvers: approvers, Approvals: []Approval{}, Returns: []Return{},
+		Sections: sections, Approvals: []Approval{}, Returns: []Return{},
 		DraftedAt: at, CreatedAt: at, UpdatedAt: at,
 	}
 }
@@ -116,20 +132,21 @@ func (r Report) approvedBy(institution string) bool {
 
 // Redraft is the next revision, with new figures: back to a draft, its approvals to start again.
 // A draft whose figures have not changed stays as it is (changed is false): a retried draft.
-func (r Report) Redraft(sections []Section, approvers []string, at time.Time) (next Report, changed bool, err error) {
+func (r Report) Redraft(sections []Section, at time.Time) (next Report, changed bool, err error) {
 	if err := r.changeable("be drafted again"); err != nil {
 		return r, false, err
 	}
-	if r.State == Draft && slices.EqualFunc(r.Sections, sections, equalSections) && slices.Equal(r.Approvers, approvers) {
+	if r.State == Draft && slices.EqualFunc(r.Sections, sections, equalSections) {
 		return r, false, nil
 	}
-	r.State, r.Revision, r.Sections, r.Approvers = Draft, r.Revision+1, sections, approvers
+	r.State, r.Revision, r.Sections, r.Approvers, r.Rule = Draft, r.Revision+1, sections, nil, nil
 	r.DraftedAt, r.CirculatedAt = at, time.Time{}
 	return r, true, nil
 }
 
-// Circulate sends the draft to the approvers. Circulating it again changes nothing.
-func (r Report) Circulate(at time.Time) (next Report, changed bool, err error) {
+// Circulate sends the draft to the approvers, the members under the rules of procedure in force
+// (rules: its version, how they approve). Circulating it again changes nothing.
+func (r Report) Circulate(rule ApprovalRule, approvers []string, at time.Time) (next Report, changed bool, err error) {
 	if err := r.changeable("be circulated"); err != nil {
 		return r, false, err
 	}
@@ -139,7 +156,10 @@ func (r Report) Circulate(at time.Time) (next Report, changed bool, err error) {
 	case Returned:
 		return r, false, r.refuse("RETURNED", "was returned: draft it again before circulating it")
 	}
-	r.State, r.CirculatedAt = Circulated, at
+	if len(approvers) == 0 {
+		return r, false, fmt.Errorf("circulate report %s: no approvers", r.Period)
+	}
+	r.State, r.CirculatedAt, r.Approvers, r.Rule = Circulated, at, slices.Clone(approvers), &rule
 	return r, true, nil
 }
 
@@ -147,13 +167,10 @@ func (r Report) Circulate(at time.Time) (next Report, changed bool, err error) {
 // report is approved, and final, when every approver has approved it. Approving again changes
 // nothing, even once the report is final.
 func (r Report) Approve(by Actor, revision int64, at time.Time) (next Report, changed bool, err error) {
-	if err := r.mayAnswer(by); err != nil {
-		return r, false, err
-	}
 	if r.approvedBy(by.Institution) && (revision == 0 || revision == r.Revision) {
 		return r, false, nil
 	}
-	if err := r.answerable(revision, "be approved"); err != nil {
+	if err := r.answerable(by, revision, "be approved"); err != nil {
 		return r, false, err
 	}
 	r.Approvals = append(slices.Clone(r.Approvals), Approval{Actor: by, Revision: r.Revision, At: at})
@@ -163,29 +180,29 @@ func (r Report) Approve(by Actor, revision int64, at time.Time) (next Report, ch
 	return r, true, nil
 }
 
-// ApproveTacitly records, once the current revision has been circulated for after, a tacit
-// approval for every approver that has not answered it, as the rules of procedure may allow:
-// the report is then approved, and final. A report that is not circulated is left as it is, so
-// a member that returned the revision, which puts it back to the secretariat, blocks it.
-func (r Report) ApproveTacitly(after time.Duration, at time.Time) (next Report, changed bool) {
+// ApproveTacitly records, once the current revision's approval period is over and where its
+// rule allows it, a tacit approval for each approver that has not answered, up to most of them
+// (a change's events are bounded): the report is approved, and final, when none is left. A
+// report that is not circulated is left as it is, so a member that returned the revision, which
+// puts it back to the secretariat, blocks it.
+func (r Report) ApproveTacitly(at time.Time, most int) (next Report, changed bool) {
 	pending := r.Pending()
-	if r.State != Circulated || at.Before(r.CirculatedAt.Add(after)) || len(pending) == 0 {
+	if r.State != Circulated || r.Rule == nil || !r.Rule.Tacit || at.Before(r.Rule.Due(r.CirculatedAt)) || len(pending) == 0 || most < 1 {
 		return r, false
 	}
 	r.Approvals = slices.Clone(r.Approvals)
-	for _, inst := range pending {
+	for _, inst := range pending[:min(most, len(pending))] {
 		r.Approvals = append(r.Approvals, Approval{Actor: Actor{Institution: inst}, Revision: r.Revision, At: at, Tacit: true})
 	}
-	r.State = Approved
+	if len(r.Pending()) == 0 {
+		r.State = Approved
+	}
 	return r, true
 }
 
 // Return records by's return of the current revision with its comment.
 func (r Report) Return(by Actor, comment string, at time.Time) (Report, error) {
-	if err := r.mayAnswer(by); err != nil {
-		return r, err
-	}
-	if err := r.answerable(0, "be returned"); err != nil {
+	if err := r.answerable(by, 0, "be returned"); err != nil {
 		return r, err
 	}
 	r.Returns = append(slices.Clone(r.Returns), Return{Actor: by, Revision: r.Revision, Comment: comment, At: at})
@@ -213,22 +230,18 @@ func (r Report) changeable(change string) error {
 	return nil
 }
 
-// mayAnswer refuses an institution whose approval the report does not ask for.
-func (r Report) mayAnswer(by Actor) error {
-	if !slices.Contains(r.Approvers, by.Institution) {
-		return apierr.PermissionDenied("NOT_AN_APPROVER", fmt.Sprintf("%s is not among the approvers of report %s", by.Institution, r.Period),
-			map[string]string{"report_id": r.ID, "institution": by.Institution})
-	}
-	return nil
-}
-
-// answerable refuses an approval or return unless the named revision is circulated now.
-func (r Report) answerable(revision int64, change string) error {
+// answerable refuses an approval or return unless the named revision is circulated now and
+// asks for by's answer: the approvers are known from the circulation on.
+func (r Report) answerable(by Actor, revision int64, change string) error {
 	if err := r.changeable(change); err != nil {
 		return err
 	}
 	if r.State != Circulated {
 		return r.refuse("NOT_CIRCULATED", "is not circulated: it cannot "+change)
+	}
+	if !slices.Contains(r.Approvers, by.Institution) {
+		return apierr.PermissionDenied("NOT_AN_APPROVER", fmt.Sprintf("%s is not among the approvers of report %s", by.Institution, r.Period),
+			map[string]string{"report_id": r.ID, "institution": by.Institution})
 	}
 	if revision != 0 && revision != r.Revision {
 		return apierr.FailedPrecondition("REVISION_CHANGED",

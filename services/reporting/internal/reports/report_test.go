@@ -20,11 +20,20 @@ func figures(n string) []Section {
 
 func member(code string) Actor { return Actor{Institution: code, Subject: "dev-member-" + code} }
 
+// explicit and tacit are the rules of approval of two versions of the rules of procedure.
+var (
+	explicit = ApprovalRule{RulesVersion: 1, Days: 10}
+	tacit    = ApprovalRule{RulesVersion: 2, Days: 5, Tacit: true}
+)
+
 // circulated is a report of October 2026 circulated to the 13 members, approved by the first n.
-func circulated(t *testing.T, n int) Report {
+func circulated(t *testing.T, n int) Report { return circulatedUnder(t, explicit, n) }
+
+// circulatedUnder is circulated, under rule.
+func circulatedUnder(t *testing.T, rule ApprovalRule, n int) Report {
 	t.Helper()
 	p, _ := Month("2026-10")
-	r, _, err := New(ID(p), p, figures("3"), members, at).Circulate(at)
+	r, _, err := New(ID(p), p, figures("3"), at).Circulate(rule, members, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +70,7 @@ func TestApprovalRules(t *testing.T) {
 		}
 		return r
 	}
-	redraft := func(r Report) (Report, bool, error) { return r.Redraft(figures("4"), members, at) }
+	redraft := func(r Report) (Report, bool, error) { return r.Redraft(figures("4"), at) }
 	tests := []struct {
 		name    string
 		from    func(*testing.T) Report
@@ -81,24 +90,25 @@ func TestApprovalRules(t *testing.T) {
 		{"approving twice after the report is final changes nothing", func(t *testing.T) Report { return circulated(t, 13) },
 			func(r Report) (Report, bool, error) { return r.Approve(member("KKSAT"), 0, at) }, codes.OK, "", Approved, 0, false},
 		{"a redraft after 12 approvals restarts them", func(t *testing.T) Report { return circulated(t, 12) },
-			redraft, codes.OK, "", Draft, 13, true},
+			redraft, codes.OK, "", Draft, 0, true},
 		{"a redraft with the same figures of a draft changes nothing", func(t *testing.T) Report {
 			p, _ := Month("2026-10")
-			return New(ID(p), p, figures("4"), members, at)
-		}, redraft, codes.OK, "", Draft, 13, false},
+			return New(ID(p), p, figures("4"), at)
+		}, redraft, codes.OK, "", Draft, 0, false},
 		{"an institution that is not an approver", func(t *testing.T) Report { return circulated(t, 0) },
 			func(r Report) (Report, bool, error) { return r.Approve(member("OSCE"), 0, at) }, codes.PermissionDenied, "NOT_AN_APPROVER", Circulated, 13, false},
 		{"a draft is not approved before it is circulated", func(t *testing.T) Report {
 			p, _ := Month("2026-10")
-			return New(ID(p), p, figures("4"), members, at)
-		}, func(r Report) (Report, bool, error) { return r.Approve(member("MAS"), 0, at) }, codes.FailedPrecondition, "NOT_CIRCULATED", Draft, 13, false},
+			return New(ID(p), p, figures("4"), at)
+		}, func(r Report) (Report, bool, error) { return r.Approve(member("MAS"), 0, at) }, codes.FailedPrecondition, "NOT_CIRCULATED", Draft, 0, false},
 		{"a replaced revision is not approved", func(t *testing.T) Report { return circulated(t, 0) },
 			func(r Report) (Report, bool, error) { return r.Approve(member("MAS"), 7, at) }, codes.FailedPrecondition, "REVISION_CHANGED", Circulated, 13, false},
 		{"a returned report is not approved", returned,
 			func(r Report) (Report, bool, error) { return r.Approve(member("KKSAT"), 0, at) }, codes.FailedPrecondition, "NOT_CIRCULATED", Returned, 10, false},
 		{"a returned report is not circulated again", returned,
-			func(r Report) (Report, bool, error) { return r.Circulate(at) }, codes.FailedPrecondition, "RETURNED", Returned, 10, false},
-		{"a returned report is drafted again", returned, redraft, codes.OK, "", Draft, 13, true},
+			func(r Report) (Report, bool, error) { return r.Circulate(explicit, members, at) }, codes.FailedPrecondition, "RETURNED", Returned, 10, false},
+		// Its approvers are named again when it is circulated again.
+		{"a returned report is drafted again", returned, redraft, codes.OK, "", Draft, 0, true},
 		{"a final report is not drafted again", func(t *testing.T) Report { return circulated(t, 13) },
 			redraft, codes.FailedPrecondition, "REPORT_FINAL", Approved, 0, false},
 		{"a final report is not returned", func(t *testing.T) Report { return circulated(t, 13) },
@@ -141,15 +151,18 @@ func TestApprovalRules(t *testing.T) {
 
 // A redraft keeps the earlier revision's approvals as history, and counts none of them.
 func TestARedraftKeepsTheEarlierApprovalsAsHistory(t *testing.T) {
-	r, _, err := circulated(t, 12).Redraft(figures("5"), members, at)
+	r, _, err := circulated(t, 12).Redraft(figures("5"), at)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Revision != 2 || len(r.Approvals) != 12 || len(r.Pending()) != 13 {
-		t.Fatalf("revision %d, %d approvals, %d pending", r.Revision, len(r.Approvals), len(r.Pending()))
+	if r.Revision != 2 || len(r.Approvals) != 12 || r.Approvers != nil || r.Rule != nil {
+		t.Fatalf("revision %d, %d approvals, approvers %v under %v", r.Revision, len(r.Approvals), r.Approvers, r.Rule)
 	}
-	if r, _, err = r.Circulate(at); err != nil {
+	if r, _, err = r.Circulate(tacit, members, at); err != nil {
 		t.Fatal(err)
+	}
+	if len(r.Pending()) != 13 || *r.Rule != tacit {
+		t.Fatalf("circulated again: %d pending, under %+v", len(r.Pending()), r.Rule)
 	}
 	for i, m := range members {
 		if r, _, err = r.Approve(member(m), 2, at); err != nil {
@@ -202,37 +215,42 @@ func TestPeriods(t *testing.T) {
 	}
 }
 
-// Tacit approval: only a report circulated for the days allowed, for the approvers that have not
-// answered; a returned report is not circulated, so one return blocks it.
+// Tacit approval: only under a rule that allows it, once the revision has been circulated for
+// the rule's days, for the approvers that have not answered, at most so many at a time; a
+// returned report is not circulated, so one return blocks it.
 func TestApproveTacitly(t *testing.T) {
-	const after = 5 * 24 * time.Hour
+	due := at.AddDate(0, 0, int(tacit.Days))
 	draft := func(*testing.T) Report {
 		p, _ := Month("2026-10")
-		return New(ID(p), p, figures("3"), members, at)
+		return New(ID(p), p, figures("3"), at)
 	}
 	returned := func(t *testing.T) Report {
-		r, err := circulated(t, 3).Return(member("MAS"), "the shelter figures are late", at)
+		r, err := circulatedUnder(t, tacit, 3).Return(member("MAS"), "the shelter figures are late", at)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
+	threeOf := func(t *testing.T) Report { return circulatedUnder(t, tacit, 3) }
 	for _, tc := range []struct {
-		name          string
-		from          func(*testing.T) Report
-		at            time.Time
-		changed       bool
-		state         string
-		explicit, tac int
+		name            string
+		from            func(*testing.T) Report
+		at              time.Time
+		most            int
+		changed         bool
+		state           string
+		explicit, tacit int
 	}{
-		{"a day early, nothing", func(t *testing.T) Report { return circulated(t, 3) }, at.Add(after - time.Second), false, Circulated, 3, 0},
-		{"on the day, the ten silent ones", func(t *testing.T) Report { return circulated(t, 3) }, at.Add(after), true, Approved, 3, 10},
-		{"approved by all already, nothing", func(t *testing.T) Report { return circulated(t, 13) }, at.Add(after), false, Approved, 13, 0},
-		{"a draft is not circulated", draft, at.Add(after), false, Draft, 0, 0},
-		{"a return blocks it", returned, at.Add(after), false, Returned, 3, 0},
+		{"explicit rules, never", func(t *testing.T) Report { return circulated(t, 3) }, at.AddDate(1, 0, 0), 15, false, Circulated, 3, 0},
+		{"a second early, nothing", threeOf, due.Add(-time.Second), 15, false, Circulated, 3, 0},
+		{"on the day, the ten silent ones", threeOf, due, 15, true, Approved, 3, 10},
+		{"four at a time: not final yet", threeOf, due, 4, true, Circulated, 3, 4},
+		{"approved by all already, nothing", func(t *testing.T) Report { return circulatedUnder(t, tacit, 13) }, due, 15, false, Approved, 13, 0},
+		{"a draft is not circulated", draft, due, 15, false, Draft, 0, 0},
+		{"a return blocks it", returned, due, 15, false, Returned, 3, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, changed := tc.from(t).ApproveTacitly(after, tc.at)
+			r, changed := tc.from(t).ApproveTacitly(tc.at, tc.most)
 			var explicit, tacit int
 			for _, a := range r.Approvals {
 				switch {
@@ -242,10 +260,36 @@ func TestApproveTacitly(t *testing.T) {
 					explicit++
 				}
 			}
-			if changed != tc.changed || r.State != tc.state || explicit != tc.explicit || tacit != tc.tac {
+			if changed != tc.changed || r.State != tc.state || explicit != tc.explicit || tacit != tc.tacit {
 				t.Errorf("changed %v, state %s, %d explicit and %d tacit approvals; want %v, %s, %d and %d",
-					changed, r.State, explicit, tacit, tc.changed, tc.state, tc.explicit, tc.tac)
+					changed, r.State, explicit, tacit, tc.changed, tc.state, tc.explicit, tc.tacit)
 			}
 		})
+	}
+}
+
+// A report is circulated to the members of the rules in force, and only to some: circulating it
+// to no one is a fault of the caller, refused without a change.
+func TestCirculateNamesTheApprovers(t *testing.T) {
+	p, _ := Month("2026-10")
+	d := New(ID(p), p, figures("3"), at)
+	if len(d.Approvers) != 0 || d.Rule != nil || len(d.Pending()) != 0 {
+		t.Fatalf("a draft has approvers %v under %v", d.Approvers, d.Rule)
+	}
+	if _, _, err := d.Approve(member("MAS"), 0, at); reason(err) != "NOT_CIRCULATED" {
+		t.Errorf("an approval of a draft: %v", err)
+	}
+	if r, changed, err := d.Circulate(explicit, nil, at); err == nil || changed || r.State != Draft {
+		t.Errorf("circulated to no one: %s, %v, %v", r.State, changed, err)
+	}
+	r, _, err := d.Circulate(explicit, []string{"MAS", "KKSAT"}, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Approve(member("SHSSH"), 0, at); reason(err) != "NOT_AN_APPROVER" {
+		t.Errorf("an approval by an institution not among the approvers: %v", err)
+	}
+	if got := r.Rule.Due(r.CirculatedAt); !got.Equal(at.AddDate(0, 0, 10)) {
+		t.Errorf("due %v", got)
 	}
 }

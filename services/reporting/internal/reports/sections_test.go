@@ -11,6 +11,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/reporting/internal/datasets"
 	"github.com/nrm-albania/nrm/services/reporting/internal/meetingstats"
+	"github.com/nrm-albania/nrm/services/reporting/internal/procedure"
 	"github.com/nrm-albania/nrm/services/reporting/internal/referralstats"
 )
 
@@ -132,7 +133,12 @@ func referrals(t *testing.T, fed bool) Builder {
 // meetings is the Meetings builder over a store fed, if fed, with a regular and an extraordinary
 // meeting held in October, one scheduled (not held, so not attended), and one of November.
 func meetings(t *testing.T, fed bool) Builder {
-	f := meetingstats.New(testenv.Database(t))
+	db := testenv.Database(t)
+	f, rules := meetingstats.New(db), procedure.New(db)
+	if _, err := rules.Apply(t.Context(), procedure.Rules{Version: 1, EffectiveFrom: "2023-01-01", AdoptedBy: "defaults",
+		Members: []string{"KKSAT", "MAS", "SHSSH"}, ApprovalDays: 10}); err != nil {
+		t.Fatal(err)
+	}
 	at := time.Date(2026, 10, 12, 10, 0, 0, 0, time.UTC)
 	meeting := func(id, month, kind, state string, present ...string) meetingstats.Event {
 		return meetingstats.Event{DocID: id, About: meetingstats.AboutMeeting, Version: 1, Month: month, Kind: kind, State: state, Attendance: present, OccurredAt: at}
@@ -163,7 +169,7 @@ func meetings(t *testing.T, fed bool) Builder {
 			}
 		}
 	}
-	return Meetings{Stats: f, Members: []string{"KKSAT", "MAS", "SHSSH"}}
+	return Meetings{Stats: f, Rules: rules}
 }
 
 // membersData is the MembersData builder over three members' forms (none, unless fed) and, for

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"google.golang.org/genproto/googleapis/api/httpbody"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	reportingv1 "github.com/nrm-albania/nrm/proto/nrm/reporting/v1"
@@ -22,6 +23,8 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/authz"
 	"github.com/nrm-albania/nrm/services/platform/pagination"
+	"github.com/nrm-albania/nrm/services/platform/workdays"
+	"github.com/nrm-albania/nrm/services/reporting/internal/procedure"
 	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
 )
 
@@ -38,9 +41,12 @@ type ReportDeps struct {
 	// ExportTables.
 	Builders []reports.Builder
 	Sections map[string]reports.Builder
-	// Approvers are the institutions whose approval makes a report final; Recipients the
-	// offices the final report is submitted to.
-	Approvers  []string
+	// Rules are the rules of procedure, as the secretariat adopted them: a report is circulated
+	// to the members, for approval, under the version in force that day.
+	Rules interface {
+		On(ctx context.Context, day string) (procedure.Rules, error)
+	}
+	// Recipients are the offices the final report is submitted to.
 	Recipients []string
 	// Relay is woken after every commit, to publish its events at once.
 	Relay interface{ Notify() }
@@ -89,7 +95,7 @@ func (s *Reports) DraftReport(ctx context.Context, req *reportingv1.DraftReportR
 		return nil, err
 	}
 	r, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
-		next, changed, err := r.Redraft(sections, s.Approvers, now)
+		next, changed, err := r.Redraft(sections, now)
 		return next, when(changed, "report.drafted"), err
 	})
 	if err != nil {
@@ -122,7 +128,7 @@ func (s *Reports) DraftIfAbsent(ctx context.Context, p reports.Period) (bool, er
 // create commits the first revision of the report of p; aggregate.ErrExists if there is one.
 func (s *Reports) create(ctx context.Context, p reports.Period, sections []reports.Section, now time.Time) (reports.Report, error) {
 	id, who := reports.ID(p), caller(ctx)
-	r := reports.New(id, p, sections, s.Approvers, now)
+	r := reports.New(id, p, sections, now)
 	events, err := aggregate.Envelop(ctx, id, 1, []aggregate.Event{event(r, "report.drafted", who)}, now)
 	if err != nil {
 		return r, err
@@ -198,11 +204,23 @@ func (s *Reports) ListReports(ctx context.Context, req *reportingv1.ListReportsR
 	return resp, nil
 }
 
-// CirculateReport sends the draft to the members for approval.
+// CirculateReport sends the draft to the members for approval, under the rules of procedure in
+// force today.
 func (s *Reports) CirculateReport(ctx context.Context, req *reportingv1.CirculateReportRequest) (*reportingv1.CirculateReportResponse, error) {
 	now := s.stamp()
+	day := now.In(workdays.Tirana).Format(time.DateOnly)
+	rules, err := s.Rules.On(ctx, day)
+	if errors.Is(err, procedure.ErrUnknown) {
+		return nil, apierr.WithInfo(codes.Unavailable, "RULES_OF_PROCEDURE_UNKNOWN",
+			"the rules of procedure, which say who approves a report and how, have not reached the reporting service from the secretariat yet: "+
+				"the secretariat publishes them (rules.adopted) once it has started; try again shortly", nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rule := reports.ApprovalRule{RulesVersion: rules.Version, Days: rules.ApprovalDays, Tacit: rules.Tacit}
 	r, err := s.execute(ctx, req.GetId(), req.GetExpectedVersion(), func(r reports.Report) (reports.Report, []string, error) {
-		next, changed, err := r.Circulate(now)
+		next, changed, err := r.Circulate(rule, rules.Members, now)
 		return next, when(changed, "report.circulated"), err
 	})
 	if err != nil {
@@ -423,6 +441,10 @@ func view(r reports.Report) *reportingv1.Report {
 	}
 	if !r.CirculatedAt.IsZero() {
 		v.CirculateTime = timestamppb.New(r.CirculatedAt)
+	}
+	if a := r.Rule; a != nil {
+		v.ApprovalRule = &reportingv1.ApprovalRule{RulesVersion: a.RulesVersion, ApprovalDays: a.Days, Tacit: a.Tacit,
+			DueTime: timestamppb.New(a.Due(r.CirculatedAt))}
 	}
 	for _, s := range r.Sections {
 		ps := &reportingv1.Section{Title: s.Title}

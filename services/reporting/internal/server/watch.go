@@ -12,13 +12,11 @@ import (
 
 // Watch is what the reports do of themselves, at each look: the Authority reports monthly, so
 // once a month has ended (in Tirana) its report is drafted if no one has drafted it yet; and,
-// where the rules of procedure take silence as consent, a report circulated for TacitAfter is
-// approved tacitly by the approvers that have not answered.
+// where the rules of procedure a report was circulated under take silence as consent, once its
+// approval period is over it is approved tacitly by the approvers that have not answered.
 type Watch struct {
 	Reports   *Reports
 	AutoDraft bool
-	// TacitAfter is 0 when approval is explicit only, as the default rules of procedure say.
-	TacitAfter time.Duration
 }
 
 // Look does what is due at the Reports' clock. It is idempotent: the report of a month has one id,
@@ -28,9 +26,7 @@ func (w Watch) Look(ctx context.Context) error {
 	if w.AutoDraft {
 		errs = append(errs, w.draftLastMonth(ctx))
 	}
-	if w.TacitAfter > 0 {
-		errs = append(errs, w.approveTacitly(ctx))
-	}
+	errs = append(errs, w.approveTacitly(ctx))
 	return errors.Join(errs...)
 }
 
@@ -48,7 +44,12 @@ func (w Watch) draftLastMonth(ctx context.Context) error {
 	return nil
 }
 
-// approveTacitly records the tacit approvals of every report circulated for TacitAfter. The
+// tacitPerChange bounds the tacit approvals of one change: each is an event, and a change
+// carries at most 16 (package outbox), report.final among them.
+const tacitPerChange = 15
+
+// approveTacitly records the tacit approvals of every report whose approval period is over,
+// under a rule that allows them: tacitPerChange per change, as many changes as it takes. The
 // reports are a few dozen a year, read whole (Store.All).
 func (w Watch) approveTacitly(ctx context.Context) error {
 	all, err := w.Reports.Store.All(ctx)
@@ -57,18 +58,26 @@ func (w Watch) approveTacitly(ctx context.Context) error {
 	}
 	var errs []error
 	for _, r := range all {
-		if r.State != reports.Circulated {
+		if r.State != reports.Circulated || r.Rule == nil || !r.Rule.Tacit {
 			continue
 		}
-		_, err := w.Reports.execute(ctx, r.ID, 0, func(r reports.Report) (reports.Report, []string, error) {
-			next, changed := r.ApproveTacitly(w.TacitAfter, w.Reports.stamp())
-			if !changed {
-				return r, nil, nil
+		for changed := true; changed; {
+			changed = false
+			_, err := w.Reports.execute(ctx, r.ID, 0, func(r reports.Report) (reports.Report, []string, error) {
+				next, ok := r.ApproveTacitly(w.Reports.stamp(), tacitPerChange)
+				if !ok {
+					return r, nil, nil
+				}
+				changed = true
+				if next.State == reports.Approved {
+					return next, []string{"report.approved", "report.final"}, nil
+				}
+				return next, []string{"report.approved"}, nil
+			})
+			if err != nil {
+				errs = append(errs, fmt.Errorf("approve the report of %s tacitly: %w", r.Period, err))
+				break
 			}
-			return next, []string{"report.approved", "report.final"}, nil
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("approve the report of %s tacitly: %w", r.Period, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/services/reporting/internal/procedure"
 	"github.com/nrm-albania/nrm/services/reporting/internal/reports"
 )
 
@@ -31,12 +33,23 @@ type relay struct{}
 
 func (relay) Notify() {}
 
-// watched is a report service over an empty database at the clock *now, with approvers, and the
+// adopted are the rules of procedure as if the secretariat had adopted one version.
+type adopted procedure.Rules
+
+func (a adopted) On(context.Context, string) (procedure.Rules, error) { return procedure.Rules(a), nil }
+
+// rulesFor are rules of procedure whose members are approvers, with tacit approval after days
+// when tacit.
+func rulesFor(tacit bool, days int32, approvers ...string) adopted {
+	return adopted{Version: 3, EffectiveFrom: "2026-01-01", AdoptedBy: "test", Members: approvers, ApprovalDays: days, Tacit: tacit}
+}
+
+// watched is a report service over an empty database at the clock *now, under rules, and the
 // context of the service's principal.
-func watched(t *testing.T, now *time.Time, approvers ...string) (*Reports, context.Context) {
+func watched(t *testing.T, now *time.Time, rules adopted) (*Reports, context.Context) {
 	n := "1"
 	s := NewReports(ReportDeps{Store: reports.NewStore(testenv.Database(t)), Builders: []reports.Builder{figures{&n}},
-		Approvers: approvers, Recipients: []string{"general director"}, Relay: relay{},
+		Rules: rules, Recipients: []string{"general director"}, Relay: relay{},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return *now }})
 	return s, auth.NewContext(context.Background(), &auth.Principal{Institution: "NRM", Subject: "reporting/reports", Roles: []auth.Role{auth.RoleService}})
 }
@@ -80,7 +93,7 @@ func TestWatchDraftsEachMonthOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
-				next, _, err := r.Circulate(s.stamp())
+				next, _, err := r.Circulate(reports.ApprovalRule{RulesVersion: 3, Days: 10}, []string{"KKSAT"}, s.stamp())
 				return next, []string{"report.circulated"}, err
 			}); err != nil {
 				t.Fatal(err)
@@ -91,7 +104,7 @@ func TestWatchDraftsEachMonthOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			now := tc.looks[0]
-			s, ctx := watched(t, &now, "KKSAT")
+			s, ctx := watched(t, &now, rulesFor(false, 10, "KKSAT"))
 			if tc.before != nil {
 				tc.before(t, ctx, s)
 			}
@@ -143,35 +156,54 @@ func approvedEvents(t *testing.T, ctx context.Context, s *Reports) (approved []s
 	return approved, final
 }
 
-// Tacit approval by the watch: off, nothing happens; on, a report circulated for the days
-// allowed is approved by the approvers that have not answered, and final, unless a member
-// returned it.
+// Tacit approval by the watch, as the rules of procedure of the circulation day say: explicit,
+// nothing happens; tacit, a report circulated for the days allowed is approved by the approvers
+// that have not answered, and final, unless a member returned it; rules adopted after the
+// circulation do not change its approval.
 func TestWatchApprovesTacitly(t *testing.T) {
 	t.Parallel()
 	circulated := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 	const days = 5
+	three := []string{"KKSAT", "MAS", "SHSSH"}
+	// twenty approvers, more than a change's events can approve at once.
+	var twenty []string
+	for i := range 20 {
+		twenty = append(twenty, fmt.Sprintf("M%02d", i))
+	}
+	tacitly := func(approvers []string) []string {
+		out := []string{approvers[0]}
+		for _, a := range approvers[1:] {
+			out = append(out, a+" tacit")
+		}
+		return out
+	}
 	for _, tc := range []struct {
 		name     string
-		after    time.Duration
+		rules    adopted
 		answer   func(ctx context.Context, s *Reports, id string) error
 		look     time.Time
 		state    string
 		approved []string
 		final    bool
 	}{
-		{"off", 0, nil, circulated.AddDate(0, 0, 60), reports.Circulated, []string{"KKSAT"}, false},
-		{"on, a day early", days * 24 * time.Hour, nil, circulated.AddDate(0, 0, days-1), reports.Circulated, []string{"KKSAT"}, false},
-		{"on, after the days", days * 24 * time.Hour, nil, circulated.AddDate(0, 0, days), reports.Approved,
-			[]string{"KKSAT", "MAS tacit", "SHSSH tacit"}, true},
-		{"on, returned by a member", days * 24 * time.Hour, func(ctx context.Context, s *Reports, id string) error {
+		{"explicit", rulesFor(false, days, three...), nil, circulated.AddDate(0, 0, 60), reports.Circulated, []string{"KKSAT"}, false},
+		{"tacit, a day early", rulesFor(true, days, three...), nil, circulated.AddDate(0, 0, days-1), reports.Circulated, []string{"KKSAT"}, false},
+		{"tacit, after the days", rulesFor(true, days, three...), nil, circulated.AddDate(0, 0, days), reports.Approved, tacitly(three), true},
+		{"tacit, twenty approvers", rulesFor(true, days, twenty...), nil, circulated.AddDate(0, 0, days), reports.Approved, tacitly(twenty), true},
+		{"tacit, returned by a member", rulesFor(true, days, three...), func(ctx context.Context, s *Reports, id string) error {
 			_, err := s.ReturnReport(member(ctx, "MAS"), &reportingv1.ReturnReportRequest{Id: id, Comment: "our figures are missing"})
 			return err
 		}, circulated.AddDate(0, 0, 30), reports.Returned, []string{"KKSAT"}, false},
+		{"explicit when circulated, tacit rules adopted since", rulesFor(false, days, three...), func(ctx context.Context, s *Reports, id string) error {
+			s.Rules = rulesFor(true, 1, three...)
+			return nil
+		}, circulated.AddDate(0, 0, 30), reports.Circulated, []string{"KKSAT"}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			now := circulated
-			s, ctx := watched(t, &now, "KKSAT", "MAS", "SHSSH")
+			approvers := tc.rules.Members
+			s, ctx := watched(t, &now, tc.rules)
 			p, _ := reports.Month("2026-10")
 			if _, err := s.DraftIfAbsent(ctx, p); err != nil {
 				t.Fatal(err)
@@ -180,7 +212,7 @@ func TestWatchApprovesTacitly(t *testing.T) {
 			if _, err := s.CirculateReport(ctx, &reportingv1.CirculateReportRequest{Id: id}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.ApproveReport(member(ctx, "KKSAT"), &reportingv1.ApproveReportRequest{Id: id}); err != nil {
+			if _, err := s.ApproveReport(member(ctx, approvers[0]), &reportingv1.ApproveReportRequest{Id: id}); err != nil {
 				t.Fatal(err)
 			}
 			if tc.answer != nil {
@@ -189,7 +221,7 @@ func TestWatchApprovesTacitly(t *testing.T) {
 				}
 			}
 			now = tc.look
-			if err := (Watch{Reports: s, TacitAfter: tc.after}).Look(ctx); err != nil {
+			if err := (Watch{Reports: s}).Look(ctx); err != nil {
 				t.Fatal(err)
 			}
 			r, err := s.Store.Get(ctx, id)
@@ -197,8 +229,9 @@ func TestWatchApprovesTacitly(t *testing.T) {
 				t.Fatal(err)
 			}
 			approved, final := approvedEvents(t, ctx, s)
-			if r.State != tc.state || !slices.Equal(approved, tc.approved) || final != tc.final {
-				t.Errorf("state %s, approved %v, final %v; want %s, %v, %v", r.State, approved, final, tc.state, tc.approved, tc.final)
+			want := slices.Sorted(slices.Values(tc.approved))
+			if r.State != tc.state || !slices.Equal(approved, want) || final != tc.final {
+				t.Errorf("state %s, approved %v, final %v; want %s, %v, %v", r.State, approved, final, tc.state, want, tc.final)
 			}
 		})
 	}

@@ -3,14 +3,21 @@ package rules
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
+	eventsv1 "github.com/nrm-albania/nrm/proto/nrm/events/v1"
+	secretariatv1 "github.com/nrm-albania/nrm/proto/nrm/secretariat/v1"
 	"github.com/nrm-albania/nrm/services/platform/apierr"
+	"github.com/nrm-albania/nrm/services/platform/outbox"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/platform/workdays"
 )
@@ -147,16 +154,17 @@ func TestValidate(t *testing.T) {
 
 func TestAdoptAndTheVersionInForce(t *testing.T) {
 	ctx := context.Background()
-	s := New(testenv.Database(t))
+	db := testenv.Database(t)
+	s := New(db)
 	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
 	for range 2 { // seeding is idempotent
-		if err := s.Seed(ctx, now); err != nil {
+		if err := s.Seed(ctx, members, now); err != nil {
 			t.Fatal(err)
 		}
 	}
 	next := Defaults()
 	next.EffectiveFrom, next.AdoptedBy, next.QuorumMembers = "2027-01-01", "decision MB-2026-12-R/3", 9
-	adopted, err := s.Adopt(ctx, next, now)
+	adopted, err := s.Adopt(ctx, next, members, now)
 	if err != nil || adopted.Version != 2 {
 		t.Fatalf("Adopt = %+v, %v", adopted, err)
 	}
@@ -167,12 +175,12 @@ func TestAdoptAndTheVersionInForce(t *testing.T) {
 	}
 	earlier := next
 	earlier.EffectiveFrom = "2026-12-20"
-	if _, err := s.Adopt(ctx, earlier, now); reason(err) != "EFFECTIVE_BEFORE_LATEST" {
+	if _, err := s.Adopt(ctx, earlier, members, now); reason(err) != "EFFECTIVE_BEFORE_LATEST" {
 		t.Errorf("a version in force before the latest: %v", err)
 	}
 	bad := next
 	bad.QuorumMembers = 20
-	if _, err := s.Adopt(ctx, bad, now); status.Code(err) != codes.InvalidArgument {
+	if _, err := s.Adopt(ctx, bad, members, now); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("invalid rules: %v", err)
 	}
 	if all, _ := s.All(ctx); len(all) != 2 {
@@ -184,7 +192,7 @@ func TestAdoptAndTheVersionInForce(t *testing.T) {
 	errs := make(chan error, 4)
 	for range 4 {
 		wg.Go(func() {
-			_, err := s.Adopt(ctx, next, now)
+			_, err := s.Adopt(ctx, next, members, now)
 			errs <- err
 		})
 	}
@@ -198,4 +206,81 @@ func TestAdoptAndTheVersionInForce(t *testing.T) {
 	if all, _ := s.All(ctx); len(all) != 6 || all[5].Version != 6 {
 		t.Errorf("versions after four concurrent adoptions: %d", len(all))
 	}
+
+	// Each version committed its one rules.adopted event, with the composition; the refusals
+	// and the repeated seeding none.
+	got := adoptedEvents(t, db)
+	if len(got) != 6 {
+		t.Fatalf("%d rules.adopted events announced, want 6 (one per version): %v", len(got), got)
+	}
+	for v := int32(1); v <= 6; v++ {
+		e, ok := got[v]
+		if !ok || !slices.Equal(e.GetMembers(), members) || e.GetRules().GetVersion() != v {
+			t.Errorf("version %d: event %v", v, e)
+		}
+	}
+	if got[2].GetRules().GetQuorumMembers() != 9 || got[2].GetRules().GetEffectiveFrom() != "2027-01-01" {
+		t.Errorf("version 2's event carries %v", got[2].GetRules())
+	}
+}
+
+var members = []string{"MB-DPAM", "ASP-ANTITRAF", "KKSAT"}
+
+// Versions an earlier release stored without their event are published at the next seeding,
+// once: an upgraded installation needs nothing.
+func TestSeedPublishesTheVersionsStoredWithoutTheirEvent(t *testing.T) {
+	db := testenv.Database(t)
+	s := New(db)
+	earlier := Defaults()
+	earlier.AdoptedAt = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	later := earlier
+	later.Version, later.EffectiveFrom, later.AdoptedBy = 2, "2027-01-01", "decision MB-2026-12-R/3"
+	for _, r := range []Rules{earlier, later} {
+		if _, err := db.Collection(Collection).InsertOne(t.Context(), doc{ID: id(r.Version), Rules: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if err := s.Seed(t.Context(), members, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := adoptedEvents(t, db)
+	if len(got) != 2 || got[1].GetRules().GetAdoptedBy() != earlier.AdoptedBy || got[2].GetRules().GetEffectiveFrom() != "2027-01-01" {
+		t.Fatalf("published %v", got)
+	}
+	if n, err := db.Collection(Collection).CountDocuments(t.Context(), bson.D{{Key: outbox.Field, Value: bson.D{{Key: "$exists", Value: true}}}}); err != nil || n != 2 {
+		t.Errorf("%d versions hold their event, %v; want 2", n, err)
+	}
+}
+
+// adoptedEvents reads the announced rules.adopted events, by version.
+func adoptedEvents(t *testing.T, db *mongo.Database) map[int32]*secretariatv1.RulesAdopted {
+	t.Helper()
+	cur, err := db.Collection(outbox.PointerCollection).Find(t.Context(), bson.D{{Key: "aggregate_id", Value: AggregateID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pointers []struct {
+		Event outbox.Event `bson:"event"`
+	}
+	if err := cur.All(t.Context(), &pointers); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int32]*secretariatv1.RulesAdopted{}
+	for _, p := range pointers {
+		var env eventsv1.Envelope
+		if err := proto.Unmarshal(p.Event.Data, &env); err != nil || env.GetType() != EventAdopted || p.Event.Subject != "nrm."+EventAdopted {
+			t.Fatalf("pointer %s: %v, %v", p.Event.Subject, env.GetType(), err)
+		}
+		var e secretariatv1.RulesAdopted
+		if err := env.GetPayload().UnmarshalTo(&e); err != nil {
+			t.Fatal(err)
+		}
+		if env.GetAggregateVersion() != int64(e.GetRules().GetVersion()) {
+			t.Errorf("event of version %d at aggregate version %d", e.GetRules().GetVersion(), env.GetAggregateVersion())
+		}
+		out[e.GetRules().GetVersion()] = &e
+	}
+	return out
 }

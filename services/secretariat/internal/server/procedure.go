@@ -21,7 +21,9 @@ type Procedure struct {
 	Representations *representation.Store
 	// Members are the member institutions' codes.
 	Members []string
-	Now     func() time.Time
+	// Relay is woken after an adoption, to publish its event at once.
+	Relay interface{ Notify() }
+	Now   func() time.Time
 }
 
 // GetRulesOfProcedure returns the version in force on a day.
@@ -57,10 +59,11 @@ func (s *Server) AdoptRulesOfProcedure(ctx context.Context, req *secretariatv1.A
 	if req.GetRules() == nil {
 		return nil, apierr.InvalidField("rules", "is required")
 	}
-	r, err := s.procedure.Rules.Adopt(ctx, rules.FromProto(req.GetRules()), s.procedure.Now())
+	r, err := s.procedure.Rules.Adopt(ctx, rules.FromProto(req.GetRules()), s.procedure.Members, s.procedure.Now())
 	if err != nil {
 		return nil, err
 	}
+	s.procedure.Relay.Notify()
 	return &secretariatv1.AdoptRulesOfProcedureResponse{Rules: r.Proto()}, nil
 }
 

@@ -41,20 +41,22 @@ func (s *Meetings) Watch(ctx context.Context) error {
 const approvalReminderLead = 2 * 24 * time.Hour
 
 // remindReportApproval reminds every member, once per report, of a report circulated and
-// still awaiting approval when the approval period the rules of procedure give
-// (reportApprovalDays) is about to end.
+// still awaiting approval when the approval period the rules of procedure of its circulation
+// day give (report_approval_days) is about to end.
 func (s *Meetings) remindReportApproval(ctx context.Context, now time.Time) error {
 	items, err := s.Backlog.Open(ctx)
-	if err != nil {
-		return err
-	}
-	r, err := s.Rules.On(ctx, now.In(workdays.Tirana).Format(time.DateOnly))
 	if err != nil {
 		return err
 	}
 	var errs []error
 	for _, it := range items {
 		if it.Kind != backlog.KindReportApproval || len(it.ReportIDs) == 0 {
+			continue
+		}
+		// The rules of the circulation day, as the reporting service applies them.
+		r, err := s.Rules.On(ctx, it.Since.In(workdays.Tirana).Format(time.DateOnly))
+		if err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		deadline := it.Since.AddDate(0, 0, int(r.ReportApprovalDays))

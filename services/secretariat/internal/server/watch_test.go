@@ -35,12 +35,12 @@ func watched(t *testing.T, installed time.Time, now *time.Time) (*Meetings, *mon
 	t.Helper()
 	db := testenv.Database(t)
 	rs, reps := rules.New(db), representation.New(db)
-	if err := rs.Seed(t.Context(), installed); err != nil {
-		t.Fatal(err)
-	}
 	var codes []string
 	for _, m := range members.DefaultMembers() {
 		codes = append(codes, m.Code)
+	}
+	if err := rs.Seed(t.Context(), codes, installed); err != nil {
+		t.Fatal(err)
 	}
 	if err := reps.Seed(t.Context(), representation.DevDefaults(codes), installed); err != nil {
 		t.Fatal(err)
