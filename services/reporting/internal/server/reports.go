@@ -81,48 +81,52 @@ func (s *Reports) DraftReport(ctx context.Context, req *reportingv1.DraftReportR
 	if err != nil {
 		return nil, err
 	}
-	sections, err := reports.Compose(ctx, s.Builders, p)
-	if err != nil {
-		return nil, err
-	}
-	now := s.stamp()
-	created, err := s.create(ctx, p, sections, now)
-	switch {
-	case err == nil:
-		aggregate.SendETag(ctx, created.Version)
-		return &reportingv1.DraftReportResponse{Report: view(created)}, nil
-	case !errors.Is(err, aggregate.ErrExists):
-		return nil, err
-	}
-	r, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
-		next, changed, err := r.Redraft(sections, now)
-		return next, when(changed, "report.drafted"), err
-	})
+	r, _, err := s.draft(ctx, p, func(reports.Report) bool { return true })
 	if err != nil {
 		return nil, err
 	}
 	return &reportingv1.DraftReportResponse{Report: view(r)}, nil
 }
 
-// DraftIfAbsent drafts the first revision of the report of p unless the report exists, in any
-// state: the automatic draft, which must leave alone a report the secretariat drafted (and may
-// have circulated) already. It reports whether it drafted one.
-func (s *Reports) DraftIfAbsent(ctx context.Context, p reports.Period) (bool, error) {
-	switch _, err := s.Store.Get(ctx, reports.ID(p)); {
-	case err == nil:
-		return false, nil
-	case !errors.Is(err, aggregate.ErrNotFound):
+// KeepDrafted drafts the report of p if there is none, and drafts it again while it is a draft
+// whose figures have changed (the members' data arriving, corrections): the automatic draft,
+// which follows the data until the secretariat circulates it, and then leaves it alone, as it
+// leaves a returned or final report. It reports whether it made a revision.
+func (s *Reports) KeepDrafted(ctx context.Context, p reports.Period) (bool, error) {
+	isDraft := func(r reports.Report) bool { return r.State == reports.Draft }
+	switch r, err := s.Store.Get(ctx, reports.ID(p)); {
+	case err == nil && !isDraft(r):
+		return false, nil // not worth composing the sections
+	case err != nil && !errors.Is(err, aggregate.ErrNotFound):
 		return false, err
 	}
+	_, changed, err := s.draft(ctx, p, isDraft)
+	return changed, err
+}
+
+// draft composes the report of p and commits it: its first revision, or the next of a report
+// that redraft accepts (a final one is refused whatever redraft says) unless the figures are
+// those of its draft already. It reports whether it made a revision.
+func (s *Reports) draft(ctx context.Context, p reports.Period, redraft func(reports.Report) bool) (reports.Report, bool, error) {
 	sections, err := reports.Compose(ctx, s.Builders, p)
 	if err != nil {
-		return false, err
+		return reports.Report{}, false, err
 	}
-	_, err = s.create(ctx, p, sections, s.stamp())
-	if errors.Is(err, aggregate.ErrExists) { // drafted meanwhile, by a request or another replica
-		return false, nil
+	now := s.stamp()
+	created, err := s.create(ctx, p, sections, now)
+	if !errors.Is(err, aggregate.ErrExists) {
+		return created, err == nil, err
 	}
-	return err == nil, err
+	changed := false
+	r, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
+		if !redraft(r) {
+			return r, nil, nil
+		}
+		next, ok, err := r.Redraft(sections, now)
+		changed = ok
+		return next, when(ok, "report.drafted"), err
+	})
+	return r, changed, err
 }
 
 // create commits the first revision of the report of p; aggregate.ErrExists if there is one.
@@ -136,6 +140,7 @@ func (s *Reports) create(ctx context.Context, p reports.Period, sections []repor
 	created, err := s.Store.Create(ctx, r, aggregate.Change{Kind: "drafted"}.By(who.Institution, who.Subject, now), events)
 	if err == nil {
 		s.committed(ctx, created, "report.drafted")
+		aggregate.SendETag(ctx, created.Version)
 	}
 	return created, err
 }

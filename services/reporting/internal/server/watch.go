@@ -11,7 +11,9 @@ import (
 )
 
 // Watch is what the reports do of themselves, at each look: the Authority reports monthly, so
-// once a month has ended (in Tirana) its report is drafted if no one has drafted it yet; and,
+// once a month has ended (in Tirana) its report is drafted if no one has drafted it yet, and
+// drafted again while it waits, a draft, as its figures change (the members' data comes in over
+// the first days of the month); and,
 // where the rules of procedure a report was circulated under take silence as consent, once its
 // approval period is over it is approved tacitly by the approvers that have not answered.
 type Watch struct {
@@ -20,7 +22,8 @@ type Watch struct {
 }
 
 // Look does what is due at the Reports' clock. It is idempotent: the report of a month has one id,
-// and a report that exists is left as it is, so any replica may look, as often as it likes.
+// a draft whose figures have not changed is left as it is, and a circulated one is never
+// touched, so any replica may look, as often as it likes.
 func (w Watch) Look(ctx context.Context) error {
 	var errs []error
 	if w.AutoDraft {
@@ -38,7 +41,7 @@ func (w Watch) draftLastMonth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := w.Reports.DraftIfAbsent(ctx, p); err != nil {
+	if _, err := w.Reports.KeepDrafted(ctx, p); err != nil {
 		return fmt.Errorf("draft the report of %s: %w", p.Key(), err)
 	}
 	return nil

@@ -89,7 +89,7 @@ func TestWatchDraftsEachMonthOnce(t *testing.T) {
 			[]string{"2026-10@REPORT_STATE_DRAFT"}},
 		{"a report circulated already is left alone", true, func(t *testing.T, ctx context.Context, s *Reports) {
 			p, _ := reports.Month("2026-10")
-			if _, err := s.DraftIfAbsent(ctx, p); err != nil {
+			if _, err := s.KeepDrafted(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.execute(ctx, reports.ID(p), 0, func(r reports.Report) (reports.Report, []string, error) {
@@ -120,6 +120,44 @@ func TestWatchDraftsEachMonthOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The automatic draft follows the figures while it is a draft, a revision for each change and
+// none without one; once circulated, or returned, the watch leaves it alone.
+func TestWatchKeepsTheDraftUpToDate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	s, ctx := watched(t, &now, rulesFor(false, 10, "KKSAT"))
+	n := "1"
+	s.Builders = []reports.Builder{figures{&n}}
+	w := Watch{Reports: s, AutoDraft: true}
+	p, _ := reports.Month("2026-10")
+	look := func(figure string, wantRevision int64, wantState, wantFigure string) {
+		t.Helper()
+		n = figure
+		now = now.Add(time.Hour)
+		if err := w.Look(ctx); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Store.Get(ctx, reports.ID(p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Sections[0].Tables[0].Rows[0][1]; r.Revision != wantRevision || r.State != wantState || got != wantFigure {
+			t.Errorf("with %s: revision %d, %s, figure %s; want %d, %s, %s", figure, r.Revision, r.State, got, wantRevision, wantState, wantFigure)
+		}
+	}
+	look("1", 1, reports.Draft, "1")
+	look("1", 1, reports.Draft, "1") // nothing changed: no revision
+	look("4", 2, reports.Draft, "4") // the members' data came in
+	if _, err := s.CirculateReport(ctx, &reportingv1.CirculateReportRequest{Id: reports.ID(p)}); err != nil {
+		t.Fatal(err)
+	}
+	look("5", 2, reports.Circulated, "4")
+	if _, err := s.ReturnReport(member(ctx, "KKSAT"), &reportingv1.ReturnReportRequest{Id: reports.ID(p), Comment: "the shelters' data is missing"}); err != nil {
+		t.Fatal(err)
+	}
+	look("6", 2, reports.Returned, "4") // the secretariat drafts it again, not the watch
 }
 
 // approvedEvents are the report.approved events of the report in the outbox, as
@@ -205,7 +243,7 @@ func TestWatchApprovesTacitly(t *testing.T) {
 			approvers := tc.rules.Members
 			s, ctx := watched(t, &now, tc.rules)
 			p, _ := reports.Month("2026-10")
-			if _, err := s.DraftIfAbsent(ctx, p); err != nil {
+			if _, err := s.KeepDrafted(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 			id := reports.ID(p)
