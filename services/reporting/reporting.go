@@ -19,11 +19,12 @@ import (
 )
 
 // CaseStatisticsConsumer is the durable consumer that feeds the case statistics; it also names
-// their dead letters, nrm.dlq.reporting-case-facts.<subject>. It replaced
-// "reporting-case-statistics", which counted registrations only: a new name is a new consumer,
-// which starts from the beginning of the case stream and so rebuilds the statistics of an
-// existing installation in the new collections (docs/decisions.md 32).
-const CaseStatisticsConsumer = "reporting-case-facts"
+// their dead letters, nrm.dlq.reporting-case-counts.<subject>. It replaced "reporting-case-facts"
+// (and that one "reporting-case-statistics") when the statistics moved onto package tally's
+// documents: a new name is a new consumer, which starts from the beginning of the case stream
+// and so rebuilds the statistics of an existing installation in the new collections
+// (docs/decisions.md 32 and 38).
+const CaseStatisticsConsumer = "reporting-case-counts"
 
 // Service is the reporting service with its own settings. Each of its parts binds its settings
 // in Bind and starts in Setup.

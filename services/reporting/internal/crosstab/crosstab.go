@@ -1,8 +1,8 @@
 // Package crosstab keeps the cross-tabulations of the cases: for every pair of case dimensions
 // (sex by status, age band by exploitation type…), the number of cases per pair of values, in
 // the bucket of the case's identification day. It follows the case events as the case statistics
-// do (package projection): the newest facts of a case win, a merged duplicate counts nowhere;
-// the documents and buckets are package tally's. The pairs are counted as the events arrive, so
+// do, with the same projection.Case: the newest facts of a case win, a merged duplicate counts
+// nowhere; the documents and buckets are package tally's. The pairs are counted as the events arrive, so
 // that a query reads a period's day buckets only, never the case documents, whose number grows
 // with the cases.
 package crosstab
@@ -73,29 +73,9 @@ const (
 	keyCases = "cases"
 )
 
-// Case is a case as the cross-tabulations know it.
-type Case struct {
-	// Version is the case version of the event applied last.
-	Version int64            `bson:"version"`
-	Merged  bool             `bson:"merged"`
-	Facts   projection.Facts `bson:"facts"`
-}
-
-// moves reports whether e changes c: newer, or its merge, final whenever it arrives (as in
-// package projection).
-func moves(c Case, e projection.Event) bool { return e.Version > c.Version || e.Merged && !c.Merged }
-
-func with(c Case, e projection.Event) Case {
-	next := Case{Version: e.Version, Merged: c.Merged || e.Merged}
-	if !next.Merged {
-		next.Facts = e.Facts
-	}
-	return next
-}
-
 // tallyOf counts c once in every cell of every pair of dimensions, in its identification day.
-func tallyOf(c Case) *tally.Tally {
-	if c.Merged || c.Version == 0 {
+func tallyOf(c projection.Case) *tally.Tally {
+	if !c.Counted() {
 		return nil
 	}
 	f := tally.Figures{}
@@ -112,17 +92,17 @@ func tallyOf(c Case) *tally.Tally {
 	return &tally.Tally{Bucket: c.Facts.Day, Figures: f}
 }
 
-var kind = tally.Kind[Case, projection.Event]{
+var kind = tally.Kind[projection.Case, projection.Event]{
 	Docs: DocCollection, DocJournal: DocJournalCollection,
 	Buckets: BucketCollection, BucketJournal: BucketJournalCollection,
 	Months: MonthCollection, MonthJournal: MonthJournalCollection,
-	Moves: moves, With: with, Tally: tallyOf,
+	Moves: projection.Case.Moves, With: projection.Case.With, Tally: tallyOf,
 	OccurredAt: func(e projection.Event) time.Time { return e.OccurredAt },
 }
 
 // Tables are the cross-tabulations over the reporting service's own database.
 type Tables struct {
-	p *tally.Projection[Case, projection.Event]
+	p *tally.Projection[projection.Case, projection.Event]
 }
 
 // New returns the cross-tabulations stored in db.

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/reporting/internal/projection"
@@ -22,9 +21,9 @@ import (
 // The measured period holds the same cases at both sizes, so what is shown is whether a
 // period's figures cost more as the history grows.
 //
-// Cases are stored in bulk as the projection keeps them (a bucket per identification day, a
-// document per case), computed in memory through the projection's own transitions
-// (projection.SeedDay), rather than applied event by event.
+// Cases are stored in bulk as the projection keeps them (a document per case, a bucket per
+// identification day and month), computed in memory through the projection's own transitions
+// (tally.Projection.Load), rather than applied event by event.
 //
 //	go test -run '^$' -bench Statistics -benchtime 10x ./services/reporting/internal/projection/
 func BenchmarkStatistics(b *testing.B) {
@@ -42,7 +41,7 @@ func BenchmarkStatistics(b *testing.B) {
 	for _, years := range []int{1, 10} {
 		for y := measured - seeded; y > measured-years; y-- {
 			start := time.Now()
-			n := seedYear(b, db, y, perYear)
+			n := seedYear(b, p, y, perYear)
 			if y == measured {
 				wantMonth = n[month.From[:7]]
 			}
@@ -110,17 +109,16 @@ var (
 
 // seedYear stores n cases identified in year, spread evenly over its days, in bulk as the
 // projection keeps them, and returns how many fell in each month ("YYYY-MM").
-func seedYear(b *testing.B, db *mongo.Database, year, n int) map[string]int64 {
+func seedYear(b *testing.B, p *projection.Projection, year, n int) map[string]int64 {
 	b.Helper()
-	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(uint64(year), 13))
 	pick := func(values []string) string { return values[rng.IntN(len(values))] }
 	first := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC)
 	days := first.AddDate(1, 0, -1).YearDay()
-	perDay := make([][]projection.Event, days)
+	months := make(map[string]int64)
+	events := make([]projection.Event, 0, n)
 	for i := range n {
-		d := i * days / n
-		at := first.AddDate(0, 0, d)
+		at := first.AddDate(0, 0, i*days/n)
 		types := []string{pick(exploitations)}
 		if rng.IntN(5) == 0 {
 			types = append(types, pick(exploitations))
@@ -129,54 +127,15 @@ func seedYear(b *testing.B, db *mongo.Database, year, n int) map[string]int64 {
 		if rng.IntN(10) == 0 {
 			cits = append(cits, pick(citizenships))
 		}
-		perDay[d] = append(perDay[d], projection.Event{CaseID: uuid.NewString(), Version: 1, OccurredAt: at.Add(10 * time.Hour),
-			Facts: projection.Facts{Day: at.Format(time.DateOnly), Sex: pick(sexes), AgeBand: pick(ageBands),
+		day := at.Format(time.DateOnly)
+		months[day[:7]]++
+		events = append(events, projection.Event{CaseID: uuid.NewString(), Version: 1, OccurredAt: at.Add(10 * time.Hour),
+			Facts: projection.Facts{Day: day, Sex: pick(sexes), AgeBand: pick(ageBands),
 				ExploitationTypes: types, Citizenships: cits, Status: pick(statuses), State: pick(states),
 				IdentifyingInstitution: pick(institutions), Prefecture: pick(prefectures), Scope: pick(scopes)}})
 	}
-	months := make(map[string]int64)
-	byMonth := make(map[string][]projection.Event)
-	var buckets, cases []any
-	flush := func() {
-		if len(cases) > 0 {
-			if _, err := db.Collection(projection.CaseCollection).InsertMany(ctx, cases); err != nil {
-				b.Fatal(err)
-			}
-		}
-		cases = cases[:0]
-	}
-	for d, events := range perDay {
-		if len(events) == 0 {
-			continue
-		}
-		day := first.AddDate(0, 0, d).Format(time.DateOnly)
-		months[day[:7]] += int64(len(events))
-		byMonth[day[:7]] = append(byMonth[day[:7]], events...)
-		bucket, docs := projection.SeedDay(day, events)
-		buckets, cases = append(buckets, bucket), append(cases, docs...)
-		if len(cases) >= 1000 {
-			flush()
-		}
-	}
-	flush()
-	if _, err := db.Collection(projection.BucketCollection).InsertMany(ctx, buckets); err != nil {
-		b.Fatal(err)
-	}
-	var monthly []any
-	for month, events := range byMonth {
-		monthly = append(monthly, projection.SeedMonth(month, events))
-	}
-	if _, err := db.Collection(projection.MonthCollection).InsertMany(ctx, monthly); err != nil {
+	if err := p.Load(context.Background(), events); err != nil {
 		b.Fatal(err)
 	}
 	return months
-}
-
-// monthDays are the days of p, YYYY-MM-DD.
-func monthDays(p reports.Period) []string {
-	var out []string
-	for d, _ := time.Parse(time.DateOnly, p.From); d.Format(time.DateOnly) <= p.To; d = d.AddDate(0, 0, 1) {
-		out = append(out, d.Format(time.DateOnly))
-	}
-	return out
 }

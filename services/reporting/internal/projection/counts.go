@@ -1,20 +1,22 @@
 package projection
 
+import "github.com/nrm-albania/nrm/services/reporting/internal/tally"
+
 // Counts are the numbers of cases, in total and per value of each dimension. A case with
 // several exploitation types or citizenships counts once under each, so a dimension may add up
 // to more than Total. A value whose count falls to zero is removed, so that figures rebuilt from
 // scratch equal figures that followed every correction.
 type Counts struct {
-	Total                    int64            `bson:"total"`
-	ByExploitationType       map[string]int64 `bson:"by_exploitation_type"`
-	BySex                    map[string]int64 `bson:"by_sex"`
-	ByAgeBand                map[string]int64 `bson:"by_age_band"`
-	ByCitizenship            map[string]int64 `bson:"by_citizenship"`
-	ByIdentifyingInstitution map[string]int64 `bson:"by_identifying_institution"`
-	ByStatus                 map[string]int64 `bson:"by_status"`
-	ByState                  map[string]int64 `bson:"by_state"`
-	ByScope                  map[string]int64 `bson:"by_scope"`
-	ByPrefecture             map[string]int64 `bson:"by_prefecture"`
+	Total                    int64
+	ByExploitationType       map[string]int64
+	BySex                    map[string]int64
+	ByAgeBand                map[string]int64
+	ByCitizenship            map[string]int64
+	ByIdentifyingInstitution map[string]int64
+	ByStatus                 map[string]int64
+	ByState                  map[string]int64
+	ByScope                  map[string]int64
+	ByPrefecture             map[string]int64
 }
 
 // Add counts the case with facts f n times: 1 to count it, -1 to stop counting it. A value
@@ -36,25 +38,44 @@ func (c *Counts) Add(f Facts, n int64) {
 	}
 }
 
-// Merge adds the counts of o, e.g. of another day.
-func (c *Counts) Merge(o Counts) {
-	c.Total += o.Total
-	merge(&c.ByExploitationType, o.ByExploitationType)
-	merge(&c.BySex, o.BySex)
-	merge(&c.ByAgeBand, o.ByAgeBand)
-	merge(&c.ByCitizenship, o.ByCitizenship)
-	merge(&c.ByIdentifyingInstitution, o.ByIdentifyingInstitution)
-	merge(&c.ByStatus, o.ByStatus)
-	merge(&c.ByState, o.ByState)
-	merge(&c.ByScope, o.ByScope)
-	merge(&c.ByPrefecture, o.ByPrefecture)
+// The figures' dimensions (tally.Figures) that hold the counts: the total, and one per field.
+const (
+	dimTotal = "total"
+	keyCases = "cases"
+)
+
+// dimensions names each count by value in the figures.
+func (c *Counts) dimensions() map[string]*map[string]int64 {
+	return map[string]*map[string]int64{
+		"by_exploitation_type": &c.ByExploitationType, "by_sex": &c.BySex, "by_age_band": &c.ByAgeBand,
+		"by_citizenship": &c.ByCitizenship, "by_identifying_institution": &c.ByIdentifyingInstitution,
+		"by_status": &c.ByStatus, "by_state": &c.ByState, "by_scope": &c.ByScope, "by_prefecture": &c.ByPrefecture,
+	}
 }
 
-// clone returns counts that share no map with c, so that changing them leaves c as it was.
-func (c Counts) clone() Counts {
-	var n Counts
-	n.Merge(c)
-	return n
+// figuresOf is what one case with facts f counts.
+func figuresOf(f Facts) tally.Figures {
+	var c Counts
+	c.Add(f, 1)
+	out := tally.Figures{}
+	out.Set(dimTotal, keyCases, c.Total)
+	for dim, byValue := range c.dimensions() {
+		for v, n := range *byValue {
+			out.Set(dim, v, n)
+		}
+	}
+	return out
+}
+
+// countsOf reads the counts out of figures, a sum of figuresOf.
+func countsOf(f tally.Figures) Counts {
+	c := Counts{Total: f[dimTotal][keyCases]}
+	for dim, byValue := range c.dimensions() {
+		for v, n := range f[dim] {
+			add(byValue, v, n)
+		}
+	}
+	return c
 }
 
 func add(m *map[string]int64, key string, n int64) {
@@ -64,12 +85,6 @@ func add(m *map[string]int64, key string, n int64) {
 	(*m)[key] += n
 	if (*m)[key] == 0 {
 		delete(*m, key)
-	}
-}
-
-func merge(dst *map[string]int64, src map[string]int64) {
-	for k, n := range src {
-		add(dst, k, n)
 	}
 }
 

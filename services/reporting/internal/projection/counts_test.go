@@ -3,6 +3,8 @@ package projection
 import (
 	"reflect"
 	"testing"
+
+	"github.com/nrm-albania/nrm/services/reporting/internal/tally"
 )
 
 func TestCountsAdd(t *testing.T) {
@@ -73,14 +75,13 @@ func TestCountsAdd(t *testing.T) {
 	}
 }
 
-func TestCountsMerge(t *testing.T) {
+// The figures of cases, summed as the buckets sum them, read back as their counts.
+func TestFiguresOfCasesSumToTheirCounts(t *testing.T) {
 	a, b := sample("2025-03-09"), sample("2025-03-10")
-	b.Sex, b.Citizenships, b.IdentifyingInstitution = "SEX_MALE", []string{"AL", "GR"}, "SHSSH"
-	var day1, day2, sum Counts
-	day1.Add(a, 1)
-	day2.Add(b, 1)
-	sum.Merge(day1)
-	sum.Merge(day2)
+	b.Sex, b.Citizenships, b.IdentifyingInstitution = "SEX_MALE", []string{"AL", "GR", "GR"}, "SHSSH"
+	sum := tally.Figures{}
+	sum.Add(figuresOf(a), 1)
+	sum.Add(figuresOf(b), 1)
 	want := Counts{
 		Total:                    2,
 		ByExploitationType:       map[string]int64{"EXPLOITATION_TYPE_SEXUAL": 2},
@@ -93,25 +94,21 @@ func TestCountsMerge(t *testing.T) {
 		ByScope:                  map[string]int64{"TRAFFICKING_SCOPE_INTERNAL": 2},
 		ByPrefecture:             map[string]int64{"PREFECTURE_TIRANE": 2},
 	}
-	if !reflect.DeepEqual(sum, want) {
-		t.Errorf("Merge:\n got %+v\nwant %+v", sum, want)
+	if got := countsOf(sum); !reflect.DeepEqual(got, want) {
+		t.Errorf("counts:\n got %+v\nwant %+v", got, want)
 	}
-	var empty Counts
-	empty.Merge(Counts{})
-	if !reflect.DeepEqual(empty, Counts{}) {
-		t.Errorf("merging nothing gave %+v", empty)
+	if got := countsOf(tally.Figures{}); !reflect.DeepEqual(got, Counts{}) {
+		t.Errorf("the counts of nothing: %+v", got)
 	}
 }
 
 // Counting a case and then no longer leaves no trace: no value at zero, so that figures that
 // followed corrections equal figures rebuilt from scratch.
 func TestCountsAddThenRemove(t *testing.T) {
-	var c Counts
-	c.Add(sample("2025-03-09"), 1)
-	c.Add(sample("2025-03-09"), -1)
-	var rebuilt Counts
-	rebuilt.Merge(c)
-	if !reflect.DeepEqual(rebuilt, Counts{}) {
-		t.Errorf("after adding and removing a case: %+v", rebuilt)
+	sum := tally.Figures{}
+	sum.Add(figuresOf(sample("2025-03-09")), 1)
+	sum.Add(figuresOf(sample("2025-03-09")), -1)
+	if len(sum) != 0 || !reflect.DeepEqual(countsOf(sum), Counts{}) {
+		t.Errorf("after adding and removing a case: %v", sum)
 	}
 }

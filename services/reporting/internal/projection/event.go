@@ -3,7 +3,6 @@ package projection
 import (
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -35,10 +34,4 @@ func (e Event) Validate() error {
 		errs = append(errs, e.Facts.Validate())
 	}
 	return errors.Join(errs...)
-}
-
-// marker names the change a case version made to a bucket, in the bucket's list of changes
-// applied: "<case id>@<version>".
-func marker(caseID string, version int64) string {
-	return caseID + "@" + strconv.FormatInt(version, 10)
 }

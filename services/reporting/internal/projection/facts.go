@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-	"unicode/utf8"
+
+	"github.com/nrm-albania/nrm/services/reporting/internal/tally"
 )
 
 // Facts are what the statistics count of one case at one version: its pseudonymous attributes,
@@ -40,19 +40,15 @@ func (f Facts) equal(o Facts) bool {
 		slices.Equal(f.ExploitationTypes, o.ExploitationTypes) && slices.Equal(f.Citizenships, o.Citizenships)
 }
 
-// maxKeyLen bounds a counted value; real ones (enum names, ISO and institution codes) are short.
-const maxKeyLen = 64
-
-// Validate reports what makes f impossible to count. Values become field names of the buckets'
-// count maps, so they must be usable as such on MongoDB and FerretDB: not empty, valid UTF-8,
-// no '.', not starting with '$'.
+// Validate reports what makes f impossible to count. Values become keys of the buckets' figures,
+// so they must be usable as field names on MongoDB and FerretDB (tally.CheckKey).
 func (f Facts) Validate() error {
 	var errs []error
 	if !ValidDay(f.Day) {
 		errs = append(errs, fmt.Errorf("identification_date %q is not a date YYYY-MM-DD", f.Day))
 	}
 	check := func(field, v string) {
-		if err := checkKey(v); err != nil {
+		if err := tally.CheckKey(v); err != nil {
 			errs = append(errs, fmt.Errorf("%s %q: %w", field, v, err))
 		}
 	}
@@ -70,18 +66,4 @@ func (f Facts) Validate() error {
 		check("citizenships", v)
 	}
 	return errors.Join(errs...)
-}
-
-func checkKey(v string) error {
-	switch {
-	case v == "":
-		return errors.New("is empty")
-	case len(v) > maxKeyLen:
-		return fmt.Errorf("is longer than %d bytes", maxKeyLen)
-	case !utf8.ValidString(v):
-		return errors.New("is not valid UTF-8")
-	case strings.ContainsAny(v, ".\x00"), strings.HasPrefix(v, "$"):
-		return errors.New("contains '.' or NUL, or starts with '$'")
-	}
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/nrm-albania/nrm/services/platform/journal"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"github.com/nrm-albania/nrm/services/reporting/internal/tally"
 )
 
 // apply applies e, retrying while the journal is busy as the consumer does by redelivery, and
@@ -163,41 +164,6 @@ func TestApplySequences(t *testing.T) {
 	}
 }
 
-// A writer that stopped after committing an event to the case's document, before the buckets,
-// leaves the move to whoever comes next: the redelivered event, or the case's next one.
-func TestApplyCompletesAStoppedWriter(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		name string
-		next Event
-		want map[string]int64
-	}{
-		{"the same event redelivered", event("a", 2, boy), figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
-		{"the case's next event", event("a", 3, with(boy, func(f *Facts) { f.Status = "TRAFFICKING_STATUS_VICTIM" })),
-			figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1,
-				"status/TRAFFICKING_STATUS_POTENTIAL_VICTIM": 0, "status/TRAFFICKING_STATUS_VICTIM": 1})},
-		{"a late event of the case", event("a", 1, girl), figuresWith(map[string]int64{"sex/SEX_FEMALE": 0, "sex/SEX_MALE": 1})},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			p := New(testenv.Database(t))
-			apply(t, p, event("a", 1, girl))
-			// Step 2 of Apply alone: the correction reaches the case's document, not the buckets.
-			stopped := event("a", 2, boy)
-			if _, err := p.cases.Append(context.Background(), "a", func(journal.Doc[caseDoc]) (Event, bool) { return stopped, true }); err != nil {
-				t.Fatal(err)
-			}
-			if got := figures(t, p); !maps.Equal(got, oneGirl) {
-				t.Fatalf("figures before the next writer: %v", got)
-			}
-			apply(t, p, tc.next)
-			if got := figures(t, p); !maps.Equal(got, tc.want) {
-				t.Errorf("figures:\n got %v\nwant %v", got, tc.want)
-			}
-		})
-	}
-}
-
 // Writers of different cases identified on the same day race for each version of its bucket;
 // every case must count once, with its correction.
 func TestConcurrentCasesOfOneDayCountEachOnce(t *testing.T) {
@@ -258,25 +224,42 @@ func TestConcurrentDuplicateDeliveriesApplyOnce(t *testing.T) {
 	}
 }
 
-// The stored layout is what Statistics projects "applied" out of: the bucket's fields beside _id
-// and version.
+// The stored layout: a case's document holds its newest facts where Cases looks for them, and a
+// day's bucket its figures with the marker of each change applied.
 func TestApplyStoredLayout(t *testing.T) {
 	t.Parallel()
 	db := testenv.Database(t)
 	p := New(db)
 	apply(t, p, event("case-1", 1, girl))
 
+	var c struct {
+		State Case `bson:"state"`
+	}
+	if err := db.Collection(CaseCollection).FindOne(context.Background(), bson.D{{Key: "_id", Value: "case-1"}}).Decode(&c); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.State, Case{Version: 1, Facts: girl}) {
+		t.Errorf("the case's state: %+v", c.State)
+	}
 	var b bson.M
 	if err := db.Collection(BucketCollection).FindOne(context.Background(), bson.D{{Key: "_id", Value: "2025-03-09"}}).Decode(&b); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"_id", "applied", "by_age_band", "by_citizenship", "by_exploitation_type", "by_identifying_institution",
-		"by_prefecture", "by_scope", "by_sex", "by_state", "by_status", "last_event_at", "total", "version"}
+	want := []string{"_id", "applied", "figures", "last_event_at", "version"}
 	if fields := slices.Sorted(maps.Keys(b)); !slices.Equal(fields, want) {
 		t.Errorf("bucket fields %q, want %q", fields, want)
 	}
-	if applied := b["applied"]; !reflect.DeepEqual(applied, bson.A{"case-1@1"}) {
-		t.Errorf("markers %v, want [case-1@1]", applied)
+	if applied := b["applied"]; !reflect.DeepEqual(applied, bson.A{journal.EntryID("case-1", 1)}) {
+		t.Errorf("markers %v", applied)
+	}
+	var figures struct {
+		Figures tally.Figures `bson:"figures"`
+	}
+	if err := db.Collection(BucketCollection).FindOne(context.Background(), bson.D{{Key: "_id", Value: "2025-03-09"}}).Decode(&figures); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(figures.Figures, figuresOf(girl)) {
+		t.Errorf("figures %v", figures.Figures)
 	}
 }
 

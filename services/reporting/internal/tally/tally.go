@@ -63,8 +63,10 @@ const maxMoves = 10
 
 // Projection is the figures of one kind of document.
 type Projection[S, E any] struct {
-	kind    Kind[S, E]
-	docs    *journal.Journal[doc[S], E]
+	kind Kind[S, E]
+	docs *journal.Journal[doc[S], E]
+	// docColl is Kind.Docs, which States reads and Load fills.
+	docColl *mongo.Collection
 	days    *journal.Journal[bucket, change]
 	buckets *mongo.Collection
 	// months and monthly are nil without Kind.Months.
@@ -77,6 +79,7 @@ func New[S, E any](db *mongo.Database, k Kind[S, E]) *Projection[S, E] {
 	p := &Projection[S, E]{
 		kind:    k,
 		docs:    journal.New(db, k.Docs, k.DocJournal, k.apply),
+		docColl: db.Collection(k.Docs),
 		days:    journal.New(db, k.Buckets, k.BucketJournal, bucket.with),
 		buckets: db.Collection(k.Buckets),
 	}

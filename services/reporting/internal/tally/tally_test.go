@@ -2,6 +2,7 @@ package tally
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/nrm-albania/nrm/services/platform/journal"
 	"github.com/nrm-albania/nrm/services/platform/testenv"
+	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
 // label is a test kind: a document that counts its label, newest version winning, in its bucket.
@@ -124,5 +126,85 @@ func TestPeriodsReadByDayAndMonth(t *testing.T) {
 	}
 	if got := sum("", ""); got != int64(len(latest)) {
 		t.Errorf("all time: %d, want %d", got, len(latest))
+	}
+}
+
+// Load stores what applying each first event would: the same figures in every period, by day and
+// by month, and documents whose next events move them as any other.
+func TestLoadStoresWhatApplyWould(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	monthly := labels
+	monthly.Months, monthly.MonthJournal = "label_months", "label_months_journal"
+	loaded, applied := New(testenv.Database(t), monthly), New(testenv.Database(t), monthly)
+	first := map[string]label{}
+	for i := range 40 {
+		first[fmt.Sprintf("d%02d", i)] = label{Version: 1, Bucket: time.Date(2025, 1, 1+i*2, 0, 0, 0, 0, time.UTC).Format(time.DateOnly),
+			Label: []string{"A", "B", "C"}[i%3]}
+	}
+	if err := loaded.Load(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for id, e := range first {
+		if _, err := applied.Apply(ctx, id, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := label{Version: 2, Bucket: "2025-03-15", Label: "Z"}
+	for _, p := range []*Projection[label, label]{loaded, applied} {
+		if changed, err := p.Apply(ctx, "d00", first["d00"]); err != nil || changed {
+			t.Fatalf("a loaded event again: %v, %v", changed, err)
+		}
+		if _, err := p.Apply(ctx, "d00", next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, period := range [][2]string{{"", ""}, {"2025-01-01", "2025-01-31"}, {"2025-01-10", "2025-02-20"}, {"2025-03-15", "2025-03-15"}} {
+		got, err := loaded.Buckets(ctx, period[0], period[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := applied.Buckets(ctx, period[0], period[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(sumOf(got), sumOf(want)) || len(sumOf(got)) == 0 {
+			t.Errorf("%v: loaded %v, applied %v", period, sumOf(got), sumOf(want))
+		}
+	}
+}
+
+func sumOf(bs []Bucket) Figures {
+	out := Figures{}
+	for _, b := range bs {
+		out.Add(b.Figures, 1)
+	}
+	return out
+}
+
+// States reads the documents' states by a filter on their fields.
+func TestStates(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	p := New(testenv.Database(t), labels)
+	for i, l := range []string{"A", "B", "A"} {
+		if _, err := p.Apply(ctx, fmt.Sprintf("d%d", i), label{Version: 1, Bucket: "2025-03-09", Label: l}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]label{}
+	if err := p.States(ctx, bson.D{{Key: "label", Value: "A"}}, func(id string, s label) error {
+		got[id] = s
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]label{"d0": {Version: 1, Bucket: "2025-03-09", Label: "A"}, "d2": {Version: 1, Bucket: "2025-03-09", Label: "A"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("states %v, want %v", got, want)
+	}
+	stop := errors.New("enough")
+	if err := p.States(ctx, bson.D{}, func(string, label) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("visit's error: %v", err)
 	}
 }
