@@ -122,7 +122,7 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Durable:  server.ConsentConsumer,
 		Subjects: []string{"nrm.case.updated"},
 	}, srv.ConsentWithdrawals())
-	return append(workers, srv.SweepEvery(s.SweepInterval), withdrawals.Run), nil
+	return append(workers, app.Every(s.SweepInterval, "the deadline sweep", rt.Logger, srv.Sweep), withdrawals.Run), nil
 }
 
 // WithKeys returns the service with keys given as the settings' values would be, for the dev

@@ -47,7 +47,16 @@ func (s *Service) bindDataSets(set *config.Set) {
 func (s *Service) setupDataSets(ctx context.Context, rt *app.Runtime) []app.Worker {
 	store := datasets.NewStore(rt.DB, s.dataSets, time.Now)
 	reportingv1.RegisterDataSetServiceServer(rt.GRPC, dataserver.New(store, projection.New(rt.DB), rt.Outbox))
-	workers := []app.Worker{announceMissing(store, rt, s.dataWatch)}
+	// Every interval, the members that have not submitted last month's data by its due day are
+	// announced (report.data_missing, once each).
+	workers := []app.Worker{app.Every(cmp.Or(s.dataWatch, time.Hour), "the announcement of the missing data", rt.Logger,
+		func(ctx context.Context) error {
+			err := store.AnnounceMissing(auth.NewContext(ctx, dataWatcher))
+			if err == nil {
+				rt.Outbox.Notify()
+			}
+			return err
+		})}
 	if retry := seeding.New("the members' data sets", store.Seed, rt.Logger).Start(ctx, firstSeedWithin); retry != nil {
 		workers = append(workers, retry)
 	}
@@ -56,24 +65,3 @@ func (s *Service) setupDataSets(ctx context.Context, rt *app.Runtime) []app.Work
 
 // dataWatcher is the principal of the announcements of missing data in histories and events.
 var dataWatcher = &auth.Principal{Institution: "NRM", Subject: "reporting/datasets", Roles: []auth.Role{auth.RoleService}}
-
-// announceMissing returns the worker that announces, every interval, the members that have not
-// submitted last month's data by its due day (report.data_missing, once each).
-func announceMissing(store *datasets.Store, rt *app.Runtime, interval time.Duration) app.Worker {
-	interval = cmp.Or(interval, time.Hour)
-	return func(ctx context.Context) error {
-		ctx = auth.NewContext(ctx, dataWatcher)
-		for {
-			if err := store.AnnounceMissing(ctx); err != nil && ctx.Err() == nil {
-				rt.Logger.WarnContext(ctx, "the missing data were not all announced; next look in "+interval.String(), "error", err)
-			} else if err == nil {
-				rt.Outbox.Notify()
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(interval):
-			}
-		}
-	}
-}

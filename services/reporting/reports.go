@@ -89,7 +89,9 @@ func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) []
 	})
 	reportingv1.RegisterReportServiceServer(rt.GRPC, srv)
 	return []app.Worker{
-		watchReports(server.Watch{Reports: srv, AutoDraft: s.reports.autoDraft}, rt, s.reports.watch),
+		app.Every(cmp.Or(s.reports.watch, time.Hour), "the reports' look", rt.Logger, func(ctx context.Context) error {
+			return server.Watch{Reports: srv, AutoDraft: s.reports.autoDraft}.Look(auth.NewContext(ctx, reportWatcher))
+		}),
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: RulesOfProcedureConsumer, Subjects: []string{"nrm.rules.>"}},
 			events.RulesOfProcedure(rules, rt.Logger)).Run,
 	}
@@ -98,24 +100,6 @@ func (s *Service) setupReports(rt *app.Runtime, stats *projection.Projection) []
 // reportWatcher is the principal of the reports' own changes (the automatic draft, the tacit
 // approvals) in their histories and events: the Authority's service, no person.
 var reportWatcher = &auth.Principal{Institution: "NRM", Subject: "reporting/reports", Roles: []auth.Role{auth.RoleService}}
-
-// watchReports returns the worker that looks, every interval, for what the reports need.
-func watchReports(w server.Watch, rt *app.Runtime, interval time.Duration) app.Worker {
-	interval = cmp.Or(interval, time.Hour)
-	return func(ctx context.Context) error {
-		ctx = auth.NewContext(ctx, reportWatcher)
-		for {
-			if err := w.Look(ctx); err != nil && ctx.Err() == nil {
-				rt.Logger.WarnContext(ctx, "the reports' look failed; next look in "+interval.String(), "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(interval):
-			}
-		}
-	}
-}
 
 // list is a comma-separated setting's values, trimmed, without empty or repeated ones.
 func list(v string) []string {

@@ -25,6 +25,7 @@ import (
 	"github.com/nrm-albania/nrm/services/platform/testenv"
 	"github.com/nrm-albania/nrm/services/secretariat"
 	"github.com/nrm-albania/nrm/services/secretariat/internal/letters"
+	"github.com/nrm-albania/nrm/services/secretariat/internal/server"
 )
 
 // register is a running secretariat for the register's tests, its database at hand.
@@ -55,11 +56,11 @@ func (r register) as(t *testing.T, institution string, roles ...auth.Role) secre
 }
 
 // stored counts the documents of the register's collections: the letters, their commits, their
-// files and the keyed registrations.
+// files, the keyed registrations and the uploads not settled.
 func (r register) stored(t *testing.T) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}
-	for _, c := range []string{"letters", "letter_revisions", letters.FileCollection, letters.RegistrationCollection} {
+	for _, c := range []string{"letters", "letter_revisions", letters.FileCollection, letters.RegistrationCollection, letters.UploadCollection} {
 		n, err := r.db.Collection(c).CountDocuments(t.Context(), bson.D{})
 		if err != nil {
 			t.Fatal(err)
@@ -320,6 +321,9 @@ func TestAttachmentsRoundTripWithTheirHashes(t *testing.T) {
 	if n := len(got.GetLetter().GetAttachments()); n != 3 {
 		t.Fatalf("%d attachments described, want 3", n)
 	}
+	if n := r.stored(t)[letters.UploadCollection]; n != 0 {
+		t.Errorf("%d uploads left once the letter is registered, want 0", n)
+	}
 	for _, tt := range []struct {
 		number string
 		index  int32
@@ -334,6 +338,62 @@ func TestAttachmentsRoundTripWithTheirHashes(t *testing.T) {
 		if status.Code(err) != tt.code {
 			t.Errorf("attachment %d of %s: %v, want %v", tt.index, tt.number, err, tt.code)
 		}
+	}
+}
+
+// A registration that stopped after storing its files and before its commit leaves files no letter
+// names: the sweep deletes them once they are older than server.FileGrace, and leaves alone the
+// files of a registered letter (settling its upload, had that failed) and those of a registration
+// still within the grace.
+func TestTheSweepDeletesTheFilesNoLetterWillName(t *testing.T) {
+	r := serveRegister(t, nil)
+	ctx := t.Context()
+	req := letterOn("")
+	req.Attachments = []*secretariatv1.Attachment{{Name: "invitation.pdf", Data: pdf}}
+	resp, err := r.client.RegisterLetter(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := resp.GetLetter().GetProtocolNumber()
+	var registered struct {
+		Registration string `bson:"registration"`
+	}
+	if err := r.db.Collection("letters").FindOne(ctx, bson.D{{Key: "_id", Value: number}}).Decode(&registered); err != nil {
+		t.Fatal(err)
+	}
+	st, now := letters.New(r.db), time.Now()
+	old := now.Add(-server.FileGrace - time.Hour)
+	// The letter's upload, as if settling it had failed after the commit.
+	if _, err := r.db.Collection(letters.UploadCollection).InsertOne(ctx, letters.Upload{ID: registered.Registration, Files: 1,
+		Year: thisYear(), After: 0, CreatedAt: old}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []struct {
+		registration string
+		files        [][]byte
+		at           time.Time
+	}{
+		{"crashed", [][]byte{pdf, png}, old},
+		{"under-way", [][]byte{png}, now},
+	} {
+		if err := st.PutFiles(ctx, u.registration, thisYear(), u.files, u.at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := r.stored(t); got[letters.FileCollection] != 4 || got[letters.UploadCollection] != 3 {
+		t.Fatalf("before the sweep: %v", got)
+	}
+	if n, err := st.Sweep(ctx, now.Add(-server.FileGrace)); err != nil || n != 1 {
+		t.Fatalf("Sweep = %d, %v; want the crashed registration's files deleted", n, err)
+	}
+	if got := r.stored(t); got[letters.FileCollection] != 2 || got[letters.UploadCollection] != 1 {
+		t.Errorf("after the sweep: %v; want the letter's file and the one under way, and its upload", got)
+	}
+	if body, err := r.client.GetLetterAttachment(ctx, &secretariatv1.GetLetterAttachmentRequest{ProtocolNumber: number}); err != nil || !bytes.Equal(body.GetData(), pdf) {
+		t.Errorf("the registered letter's attachment after the sweep: %v", err)
+	}
+	if n, err := st.Sweep(ctx, now.Add(-server.FileGrace)); err != nil || n != 0 {
+		t.Errorf("a second sweep: %d, %v", n, err)
 	}
 }
 

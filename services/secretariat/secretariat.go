@@ -34,6 +34,10 @@ import (
 	"github.com/nrm-albania/nrm/services/secretariat/internal/server"
 )
 
+// letterSweepInterval paces the sweep of the files of registrations that never committed: they
+// are rare, and wait a day for it anyway (server.FileGrace).
+const letterSweepInterval = time.Hour
+
 // firstSeedWithin bounds the seeding attempt made before the service serves: long enough for a
 // healthy database, short enough that a database that is down only delays the start a little.
 const firstSeedWithin = 2 * time.Second
@@ -164,8 +168,9 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 	sync := directory.NewSyncer(dir, rt.JS, access.Bucket(rt.NS, rt.Config.NATSReplicas), rt.Logger, time.Now)
 	secretariatv1.RegisterAccessServiceServer(rt.GRPC, server.NewAccess(dir, sync, time.Now))
 
-	// The correspondence register.
-	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, server.NewCorrespondence(letters.New(rt.DB), s.Letters, rt.Outbox, rt.Logger))
+	// The correspondence register, and the sweep of the files no letter will name.
+	register := server.NewCorrespondence(letters.New(rt.DB), s.Letters, rt.Outbox, rt.Logger)
+	secretariatv1.RegisterCorrespondenceServiceServer(rt.GRPC, register)
 
 	// Meetings, fed by the backlog, telling the members through the notifications.
 	bl, notes := backlog.New(rt.DB), notify.NewStore(rt.DB)
@@ -183,12 +188,12 @@ func (s *Service) Setup(ctx context.Context, rt *app.Runtime) ([]app.Worker, err
 		Months: meetings.NewMonths(rt.DB), ActionReminderDays: s.ActionReminderDays,
 	})
 	secretariatv1.RegisterMeetingServiceServer(rt.GRPC, ms)
-	workers := []app.Worker{sync.Run, deliverer.Run,
+	workers := []app.Worker{sync.Run, deliverer.Run, app.Every(letterSweepInterval, "the letters' file sweep", rt.Logger, register.SweepFiles),
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamCase, Durable: CaseBacklogConsumer, Subjects: []string{"nrm.case.>"}}, bl.CaseEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamReferral, Durable: ReferralBacklogConsumer, Subjects: []string{"nrm.referral.>"}}, bl.ReferralEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamReport, Durable: ReportBacklogConsumer, Subjects: []string{"nrm.report.>"}}, bl.ReportEvents()).Run,
 		rt.Consumer(consumer.Config{Stream: natsbus.StreamMeeting, Durable: server.NoticeConsumer, Subjects: []string{"nrm.meeting.>"}}, ms.Notices()).Run,
-		ms.WatchEvery(cmp.Or(s.WatchInterval, 15*time.Minute)),
+		app.Every(cmp.Or(s.WatchInterval, 15*time.Minute), "the secretariat's watch", rt.Logger, ms.Watch),
 	}
 	if len(s.ReportRecipients) > 0 {
 		conn, err := peer.Dial("reporting service", s.ReportingAddr, s.ReportingTLS, peer.TokenFile(s.TokenFile))

@@ -9,6 +9,7 @@ import (
 	caseregistryv1 "github.com/nrm-albania/nrm/proto/nrm/caseregistry/v1"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/domain"
 	"github.com/nrm-albania/nrm/services/caseregistry/internal/store"
+	"github.com/nrm-albania/nrm/services/platform/app"
 	"github.com/nrm-albania/nrm/services/platform/audit"
 	"github.com/nrm-albania/nrm/services/platform/auth"
 	"github.com/nrm-albania/nrm/services/platform/authz"
@@ -41,19 +42,11 @@ func isSystem(ctx context.Context) bool { return ctx.Value(systemKey{}) != nil }
 // destroys the keys of cases left without an identity, and erases the identities of cases
 // closed more than h.RetentionYears ago. Each step is idempotent, so replicas may run it side by
 // side. What fails is logged and retried the next round.
-func (s *Server) Housekeep(h Housekeeping) func(context.Context) error {
-	return func(ctx context.Context) error {
-		t := time.NewTicker(h.Every)
-		defer t.Stop()
-		for {
-			s.housekeepOnce(ctx, h)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-t.C:
-			}
-		}
-	}
+func (s *Server) Housekeep(h Housekeeping) app.Worker {
+	return app.Every(h.Every, "housekeeping", s.log, func(ctx context.Context) error {
+		s.housekeepOnce(ctx, h) // logs each step's failure itself
+		return nil
+	})
 }
 
 func (s *Server) housekeepOnce(ctx context.Context, h Housekeeping) {

@@ -88,19 +88,3 @@ func (s *Server) systemChange(ctx context.Context, id string, change func(referr
 	s.committed(ctx, r, kind)
 	return nil
 }
-
-// SweepEvery returns the worker that sweeps at start and then every interval until ctx ends.
-func (s *Server) SweepEvery(interval time.Duration) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for {
-			if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
-				s.Log.WarnContext(ctx, "the deadline sweep did not finish; next round in "+interval.String(), "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(interval):
-			}
-		}
-	}
-}

@@ -24,6 +24,9 @@ const (
 	// RegistrationCollection holds the registrations made with an idempotency key, _id the
 	// registration: what a retry finds.
 	RegistrationCollection = "letter_registrations"
+	// UploadCollection holds the registrations whose files are stored and whose letter may not
+	// be, _id the registration: what the sweep looks at (Sweep).
+	UploadCollection = "letter_uploads"
 )
 
 // Store keeps the register: the letters (the aggregate store's Get and History), their files, and
@@ -32,6 +35,7 @@ type Store struct {
 	*aggregate.Store[Letter, Change]
 	files         *mongo.Collection
 	registrations *mongo.Collection
+	uploads       *mongo.Collection
 	members       *mongo.Collection
 }
 
@@ -41,6 +45,7 @@ func New(db *mongo.Database) *Store {
 		Store:         aggregate.New[Letter, Change](db, aggregate.Spec{Name: "letter"}),
 		files:         db.Collection(FileCollection),
 		registrations: db.Collection(RegistrationCollection),
+		uploads:       db.Collection(UploadCollection),
 		members:       db.Collection(members.MembersCollection),
 	}
 }
@@ -100,20 +105,6 @@ func fileID(registration string, index int) string {
 func Hash(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
-}
-
-// PutFiles stores the content of a registration's attachments. It runs before the letter is
-// registered, under the registration rather than the protocol number (which only the commit
-// decides), so that a registered letter always has its files. A file already there is a retry's:
-// the registration is keyed and its request was the same.
-func (s *Store) PutFiles(ctx context.Context, registration string, files [][]byte) error {
-	for i, data := range files {
-		err := mongodb.Claim(ctx, s.files, File{ID: fileID(registration, i), Data: data, SHA256: Hash(data)})
-		if err != nil && !errors.Is(err, mongodb.ErrTaken) {
-			return fmt.Errorf("store attachment %d of registration %s: %w", i, registration, err)
-		}
-	}
-	return nil
 }
 
 // File returns the content of attachment index of the letter, false when it is missing.
@@ -176,17 +167,28 @@ func (s *Store) Registered(ctx context.Context, r *Registration) (Letter, bool, 
 		l, err := s.Get(ctx, r.Number)
 		return l, err == nil, err
 	}
-	last, err := s.Last(ctx, r.Year)
+	l, found, err := s.registeredAfter(ctx, r.ID, r.Year, r.After)
+	if err != nil || !found {
+		return l, found, err
+	}
+	return l, true, s.Finish(ctx, r.ID, l.ID)
+}
+
+// registeredAfter returns the letter of year registration made, false if none: it is among those
+// numbered after after, the year's last number when the registration began, so at most the
+// letters registered since are read.
+func (s *Store) registeredAfter(ctx context.Context, registration string, year int, after int64) (Letter, bool, error) {
+	last, err := s.Last(ctx, year)
 	if err != nil {
 		return Letter{}, false, err
 	}
-	for n := r.After + 1; n <= last; n++ {
-		l, err := s.Get(ctx, Number(r.Year, n))
+	for n := after + 1; n <= last; n++ {
+		l, err := s.Get(ctx, Number(year, n))
 		if err != nil {
 			return Letter{}, false, err
 		}
-		if l.Registration == r.ID {
-			return l, true, s.Finish(ctx, r.ID, l.ID)
+		if l.Registration == registration {
+			return l, true, nil
 		}
 	}
 	return Letter{}, false, nil

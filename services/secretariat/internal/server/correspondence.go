@@ -98,7 +98,7 @@ func (c *Correspondence) RegisterLetter(ctx context.Context, req *secretariatv1.
 			return &secretariatv1.RegisterLetterResponse{Letter: respondLetter(ctx, stored)}, nil
 		}
 	}
-	if err := c.store.PutFiles(ctx, l.Registration, files); err != nil {
+	if err := c.store.PutFiles(ctx, l.Registration, l.Year(), files, now); err != nil {
 		return nil, err
 	}
 	l.RegisteredAt, l.RegisteredBy, l.UpdatedAt = now, who.Institution, now
@@ -109,6 +109,12 @@ func (c *Correspondence) RegisterLetter(ctx context.Context, req *secretariatv1.
 	if key != "" {
 		if err := c.store.Finish(ctx, l.Registration, stored.ID); err != nil {
 			c.log.WarnContext(ctx, "a keyed registration's letter was not recorded; a retry finds it among the year's letters",
+				"protocol_number", stored.ID, "error", err)
+		}
+	}
+	if len(files) > 0 {
+		if err := c.store.Settle(ctx, l.Registration); err != nil {
+			c.log.WarnContext(ctx, "a letter's files were not marked as its own; the sweep finds the letter and does it",
 				"protocol_number", stored.ID, "error", err)
 		}
 	}
@@ -362,3 +368,19 @@ func letterToProto(l letters.Letter) *secretariatv1.Letter {
 func letterDirection(d string) secretariatv1.LetterDirection {
 	return secretariatv1.LetterDirection(secretariatv1.LetterDirection_value[d])
 }
+
+// FileGrace is how long the files of a registration may wait for their letter before the sweep
+// deletes them: far longer than any registration takes (a request's deadline is seconds), so
+// that only the files of registrations that stopped before their commit are deleted.
+const FileGrace = 24 * time.Hour
+
+// SweepFiles deletes the files of registrations that stopped before their commit more than
+// FileGrace ago (letters.Store.Sweep): attachments no letter will ever name.
+func (c *Correspondence) SweepFiles(ctx context.Context) error {
+	n, err := c.store.Sweep(ctx, c.now().Add(-FileGrace))
+	if n > 0 {
+		c.log.InfoContext(ctx, "the files of registrations that never committed were deleted", "registrations", n)
+	}
+	return err
+}
+

@@ -94,22 +94,6 @@ func (s *Meetings) remindMissingData(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// WatchEvery returns the worker that watches at start and then every interval until ctx ends.
-func (s *Meetings) WatchEvery(interval time.Duration) func(context.Context) error {
-	return func(ctx context.Context) error {
-		for {
-			if err := s.Watch(ctx); err != nil && ctx.Err() == nil {
-				s.Log.WarnContext(ctx, "the secretariat's watch did not finish; next round in "+interval.String(), "error", err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(interval):
-			}
-		}
-	}
-}
-
 func (s *Meetings) remindMonth(ctx context.Context, now time.Time) error {
 	local := now.In(workdays.Tirana)
 	r, err := s.Rules.On(ctx, local.Format(time.DateOnly))
