@@ -383,4 +383,3 @@ func (c *Correspondence) SweepFiles(ctx context.Context) error {
 	}
 	return err
 }
-
